@@ -1,0 +1,1 @@
+"""Platform adapters: Telegram, Slack and the console, each a thin layer over core."""

@@ -1,0 +1,1 @@
+"""Composition root and process: CLI, settings, wiring, the HTTP server, jobs."""

@@ -1,0 +1,109 @@
+"""`helpdesk-bot`: run the bot, upgrade the database, check the configuration."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from core.config import ConfigError, load_config
+
+EXIT_CONFIG = 2
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="helpdesk-bot",
+        description="A help desk in Telegram and Slack. Settings come from the environment or .env.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub.add_parser("run", help="run the bot (the console chat when no platform is configured)",
+                   description="Run the bot: Telegram and Slack when their tokens are set.")
+    db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
+    db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
+    db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL",
+                      description="Apply all Alembic migrations to the database in DATABASE_URL.")
+    check = sub.add_parser("check-config", help="validate the help-desk configuration file",
+                           description="Validate HELPDESK_CONFIG (or the file given) and exit.")
+    check.add_argument("file", nargs="?", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
+    return parser
+
+
+def _settings() -> Settings:
+    try:
+        return Settings()
+    except ValidationError as exc:
+        lines = ["invalid settings:"]
+        for err in exc.errors():
+            name = str(err["loc"][0]) if err["loc"] else "?"
+            lines.append(f"  {name.upper()}: {str(err['msg']).removeprefix('Value error, ')}")
+        raise SystemExit("\n".join(lines)) from None
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    command = args.command or "run"
+    try:
+        if command == "check-config":
+            return _check_config(args.file)
+        settings = _settings()
+        logging.basicConfig(
+            level=settings.log_level,
+            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        )
+        logging.getLogger("alembic").setLevel(logging.WARNING)
+        if command == "db":
+            return asyncio.run(_db_upgrade(settings))
+        return asyncio.run(_run(settings))
+    except ConfigError as exc:
+        print(f"helpdesk-bot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    except KeyboardInterrupt:
+        return 130
+
+
+def _check_config(file: str | None) -> int:
+    path = file or _settings().helpdesk_config
+    config = load_config(path)
+    print(
+        f"{path or 'bundled default configuration'}: OK "
+        f"({len(config.departments)} departments, {len(config.request_types)} request types, "
+        f"{len(config.priorities)} priorities, {len(config.calendars)} calendars)"
+    )
+    return 0
+
+
+async def _db_upgrade(settings: Settings) -> int:
+    from core.storage.db import Database
+    from core.storage.migrate import current_revision, upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        print(f"database is at revision {await current_revision(db)}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _run(settings: Settings) -> int:
+    from bot.app import build
+
+    desk = await build(settings)
+    try:
+        if not (settings.telegram_enabled or settings.slack_enabled):
+            print(
+                "No messenger is configured. Set TELEGRAM_BOT_TOKEN (Telegram) or "
+                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (Slack) in the environment or .env; "
+                "see .env.example."
+            )
+            return 0
+        print("Messenger adapters are not available in this version yet.", file=sys.stderr)
+        return 1
+    finally:
+        await desk.close()

@@ -1,0 +1,56 @@
+"""Process settings from the environment or `.env` (names fixed in DESIGN.md)."""
+
+from __future__ import annotations
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from core.config import LANGUAGES
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+    )
+
+    database_url: str = Field("sqlite+aiosqlite:///./helpdesk.db", alias="DATABASE_URL")
+    helpdesk_config: str | None = Field(None, alias="HELPDESK_CONFIG")
+    default_locale: str = Field("en", alias="DEFAULT_LOCALE")
+    http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
+    http_port: int = Field(8080, alias="HTTP_PORT")
+    telegram_bot_token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    telegram_api_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_URL")
+    telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
+    slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
+    slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
+    slack_api_url: str = Field("https://slack.com/api/", alias="SLACK_API_URL")
+    slack_agent_channel: str | None = Field(None, alias="SLACK_AGENT_CHANNEL")
+    slack_agent_users: str | None = Field(None, alias="SLACK_AGENT_USERS")
+    slack_agent_group: str | None = Field(None, alias="SLACK_AGENT_GROUP")
+    attachments_dir: str = Field("./attachments", alias="ATTACHMENTS_DIR")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+
+    @field_validator("default_locale")
+    @classmethod
+    def _known_locale(cls, value: str) -> str:
+        if value not in LANGUAGES:
+            raise ValueError(f"must be one of {', '.join(LANGUAGES)}")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _level(cls, value: str) -> str:
+        value = value.upper()
+        if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return value
+
+    @property
+    def telegram_enabled(self) -> bool:
+        return self.telegram_bot_token is not None
+
+    @property
+    def slack_enabled(self) -> bool:
+        return self.slack_bot_token is not None

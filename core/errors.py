@@ -1,0 +1,98 @@
+"""Domain errors: each carries a stable code and parameters the chat layer translates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class DomainError(Exception):
+    """A rule of the help desk was broken; nothing was written."""
+
+    code = "domain_error"
+
+    def __init__(self, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.params = params
+
+
+class EmptyField(DomainError):
+    code = "empty_field"
+
+    def __init__(self, field: str) -> None:
+        super().__init__(f"{field} must not be empty", field=field)
+
+
+class FieldTooLong(DomainError):
+    code = "field_too_long"
+
+    def __init__(self, field: str, limit: int, length: int) -> None:
+        super().__init__(
+            f"{field} is {length} characters long; at most {limit} are allowed",
+            field=field, limit=limit, length=length,
+        )
+
+
+class UnknownDepartment(DomainError):
+    code = "unknown_department"
+
+    def __init__(self, department: str) -> None:
+        super().__init__(f"unknown department {department!r}", department=department)
+
+
+class UnknownRequestType(DomainError):
+    code = "unknown_request_type"
+
+    def __init__(self, request_type: str) -> None:
+        super().__init__(f"unknown request type {request_type!r}", request_type=request_type)
+
+
+class UnknownPriority(DomainError):
+    code = "unknown_priority"
+
+    def __init__(self, priority: str) -> None:
+        super().__init__(f"unknown priority {priority!r}", priority=priority)
+
+
+class TicketNotFound(DomainError):
+    code = "ticket_not_found"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"ticket #{number} not found", number=number)
+
+
+class NotYourTicket(TicketNotFound):
+    """Another customer's ticket. Same code as not found, so its existence never leaks."""
+
+
+class IllegalTransition(DomainError):
+    code = "illegal_transition"
+
+    def __init__(self, number: int | None, current: str, target: str, actor: str, why: str) -> None:
+        super().__init__(
+            f"ticket #{number}: {actor} cannot move it from {current} to {target}: {why}",
+            number=number, current=current, target=target, actor=actor, why=why,
+        )
+
+
+class ReopenWindowPassed(DomainError):
+    code = "reopen_window_passed"
+
+    def __init__(self, number: int | None, days: int) -> None:
+        super().__init__(
+            f"ticket #{number} was closed more than {days} days ago; open a new ticket instead",
+            number=number, days=days,
+        )
+
+
+class TopTierReached(DomainError):
+    code = "top_tier_reached"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"ticket #{number} is already at the top support tier", number=number)
+
+
+class UnknownAgent(DomainError):
+    code = "unknown_agent"
+
+    def __init__(self, agent_id: int) -> None:
+        super().__init__(f"unknown agent {agent_id}", agent_id=agent_id)

@@ -1,0 +1,536 @@
+"""The ticket service: every change of a ticket, one transaction each, news in the outbox.
+
+Methods raise core.errors.DomainError subclasses on bad input; when they do, nothing of the
+operation has been written.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core import business_time
+from core.clock import Clock, utcnow
+from core.config import HelpdeskConfig
+from core.domain import (
+    DESCRIPTION_MAX,
+    DONE_STATUSES,
+    MESSAGE_MAX,
+    OPEN_STATUSES,
+    SUBJECT_MAX,
+    TIERS,
+    Actor,
+    MessageKind,
+    Status,
+    TicketFilter,
+    Who,
+)
+from core.errors import (
+    EmptyField,
+    FieldTooLong,
+    NotYourTicket,
+    TicketNotFound,
+    TopTierReached,
+    UnknownAgent,
+    UnknownDepartment,
+    UnknownPriority,
+    UnknownRequestType,
+)
+from core.lifecycle import check_transition
+from core.outbox import notify_customer
+from core.storage.db import Database
+from core.storage.models import (
+    Agent,
+    Attachment,
+    Counter,
+    Customer,
+    StatusChange,
+    Ticket,
+    TicketMessage,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file already stored under ATTACHMENTS_DIR, to be linked to a ticket."""
+
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    stored_path: str
+    platform_file_id: str | None = None
+
+
+def clean(field: str, value: str, limit: int) -> str:
+    """The text without surrounding blanks; empty or over-long text is a domain error."""
+    text = value.strip()
+    if not text:
+        raise EmptyField(field)
+    if len(text) > limit:
+        raise FieldTooLong(field, limit, len(text))
+    return text
+
+
+class TicketService:
+    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+
+    # -- people -------------------------------------------------------------------------
+
+    async def customer(
+        self,
+        platform: str,
+        platform_user_id: str,
+        chat_id: str,
+        display_name: str = "",
+        locale: str | None = None,
+    ) -> Customer:
+        """The customer behind a platform identity, created on first contact."""
+        query = select(Customer).where(
+            Customer.platform == platform, Customer.platform_user_id == platform_user_id
+        )
+        async with self.db.read() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None and found.chat_id == chat_id and found.reachable:
+            return found
+        async with self.db.write() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+            if found is None:
+                found = Customer(
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    chat_id=chat_id,
+                    display_name=display_name[:200],
+                    locale=locale,
+                    reachable=True,
+                    created_at=self.clock(),
+                )
+                session.add(found)
+            else:
+                # A customer who writes again can be reached again, perhaps in a new chat.
+                found.chat_id = chat_id
+                found.reachable = True
+            await session.flush()
+            return found
+
+    async def set_customer_locale(self, customer_id: int, locale: str) -> None:
+        async with self.db.write() as session:
+            await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(locale=locale)
+            )
+
+    async def mark_unreachable(self, customer_id: int) -> None:
+        async with self.db.write() as session:
+            await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(reachable=False)
+            )
+
+    async def agent(
+        self, platform: str, platform_user_id: str, display_name: str = "", locale: str = "en"
+    ) -> Agent:
+        query = select(Agent).where(
+            Agent.platform == platform, Agent.platform_user_id == platform_user_id
+        )
+        async with self.db.read() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return found
+        async with self.db.write() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+            if found is None:
+                found = Agent(
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    display_name=display_name[:200],
+                    locale=locale,
+                    created_at=self.clock(),
+                )
+                session.add(found)
+                await session.flush()
+            return found
+
+    # -- opening ------------------------------------------------------------------------
+
+    def resolve_priority(self, request_type: str, priority: str | None) -> str:
+        """The priority a ticket gets: fixed by its type (a critical bug), chosen, or default."""
+        rt = self.config.request_type(request_type)
+        if rt is None:
+            raise UnknownRequestType(request_type)
+        if rt.fixed_priority or priority is None:
+            return rt.default_priority
+        if self.config.priority(priority) is None:
+            raise UnknownPriority(priority)
+        return priority
+
+    def first_response_due(self, department: str, priority: str, opened: datetime) -> datetime:
+        policy = self.config.priority(priority)
+        if policy is None:
+            raise UnknownPriority(priority)
+        cal = self.config.calendar_of(department)
+        return business_time.first_response_due(cal, policy.sla, opened)
+
+    async def open_ticket(
+        self,
+        customer_id: int,
+        *,
+        department: str,
+        request_type: str,
+        subject: str,
+        description: str,
+        priority: str | None = None,
+        attachments: Sequence[NewAttachment] = (),
+        linked_to: int | None = None,
+    ) -> Ticket:
+        if self.config.department(department) is None:
+            raise UnknownDepartment(department)
+        priority = self.resolve_priority(request_type, priority)
+        subject = clean("subject", subject, SUBJECT_MAX)
+        description = clean("description", description, DESCRIPTION_MAX)
+        now = self.clock()
+        policy = self.config.priority(priority)
+        assert policy is not None
+        cal = self.config.calendar_of(department)
+        async with self.db.write() as session:
+            linked_id = None
+            if linked_to is not None:
+                linked_id = (await self._owned(session, customer_id, linked_to)).id
+            number = await self._next_number(session)
+            ticket = Ticket(
+                number=number,
+                customer_id=customer_id,
+                department=department,
+                request_type=request_type,
+                priority=priority,
+                subject=subject,
+                description=description,
+                status=Status.NEW,
+                tier=1,
+                linked_ticket_id=linked_id,
+                created_at=now,
+                updated_at=now,
+                first_response_due=business_time.first_response_due(cal, policy.sla, now),
+                resolution_due=business_time.resolution_due(cal, policy.sla, now),
+                waiting_since=now,
+            )
+            session.add(ticket)
+            await session.flush()
+            session.add(
+                StatusChange(
+                    ticket_id=ticket.id,
+                    actor=Actor.CUSTOMER,
+                    actor_customer_id=customer_id,
+                    from_status=None,
+                    to_status=Status.NEW,
+                    reason="opened",
+                    at=now,
+                )
+            )
+            self._attach(session, ticket, None, attachments, now)
+            return ticket
+
+    async def _next_number(self, session: AsyncSession) -> int:
+        # The counter row is locked until commit: numbers are unique across processes.
+        result = await session.execute(
+            update(Counter)
+            .where(Counter.name == "ticket")
+            .values(value=Counter.value + 1)
+            .returning(Counter.value)
+        )
+        return int(result.scalar_one())
+
+    def _attach(
+        self,
+        session: AsyncSession,
+        ticket: Ticket,
+        message_id: int | None,
+        attachments: Sequence[NewAttachment],
+        now: datetime,
+    ) -> None:
+        for a in attachments:
+            session.add(
+                Attachment(
+                    ticket_id=ticket.id,
+                    message_id=message_id,
+                    filename=a.filename,
+                    mime_type=a.mime_type,
+                    size=a.size,
+                    sha256=a.sha256,
+                    platform_file_id=a.platform_file_id,
+                    stored_path=a.stored_path,
+                    created_at=now,
+                )
+            )
+
+    # -- messages -----------------------------------------------------------------------
+
+    async def add_customer_message(
+        self,
+        customer_id: int,
+        number: int,
+        body: str,
+        attachments: Sequence[NewAttachment] = (),
+    ) -> Ticket:
+        """A customer writes to their ticket; an answer, a dispute or a reopening follows."""
+        body = body.strip() if attachments and not body.strip() else clean("message", body, MESSAGE_MAX)
+        now = self.clock()
+        async with self.db.write() as session:
+            ticket = await self._owned(session, customer_id, number, lock=True)
+            current = Status(ticket.status)
+            if current in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+                reason = {
+                    Status.WAITING: "customer_answered",
+                    Status.RESOLVED: "customer_disputed",
+                    Status.CLOSED: "customer_reopened",
+                }[current]
+                self._move(session, ticket, Status.ACCEPTED, Who.customer(customer_id), reason, now)
+            msg = TicketMessage(
+                ticket_id=ticket.id,
+                kind=MessageKind.CUSTOMER,
+                author_customer_id=customer_id,
+                body=body,
+                created_at=now,
+            )
+            session.add(msg)
+            await session.flush()
+            self._attach(session, ticket, msg.id, attachments, now)
+            if ticket.waiting_since is None:
+                ticket.waiting_since = now
+            ticket.updated_at = now
+            return ticket
+
+    async def add_agent_message(
+        self,
+        agent_id: int,
+        number: int,
+        body: str,
+        *,
+        internal: bool = False,
+        attachments: Sequence[NewAttachment] = (),
+    ) -> Ticket:
+        """An agent's reply goes to the customer and waits for them; a note stays inside."""
+        body = clean("message", body, MESSAGE_MAX)
+        now = self.clock()
+        async with self.db.write() as session:
+            await self._agent_exists(session, agent_id)
+            ticket = await self._by_number(session, number, lock=True)
+            msg = TicketMessage(
+                ticket_id=ticket.id,
+                kind=MessageKind.NOTE if internal else MessageKind.AGENT,
+                author_agent_id=agent_id,
+                body=body,
+                created_at=now,
+            )
+            session.add(msg)
+            await session.flush()
+            self._attach(session, ticket, msg.id, attachments, now)
+            ticket.updated_at = now
+            if internal:
+                return ticket
+            if ticket.status in (Status.NEW, Status.ACCEPTED):
+                self._move(session, ticket, Status.WAITING, Who.agent(agent_id), "agent_replied", now)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+            ticket.waiting_since = None
+            customer = await session.get_one(Customer, ticket.customer_id)
+            notify_customer(
+                session, customer, "agent_reply", now, ticket=ticket,
+                number=ticket.number, body=body, message_id=msg.id,
+            )
+            return ticket
+
+    # -- agent actions ------------------------------------------------------------------
+
+    async def assign(self, number: int, agent_id: int, by: Who) -> Ticket:
+        now = self.clock()
+        async with self.db.write() as session:
+            await self._agent_exists(session, agent_id)
+            ticket = await self._by_number(session, number, lock=True)
+            ticket.assignee_id = agent_id
+            ticket.updated_at = now
+            if ticket.status == Status.NEW:
+                self._move(session, ticket, Status.ACCEPTED, by, "assigned", now)
+                await self._tell_status(session, ticket, Status.NEW, now)
+            return ticket
+
+    async def change_status(self, number: int, target: Status, by: Who, reason: str = "") -> Ticket:
+        now = self.clock()
+        async with self.db.write() as session:
+            if by.actor == Actor.CUSTOMER:
+                assert by.id is not None
+                ticket = await self._owned(session, by.id, number, lock=True)
+            else:
+                if by.actor == Actor.AGENT:
+                    assert by.id is not None
+                    await self._agent_exists(session, by.id)
+                ticket = await self._by_number(session, number, lock=True)
+            previous = Status(ticket.status)
+            self._move(session, ticket, target, by, reason, now)
+            if by.actor != Actor.CUSTOMER:
+                await self._tell_status(session, ticket, previous, now)
+            return ticket
+
+    async def escalate(self, number: int, by: Who, reason: str = "") -> Ticket:
+        now = self.clock()
+        async with self.db.write() as session:
+            if by.actor == Actor.CUSTOMER:
+                assert by.id is not None
+                ticket = await self._owned(session, by.id, number, lock=True)
+            else:
+                ticket = await self._by_number(session, number, lock=True)
+            if ticket.tier >= TIERS[-1]:
+                raise TopTierReached(ticket.number)
+            ticket.tier += 1
+            ticket.updated_at = now
+            session.add(
+                TicketMessage(
+                    ticket_id=ticket.id,
+                    kind=MessageKind.SYSTEM,
+                    author_agent_id=by.id if by.actor == Actor.AGENT else None,
+                    author_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
+                    body=f"escalated to L{ticket.tier}" + (f": {reason}" if reason else ""),
+                    created_at=now,
+                )
+            )
+            customer = await session.get_one(Customer, ticket.customer_id)
+            notify_customer(
+                session, customer, "escalated", now, ticket=ticket,
+                number=ticket.number, tier=ticket.tier,
+            )
+            return ticket
+
+    def _move(
+        self, session: AsyncSession, ticket: Ticket, target: Status, by: Who, reason: str,
+        now: datetime,
+    ) -> None:
+        current = Status(ticket.status)
+        check_transition(
+            current, target, by.actor,
+            number=ticket.number,
+            closed_at=ticket.closed_at,
+            now=now,
+            reopen_window=timedelta(days=self.config.lifecycle.reopen_window_days),
+        )
+        ticket.status = target
+        ticket.updated_at = now
+        if target == Status.RESOLVED:
+            ticket.resolved_at = now
+        elif target == Status.CLOSED:
+            ticket.closed_at = now
+        elif current in DONE_STATUSES:  # reopened or disputed
+            ticket.resolved_at = None
+            ticket.closed_at = None
+        session.add(
+            StatusChange(
+                ticket_id=ticket.id,
+                actor=by.actor,
+                actor_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
+                actor_agent_id=by.id if by.actor == Actor.AGENT else None,
+                from_status=current,
+                to_status=target,
+                reason=reason,
+                at=now,
+            )
+        )
+
+    async def _tell_status(
+        self, session: AsyncSession, ticket: Ticket, previous: Status, now: datetime
+    ) -> None:
+        customer = await session.get_one(Customer, ticket.customer_id)
+        notify_customer(
+            session, customer, "status_changed", now, ticket=ticket,
+            number=ticket.number, old=previous.value, new=ticket.status,
+        )
+
+    # -- reading ------------------------------------------------------------------------
+
+    async def get(self, number: int) -> Ticket:
+        async with self.db.read() as session:
+            return await self._by_number(session, number)
+
+    async def get_for_customer(self, customer_id: int, number: int) -> Ticket:
+        async with self.db.read() as session:
+            return await self._owned(session, customer_id, number)
+
+    async def list_for_customer(
+        self, customer_id: int, view: TicketFilter = TicketFilter.ALL, limit: int = 50
+    ) -> list[Ticket]:
+        query = select(Ticket).where(Ticket.customer_id == customer_id)
+        if view == TicketFilter.OPEN:
+            query = query.where(Ticket.status.in_(list(OPEN_STATUSES)))
+        elif view == TicketFilter.DONE:
+            query = query.where(Ticket.status.in_(list(DONE_STATUSES)))
+        query = query.order_by(Ticket.number.desc()).limit(limit)
+        async with self.db.read() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def queue(
+        self,
+        *,
+        department: str | None = None,
+        unassigned: bool = False,
+        assignee_id: int | None = None,
+        limit: int = 50,
+        offset: int = 0,
+    ) -> list[Ticket]:
+        """Open tickets, the longest-waiting customer first."""
+        query = select(Ticket).where(Ticket.status.in_(list(OPEN_STATUSES)))
+        if department is not None:
+            if self.config.department(department) is None:
+                raise UnknownDepartment(department)
+            query = query.where(Ticket.department == department)
+        if unassigned:
+            query = query.where(Ticket.assignee_id.is_(None))
+        if assignee_id is not None:
+            query = query.where(Ticket.assignee_id == assignee_id)
+        query = query.order_by(
+            Ticket.waiting_since.asc().nulls_last(), Ticket.number.asc()
+        ).limit(limit).offset(offset)
+        async with self.db.read() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def thread(self, ticket_id: int, *, internal: bool = False) -> list[TicketMessage]:
+        query = select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+        if not internal:
+            query = query.where(TicketMessage.kind != MessageKind.NOTE)
+        async with self.db.read() as session:
+            return list((await session.execute(query.order_by(TicketMessage.id))).scalars())
+
+    async def attachments(self, ticket_id: int) -> list[Attachment]:
+        query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
+        async with self.db.read() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def history(self, ticket_id: int) -> list[StatusChange]:
+        query = select(StatusChange).where(StatusChange.ticket_id == ticket_id)
+        async with self.db.read() as session:
+            return list((await session.execute(query.order_by(StatusChange.id))).scalars())
+
+    # -- lookups inside a transaction ---------------------------------------------------
+
+    async def _by_number(self, session: AsyncSession, number: int, *, lock: bool = False) -> Ticket:
+        query = select(Ticket).where(Ticket.number == number)
+        if lock:
+            query = query.with_for_update()
+        ticket = (await session.execute(query)).scalar_one_or_none()
+        if ticket is None:
+            raise TicketNotFound(number)
+        return ticket
+
+    async def _owned(
+        self, session: AsyncSession, customer_id: int, number: int, *, lock: bool = False
+    ) -> Ticket:
+        ticket = await self._by_number(session, number, lock=lock)
+        if ticket.customer_id != customer_id:
+            raise NotYourTicket(number)
+        return ticket
+
+    async def _agent_exists(self, session: AsyncSession, agent_id: int) -> None:
+        if await session.get(Agent, agent_id) is None:
+            raise UnknownAgent(agent_id)

@@ -1,0 +1,50 @@
+"""The `helpdesk-bot` command line, run as a real subprocess."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+
+def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    full_env.update({"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", **env})
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], capture_output=True, text=True, timeout=60,
+        env=full_env, cwd=tmp_path, stdin=subprocess.DEVNULL,
+    )
+
+
+def test_every_command_has_help(tmp_path: Path) -> None:
+    for args in (["--help"], ["run", "--help"], ["db", "--help"], ["db", "upgrade", "--help"],
+                 ["check-config", "--help"]):
+        result = _cli(tmp_path, *args)
+        assert result.returncode == 0 and "usage: helpdesk-bot" in result.stdout, args
+
+
+def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "db", "upgrade")
+    assert result.returncode == 0, result.stderr
+    assert "revision 0001" in result.stdout
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+        assert {"tickets", "customers", "outbox", "drafts", "status_changes"} <= tables
+        assert conn.execute("pragma journal_mode").fetchone()[0] == "wal"
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0  # idempotent
+
+
+def test_bad_settings_are_named(tmp_path: Path) -> None:
+    result = _cli(tmp_path, "db", "upgrade", DEFAULT_LOCALE="de")
+    assert result.returncode != 0
+    assert "DEFAULT_LOCALE" in result.stderr and "en, fa, cs, ru, pt" in result.stderr
+
+
+def test_broken_config_stops_start_up(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[lifecycle]\nreopen_window_days = -1\n", encoding="utf-8")
+    result = _cli(tmp_path, "run", HELPDESK_CONFIG=str(bad))
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "lifecycle.reopen_window_days" in result.stderr
