@@ -5,8 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.settings import Settings
+from core.attachments import AttachmentStore
 from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig, load_config
+from core.conversation import Conversation
+from core.conversation.drafts import DraftStore
+from core.relay import Relay, Sender
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.tickets import TicketService
@@ -18,6 +22,11 @@ class HelpDesk:
     config: HelpdeskConfig
     db: Database
     tickets: TicketService
+    conversation: Conversation
+    clock: Clock
+
+    def relay(self, senders: dict[str, Sender]) -> Relay:
+        return Relay(self.db, senders, default_locale=self.settings.default_locale, clock=self.clock)
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -29,4 +38,13 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db)
-    return HelpDesk(settings, config, db, TicketService(db, config, clock))
+    tickets = TicketService(db, config, clock)
+    conversation = Conversation(
+        tickets,
+        DraftStore(db, clock),
+        AttachmentStore(settings.attachments_dir),
+        config,
+        default_locale=settings.default_locale,
+        clock=clock,
+    )
+    return HelpDesk(settings, config, db, tickets, conversation, clock)

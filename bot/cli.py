@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from pydantic import ValidationError
 
 from bot.settings import Settings
-from core.config import ConfigError, load_config
+from core.config import LANGUAGES, ConfigError, load_config
 
 EXIT_CONFIG = 2
 
@@ -24,6 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the console chat when no platform is configured)",
                    description="Run the bot: Telegram and Slack when their tokens are set.")
+    console = sub.add_parser("console", help="the console chat: a customer in the terminal",
+                             description="Chat as a customer in the terminal; /agent commands act "
+                                         "as an agent. Reads stdin, writes stdout.")
+    console.add_argument("--lang", choices=LANGUAGES, help="the customer's language (skips the choice)")
+    console.add_argument("--user", default="console-user", help="customer id (default: console-user)")
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL",
@@ -59,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if command == "console":
+            return asyncio.run(_console(settings, args.lang, args.user))
         return asyncio.run(_run(settings))
     except ConfigError as exc:
         print(f"helpdesk-bot: configuration error: {exc}", file=sys.stderr)
@@ -92,18 +99,28 @@ async def _db_upgrade(settings: Settings) -> int:
 
 
 async def _run(settings: Settings) -> int:
+    if not (settings.telegram_enabled or settings.slack_enabled):
+        print("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "
+              "See .env.example to connect a messenger.", file=sys.stderr)
+        return await _console(settings, None, "console-user")
+    print("Messenger adapters are not available in this version yet.", file=sys.stderr)
+    return 1
+
+
+async def _console(settings: Settings, language: str | None, user: str) -> int:
+    from adapters.console.agent import AgentConsole
+    from adapters.console.chat import ConsoleChat, ConsoleSender
     from bot.app import build
+    from bot.jobs import periodic
 
     desk = await build(settings)
+    chat = ConsoleChat(desk.conversation, AgentConsole(desk.tickets), language=language, user_id=user)
+    chat.relay = desk.relay({"console": ConsoleSender(chat)})
+    background = asyncio.create_task(periodic(desk, chat.relay))
     try:
-        if not (settings.telegram_enabled or settings.slack_enabled):
-            print(
-                "No messenger is configured. Set TELEGRAM_BOT_TOKEN (Telegram) or "
-                "SLACK_BOT_TOKEN and SLACK_SIGNING_SECRET (Slack) in the environment or .env; "
-                "see .env.example."
-            )
-            return 0
-        print("Messenger adapters are not available in this version yet.", file=sys.stderr)
-        return 1
+        await chat.run()
+        await chat.relay.flush()
     finally:
+        background.cancel()
         await desk.close()
+    return 0

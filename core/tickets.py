@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import business_time
@@ -48,6 +48,7 @@ from core.storage.models import (
     Attachment,
     Counter,
     Customer,
+    Draft,
     StatusChange,
     Ticket,
     TicketMessage,
@@ -187,7 +188,10 @@ class TicketService:
         priority: str | None = None,
         attachments: Sequence[NewAttachment] = (),
         linked_to: int | None = None,
+        clear_draft: bool = False,
     ) -> Ticket:
+        """Open a ticket; with `clear_draft` the customer's form goes in the same transaction,
+        so a crash can never leave both a ticket and the form that would open it again."""
         if self.config.department(department) is None:
             raise UnknownDepartment(department)
         priority = self.resolve_priority(request_type, priority)
@@ -233,6 +237,8 @@ class TicketService:
                 )
             )
             self._attach(session, ticket, None, attachments, now)
+            if clear_draft:
+                await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
             return ticket
 
     async def _next_number(self, session: AsyncSession) -> int:
@@ -276,6 +282,8 @@ class TicketService:
         number: int,
         body: str,
         attachments: Sequence[NewAttachment] = (),
+        *,
+        clear_draft: bool = False,
     ) -> Ticket:
         """A customer writes to their ticket; an answer, a dispute or a reopening follows."""
         body = body.strip() if attachments and not body.strip() else clean("message", body, MESSAGE_MAX)
@@ -302,8 +310,38 @@ class TicketService:
             self._attach(session, ticket, msg.id, attachments, now)
             if ticket.waiting_since is None:
                 ticket.waiting_since = now
+            elif not ticket.queue_hint_sent and ticket.status in OPEN_STATUSES:
+                # Writing again while unanswered: say once that it does not move the ticket up.
+                ticket.queue_hint_sent = True
+                ticket.queue_hint_due = True
             ticket.updated_at = now
+            if clear_draft:
+                await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
             return ticket
+
+    async def settle_resolution(
+        self, customer_id: int, number: int, *, solved: bool, comment: str = ""
+    ) -> Ticket:
+        """The customer confirms a resolved ticket (closed) or says it is not solved."""
+        now = self.clock()
+        comment = comment.strip()
+        if comment:
+            comment = clean("message", comment, MESSAGE_MAX)
+        async with self.db.write() as session:
+            ticket = await self._owned(session, customer_id, number, lock=True)
+            target = Status.CLOSED if solved else Status.ACCEPTED
+            reason = "customer_confirmed" if solved else "customer_disputed"
+            self._move(session, ticket, target, Who.customer(customer_id), reason, now)
+            if comment:
+                session.add(TicketMessage(
+                    ticket_id=ticket.id, kind=MessageKind.CUSTOMER,
+                    author_customer_id=customer_id, body=comment, created_at=now,
+                ))
+                if not solved and ticket.waiting_since is None:
+                    ticket.waiting_since = now
+            await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
+            return ticket
+
 
     async def add_agent_message(
         self,

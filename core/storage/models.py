@@ -112,6 +112,10 @@ class Ticket(Base):
     # Oldest customer message not yet answered: the queue orders by it, so writing again
     # does not push a ticket back (and does not jump it ahead either).
     waiting_since: Mapped[datetime | None]
+    # The customer has been told once that writing again does not move the ticket up.
+    queue_hint_sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Not stored: set by the service when this customer message is the moment to tell them.
+    queue_hint_due = False
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     assignee: Mapped[Agent | None] = relationship(lazy="raise")

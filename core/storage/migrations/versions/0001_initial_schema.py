@@ -77,6 +77,7 @@ def upgrade() -> None:
     sa.Column('first_response_due', sa.DateTime(timezone=True), nullable=True),
     sa.Column('resolution_due', sa.DateTime(timezone=True), nullable=True),
     sa.Column('waiting_since', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('queue_hint_sent', sa.Boolean(), nullable=False),
     sa.ForeignKeyConstraint(['assignee_id'], ['agents.id'], ),
     sa.ForeignKeyConstraint(['customer_id'], ['customers.id'], ),
     sa.ForeignKeyConstraint(['linked_ticket_id'], ['tickets.id'], ),

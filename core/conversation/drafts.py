@@ -1,0 +1,69 @@
+"""Conversation state per customer, kept in the database so it survives restarts."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete, select
+
+from core.clock import Clock
+from core.storage.db import Database
+from core.outbox import notify_customer
+from core.storage.models import Customer, Draft
+
+
+@dataclass
+class DraftState:
+    state: str
+    data: dict[str, Any] = field(default_factory=dict)
+    updated_at: datetime | None = None
+
+
+class DraftStore:
+    def __init__(self, db: Database, clock: Clock) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def get(self, customer_id: int) -> DraftState | None:
+        async with self.db.read() as session:
+            row = await session.get(Draft, customer_id)
+            if row is None:
+                return None
+            return DraftState(row.state, dict(row.data or {}), row.updated_at)
+
+    async def put(self, customer_id: int, state: str, data: dict[str, Any]) -> None:
+        now = self.clock()
+        async with self.db.write() as session:
+            row = await session.get(Draft, customer_id)
+            if row is None:
+                session.add(Draft(customer_id=customer_id, state=state, data=data, version=1,
+                                  updated_at=now))
+            else:
+                row.state, row.data, row.updated_at = state, dict(data), now
+                row.version += 1
+
+    async def clear(self, customer_id: int) -> None:
+        async with self.db.write() as session:
+            await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
+
+    async def stale(self, older_than: datetime, limit: int = 500) -> list[int]:
+        query = select(Draft.customer_id).where(Draft.updated_at < older_than).limit(limit)
+        async with self.db.read() as session:
+            return list((await session.execute(query)).scalars())
+
+    async def expire(self, older_than: datetime, *, notify_states: frozenset[str], hours: float) -> int:
+        """Discard forms untouched since `older_than`; tell their owners in the same transaction."""
+        count = 0
+        for customer_id in await self.stale(older_than):
+            async with self.db.write() as session:
+                row = await session.get(Draft, customer_id)
+                if row is None or row.updated_at >= older_than:
+                    continue  # touched meanwhile
+                if row.state in notify_states:
+                    customer = await session.get_one(Customer, customer_id)
+                    notify_customer(session, customer, "draft_expired", self.clock(), hours=hours)
+                await session.delete(row)
+                count += 1
+        return count

@@ -1,0 +1,43 @@
+"""Neutral inbound events and outbound replies exchanged with the adapters."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from core.attachments import IncomingFile
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """Something a customer did: typed text (commands included), pressed a button, sent a file."""
+
+    platform: str
+    user_id: str
+    chat_id: str
+    display_name: str = ""
+    language_code: str | None = None  # the platform's idea of the user's language
+    text: str | None = None
+    choice: str | None = None  # the key of a Choice shown earlier
+    file: IncomingFile | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    """A button. `key` is short ASCII (at most 64 bytes): it travels as callback data."""
+
+    key: str
+    label: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """Plain text (adapters escape it for their markup) and optional rows of choices."""
+
+    text: str
+    choices: tuple[tuple[Choice, ...], ...] = field(default=())
+    locale: str = "en"
+    expects_text: bool = False  # a free-text step: its buttons are only navigation
+
+    @property
+    def flat_choices(self) -> list[Choice]:
+        return [c for row in self.choices for c in row]

@@ -1,0 +1,76 @@
+"""The console chat as a real subprocess: a ticket in each language, an agent, notifications."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from core.config import LANGUAGES
+from core.i18n import translator
+from core.notifications import render
+
+SCRIPT = [
+    "/new",
+    "1",  # Technical support
+    "3",  # Bug report (non-critical)
+    "Přihlášení / ورود / Вход",
+    "2",  # Normal priority
+    "The login page answers 500.",
+    "1",  # no files
+    "1",  # send
+    "/agent queue",
+    "/agent claim 1001",
+    "/agent reply 1001 Which browser do you use?",
+    "Firefox 133",
+    "/agent status 1001 resolved",
+    "/tickets",
+]
+
+
+def _run(tmp_path: Path, args: list[str], lines: list[str]) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'h.db'}", ATTACHMENTS_DIR=str(tmp_path / "files"))
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args], input="\n".join(lines) + "\n", capture_output=True,
+        text=True, timeout=120, env=env, cwd=tmp_path,
+    )
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_ticket_and_notifications_in_each_language(tmp_path: Path, lang: str) -> None:
+    result = _run(tmp_path, ["console", "--lang", lang], SCRIPT)
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    t = translator(lang)
+    created = t._("Thank you! Your ticket {ticket} has been created. Our replies will arrive in this chat. "
+                  "Expected first response by {when}.", ticket=t.ticket(1001), when="@@").split("@@")[0]
+    assert created in out
+    taken = render(t, "status_changed", {"number": 1001, "old": "new", "new": "accepted"}).text
+    reply = render(t, "agent_reply", {"number": 1001, "body": "Which browser do you use?"}).text
+    resolved = render(t, "status_changed", {"number": 1001, "old": "accepted", "new": "resolved"}).text
+    for notification in (taken, reply, resolved):
+        assert "🔔 " + notification in out
+    assert out.index(taken) < out.index(reply) < out.index(resolved)
+    if lang != "en":
+        english = translator("en")
+        assert render(english, "status_changed", {"number": 1001, "old": "accepted", "new": "resolved"}).text not in out
+        assert "Which department should handle your request?" not in out
+
+
+def test_run_without_tokens_starts_the_console(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["run"], ["/start", "2"])
+    assert result.returncode == 0, result.stderr
+    assert "console chat" in result.stderr
+    assert "Please choose your language." in result.stdout
+
+
+def test_console_survives_a_restart_mid_form(tmp_path: Path) -> None:
+    first = _run(tmp_path, ["console", "--lang", "cs"], ["/new", "2", "4", "Faktura za listopad"])
+    assert first.returncode == 0
+    second = _run(tmp_path, ["console", "--lang", "cs"], ["1", "2", "Chybí mi faktura.", "1", "1"])
+    assert second.returncode == 0
+    assert "#1001" in second.stdout and "Faktura za listopad" in second.stdout

@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.config import HelpdeskConfig
+from core.conversation import Conversation
+from core.tickets import TicketService
+from tests.core.conversation.harness import Customer, make_conversation
+
+
+@pytest.fixture
+def conversation(service: TicketService, config: HelpdeskConfig, tmp_path: Path) -> Conversation:
+    return make_conversation(service, config, tmp_path / "files")
+
+
+@pytest.fixture
+async def customer(conversation: Conversation) -> Customer:
+    """An English-speaking customer past the language choice."""
+    c = Customer(conversation)
+    await c.say("/start")
+    await c.press("lang:en")
+    await c.press("nav:cancel")
+    return c

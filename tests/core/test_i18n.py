@@ -1,0 +1,124 @@
+"""Catalogs complete and correct in all five languages; locale-aware formatting."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from babel.messages.pofile import read_po
+
+from core.config import LANGUAGES
+from core.i18n import FSI, LOCALES_DIR, PDI, match_locale, translator
+
+PLACEHOLDER = re.compile(r"\{\w+\}")
+NPLURALS = {"en": 2, "fa": 1, "cs": 3, "ru": 3, "pt": 2}
+
+
+def _catalog(lang: str):
+    with (LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po").open("rb") as fh:
+        return read_po(fh, locale=lang)
+
+
+def _template():
+    with (LOCALES_DIR / "messages.pot").open("rb") as fh:
+        return read_po(fh)
+
+
+def test_template_is_up_to_date(tmp_path: Path) -> None:
+    """Every t._()/t.ngettext() string in the code is in messages.pot, and nothing stale."""
+    out = tmp_path / "fresh.pot"
+    subprocess.run(
+        [sys.executable, "-m", "babel.messages.frontend", "extract", "-F", str(LOCALES_DIR / "babel.cfg"),
+         "-k", "_", "-k", "ngettext:1,2", "--no-default-keywords", "-o", str(out), "."],
+        cwd=LOCALES_DIR.parent, check=True, capture_output=True,
+    )
+    with out.open("rb") as fh:
+        fresh = {m.id for m in read_po(fh) if m.id}
+    committed = {m.id for m in _template() if m.id}
+    assert fresh - committed == set(), "run `python locales/update.py`: strings missing from the template"
+    assert committed - fresh == set(), "run `python locales/update.py`: stale strings in the template"
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_catalog_is_complete_and_consistent(lang: str) -> None:
+    catalog = _catalog(lang)
+    assert catalog.num_plurals == NPLURALS[lang], catalog.plural_forms
+    wanted = {m.id for m in _template() if m.id}
+    problems = []
+    present = set()
+    for message in catalog:
+        if not message.id:
+            continue
+        present.add(message.id)
+        ids = message.id if isinstance(message.id, tuple) else (message.id,)
+        strings = message.string if isinstance(message.string, tuple) else (message.string,)
+        if "fuzzy" in message.flags:
+            problems.append(f"fuzzy: {ids[0]!r}")
+        if isinstance(message.id, tuple) and len(strings) != NPLURALS[lang]:
+            problems.append(f"{len(strings)} plural forms: {ids[0]!r}")
+        for text in strings:
+            if not text:
+                problems.append(f"untranslated: {ids[0]!r}")
+            elif set(PLACEHOLDER.findall(text)) != set(PLACEHOLDER.findall(ids[-1])):
+                problems.append(f"placeholders differ: {ids[0]!r} -> {text!r}")
+    problems += [f"missing: {m!r}" for m in wanted - present]
+    assert problems == []
+
+
+@pytest.mark.skipif(shutil.which("msgfmt") is None, reason="GNU gettext's msgfmt is not installed")
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_msgfmt_check(lang: str, tmp_path: Path) -> None:
+    po = LOCALES_DIR / lang / "LC_MESSAGES" / "messages.po"
+    result = subprocess.run(["msgfmt", "--check", "-o", str(tmp_path / "x.mo"), str(po)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_plural_forms_pick_the_right_form() -> None:
+    def forms(lang: str, *numbers: int) -> list[str]:
+        t = translator(lang)
+        texts = [t.ngettext("{n} file attached", "{n} files attached", n) for n in numbers]
+        return [re.sub(r"[0-9۰-۹]+", "N", x) for x in texts]  # the words around the number
+
+    one, few, many = forms("cs", 1, 3, 5)
+    assert len({one, few, many}) == 3  # soubor / soubory / souborů
+    one, few, many, twenty_one = forms("ru", 1, 3, 5, 21)
+    assert one == twenty_one and len({one, few, many}) == 3
+    zero, one, two = forms("pt", 0, 1, 2)
+    assert zero == one != two  # pt-BR: zero takes the singular
+    assert forms("en", 1, 2) == ["N file attached", "N files attached"]
+    assert "۳" in translator("fa").ngettext("{n} file attached", "{n} files attached", 3)
+
+
+def test_persian_formatting() -> None:
+    t = translator("fa")
+    assert t.ticket(1042) == f"{FSI}#1042{PDI}"
+    moment = datetime(2026, 11, 21, 8, 30, tzinfo=UTC)
+    text = t.datetime(moment, ZoneInfo("Asia/Tehran"))
+    assert "آبان" in text and "۱۴۰۵" in text and "۱۲:۰۰" in text  # Solar Hijri, Persian digits
+    assert not re.search(r"[0-9]", text)
+    assert t.number(1042) == "۱۰۴۲"
+    filled = t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(7))
+    assert f"{FSI}#7{PDI}" in filled
+
+
+def test_other_locales_format_dates_their_way() -> None:
+    moment = datetime(2026, 11, 21, 10, 0, tzinfo=UTC)
+    prague = ZoneInfo("Europe/Prague")
+    assert "21. listopadu 2026" in translator("cs").datetime(moment, prague)
+    assert "21 ноября 2026" in translator("ru").datetime(moment, prague)
+    assert "21 de novembro de 2026" in translator("pt").datetime(moment, prague)
+    assert "November 21, 2026" in translator("en").datetime(moment, prague)
+
+
+@pytest.mark.parametrize(("code", "expected"), [
+    ("fa-IR", "fa"), ("pt-BR", "pt"), ("pt_PT", "pt"), ("cs", "cs"), ("RU", "ru"), ("de", None), ("", None), (None, None),
+])
+def test_match_locale(code: str | None, expected: str | None) -> None:
+    assert match_locale(code) == expected

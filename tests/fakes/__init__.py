@@ -1,0 +1,1 @@
+"""In-repo fakes of third-party services, for tests that must never reach the network."""
