@@ -30,7 +30,8 @@ from core.textnorm import normalize, ticket_number
 from core.tickets import NewAttachment, TicketService
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
-COMMANDS = ("new", "tickets", "ticket", "reply", "language", "help", "cancel")
+COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "language",
+            "help", "cancel")
 """Stable command names; adapters register them as the translated command menu."""
 
 
@@ -40,6 +41,9 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "tickets": t._("My tickets"),
         "ticket": t._("Show a ticket: /ticket 1042"),
         "reply": t._("Write to a ticket: /reply 1042"),
+        "confirm": t._("Confirm that a resolved ticket is solved: /confirm 1042"),
+        "notsolved": t._("Say that a resolved ticket is not solved: /notsolved 1042"),
+        "withdraw": t._("Withdraw a ticket: /withdraw 1042"),
         "language": t._("Change the language"),
         "help": t._("What this bot can do"),
         "cancel": t._("Cancel the current step"),
@@ -223,13 +227,19 @@ class Conversation:
             return await self._list(customer, t, views.get(args.lower(), TicketFilter.ALL))
         if name == "ticket":
             if number is None:
-                return [Reply(t._("Please give the ticket number, for example: /ticket 1042"),
-                              locale=t.locale)]
+                return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
+                                  command="ticket"), locale=t.locale)]
             return await self._show(customer, t, number)
         if name == "reply":
             if number is None:
                 return await self._list(customer, t, TicketFilter.OPEN)
             return await self._ask_reply(customer, t, draft, number)
+        if name in ("confirm", "notsolved", "withdraw"):
+            if number is None:
+                return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
+                                  command=name), locale=t.locale)]
+            key = {"confirm": "confirm", "notsolved": "dispute", "withdraw": "withdraw"}[name]
+            return await self._on_choice(customer, t, draft, f"{key}:{number}")
         if name == "language":
             return [self._language_prompt(t)]
         if name == "help":

@@ -206,3 +206,20 @@ async def test_language_command(customer: Customer) -> None:
     await customer.press("lang:ru")
     await customer.say("/help")
     assert "/new" in customer.text and "Open a new ticket" not in customer.text
+
+
+async def test_ticket_action_commands(customer: Customer, service: TicketService) -> None:
+    await open_ticket(customer)
+    await customer.say("/withdraw")
+    assert "for example: /withdraw 1042" in customer.text
+    agent = await service.agent("slack", "U1")
+    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    await customer.say("/notsolved ۱۰۰۱")
+    assert (await service.get(1001)).status == Status.ACCEPTED
+    await customer.say("Still failing")
+    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    await customer.say("/confirm 1001")
+    assert (await service.get(1001)).status == Status.CLOSED
+    await customer.say("/withdraw 1001")
+    await customer.press("withdraw_yes:1001")
+    assert "not possible for ticket #1001" in customer.text

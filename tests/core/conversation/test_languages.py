@@ -64,7 +64,8 @@ async def _walk(c: Customer, service: TicketService) -> list[Reply]:
     await c.say("která z nich?")
     await c.press(f"pick:{number}")
     for command in ("/help", "/tickets", "/tickets open", "/tickets done", f"/ticket {number}", "/ticket",
-                    "/ticket 999999", f"/reply {number}", "/cancel", "/cancel", "/language", "/nonsense"):
+                    "/ticket 999999", f"/reply {number}", "/cancel", "/cancel", "/language", "/nonsense",
+                    "/confirm", f"/notsolved {number}"):
         await c.say(command)
     await c.press_any("rev:submit")  # stale
     await c.say("/new")
