@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot.logs import setup_logging
 from bot.settings import Settings
 from core.config import LANGUAGES, ConfigError, load_config
 
@@ -57,11 +57,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check-config":
             return _check_config(args.file)
         settings = _settings()
-        logging.basicConfig(
-            level=settings.log_level,
-            format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        )
-        logging.getLogger("alembic").setLevel(logging.WARNING)
+        setup_logging(settings)
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
         if command == "console":
@@ -103,8 +99,14 @@ async def _run(settings: Settings) -> int:
         print("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "
               "See .env.example to connect a messenger.", file=sys.stderr)
         return await _console(settings, None, "console-user")
-    print("Messenger adapters are not available in this version yet.", file=sys.stderr)
-    return 1
+    from bot.app import build
+    from bot.server import serve
+
+    desk = await build(settings)
+    try:
+        return await serve(desk, settings)
+    finally:
+        await desk.close()
 
 
 async def _console(settings: Settings, language: str | None, user: str) -> int:

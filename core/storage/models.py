@@ -200,3 +200,14 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboundEvent(Base):
+    """Platform events already taken: a redelivered update or retried event is not handled twice."""
+
+    __tablename__ = "inbound_events"
+
+    platform: Mapped[str] = mapped_column(String(16), primary_key=True)
+    event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16))  # processing | done
+    at: Mapped[datetime] = mapped_column(index=True)

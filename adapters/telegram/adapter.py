@@ -1,0 +1,233 @@
+"""The Telegram adapter: updates in (polling or webhook), conversation replies out.
+
+It translates and decides nothing: an update becomes an Inbound, each Reply a message.
+Only private chats talk to the help desk; a group gets a hint to write privately.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+from typing import Any
+
+from aiohttp import web
+from telegram import BotCommand, Message, Update
+from telegram.constants import ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+
+from adapters.telegram.render import TEXT_LIMIT, chosen, messages
+from adapters.telegram.sender import TelegramSender
+from core.attachments import IncomingFile
+from core.config import LANGUAGES
+from core.conversation import Conversation, Inbound, Reply
+from core.conversation.engine import COMMANDS, command_descriptions
+from core.dedupe import InboundLog
+from core.i18n import match_locale, translator
+
+log = logging.getLogger(__name__)
+WEBHOOK_PATH = "/telegram/webhook"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
+
+
+def derive_webhook_secret(token: str) -> str:
+    """A stable secret from the token, so every process and restart agrees without config."""
+    return hmac.new(token.encode(), b"helpdesk-telegram-webhook", hashlib.sha256).hexdigest()
+
+
+class TelegramAdapter:
+    def __init__(
+        self,
+        conversation: Conversation,
+        inbound_log: InboundLog,
+        *,
+        token: str,
+        api_url: str = "https://api.telegram.org",
+        webhook_url: str | None = None,
+        webhook_secret: str | None = None,
+        default_locale: str = "en",
+    ) -> None:
+        self.conversation = conversation
+        self.inbound_log = inbound_log
+        self.webhook_url = webhook_url
+        self.webhook_secret = webhook_secret or derive_webhook_secret(token)
+        self.default_locale = default_locale
+        self.application = self._build(token, api_url.rstrip("/"))
+        self.application.add_handler(TypeHandler(Update, self._on_update))
+        self.sender = TelegramSender(self.application.bot)
+
+    def _build(self, token: str, root: str) -> Application[Any, Any, Any, Any, Any, Any]:
+        builder = (
+            ApplicationBuilder()
+            .token(token)
+            .base_url(f"{root}/bot")
+            .base_file_url(f"{root}/file/bot")
+            .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+        )
+        if self.webhook_url:
+            builder = builder.updater(None)  # updates arrive on our own HTTP server
+        return builder.build()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def start(self, http: web.Application | None = None) -> None:
+        await self.application.initialize()
+        await self._register_commands()
+        if self.webhook_url:
+            if http is None:
+                raise RuntimeError("webhook mode needs the bot's HTTP server")
+            await self.application.bot.set_webhook(
+                self.webhook_url, secret_token=self.webhook_secret,
+                allowed_updates=["message", "callback_query"],
+            )
+            await self.application.start()
+            log.info("telegram: webhook mode")
+        else:
+            await self.application.bot.delete_webhook()
+            await self.application.start()
+            assert self.application.updater is not None
+            await self.application.updater.start_polling(
+                allowed_updates=["message", "callback_query"], poll_interval=0.0, timeout=25,
+            )
+            log.info("telegram: polling")
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(WEBHOOK_PATH, self.webhook)]
+
+    async def stop(self) -> None:
+        if self.application.updater is not None and self.application.updater.running:
+            await self.application.updater.stop()
+        if self.application.running:
+            await self.application.stop()
+        await self.application.shutdown()
+
+    async def _register_commands(self) -> None:
+        for lang in (None, *LANGUAGES):
+            t = translator(lang or self.default_locale)
+            texts = command_descriptions(t)
+            commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS]
+            await self.application.bot.set_my_commands(commands, language_code=lang)
+
+    # -- webhook ------------------------------------------------------------------------
+
+    async def webhook(self, request: web.Request) -> web.Response:
+        given = request.headers.get(SECRET_HEADER, "")
+        if not hmac.compare_digest(given.encode(), self.webhook_secret.encode()):
+            return web.Response(status=401, text="unauthorized")
+        try:
+            data = await request.json()
+            update = Update.de_json(data, self.application.bot)
+        except Exception:  # noqa: BLE001 - a malformed body is the sender's problem
+            return web.Response(status=400, text="bad update")
+        # Handled before answering: Telegram redelivers what was not acknowledged.
+        await self.application.process_update(update)
+        return web.Response(text="ok")
+
+    # -- updates ------------------------------------------------------------------------
+
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        key = str(update.update_id)
+        if not await self.inbound_log.claim("telegram", key):
+            return
+        try:
+            if update.callback_query is not None:
+                await self._on_callback(update)
+            elif update.message is not None:
+                await self._on_message(update.message)
+        finally:
+            await self.inbound_log.done("telegram", key)
+
+    async def _on_message(self, message: Message) -> None:
+        user = message.from_user
+        if user is None or user.is_bot:
+            return
+        t = translator(match_locale(user.language_code) or self.default_locale)
+        if message.chat.type != ChatType.PRIVATE:
+            if message.text and message.text.startswith("/") or self._mentions_me(message):
+                await self._send(message.chat_id, Reply(t._(
+                    "Please write to me in a private chat: tickets are opened and followed only there."),
+                    locale=t.locale))
+            return
+        file = self._file_of(message)
+        text = message.text if message.text is not None else message.caption
+        if file is None and text is None:
+            await self._send(message.chat_id, Reply(t._(
+                "I can read text messages, photos and documents. Please send your request as one of these."),
+                locale=t.locale))
+            return
+        event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
+                        user.language_code, text=text, file=file)
+        for reply in await self.conversation.handle(event):
+            await self._send(message.chat_id, reply)
+
+    def _mentions_me(self, message: Message) -> bool:
+        username = self.application.bot.username
+        return bool(message.text and username and f"@{username}".lower() in message.text.lower())
+
+    def _file_of(self, message: Message) -> IncomingFile | None:
+        bot = self.application.bot
+        if message.document is not None:
+            doc = message.document
+            name, size, file_id = doc.file_name or "document", doc.file_size, doc.file_id
+            mime = doc.mime_type
+        elif message.photo:
+            photo = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
+            name, size, file_id, mime = f"photo_{photo.file_unique_id}.jpg", photo.file_size, photo.file_id, "image/jpeg"
+        else:
+            return None
+
+        async def fetch() -> bytes:
+            file = await bot.get_file(file_id)
+            return bytes(await file.download_as_bytearray())
+
+        return IncomingFile(name, size, fetch, declared_mime=mime, platform_file_id=file_id)
+
+    async def _on_callback(self, update: Update) -> None:
+        query = update.callback_query
+        assert query is not None
+        user = query.from_user
+        message = query.message if isinstance(query.message, Message) else None
+        t = translator(match_locale(user.language_code) or self.default_locale)
+        if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
+            await self._answer(query, t._("This button is no longer active."))
+            return
+        await self._answer(query, None)
+        await self._retire_buttons(message, query.data)
+        event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
+                        user.language_code, choice=query.data)
+        for reply in await self.conversation.handle(event):
+            await self._send(message.chat_id, reply)
+
+    async def _answer(self, query: Any, text: str | None) -> None:
+        try:
+            await query.answer(text=text)
+        except TelegramError:  # too old to answer: nothing to do about it
+            pass
+
+    async def _retire_buttons(self, message: Message, data: str) -> None:
+        """Edit the prompt so its buttons cannot be pressed twice, showing what was chosen."""
+        label = None
+        if message.reply_markup is not None:
+            for row in message.reply_markup.inline_keyboard:
+                for button in row:
+                    if button.callback_data == data:
+                        label = button.text
+        try:
+            original = message.text or ""
+            if label is not None and original and len(original) + len(label) + 4 <= TEXT_LIMIT:
+                await message.edit_text(chosen(original, label), parse_mode=ParseMode.HTML)
+            else:
+                await message.edit_reply_markup(reply_markup=None)
+        except BadRequest as exc:  # already edited, too old, or unchanged
+            log.debug("telegram: could not retire buttons: %s", exc.message)
+        except TelegramError as exc:
+            log.warning("telegram: could not retire buttons: %s", type(exc).__name__)
+
+    async def _send(self, chat_id: int, reply: Reply) -> None:
+        for text, markup in messages(reply):
+            await self.application.bot.send_message(
+                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+                rate_limit_args=INTERACTIVE_RETRIES,
+            )

@@ -1,0 +1,67 @@
+"""Replies as Telegram messages: HTML with every piece of text escaped, split to fit 4,096."""
+
+from __future__ import annotations
+
+import html
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from core.conversation.messages import Reply
+
+TEXT_LIMIT = 4096
+CALLBACK_LIMIT = 64
+
+
+def _units(text: str) -> int:
+    """Length as Telegram counts it (UTF-16 code units), so emoji never overflow a part."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """Parts of at most `limit`, cut at line ends where possible."""
+    parts: list[str] = []
+    current = ""
+    for line in text.split("\n"):
+        candidate = f"{current}\n{line}" if current else line
+        if _units(candidate) <= limit:
+            current = candidate
+            continue
+        if current:
+            parts.append(current)
+        while _units(line) > limit:  # one line longer than a message: cut it
+            cut = limit
+            while _units(line[:cut]) > limit:
+                cut -= 1
+            parts.append(line[:cut])
+            line = line[cut:]
+        current = line
+    if current or not parts:
+        parts.append(current)
+    return [p for p in parts if p.strip()] or ["…"]
+
+
+def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
+    if not reply.choices:
+        return None
+    rows = []
+    for row in reply.choices:
+        buttons = []
+        for choice in row:
+            if not 1 <= len(choice.key.encode()) <= CALLBACK_LIMIT:
+                raise ValueError(f"choice key {choice.key!r} does not fit Telegram's callback data")
+            buttons.append(InlineKeyboardButton(choice.label, callback_data=choice.key))
+        rows.append(buttons)
+    return InlineKeyboardMarkup(rows)
+
+
+def messages(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """(HTML text, keyboard) per message; the keyboard goes with the last part."""
+    parts = split_text(reply.text)
+    markup = keyboard(reply)
+    return [(html.escape(part, quote=False), markup if i == len(parts) - 1 else None)
+            for i, part in enumerate(parts)]
+
+
+def chosen(original: str, label: str) -> str:
+    """The prompt as it reads after a button was pressed: its text and the choice made."""
+    return html.escape(f"{original}\n\n✓ {label}", quote=False)

@@ -1,0 +1,39 @@
+"""Notifications to Telegram chats, with Telegram's errors mapped to retry or give up."""
+
+from __future__ import annotations
+
+from telegram import Bot
+from telegram.constants import ParseMode
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+
+from adapters.telegram.render import messages
+from core.conversation.messages import Reply
+from core.relay import DeliveryError
+
+_GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted",
+         "peer_id_invalid", "group chat was upgraded")
+
+
+def _seconds(value: object) -> float:
+    return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
+
+
+class TelegramSender:
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        try:
+            for text, markup in messages(reply):
+                await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except RetryAfter as exc:
+            raise DeliveryError("telegram flood limit", retry_after=_seconds(exc.retry_after)) from None
+        except Forbidden as exc:  # blocked by the user, kicked
+            raise DeliveryError(f"telegram: {exc.message}", permanent=True) from None
+        except BadRequest as exc:
+            permanent = any(s in exc.message.lower() for s in _GONE)
+            raise DeliveryError(f"telegram: {exc.message}", permanent=permanent) from None
+        except NetworkError as exc:  # timeouts and 5xx included
+            raise DeliveryError(f"telegram network: {exc.message}") from None
+        except TelegramError as exc:
+            raise DeliveryError(f"telegram: {exc.message}") from None

@@ -1,0 +1,103 @@
+"""The bot process with messengers: one HTTP server, the adapters, the background jobs.
+
+One aiohttp server per process serves /telegram/webhook, /slack/events and /healthz. The
+process stops cleanly on SIGTERM or SIGINT.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from typing import Any, Protocol
+
+from aiohttp import web
+from sqlalchemy import text
+
+from bot.app import HelpDesk
+from bot.jobs import periodic
+from bot.settings import Settings
+from core.dedupe import InboundLog
+from core.relay import Sender
+
+log = logging.getLogger(__name__)
+
+
+class Adapter(Protocol):
+    sender: Sender
+
+    def routes(self) -> list[web.RouteDef]: ...
+    async def start(self, http: web.Application | None = None) -> None: ...
+    async def stop(self) -> None: ...
+
+
+def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
+    adapters: dict[str, Adapter] = {}
+    inbound_log = InboundLog(desk.db, desk.clock)
+    if settings.telegram_bot_token is not None:
+        from adapters.telegram.adapter import TelegramAdapter
+
+        secret = settings.telegram_webhook_secret
+        adapters["telegram"] = TelegramAdapter(
+            desk.conversation, inbound_log,
+            token=settings.telegram_bot_token.get_secret_value(),
+            api_url=settings.telegram_api_url,
+            webhook_url=settings.telegram_webhook_url,
+            webhook_secret=secret.get_secret_value() if secret else None,
+            default_locale=settings.default_locale,
+        )
+    return adapters
+
+
+def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
+    app = web.Application(client_max_size=2 * 1024 * 1024)
+
+    async def healthz(_: web.Request) -> web.Response:
+        try:
+            async with desk.db.read() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # noqa: BLE001 - any failure is "unhealthy"
+            return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
+        return web.json_response({"status": "ok", "platforms": sorted(adapters)})
+
+    app.router.add_get("/healthz", healthz)
+    for adapter in adapters.values():
+        app.add_routes(adapter.routes())
+    return app
+
+
+async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None = None) -> int:
+    adapters = build_adapters(desk, settings)
+    app = http_app(desk, adapters)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, settings.http_host, settings.http_port)
+    await site.start()
+    log.info("http server on %s:%s", settings.http_host, settings.http_port)
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+    started: list[Any] = []
+    background: asyncio.Task[None] | None = None
+    try:
+        for name, adapter in adapters.items():
+            await adapter.start(app)
+            started.append(adapter)
+            log.info("%s adapter started", name)
+        relay = desk.relay({name: a.sender for name, a in adapters.items()})
+        background = asyncio.create_task(periodic(desk, relay))
+        await stop.wait()
+        log.info("stopping")
+    finally:
+        if background is not None:
+            background.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await background
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
+        await runner.cleanup()
+    return 0

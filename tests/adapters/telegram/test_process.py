@@ -1,0 +1,42 @@
+"""`helpdesk-bot run` as a real process in polling mode: answers, keeps the token out of logs,
+and stops cleanly on SIGTERM."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+import time
+from pathlib import Path
+
+from tests.adapters.telegram.conftest import TOKEN, free_port
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+
+async def test_polling_process_and_clean_stop(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+        env.update(
+            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'p.db'}", TELEGRAM_BOT_TOKEN=TOKEN,
+            TELEGRAM_API_URL=api.server_url, HTTP_PORT=str(free_port()), LOG_LEVEL="DEBUG",
+            ATTACHMENTS_DIR=str(tmp_path / "files"),
+        )
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
+        )
+        try:
+            await api.wait_for(lambda: api.requests_for("getUpdates"), timeout=30)
+            api.user_message(900, "/start", language_code="ru")
+            await api.wait_for(lambda: any("Русский" in str(m.get("reply_markup")) for m in api.sent(900)),
+                               timeout=15)
+        finally:
+            started = time.monotonic()
+            proc.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(proc.communicate(), 20)
+        assert proc.returncode == 0, output.decode()[-2000:]
+        assert time.monotonic() - started < 10
+        log = output.decode()
+        assert "telegram adapter started" in log and "DEBUG" in log
+        assert TOKEN not in log and TOKEN.replace(":", "%3A") not in log

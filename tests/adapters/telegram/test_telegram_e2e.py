@@ -1,0 +1,170 @@
+"""The real python-telegram-bot stack against the fake Bot API: intake, files, webhook, HTML."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import func, select
+
+from core.storage.models import Attachment, Ticket
+from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
+
+
+async def _intake(u: TgUser, subject: str, description: str) -> list[dict]:
+    await u.say("/start")
+    await u.press(f"lang:{u.language_code[:2]}")
+    await u.press("dep:technical")
+    await u.press("rt:bug")
+    await u.say(subject)
+    await u.press("pri:high")
+    await u.say(description)
+    await u.press("att:done")
+    return await u.press("rev:submit")
+
+
+async def test_full_intake_in_persian(bot: Running) -> None:
+    u = TgUser(bot, 501, "fa")
+    await u.say("/start")
+    assert u.buttons()[0] == "lang:fa"  # preselected from language_code
+    done = await _intake(u, "خطای ورود", "صفحهٔ ورود خطای ۵۰۰ می‌دهد.")
+    text = done[-1]["text"]
+    assert "#1001" in text and "تیکت" in text and "۱۴۰۵" in text  # Solar Hijri year
+    ticket = await bot.desk.tickets.get(1001)
+    assert ticket.subject == "خطای ورود"
+
+
+async def test_full_intake_in_czech_with_typed_text(bot: Running) -> None:
+    u = TgUser(bot, 502, "cs")
+    await u.say("/start")
+    await u.press("lang:cs")
+    await u.say("Technická podpora")  # typing the label works like the button
+    await u.say("3")  # and so does its number
+    await u.say("Nelze se přihlásit")
+    await u.press("pri:normal")
+    await u.say("Od rána chyba 500.")
+    await u.press("att:done")
+    out = await u.press("rev:submit")
+    assert "Váš tiket #1001 byl založen" in out[-1]["text"]
+    assert (await bot.desk.tickets.get(1001)).request_type == "bug"
+
+
+async def test_buttons_are_retired_after_a_press(bot: Running) -> None:
+    u = TgUser(bot, 503)
+    await u.say("/start")
+    await u.press("lang:en")
+    edits = bot.api.requests_for("editMessageText", 503)
+    assert edits and "✓ English" in edits[-1].params["text"]
+    assert "reply_markup" not in edits[-1].params
+    answers = bot.api.requests_for("answerCallbackQuery")
+    assert answers and all(r.ok for r in answers)
+    # The same old button again (a double tap or an old message) is answered politely.
+    prompt = next(m for m in u.sent() if any(b.get("callback_data") == "lang:en"
+                  for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row))
+    before = len(u.sent())
+    await u._processed(bot.api.press_button(503, prompt["message_id"], "lang:en", check_button=False))
+    assert all(r.ok for r in bot.api.requests_for("answerCallbackQuery"))
+    assert len(u.sent()) > before
+
+
+async def test_attachment_accepted_and_one_refused_unfetched(bot: Running) -> None:
+    u = TgUser(bot, 504)
+    await u.say("/start")
+    await u.press("lang:en")
+    await u.press("dep:technical")
+    await u.press("rt:bug")
+    await u.say("Chart broken")
+    await u.press("pri:low")
+    await u.say("See the screenshot")
+    ok = await u.send_document("shot.png", PNG, "image/png")
+    assert "Received “shot.png”" in ok[0]["text"]
+    downloads_before = len(bot.api.downloads)
+    big = await u.send_document("dump.zip", b"PK\x03\x04", "application/zip", declared_size=10 * 1024 * 1024 + 1)
+    assert "at most 10 MB" in big[0]["text"]
+    assert len(bot.api.downloads) == downloads_before  # refused before downloading
+    assert not [r for r in bot.api.requests_for("getFile") if r.params.get("file_id") and
+                "dump" in str(r.response)]
+    await u.press("att:done")
+    await u.press("rev:submit")
+    async with bot.desk.db.read() as s:
+        rows = (await s.execute(select(Attachment))).scalars().all()
+    assert [(a.filename, a.mime_type, a.size) for a in rows] == [("shot.png", "image/png", len(PNG))]
+    assert Path(rows[0].stored_path).read_bytes() == PNG
+
+
+async def test_user_html_reaches_telegram_as_visible_text(bot: Running) -> None:
+    u = TgUser(bot, 505)
+    nasty = "<b>bold</b> & </pre> <a href='x'>link</a> &amp;"
+    await u.say("/start")
+    await u.press("lang:en")
+    await u.press("dep:technical")
+    await u.press("rt:bug")
+    await u.say("Tags <b> & </pre>")
+    await u.press("pri:low")
+    out = await u.say(nasty)
+    await u.press("att:done")
+    review = u.sent()[-1]["text"]
+    assert nasty in review and "Tags <b> & </pre>" in review
+    assert all(r.ok for r in bot.api.requests_for("sendMessage")), "a parse error reached Telegram"
+
+
+async def test_group_chats_get_a_hint(bot: Running) -> None:
+    update = bot.api.user_message(506, "/new", chat_id=-100777, chat_type="supergroup")
+    await TgUser(bot, 506)._processed(update)
+    hint = bot.api.sent(-100777)[-1]["text"]
+    assert "private chat" in hint
+    async with bot.desk.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 0
+
+
+async def test_commands_registered_per_language(bot: Running) -> None:
+    for lang, word in (("fa", "تیکت"), ("cs", "tiket"), ("ru", "заяв"), ("pt", "chamado"), ("en", "ticket")):
+        commands = bot.api.commands_for(lang)
+        assert [c["command"] for c in commands][:4] == ["new", "tickets", "ticket", "reply"]
+        assert any(word in c["description"].lower() for c in commands), lang
+    assert bot.api.commands_for("")  # the default menu too
+
+
+async def test_redelivered_update_is_handled_once(bot: Running) -> None:
+    u = TgUser(bot, 507)
+    await u.say("/start")
+    await u.press("lang:en")
+    await u.say("/help")
+    count = len(u.sent())
+    update = bot.api.user_message(507, "/help", update_id=424242)
+    await u._processed(update)
+    assert len(u.sent()) == count + 1
+    bot.api.queue_update(dict(update))  # Telegram delivers the same update again
+    bot.api.user_message(507, "/help")  # and then a new one, to know the first was consumed
+    await asyncio.sleep(0)
+    await bot.api.wait_for(lambda: len(u.sent()) >= count + 2, timeout=5)
+    await asyncio.sleep(0.3)
+    assert len(u.sent()) == count + 2
+
+
+async def test_webhook_mode(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        async for running in start_bot(tmp_path, api, TELEGRAM_WEBHOOK_URL="https://bot.example.com/telegram/webhook"):
+            assert api.webhook is not None and api.webhook.url == "https://bot.example.com/telegram/webhook"
+            assert TOKEN not in api.webhook.url and api.webhook.secret_token
+            assert not api.requests_for("getUpdates")
+            url = running.base + "/telegram/webhook"
+            update = api.user_message(601, "/start", update_id=9001)
+            async with aiohttp.ClientSession() as http:
+                for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"}):
+                    async with http.post(url, json=update, headers=headers) as resp:
+                        assert resp.status == 401
+                assert not api.sent(601)
+                async with running.desk.db.read() as s:
+                    from core.storage.models import Customer, InboundEvent
+                    assert (await s.execute(select(func.count()).select_from(Customer))).scalar_one() == 0
+                    assert (await s.execute(select(func.count()).select_from(InboundEvent))).scalar_one() == 0
+                for _ in range(2):  # the same update twice: processed once
+                    async with http.post(url, json=update, headers=api.webhook_headers()) as resp:
+                        assert resp.status == 200
+            greetings = [m for m in api.sent(601) if "Please choose your language" in m["text"]]
+            assert len(greetings) == 1
