@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Any
 
 from bot.settings import Settings
 from core.attachments import AttachmentStore
@@ -10,7 +11,7 @@ from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig, load_config
 from core.conversation import Conversation
 from core.conversation.drafts import DraftStore
-from core.relay import Relay, Sender
+from core.relay import Relay
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.tickets import TicketService
@@ -24,9 +25,8 @@ class HelpDesk:
     tickets: TicketService
     conversation: Conversation
     clock: Clock
-
-    def relay(self, senders: dict[str, Sender]) -> Relay:
-        return Relay(self.db, senders, default_locale=self.settings.default_locale, clock=self.clock)
+    relay: Relay  # adapters register their senders on it; anything may wake it
+    adapters: dict[str, Any] = field(default_factory=dict)  # the running messenger adapters
 
     async def close(self) -> None:
         await self.db.dispose()
@@ -38,7 +38,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     db = Database(settings.database_url)
     if migrate:
         await upgrade(db)
-    tickets = TicketService(db, config, clock)
+    tickets = TicketService(db, config, clock, desk=settings.slack_enabled)
     conversation = Conversation(
         tickets,
         DraftStore(db, clock),
@@ -47,4 +47,5 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         default_locale=settings.default_locale,
         clock=clock,
     )
-    return HelpDesk(settings, config, db, tickets, conversation, clock)
+    relay = Relay(db, {}, default_locale=settings.default_locale, clock=clock)
+    return HelpDesk(settings, config, db, tickets, conversation, clock, relay)

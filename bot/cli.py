@@ -117,8 +117,9 @@ async def _console(settings: Settings, language: str | None, user: str) -> int:
 
     desk = await build(settings)
     chat = ConsoleChat(desk.conversation, AgentConsole(desk.tickets), language=language, user_id=user)
-    chat.relay = desk.relay({"console": ConsoleSender(chat)})
-    background = asyncio.create_task(periodic(desk, chat.relay))
+    desk.relay.senders["console"] = ConsoleSender(chat)
+    chat.relay = desk.relay
+    background = asyncio.create_task(periodic(desk, desk.relay))
     try:
         await chat.run()
         await chat.relay.flush()

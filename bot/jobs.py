@@ -23,5 +23,6 @@ async def periodic(desk: HelpDesk, relay: Relay, *, relay_every: float = 1.0,
                 await desk.conversation.expire_drafts()
         except Exception:  # noqa: BLE001 - keep the loop alive through a bad moment
             log.exception("background pass failed")
-        await asyncio.sleep(relay_every)
-        since_sweep += relay_every
+        started = asyncio.get_running_loop().time()
+        await relay.sleep(relay_every)
+        since_sweep += asyncio.get_running_loop().time() - started

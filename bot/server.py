@@ -18,6 +18,8 @@ from sqlalchemy import text
 from bot.app import HelpDesk
 from bot.jobs import periodic
 from bot.settings import Settings
+from core.attachments import AttachmentStore
+from core.config import ConfigError
 from core.dedupe import InboundLog
 from core.relay import Sender
 
@@ -46,7 +48,29 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=secret.get_secret_value() if secret else None,
             default_locale=settings.default_locale,
+            wake=desk.relay.wake.set,
         )
+    if settings.slack_bot_token is not None:
+        from adapters.slack.adapter import SlackAdapter
+
+        if settings.slack_signing_secret is None and settings.slack_app_token is None:
+            raise ConfigError("SLACK_BOT_TOKEN is set: set SLACK_SIGNING_SECRET too (or SLACK_APP_TOKEN "
+                              "for Socket Mode)")
+        slack = SlackAdapter(
+            desk.conversation, desk.tickets, desk.config, inbound_log,
+            AttachmentStore(settings.attachments_dir),
+            token=settings.slack_bot_token.get_secret_value(),
+            signing_secret=(settings.slack_signing_secret.get_secret_value()
+                            if settings.slack_signing_secret else "socket-mode-unsigned"),
+            api_url=settings.slack_api_url,
+            app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+            agent_channel=settings.slack_agent_channel,
+            agent_users=settings.slack_agent_users,
+            agent_group=settings.slack_agent_group,
+            wake=desk.relay.wake.set,
+        )
+        desk.relay.desk = slack.desk
+        adapters["slack"] = slack
     return adapters
 
 
@@ -69,6 +93,7 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
 
 async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None = None) -> int:
     adapters = build_adapters(desk, settings)
+    desk.adapters = dict(adapters)
     app = http_app(desk, adapters)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
@@ -87,8 +112,9 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             await adapter.start(app)
             started.append(adapter)
             log.info("%s adapter started", name)
-        relay = desk.relay({name: a.sender for name, a in adapters.items()})
-        background = asyncio.create_task(periodic(desk, relay))
+        for name, adapter in adapters.items():
+            desk.relay.senders[name] = adapter.sender
+        background = asyncio.create_task(periodic(desk, desk.relay))
         await stop.wait()
         log.info("stopping")
     finally:

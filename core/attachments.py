@@ -68,6 +68,13 @@ class EmptyFile(DomainError):
         super().__init__("the file is empty")
 
 
+class FileUnavailable(DomainError):
+    code = "file_unavailable"
+
+    def __init__(self) -> None:
+        super().__init__("the file could not be downloaded")
+
+
 class TooManyFiles(DomainError):
     code = "too_many_files"
 
@@ -152,7 +159,10 @@ class AttachmentStore:
     async def receive(self, file: IncomingFile) -> NewAttachment:
         if file.size is not None and file.size > MAX_BYTES:
             raise FileTooLarge(file.size)  # refused before a single byte is downloaded
-        data = await file.fetch()
+        try:
+            data = await file.fetch()
+        except Exception as exc:  # noqa: BLE001 - any failure to fetch means "send it again"
+            raise FileUnavailable() from exc
         if len(data) > MAX_BYTES:
             raise FileTooLarge(len(data))
         if not data:

@@ -29,9 +29,11 @@ def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
                          old=status_name(t, params["old"]), new=status_name(t, new)),
                      ((Choice(f"t:{n}", t._("View the ticket")),),), loc)
     if event == "agent_reply":
+        files = tuple((f["path"], f["name"]) for f in params.get("files", []))
         return Reply(
             t._("Reply from the support team on ticket {ticket}:", ticket=ticket) + "\n\n" + params["body"],
-            ((Choice(f"reply:{n}", t._("Answer")), Choice(f"t:{n}", t._("View the ticket"))),), loc)
+            ((Choice(f"reply:{n}", t._("Answer")), Choice(f"t:{n}", t._("View the ticket"))),), loc,
+            files=files)
     if event == "escalated":
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),

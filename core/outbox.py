@@ -14,6 +14,30 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.storage.models import Customer, OutboxMessage, Ticket
 
+DESK = "desk"
+"""Outbox platform of the agents' desk: one chat per department, delivered by the desk adapter."""
+
+
+def _queue(
+    session: AsyncSession, *, platform: str, chat_id: str, event: str, now: datetime,
+    customer_id: int | None, ticket_id: int | None, params: dict[str, Any],
+) -> OutboxMessage:
+    row = OutboxMessage(
+        idempotency_key=f"{platform}:{event}:{uuid.uuid4().hex}",
+        platform=platform,
+        chat_id=chat_id,
+        customer_id=customer_id,
+        ticket_id=ticket_id,
+        event=event,
+        params=params,
+        status="pending",
+        attempts=0,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    session.add(row)
+    return row
+
 
 def notify_customer(
     session: AsyncSession,
@@ -25,18 +49,14 @@ def notify_customer(
     **params: Any,
 ) -> OutboxMessage:
     """Queue `event` for the customer's chat; rendered in their language when sent."""
-    row = OutboxMessage(
-        idempotency_key=f"{event}:{uuid.uuid4().hex}",
-        platform=customer.platform,
-        chat_id=customer.chat_id,
-        customer_id=customer.id,
-        ticket_id=ticket.id if ticket is not None else None,
-        event=event,
-        params=params,
-        status="pending",
-        attempts=0,
-        next_attempt_at=now,
-        created_at=now,
-    )
-    session.add(row)
-    return row
+    return _queue(session, platform=customer.platform, chat_id=customer.chat_id, event=event, now=now,
+                  customer_id=customer.id, ticket_id=ticket.id if ticket is not None else None,
+                  params=params)
+
+
+def notify_desk(
+    session: AsyncSession, ticket: Ticket, event: str, now: datetime, **params: Any
+) -> OutboxMessage:
+    """Queue news of a ticket for the agents (the department's channel and the ticket's thread)."""
+    return _queue(session, platform=DESK, chat_id=ticket.department, event=event, now=now,
+                  customer_id=None, ticket_id=ticket.id, params={"number": ticket.number, **params})

@@ -11,7 +11,7 @@ import asyncio
 import logging
 import random
 from datetime import timedelta
-from typing import Protocol
+from typing import Any, Protocol
 
 from sqlalchemy import select, update
 
@@ -19,6 +19,7 @@ from core.clock import Clock, utcnow
 from core.conversation.messages import Reply
 from core.i18n import translator
 from core.notifications import render
+from core.outbox import DESK
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage
 
@@ -36,16 +37,26 @@ class DeliveryError(Exception):
 
 
 class Sender(Protocol):
+    """Delivers a rendered reply to a customer's chat on one platform."""
+
     async def send(self, chat_id: str, reply: Reply) -> None: ...
+
+
+class DeskSender(Protocol):
+    """Shows a ticket's news to the agents (its card and thread in the department's channel)."""
+
+    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None: ...
 
 
 class Relay:
     def __init__(
-        self, db: Database, senders: dict[str, Sender], *, default_locale: str = "en",
-        clock: Clock = utcnow,
+        self, db: Database, senders: dict[str, Sender], *, desk: DeskSender | None = None,
+        default_locale: str = "en", clock: Clock = utcnow,
     ) -> None:
         self.db = db
         self.senders = senders
+        self.desk = desk
+        self.wake = asyncio.Event()  # set after a change, so news goes out at once
         self.default_locale = default_locale
         self.clock = clock
 
@@ -56,7 +67,7 @@ class Relay:
             select(OutboxMessage, Customer.locale)
             .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
             .where(OutboxMessage.status == "pending",
-                   OutboxMessage.platform.in_(list(self.senders)))
+                   OutboxMessage.platform.in_([*self.senders, *([DESK] if self.desk else [])]))
             .order_by(OutboxMessage.id)
             .limit(limit)
         )
@@ -71,9 +82,13 @@ class Relay:
             if row.next_attempt_at > now:
                 blocked.add(chat)  # an earlier message of this chat waits: keep the order
                 continue
-            reply = render(translator(locale or self.default_locale), row.event, row.params)
             try:
-                await self.senders[row.platform].send(row.chat_id, reply)
+                if row.platform == DESK:
+                    assert self.desk is not None and row.ticket_id is not None
+                    await self.desk.deliver(row.event, row.params, row.ticket_id)
+                else:
+                    reply = render(translator(locale or self.default_locale), row.event, row.params)
+                    await self.senders[row.platform].send(row.chat_id, reply)
             except DeliveryError as exc:
                 blocked.add(chat)
                 await self._failed(row, exc)
@@ -106,10 +121,10 @@ class Relay:
         async with self.db.write() as session:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
 
-    async def run(self, interval: float = 1.0) -> None:
-        while True:
-            try:
-                await self.flush()
-            except Exception:  # noqa: BLE001 - the relay must outlive a bad moment
-                log.exception("outbox relay pass failed")
-            await asyncio.sleep(interval)
+    async def sleep(self, interval: float) -> None:
+        """Wait `interval`, or less when something new was written."""
+        try:
+            await asyncio.wait_for(self.wake.wait(), interval)
+        except TimeoutError:
+            pass
+        self.wake.clear()

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import business_time
@@ -41,7 +41,7 @@ from core.errors import (
     UnknownRequestType,
 )
 from core.lifecycle import check_transition
-from core.outbox import notify_customer
+from core.outbox import notify_customer, notify_desk
 from core.storage.db import Database
 from core.storage.models import (
     Agent,
@@ -78,10 +78,17 @@ def clean(field: str, value: str, limit: int) -> str:
 
 
 class TicketService:
-    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow) -> None:
+    def __init__(
+        self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *, desk: bool = False
+    ) -> None:
         self.db = db
         self.config = config
         self.clock = clock
+        self.desk = desk  # an agents' desk (Slack) is connected: tell it about every change
+
+    def _desk(self, session: AsyncSession, ticket: Ticket, event: str, now: datetime, **params: object) -> None:
+        if self.desk:
+            notify_desk(session, ticket, event, now, **params)
 
     # -- people -------------------------------------------------------------------------
 
@@ -237,6 +244,7 @@ class TicketService:
                 )
             )
             self._attach(session, ticket, None, attachments, now)
+            self._desk(session, ticket, "ticket_opened", now)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
             return ticket
@@ -308,6 +316,7 @@ class TicketService:
             session.add(msg)
             await session.flush()
             self._attach(session, ticket, msg.id, attachments, now)
+            self._desk(session, ticket, "customer_message", now, message_id=msg.id)
             if ticket.waiting_since is None:
                 ticket.waiting_since = now
             elif not ticket.queue_hint_sent and ticket.status in OPEN_STATUSES:
@@ -333,10 +342,13 @@ class TicketService:
             reason = "customer_confirmed" if solved else "customer_disputed"
             self._move(session, ticket, target, Who.customer(customer_id), reason, now)
             if comment:
-                session.add(TicketMessage(
+                msg = TicketMessage(
                     ticket_id=ticket.id, kind=MessageKind.CUSTOMER,
                     author_customer_id=customer_id, body=comment, created_at=now,
-                ))
+                )
+                session.add(msg)
+                await session.flush()
+                self._desk(session, ticket, "customer_message", now, message_id=msg.id)
                 if not solved and ticket.waiting_since is None:
                     ticket.waiting_since = now
             await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
@@ -351,6 +363,7 @@ class TicketService:
         *,
         internal: bool = False,
         attachments: Sequence[NewAttachment] = (),
+        via: str = "",
     ) -> Ticket:
         """An agent's reply goes to the customer and waits for them; a note stays inside."""
         body = clean("message", body, MESSAGE_MAX)
@@ -369,6 +382,8 @@ class TicketService:
             await session.flush()
             self._attach(session, ticket, msg.id, attachments, now)
             ticket.updated_at = now
+            # `via` names the desk the agent wrote in, which shows the message already.
+            self._desk(session, ticket, "agent_message", now, message_id=msg.id, via=via)
             if internal:
                 return ticket
             if ticket.status in (Status.NEW, Status.ACCEPTED):
@@ -380,6 +395,7 @@ class TicketService:
             notify_customer(
                 session, customer, "agent_reply", now, ticket=ticket,
                 number=ticket.number, body=body, message_id=msg.id,
+                files=[{"path": a.stored_path, "name": a.filename} for a in attachments],
             )
             return ticket
 
@@ -392,6 +408,8 @@ class TicketService:
             ticket = await self._by_number(session, number, lock=True)
             ticket.assignee_id = agent_id
             ticket.updated_at = now
+            self._desk(session, ticket, "assigned", now, agent_id=agent_id,
+                       by=by.id if by.actor == Actor.AGENT else None)
             if ticket.status == Status.NEW:
                 self._move(session, ticket, Status.ACCEPTED, by, "assigned", now)
                 await self._tell_status(session, ticket, Status.NEW, now)
@@ -441,6 +459,25 @@ class TicketService:
                 session, customer, "escalated", now, ticket=ticket,
                 number=ticket.number, tier=ticket.tier,
             )
+            self._desk(session, ticket, "escalated", now, tier=ticket.tier, actor=by.actor.value,
+                       by=by.id, reason=reason)
+            return ticket
+
+    async def set_priority(self, number: int, priority: str, by: Who) -> Ticket:
+        if self.config.priority(priority) is None:
+            raise UnknownPriority(priority)
+        now = self.clock()
+        async with self.db.write() as session:
+            if by.actor == Actor.AGENT:
+                assert by.id is not None
+                await self._agent_exists(session, by.id)
+            ticket = await self._by_number(session, number, lock=True)
+            old = ticket.priority
+            if old == priority:
+                return ticket
+            ticket.priority = priority
+            ticket.updated_at = now
+            self._desk(session, ticket, "priority_changed", now, old=old, new=priority, by=by.id)
             return ticket
 
     def _move(
@@ -476,6 +513,8 @@ class TicketService:
                 at=now,
             )
         )
+        self._desk(session, ticket, "status_changed", now, old=current.value, new=target.value,
+                   actor=by.actor.value, by=by.id, reason=reason)
 
     async def _tell_status(
         self, session: AsyncSession, ticket: Ticket, previous: Status, now: datetime
@@ -491,6 +530,17 @@ class TicketService:
     async def get(self, number: int) -> Ticket:
         async with self.db.read() as session:
             return await self._by_number(session, number)
+
+    async def get_by_id(self, ticket_id: int) -> Ticket:
+        async with self.db.read() as session:
+            return await session.get_one(Ticket, ticket_id)
+
+    async def status_counts(self) -> dict[tuple[str, str], int]:
+        """Tickets per (department, status), for the desk's overview."""
+        query = select(Ticket.department, Ticket.status, func.count()).group_by(
+            Ticket.department, Ticket.status)
+        async with self.db.read() as session:
+            return {(d, s): int(n) for d, s, n in (await session.execute(query)).all()}
 
     async def get_for_customer(self, customer_id: int, number: int) -> Ticket:
         async with self.db.read() as session:

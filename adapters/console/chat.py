@@ -53,6 +53,7 @@ class ConsoleChat:
     def show(self, reply: Reply, *, notification: bool = False) -> None:
         prefix = "🔔 " if notification else ""
         lines = [prefix + reply.text] if reply.text else []
+        lines += [f"📎 {name}" for _, name in reply.files]
         choices = reply.flat_choices
         if reply.expects_text:
             # Digits typed here are text, not buttons: offer navigation as commands instead.

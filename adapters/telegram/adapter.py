@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from aiohttp import web
@@ -48,7 +49,9 @@ class TelegramAdapter:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_locale: str = "en",
+        wake: Callable[[], None] = lambda: None,
     ) -> None:
+        self.wake = wake
         self.conversation = conversation
         self.inbound_log = inbound_log
         self.webhook_url = webhook_url
@@ -138,6 +141,7 @@ class TelegramAdapter:
                 await self._on_message(update.message)
         finally:
             await self.inbound_log.done("telegram", key)
+            self.wake()
 
     async def _on_message(self, message: Message) -> None:
         user = message.from_user

@@ -26,6 +26,9 @@ class TelegramSender:
         try:
             for text, markup in messages(reply):
                 await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            for path, name in reply.files:
+                with open(path, "rb") as fh:
+                    await self.bot.send_document(chat_id, fh, filename=name)
         except RetryAfter as exc:
             raise DeliveryError("telegram flood limit", retry_after=_seconds(exc.retry_after)) from None
         except Forbidden as exc:  # blocked by the user, kicked

@@ -37,6 +37,7 @@ class Reply:
     choices: tuple[tuple[Choice, ...], ...] = field(default=())
     locale: str = "en"
     expects_text: bool = False  # a free-text step: its buttons are only navigation
+    files: tuple[tuple[str, str], ...] = ()  # (stored path, file name) sent along
 
     @property
     def flat_choices(self) -> list[Choice]:

@@ -72,6 +72,8 @@ def explain(t: Translator, error: DomainError) -> str:
                        "files, office documents or zip archives.")
         case "empty_file":
             return t._("This file is empty.")
+        case "file_unavailable":
+            return t._("The file could not be received. Please send it again.")
         case "too_many_files":
             return t.ngettext("At most {n} file can be attached to one ticket.",
                               "At most {n} files can be attached to one ticket.", MAX_FILES)

@@ -211,3 +211,15 @@ class InboundEvent(Base):
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))  # processing | done
     at: Mapped[datetime] = mapped_column(index=True)
+
+
+class DeskPost(Base):
+    """Where a ticket's card stands on the agents' desk (its thread is the conversation)."""
+
+    __tablename__ = "desk_posts"
+    __table_args__ = (UniqueConstraint("channel", "ts"),)
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    channel: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime]

@@ -28,7 +28,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = _cli(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "revision 0002" in result.stdout
+    assert "revision 0003" in result.stdout
     with sqlite3.connect(tmp_path / "h.db") as conn:
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         assert {"tickets", "customers", "outbox", "drafts", "status_changes"} <= tables

@@ -1,0 +1,1 @@
+"""Slack: the agents' desk (ticket cards, threads, controls, /helpdesk) and Slack users as customers."""

@@ -1,0 +1,272 @@
+"""The Slack adapter: Bolt (AsyncApp) on /slack/events, or Socket Mode.
+
+Agents work tickets in channels (cards, threads, controls, /helpdesk); workspace members who
+write to the bot in a DM are customers like any other. Only agents act on tickets.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import re
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from aiohttp import web
+from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
+from slack_bolt.async_app import AsyncApp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack.agents import AgentDirectory
+from adapters.slack.blocks import CUSTOMER_ACTION, answered_blocks
+from adapters.slack.commands import DeskCommands, explain_for_agent
+from adapters.slack.customers import SlackCustomerSender
+from adapters.slack.desk import SlackDesk
+from adapters.slack.inbound import incoming_files, to_plain
+from core.attachments import AttachmentStore
+from core.config import HelpdeskConfig
+from core.conversation import Conversation, Inbound
+from core.dedupe import InboundLog
+from core.domain import Status, Who
+from core.errors import DomainError
+from core.i18n import translator
+from core.tickets import TicketService
+
+log = logging.getLogger(__name__)
+EVENTS_PATH = "/slack/events"
+
+
+class SlackAdapter:
+    def __init__(
+        self,
+        conversation: Conversation,
+        tickets: TicketService,
+        config: HelpdeskConfig,
+        inbound_log: InboundLog,
+        files: AttachmentStore,
+        *,
+        token: str,
+        signing_secret: str,
+        api_url: str = "https://slack.com/api/",
+        app_token: str | None = None,
+        agent_channel: str | None = None,
+        agent_users: str | None = None,
+        agent_group: str | None = None,
+        wake: Callable[[], None] = lambda: None,
+    ) -> None:
+        self.conversation = conversation
+        self.tickets = tickets
+        self.inbound_log = inbound_log
+        self.files = files
+        self.token = token
+        self.app_token = app_token
+        self.wake = wake
+        self.client = AsyncWebClient(token=token, base_url=api_url)
+        self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
+                            process_before_response=False, raise_error_for_unhandled_request=False)
+        self.desk = SlackDesk(self.client, tickets.db, config, default_channel=agent_channel,
+                              clock=tickets.clock)
+        self.agents = AgentDirectory(self.client, users=(agent_users or "").split(","), group=agent_group,
+                                     channels=self.desk.channels())
+        self.sender = SlackCustomerSender(self.client)
+        self.commands = DeskCommands(tickets, config, self.agents)
+        self._socket: Any = None
+        self._busy = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._register()
+
+    @contextlib.contextmanager
+    def _working(self) -> Iterator[None]:
+        """Counts handlers in flight (they run after the HTTP ack), for a clean stop and for tests."""
+        self._busy += 1
+        self._idle.clear()
+        try:
+            yield
+        finally:
+            self._busy -= 1
+            if not self._busy:
+                self._idle.set()
+
+    async def drained(self) -> None:
+        await self._idle.wait()
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    def routes(self) -> list[web.RouteDef]:
+        return [web.post(EVENTS_PATH, self.events)]
+
+    async def events(self, request: web.Request) -> web.Response:
+        bolt_request = await to_bolt_request(request)
+        return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
+
+    async def start(self, http: web.Application | None = None) -> None:
+        identity = await self.client.auth_test()
+        log.info("slack: connected as %s", identity.get("user_id"))
+        if self.app_token:
+            from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+
+            self._socket = AsyncSocketModeHandler(self.app, self.app_token)
+            await self._socket.connect_async()
+            log.info("slack: socket mode")
+
+    async def stop(self) -> None:
+        if self._socket is not None:
+            await self._socket.close_async()
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.drained(), 10)
+
+    # -- listeners ----------------------------------------------------------------------
+
+    def _register(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.action(re.compile(rf"^{CUSTOMER_ACTION}:\d+$"))(self._on_customer_button)
+        self.app.action(re.compile(r"^desk:"))(self._on_desk_action)
+        self.app.command("/helpdesk")(self._on_command)
+
+    async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        with self._working():
+            await self._on_message_body(body, event)
+
+    async def _on_message_body(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):
+            return
+        event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
+        if not await self.inbound_log.claim("slack", event_id):
+            return
+        try:
+            if event.get("channel_type") == "im":
+                await self._customer_message(event)
+            elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+                await self._thread_reply(event)
+        finally:
+            await self.inbound_log.done("slack", event_id)
+            self.wake()
+
+    async def _customer_message(self, event: dict[str, Any]) -> None:
+        user, channel = event["user"], event["channel"]
+        name, locale = await self.agents.profile(user)
+        files = incoming_files(event, self.token)
+        text = event.get("text") or None
+        events = [Inbound("slack", user, channel, name, locale, text=to_plain(text) if text else None,
+                          file=files[0] if files else None)]
+        events += [Inbound("slack", user, channel, name, locale, file=f) for f in files[1:]]
+        for inbound in events:
+            for reply in await self.conversation.handle(inbound):
+                await self.sender.send(channel, reply)
+
+    async def _thread_reply(self, event: dict[str, Any]) -> None:
+        post = await self.desk.post_of(event["channel"], event["thread_ts"])
+        if post is None:
+            return  # a thread that is not a ticket's
+        user = event["user"]
+        name, locale = await self.agents.profile(user)
+        t = translator(locale)
+        if not await self.agents.is_agent(user):
+            await self._ephemeral(event["channel"], user, t._(
+                "Only help-desk agents can answer customers; your message was not sent."))
+            return
+        text = to_plain(event.get("text") or "").strip()
+        internal = text.lower().startswith("note:")
+        if internal:
+            text = text[5:].strip()
+        ticket = await self.tickets.get_by_id(post.ticket_id)
+        agent = await self.tickets.agent("slack", user, name, locale)
+        try:
+            stored = [await self.files.receive(f) for f in incoming_files(event, self.token)]
+            await self.tickets.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
+                                                 attachments=stored, via="slack")
+        except DomainError as exc:
+            await self._ephemeral(event["channel"], user, explain_for_agent(t, exc))
+
+    async def _on_customer_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        with self._working():
+            await self._on_customer_button_body(ack, body, action)
+
+    async def _on_customer_button_body(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        await ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        message = body.get("message") or {}
+        label = (action.get("text") or {}).get("text", "")
+        if message.get("ts"):
+            try:
+                await self.client.chat_update(channel=channel, ts=message["ts"], text=message.get("text", ""),
+                                              blocks=answered_blocks(message.get("blocks") or [], label))
+            except SlackApiError as exc:
+                log.debug("slack: could not retire buttons: %s", exc.response.get("error"))
+        name, locale = await self.agents.profile(user)
+        for reply in await self.conversation.handle(
+                Inbound("slack", user, channel, name, locale, choice=str(action.get("value", "")))):
+            await self.sender.send(channel, reply)
+        self.wake()
+
+    async def _on_desk_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
+                              respond: Any) -> None:
+        with self._working():
+            await self._on_desk_action_body(ack, body, action, respond)
+
+    async def _on_desk_action_body(self, ack: Any, body: dict[str, Any], action: dict[str, Any], respond: Any) -> None:
+        await ack()
+        user = body["user"]["id"]
+        channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
+        name, locale = await self.agents.profile(user)
+        t = translator(locale)
+        if not await self.agents.is_agent(user):
+            await self._tell(respond, channel, user, t._("Only help-desk agents can do this."))
+            return
+        block = str(action.get("block_id") or "")
+        raw = block.split(":", 1)[1] if block.startswith("desk:") else str(action.get("value") or "")
+        if not raw.isdigit():
+            return
+        number = int(raw)
+        agent = await self.tickets.agent("slack", user, name, locale)
+        who = Who.agent(agent.id)
+        kind = action["action_id"].split(":", 1)[1]
+        try:
+            if kind == "claim":
+                await self.tickets.assign(number, agent.id, who)
+            elif kind == "assign":
+                target = action.get("selected_user") or ""
+                if not await self.agents.is_agent(target):
+                    await self._tell(respond, channel, user, t._("<@{user}> is not a help-desk agent.", user=target))
+                    return
+                target_name, target_locale = await self.agents.profile(target)
+                assignee = await self.tickets.agent("slack", target, target_name, target_locale)
+                await self.tickets.assign(number, assignee.id, who)
+            elif kind == "status":
+                value = (action.get("selected_option") or {}).get("value", "")
+                await self.tickets.change_status(number, Status(value), who)
+            elif kind == "priority":
+                value = (action.get("selected_option") or {}).get("value", "")
+                await self.tickets.set_priority(number, value, who)
+            elif kind == "escalate":
+                await self.tickets.escalate(number, who)
+        except (DomainError, ValueError) as exc:
+            message = explain_for_agent(t, exc) if isinstance(exc, DomainError) else t._("Unknown status.")
+            await self._tell(respond, channel, user, message)
+        self.wake()
+
+    async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        with self._working():
+            await self._on_command_body(ack, command, respond)
+
+    async def _on_command_body(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
+        await ack()
+        text = await self.commands.run(command["user_id"], command.get("text") or "")
+        await respond(text=text, response_type="ephemeral")
+
+    async def _tell(self, respond: Any, channel: str, user: str, text: str) -> None:
+        """An ephemeral answer to whoever clicked (through the response URL when there is one)."""
+        try:
+            await respond(text=text, response_type="ephemeral", replace_original=False)
+        except Exception:  # noqa: BLE001 - no response URL: fall back to chat.postEphemeral
+            await self._ephemeral(channel, user, text)
+
+    async def _ephemeral(self, channel: str, user: str, text: str) -> None:
+        try:
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+        except SlackApiError as exc:
+            log.warning("slack: ephemeral message failed: %s", exc.response.get("error"))

@@ -1,0 +1,74 @@
+"""Who counts as an agent, and in which language they read the desk."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from core.i18n import match_locale
+
+CACHE_SECONDS = 300.0
+
+
+class AgentDirectory:
+    """SLACK_AGENT_USERS, else SLACK_AGENT_GROUP's members, else the agent channels' members."""
+
+    def __init__(
+        self,
+        client: AsyncWebClient,
+        *,
+        users: Iterable[str] = (),
+        group: str | None = None,
+        channels: Iterable[str] = (),
+    ) -> None:
+        self.client = client
+        self.fixed = frozenset(u.strip() for u in users if u.strip())
+        self.group = group
+        self.channels = sorted(set(channels))
+        self._members: frozenset[str] = frozenset()
+        self._loaded_at = -CACHE_SECONDS
+        self._profiles: dict[str, tuple[float, str, str]] = {}
+
+    async def is_agent(self, user_id: str) -> bool:
+        if self.fixed:
+            return user_id in self.fixed
+        if time.monotonic() - self._loaded_at > CACHE_SECONDS:
+            self._members = await self._load()
+            self._loaded_at = time.monotonic()
+        return user_id in self._members
+
+    async def _load(self) -> frozenset[str]:
+        members: set[str] = set()
+        if self.group:
+            reply = await self.client.usergroups_users_list(usergroup=self.group)
+            members.update(reply.get("users") or [])
+            return frozenset(members)
+        for channel in self.channels:
+            cursor = None
+            while True:
+                reply = await self.client.conversations_members(channel=channel, cursor=cursor, limit=200)
+                members.update(reply.get("members") or [])
+                cursor = (reply.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    break
+        return frozenset(members)
+
+    async def profile(self, user_id: str) -> tuple[str, str]:
+        """(display name, our locale) from users.info, cached."""
+        cached = self._profiles.get(user_id)
+        if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1], cached[2]
+        name, locale = user_id, "en"
+        try:
+            reply = await self.client.users_info(user=user_id, include_locale=True)
+            user = reply.get("user") or {}
+            profile = user.get("profile") or {}
+            name = profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
+            locale = match_locale(user.get("locale")) or "en"
+        except SlackApiError:
+            pass
+        self._profiles[user_id] = (time.monotonic(), name, locale)
+        return name, locale

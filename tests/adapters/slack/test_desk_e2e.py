@@ -1,0 +1,197 @@
+"""Agents in Slack, a customer in Telegram, through the real process end to end."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+
+from core.domain import Status
+from core.storage.models import StatusChange
+from tests.adapters.slack.conftest import AGENT, AGENT_CS, DESK, OUTSIDER, SLACK_CUSTOMER, Desk, telegram_ticket
+
+
+def mrkdwn_texts(node: object) -> list[str]:
+    """Every mrkdwn text in a Block Kit structure: what Slack parses for pings and links."""
+    found: list[str] = []
+    if isinstance(node, dict):
+        if node.get("type") == "mrkdwn" and isinstance(node.get("text"), str):
+            found.append(node["text"])
+        for value in node.values():
+            found += mrkdwn_texts(value)
+    elif isinstance(node, list):
+        for value in node:
+            found += mrkdwn_texts(value)
+    return found
+
+
+async def test_the_whole_loop(world: Desk) -> None:
+    u = await telegram_ticket(world, description="Od rána vrací <@U123> a <https://evil.example|klikni> chybu 500.")
+    card = world.card(1001)
+    assert card is not None, "the new ticket is posted in the department's channel"
+    blocks = str(card["blocks"])
+    parsed = " ".join([card["text"], *mrkdwn_texts(card["blocks"])])
+    assert "Nelze se přihlásit &lt;!channel&gt;" in card["text"]
+    assert "&lt;@U123&gt;" in parsed and "&lt;https://evil.example|klikni&gt;" in parsed
+    assert "<!channel>" not in parsed and "<@U123>" not in parsed and "<https://evil.example|" not in parsed
+    assert "desk:claim" in blocks and "desk:assign" in blocks and "desk:escalate" in blocks
+
+    await world.click(AGENT, "desk:claim", 1001)
+    assert (await world.desk.tickets.get(1001)).status == Status.ACCEPTED
+    taken = u.sent()[-1]["text"]
+    assert "tiket #1001 převzal" in taken  # the customer hears it in Czech
+    assert "<@UAGENT001>" in str(world.card(1001)["blocks"])  # the card updated in place
+
+    await world.processed(await world.events.channel_message(
+        AGENT, "Jaký prohlížeč používáte? &lt;b&gt;", channel=DESK, thread_ts=world.card(1001)["ts"]))
+    assert "Jaký prohlížeč používáte? <b>" in u.sent()[-1]["text"]
+    assert (await world.desk.tickets.get(1001)).status == Status.WAITING
+
+    await world.processed(await world.events.channel_message(
+        AGENT, "note: probably the proxy", channel=DESK, thread_ts=world.card(1001)["ts"]))
+    assert "proxy" not in u.sent()[-1]["text"]  # internal notes stay internal
+
+    await u.say("Firefox 133")
+    await world.settle()
+    assert any("Firefox 133" in m.get("text", "") for m in world.thread(1001))
+    assert (await world.desk.tickets.get(1001)).status == Status.ACCEPTED
+
+    await world.click(AGENT, "desk:status", 1001, selected_option="resolved")
+    assert "confirm:1001" in u.buttons()
+    await u.press("confirm:1001")
+    await world.settle()
+    assert (await world.desk.tickets.get(1001)).status == Status.CLOSED
+    thread = " ".join(m.get("text", "") for m in world.thread(1001))
+    assert "Closed" in thread and "Resolved" in thread
+
+
+async def test_outsiders_cannot_act(world: Desk) -> None:
+    await telegram_ticket(world)
+    before = len(world.slack.ephemerals)
+    await world.click(OUTSIDER, "desk:claim", 1001)
+    assert (await world.desk.tickets.get(1001)).status == Status.NEW
+    assert len(world.slack.ephemerals) == before + 1
+    await world.processed(await world.events.channel_message(
+        OUTSIDER, "I am not an agent", channel=DESK, thread_ts=world.card(1001)["ts"]))
+    assert not await world.desk.tickets.thread((await world.desk.tickets.get(1001)).id)
+    response = await world.events.slash_command(OUTSIDER, text="queue", channel_id="CGENERAL1")
+    assert response.status == 200
+    await world.slack.wait_for(lambda: len(world.slack.ephemerals) >= before + 3)
+    assert "Only help-desk agents" in str(world.slack.ephemerals[-1])
+
+
+async def test_forged_and_stale_signatures_are_refused(world: Desk) -> None:
+    await telegram_ticket(world)
+    card = world.card(1001)
+    for delivery in ({"forge_signature": True}, {"omit_signature": True}, {"timestamp_shift": -360}):
+        response = await world.events.block_action(AGENT, "desk:claim", "1001", block_id="desk:1001",
+                                                   channel=DESK, message_ts=card["ts"], **delivery)
+        assert response.status == 401, delivery
+    await world.settle()
+    async with world.desk.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(StatusChange))).scalar_one() == 1
+    assert (await world.desk.tickets.get(1001)).assignee_id is None
+
+
+async def test_retried_event_is_processed_once(world: Desk) -> None:
+    u = await telegram_ticket(world)
+    event = world.events.message_event(user=AGENT, text="Once only", channel=DESK, thread_ts=world.card(1001)["ts"])
+    envelope = world.events.event_envelope(event, event_id="Ev0RETRY1")
+    await world.processed(await world.events.post_json(envelope))
+    await world.processed(await world.events.post_json(envelope, retry_num=1, retry_reason="http_timeout"))
+    ticket = await world.desk.tickets.get(1001)
+    assert [m.body for m in await world.desk.tickets.thread(ticket.id)] == ["Once only"]
+    assert sum("Once only" in m["text"] for m in u.sent()) == 1
+
+
+async def test_assign_escalate_priority_and_agent_locale(world: Desk) -> None:
+    await telegram_ticket(world)
+    await world.click(AGENT, "desk:assign", 1001, selected_user=AGENT_CS, action_type="users_select")
+    ticket = await world.desk.tickets.get(1001)
+    assert ticket.assignee_id is not None
+    thread = " ".join(m.get("text", "") for m in world.thread(1001))
+    assert f"<@{AGENT_CS}> is now handling this ticket" in thread
+    dms = world.slack.messages_in(world.slack.open_dm(AGENT_CS))
+    assert dms and "#1001" in dms[-1]["text"] and "přiřazen" in dms[-1]["text"]  # Jana reads Czech
+    await world.click(AGENT, "desk:assign", 1001, selected_user=OUTSIDER, action_type="users_select")
+    assert "not a help-desk agent" in str(world.slack.ephemerals[-1])
+    await world.click(AGENT, "desk:priority", 1001, selected_option="urgent")
+    assert (await world.desk.tickets.get(1001)).priority == "urgent"
+    await world.click(AGENT, "desk:escalate", 1001)
+    await world.click(AGENT, "desk:escalate", 1001)
+    assert (await world.desk.tickets.get(1001)).tier == 3
+    assert "desk:escalate" not in str(world.card(1001)["blocks"])  # L3 is the top
+    await world.click(AGENT, "desk:status", 1001, selected_option="new")
+    assert "cannot go from" in str(world.slack.ephemerals[-1])
+
+
+async def test_helpdesk_command(world: Desk) -> None:
+    await telegram_ticket(world)
+    await world.click(AGENT, "desk:claim", 1001)
+    for text, expected in (("mine", "#1001"), ("queue technical", "#1001"), ("show 1001", "Chyba 500"),
+                           ("stats", "Technical support"), ("", "/helpdesk queue")):
+        response = await world.events.slash_command(AGENT, text=text, channel_id=DESK)
+        assert response.status == 200
+        await world.slack.wait_for(lambda: expected in str(world.slack.ephemerals[-1:]), timeout=5)
+
+
+async def test_slack_user_as_customer(world: Desk) -> None:
+    dm = world.slack.open_dm(SLACK_CUSTOMER)
+
+    async def last_buttons() -> list[str]:
+        await world.settle()
+        for m in reversed(world.slack.messages_in(dm)):
+            keys = [e["value"] for b in m.get("blocks") or [] if b["type"] == "actions" for e in b["elements"]]
+            if keys:
+                return keys
+        return []
+
+    async def press(key: str) -> None:
+        message = next(m for m in reversed(world.slack.messages_in(dm))
+                       if key in [e.get("value") for b in m.get("blocks") or [] if b["type"] == "actions"
+                                  for e in b["elements"]])
+        action = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                      if e["value"] == key)
+        before = len(world.slack.messages_in(dm))
+        response = await world.events.block_action(SLACK_CUSTOMER, action["action_id"], key, channel=dm,
+                                                   message_ts=message["ts"], message=message)
+        assert response.status == 200
+        await world.slack.wait_for(lambda: len(world.slack.messages_in(dm)) > before, timeout=5)
+        await world.settle()
+
+    async def say(text: str) -> None:
+        before = len(world.slack.messages_in(dm))
+        await world.events.dm_message(SLACK_CUSTOMER, text)
+        # The user's own message is stored too; wait for the bot's answer after it.
+        await world.slack.wait_for(lambda: len(world.slack.messages_in(dm)) > before + 1, timeout=5)
+
+    await say("Olá")
+    assert (await last_buttons())[0] == "lang:pt"  # from the Slack locale pt-BR
+    await press("lang:pt")
+    await press("dep:billing")
+    await press("rt:consultation")
+    await say("Segunda via do boleto")
+    await press("pri:normal")
+    await press("att:done")
+    await press("rev:submit")
+    texts = [m.get("text", "") for m in world.slack.messages_in(dm)]
+    assert any("#1001" in t and "chamado" in t for t in texts)
+    ticket = await world.desk.tickets.get(1001)
+    assert ticket.description == "Olá" and ticket.department == "billing"
+    retired = [m for m in world.slack.messages_in(dm) if "✓" in str(m.get("blocks"))]
+    assert retired, "pressed prompts lose their buttons"
+    await world.click(AGENT, "desk:claim", 1001)
+    assert any("chamado #1001" in m.get("text", "") for m in world.slack.messages_in(dm)[-2:])
+
+
+async def test_files_relay_both_ways(world: Desk) -> None:
+    u = await telegram_ticket(world)
+    png = b"\x89PNG\r\n\x1a\n" + b"\x01" * 300
+    await u.send_document("screen.png", png, "image/png")
+    await world.settle()
+    uploads = world.slack.calls_to("files.completeUploadExternal")
+    assert uploads and uploads[-1].params.get("thread_ts") == world.card(1001)["ts"]
+    shared = world.slack.add_file("fix.txt", b"apply this patch\n", user=AGENT, mimetype="text/plain")
+    await world.processed(await world.events.channel_message(
+        AGENT, "Here is the fix", channel=DESK, thread_ts=world.card(1001)["ts"], files=[shared]))
+    documents = world.tg.requests_for("sendDocument", 700)
+    assert documents and documents[-1].files["document"].content == b"apply this patch\n"
+    assert any("Here is the fix" in m["text"] for m in u.sent())
