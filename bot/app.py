@@ -47,5 +47,6 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         default_locale=settings.default_locale,
         clock=clock,
     )
-    relay = Relay(db, {}, default_locale=settings.default_locale, clock=clock)
+    relay = Relay(db, {}, desk_enabled=settings.slack_enabled, delivery=config.delivery,
+                  default_locale=settings.default_locale, clock=clock)
     return HelpDesk(settings, config, db, tickets, conversation, clock, relay)

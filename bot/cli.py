@@ -33,6 +33,10 @@ def _parser() -> argparse.ArgumentParser:
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
     db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL",
                       description="Apply all Alembic migrations to the database in DATABASE_URL.")
+    outbox = sub.add_parser("outbox", help="notifications waiting, sent and dead-lettered",
+                            description="Count the outbox by platform and status; optionally put dead "
+                                        "letters back in line.")
+    outbox.add_argument("--retry-dead", action="store_true", help="retry every dead letter")
     check = sub.add_parser("check-config", help="validate the help-desk configuration file",
                            description="Validate HELPDESK_CONFIG (or the file given) and exit.")
     check.add_argument("file", nargs="?", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
@@ -60,6 +64,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(settings)
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if command == "outbox":
+            return asyncio.run(_outbox(settings, args.retry_dead))
         if command == "console":
             return asyncio.run(_console(settings, args.lang, args.user))
         return asyncio.run(_run(settings))
@@ -89,6 +95,26 @@ async def _db_upgrade(settings: Settings) -> int:
     try:
         await upgrade(db)
         print(f"database is at revision {await current_revision(db)}")
+    finally:
+        await db.dispose()
+    return 0
+
+
+async def _outbox(settings: Settings, retry: bool) -> int:
+    from core.relay import outbox_stats, retry_dead
+    from core.storage.db import Database
+    from core.storage.migrate import upgrade
+
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        if retry:
+            print(f"{await retry_dead(db)} dead letter(s) put back in line")
+        stats = await outbox_stats(db)
+        statuses = ("pending", "sending", "sent", "dead")
+        print(f"{'platform':<10} " + " ".join(f"{s:>8}" for s in statuses))
+        for platform in sorted({p for p, _ in stats}) or ["-"]:
+            print(f"{platform:<10} " + " ".join(f"{stats.get((platform, s), 0):>8}" for s in statuses))
     finally:
         await db.dispose()
     return 0

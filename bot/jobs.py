@@ -11,18 +11,24 @@ from core.relay import Relay
 log = logging.getLogger(__name__)
 
 
-async def periodic(desk: HelpDesk, relay: Relay, *, relay_every: float = 1.0,
+async def periodic(desk: HelpDesk, relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05,
                    sweep_every: float = 60.0) -> None:
-    """Flush the outbox every second and expire stale ticket forms every minute."""
-    since_sweep = sweep_every
+    """Deliver the outbox as fast as the limits allow; expire stale ticket forms every minute."""
+    loop = asyncio.get_running_loop()
+    last_sweep = loop.time() - sweep_every
     while True:
+        wait = idle_wait
         try:
-            await relay.flush()
-            if since_sweep >= sweep_every:
-                since_sweep = 0.0
+            if await relay.flush():
+                wait = 0.0  # more may be claimable right away
+            elif await relay.pending():
+                wait = busy_wait  # paced or backing off: look again soon
+            if loop.time() - last_sweep >= sweep_every:
+                last_sweep = loop.time()
                 await desk.conversation.expire_drafts()
         except Exception:  # noqa: BLE001 - keep the loop alive through a bad moment
             log.exception("background pass failed")
-        started = asyncio.get_running_loop().time()
-        await relay.sleep(relay_every)
-        since_sweep += asyncio.get_running_loop().time() - started
+        if wait:
+            await relay.sleep(wait)
+        else:
+            await asyncio.sleep(0)

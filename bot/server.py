@@ -49,6 +49,7 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
             webhook_secret=secret.get_secret_value() if secret else None,
             default_locale=settings.default_locale,
             wake=desk.relay.wake.set,
+            delivery=desk.config.delivery,
         )
     if settings.slack_bot_token is not None:
         from adapters.slack.adapter import SlackAdapter
@@ -116,14 +117,17 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             desk.relay.senders[name] = adapter.sender
         background = asyncio.create_task(periodic(desk, desk.relay))
         await stop.wait()
-        log.info("stopping")
+        log.info("stopping: finishing what is in hand")
     finally:
+        # Stop taking updates first, then let the relay flush what is due, within the budget.
+        for adapter in reversed(started):
+            with contextlib.suppress(Exception):
+                await adapter.stop()
         if background is not None:
             background.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await background
-        for adapter in reversed(started):
-            with contextlib.suppress(Exception):
-                await adapter.stop()
+        with contextlib.suppress(Exception):
+            await desk.relay.drain(timeout=4.0)
         await runner.cleanup()
     return 0

@@ -180,8 +180,21 @@ class Lifecycle(_Strict):
     duplicate_similarity: Annotated[int, Field(ge=50, le=100)] = 80
 
 
+class Delivery(_Strict):
+    """Pace of notifications: kept below the platforms' limits so that none is ever hit."""
+
+    telegram_chat_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # one message a second per chat
+    telegram_group_interval_seconds: Annotated[float, Field(ge=0)] = 3.0  # 20 a minute per group
+    telegram_global_per_second: Annotated[float, Field(gt=0)] = 30.0  # per process
+    slack_channel_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # per channel or DM
+    concurrency: Annotated[int, Field(ge=1, le=256)] = 32  # sends in flight at once
+    lease_seconds: Annotated[float, Field(gt=0)] = 60.0  # a send not confirmed by then is retried
+    max_attempts: Annotated[int, Field(ge=1)] = 12
+
+
 class HelpdeskConfig(_Strict):
     lifecycle: Lifecycle = Lifecycle()
+    delivery: Delivery = Delivery()
     calendars: dict[str, Calendar]
     priorities: Annotated[list[Priority], Field(min_length=1)]
     request_types: Annotated[list[RequestType], Field(min_length=1)]

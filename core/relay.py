@@ -1,30 +1,42 @@
-"""Delivering the outbox: rows in creation order per chat, rendered at send time.
+"""Delivering the outbox: nothing lost, nothing sent twice but after a crash, every limit kept.
 
-A failed send waits and blocks only its own chat, so one chat's notifications always arrive
-in the order they were created. Permanent failures become dead letters and the customer is
-marked unreachable.
+Rows are claimed with a lease (SELECT ... FOR UPDATE SKIP LOCKED on PostgreSQL; SQLite's single
+writer does the same), so several relays share one outbox without sending a row twice. A row
+is claimable only when it is the oldest unsent row of its chat and that chat's last message is
+older than its platform's interval: one chat's notifications arrive in order, at most one per
+interval, whatever the number of relays. A failed send waits (the platform's retry_after, or
+exponential backoff with jitter) and delays only its own chat. Permanent failures become dead
+letters; the customer is marked unreachable and the agents are told in the ticket's thread.
+
+A relay that dies after a send but before recording it leaves the row leased; when the lease
+runs out the row is sent again: at most one duplicate per crash (Telegram offers no way to
+detect it).
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import random
+import socket
+import uuid
 from datetime import timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy.orm import aliased
 
 from core.clock import Clock, utcnow
+from core.config import Delivery
 from core.conversation.messages import Reply
 from core.i18n import translator
 from core.notifications import render
-from core.outbox import DESK
+from core.outbox import DESK, notify_desk
 from core.storage.db import Database
-from core.storage.models import Customer, OutboxMessage
+from core.storage.models import Customer, OutboxMessage, Ticket
 
 log = logging.getLogger(__name__)
-MAX_ATTEMPTS = 12
 
 
 class DeliveryError(Exception):
@@ -50,76 +62,145 @@ class DeskSender(Protocol):
 
 class Relay:
     def __init__(
-        self, db: Database, senders: dict[str, Sender], *, desk: DeskSender | None = None,
-        default_locale: str = "en", clock: Clock = utcnow,
+        self,
+        db: Database,
+        senders: dict[str, Sender],
+        *,
+        desk: DeskSender | None = None,
+        desk_enabled: bool = False,
+        delivery: Delivery | None = None,
+        default_locale: str = "en",
+        clock: Clock = utcnow,
+        owner: str | None = None,
     ) -> None:
         self.db = db
         self.senders = senders
         self.desk = desk
-        self.wake = asyncio.Event()  # set after a change, so news goes out at once
+        self.desk_enabled = desk_enabled  # some process delivers desk rows: tell agents of failures
+        self.delivery = delivery or Delivery()
         self.default_locale = default_locale
         self.clock = clock
+        self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.wake = asyncio.Event()  # set after a change, so news goes out at once
 
-    async def flush(self, limit: int = 200) -> int:
-        """Send what is due now; returns how many were delivered."""
+    # -- claiming -------------------------------------------------------------------------
+
+    def _platforms(self) -> list[str]:
+        return [*self.senders, *([DESK] if self.desk is not None else [])]
+
+    def _interval(self, platform: str, group: bool = False) -> float:
+        d = self.delivery
+        if platform == "telegram":
+            return d.telegram_group_interval_seconds if group else d.telegram_chat_interval_seconds
+        if platform in ("slack", DESK):
+            return d.slack_channel_interval_seconds
+        return 0.0
+
+    async def claim(self, limit: int) -> list[tuple[OutboxMessage, str | None, bool]]:
+        """Lease up to `limit` rows that may be sent now, each the next of its chat."""
+        platforms = self._platforms()
+        if not platforms:
+            return []
         now = self.clock()
-        query = (
-            select(OutboxMessage, Customer.locale)
-            .outerjoin(Customer, Customer.id == OutboxMessage.customer_id)
-            .where(OutboxMessage.status == "pending",
-                   OutboxMessage.platform.in_([*self.senders, *([DESK] if self.desk else [])]))
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-        )
-        async with self.db.read() as session:
-            rows = list((await session.execute(query)).all())
-        blocked: set[tuple[str, str]] = set()
-        sent = 0
-        for row, locale in rows:
-            chat = (row.platform, row.chat_id)
-            if chat in blocked:
-                continue
-            if row.next_attempt_at > now:
-                blocked.add(chat)  # an earlier message of this chat waits: keep the order
-                continue
-            try:
-                if row.platform == DESK:
-                    assert self.desk is not None and row.ticket_id is not None
-                    await self.desk.deliver(row.event, row.params, row.ticket_id)
-                else:
-                    reply = render(translator(locale or self.default_locale), row.event, row.params)
-                    await self.senders[row.platform].send(row.chat_id, reply)
-            except DeliveryError as exc:
-                blocked.add(chat)
-                await self._failed(row, exc)
-                continue
-            except Exception as exc:  # noqa: BLE001 - an unknown failure is retried, not lost
-                log.exception("outbox %s: unexpected send failure", row.id)
-                blocked.add(chat)
-                await self._failed(row, DeliveryError(type(exc).__name__))
-                continue
-            await self._mark(row.id, status="sent", sent_at=self.clock(), attempts=row.attempts + 1)
-            sent += 1
-        return sent
-
-    async def _failed(self, row: OutboxMessage, exc: DeliveryError) -> None:
-        attempts = row.attempts + 1
-        if exc.permanent or attempts >= MAX_ATTEMPTS:
-            log.warning("outbox %s: dead letter after %s attempt(s): %s", row.id, attempts, exc)
-            await self._mark(row.id, status="dead", attempts=attempts, last_error=str(exc)[:500])
-            if exc.permanent and row.customer_id is not None:
-                async with self.db.write() as session:
-                    await session.execute(update(Customer).where(Customer.id == row.customer_id)
-                                          .values(reachable=False))
-            return
-        delay = exc.retry_after if exc.retry_after is not None else \
-            min(300.0, 2 ** attempts) * random.uniform(0.5, 1.0)
-        await self._mark(row.id, attempts=attempts, last_error=str(exc)[:500],
-                         next_attempt_at=self.clock() + timedelta(seconds=delay))
-
-    async def _mark(self, row_id: int, **values: object) -> None:
+        o, earlier, recent = OutboxMessage, aliased(OutboxMessage), aliased(OutboxMessage)
+        due = or_(and_(o.status == "pending", o.next_attempt_at <= now),
+                  and_(o.status == "sending", o.lease_until < now))
+        blocked = exists().where(earlier.platform == o.platform, earlier.chat_id == o.chat_id,
+                                 earlier.id < o.id, earlier.status.in_(("pending", "sending")))
+        paced = []
+        for platform in platforms:
+            for group in ((False, True) if platform == "telegram" else (False,)):
+                interval = self._interval(platform, group)
+                shape = o.chat_id.like("-%") if group else ~o.chat_id.like("-%")
+                condition = [o.platform == platform] + ([shape] if platform == "telegram" else [])
+                if interval > 0:
+                    condition.append(~exists().where(
+                        recent.platform == o.platform, recent.chat_id == o.chat_id,
+                        recent.sent_at > now - timedelta(seconds=interval)))
+                paced.append(and_(*condition))
+        query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
+                 .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
         async with self.db.write() as session:
-            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row_id).values(**values))
+            rows = list((await session.execute(query)).scalars())
+            for row in rows:
+                row.status = "sending"
+                row.lease_until = now + timedelta(seconds=self.delivery.lease_seconds)
+                row.lease_owner = self.owner
+            ids = [r.customer_id for r in rows if r.customer_id is not None]
+            people = {c.id: (c.locale, c.reachable) for c in (await session.execute(
+                select(Customer).where(Customer.id.in_(ids)))).scalars()} if ids else {}
+        return [(r, *people.get(r.customer_id or 0, (None, True))) for r in rows]
+
+    # -- sending --------------------------------------------------------------------------
+
+    async def flush(self, limit: int | None = None) -> int:
+        """Send what may be sent now; returns how many were delivered."""
+        rows = await self.claim(limit or self.delivery.concurrency * 4)
+        if not rows:
+            return 0
+        gate = asyncio.Semaphore(self.delivery.concurrency)
+
+        async def one(row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
+            async with gate:
+                return await self._send(row, locale, reachable)
+
+        results = await asyncio.gather(*(one(*r) for r in rows))
+        return sum(results)
+
+    async def _send(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
+        try:
+            if row.platform == DESK:
+                assert self.desk is not None and row.ticket_id is not None
+                await self.desk.deliver(row.event, row.params, row.ticket_id)
+            else:
+                if not reachable:
+                    raise DeliveryError("the customer cannot be reached", permanent=True)
+                reply = render(translator(locale or self.default_locale), row.event, row.params)
+                await self.senders[row.platform].send(row.chat_id, reply)
+        except DeliveryError as exc:
+            await self._failed(row, exc, was_reachable=reachable)
+            return False
+        except Exception as exc:  # noqa: BLE001 - an unknown failure is retried, never lost
+            log.exception("outbox %s: unexpected send failure", row.id)
+            await self._failed(row, DeliveryError(type(exc).__name__), was_reachable=reachable)
+            return False
+        await self._mark(row, status="sent", sent_at=self.clock(), attempts=row.attempts + 1,
+                         lease_until=None, lease_owner=None)
+        return True
+
+    async def _failed(self, row: OutboxMessage, exc: DeliveryError, *, was_reachable: bool) -> None:
+        attempts = row.attempts + 1
+        now = self.clock()
+        if not (exc.permanent or attempts >= self.delivery.max_attempts):
+            delay = exc.retry_after if exc.retry_after is not None else \
+                min(300.0, 2.0 ** attempts) * random.uniform(0.5, 1.0)
+            await self._mark(row, status="pending", attempts=attempts, last_error=str(exc)[:500],
+                             next_attempt_at=now + timedelta(seconds=delay), lease_until=None, lease_owner=None)
+            return
+        log.warning("outbox %s (%s to %s): dead letter after %s attempt(s): %s",
+                    row.id, row.event, row.platform, attempts, exc)
+        async with self.db.write() as session:
+            await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
+                status="dead", attempts=attempts, last_error=str(exc)[:500], lease_until=None, lease_owner=None))
+            if exc.permanent and row.customer_id is not None and was_reachable:
+                await session.execute(update(Customer).where(Customer.id == row.customer_id).values(reachable=False))
+                if self.desk_enabled and row.ticket_id is not None:
+                    ticket = await session.get_one(Ticket, row.ticket_id)
+                    notify_desk(session, ticket, "customer_unreachable", now, platform=row.platform,
+                                reason=str(exc)[:200])
+
+    async def _mark(self, row: OutboxMessage, **values: object) -> None:
+        async with self.db.write() as session:
+            await session.execute(update(OutboxMessage).where(
+                OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
+
+    async def pending(self) -> bool:
+        """Whether anything waits to be sent (now or later) on the platforms this relay serves."""
+        query = select(OutboxMessage.id).where(
+            OutboxMessage.status.in_(("pending", "sending")),
+            OutboxMessage.platform.in_(self._platforms())).limit(1)
+        async with self.db.read() as session:
+            return (await session.execute(query)).first() is not None
 
     async def sleep(self, interval: float) -> None:
         """Wait `interval`, or less when something new was written."""
@@ -128,3 +209,31 @@ class Relay:
         except TimeoutError:
             pass
         self.wake.clear()
+
+    async def drain(self, timeout: float = 10.0) -> None:
+        """Deliver all that is due, for a clean shutdown (gives up after `timeout`)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            if not await self.flush() and not await self.pending():
+                return
+            await asyncio.sleep(0.05)
+
+
+async def outbox_stats(db: Database) -> dict[tuple[str, str], int]:
+    query = select(OutboxMessage.platform, OutboxMessage.status, func.count()).group_by(
+        OutboxMessage.platform, OutboxMessage.status)
+    async with db.read() as session:
+        return {(p, s): int(n) for p, s, n in (await session.execute(query)).all()}
+
+
+async def retry_dead(db: Database, clock: Clock = utcnow) -> int:
+    """Put dead letters back in line; their customers count as reachable again."""
+    now = clock()
+    async with db.write() as session:
+        customers = select(OutboxMessage.customer_id).where(
+            OutboxMessage.status == "dead", OutboxMessage.customer_id.is_not(None))
+        await session.execute(update(Customer).where(Customer.id.in_(customers)).values(reachable=True))
+        result = await session.execute(update(OutboxMessage).where(OutboxMessage.status == "dead").values(
+            status="pending", attempts=0, next_attempt_at=now, last_error=None))
+        return int(result.rowcount or 0)

@@ -116,6 +116,10 @@ class SlackDesk:
             supervisor = target.escalation.get(f"l{params['tier']}") if target else None
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
+        elif event == "customer_unreachable":
+            line = escape(t._("The customer cannot be reached on {platform} any more ({reason}); "
+                              "notifications to them are kept as dead letters.",
+                              platform=params.get("platform", "?"), reason=params.get("reason", "?")))
         elif event == "assigned":
             await self._assigned(params, ticket, post, who)
             return

@@ -6,6 +6,7 @@ Only private chats talk to the help desk; a group gets a hint to write privately
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -15,13 +16,13 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, TelegramError
+from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages
-from adapters.telegram.sender import TelegramSender
+from adapters.telegram.sender import TelegramSender, retry_seconds
 from core.attachments import IncomingFile
-from core.config import LANGUAGES
+from core.config import LANGUAGES, Delivery
 from core.conversation import Conversation, Inbound, Reply
 from core.conversation.engine import COMMANDS, command_descriptions
 from core.dedupe import InboundLog
@@ -31,6 +32,19 @@ log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
+MAX_INTERACTIVE_WAIT = 30.0
+
+
+def rate_limiter(delivery: Delivery) -> AIORateLimiter:
+    """PTB's limiter, set to pace strictly: a bucket of one request per 1/rate seconds (and per
+    interval per group), where a bucket of 30 would let a burst of twice the limit through in a
+    second. A 2% margin absorbs network jitter. No retries here: a flood wait must hold back only
+    its own chat (the relay reschedules it; interactive replies wait in _send)."""
+    margin = 1.02
+    return AIORateLimiter(
+        overall_max_rate=1, overall_time_period=margin / delivery.telegram_global_per_second,
+        group_max_rate=1, group_time_period=delivery.telegram_group_interval_seconds,
+        max_retries=0)
 
 
 def derive_webhook_secret(token: str) -> str:
@@ -50,7 +64,9 @@ class TelegramAdapter:
         webhook_secret: str | None = None,
         default_locale: str = "en",
         wake: Callable[[], None] = lambda: None,
+        delivery: Delivery | None = None,
     ) -> None:
+        self.delivery = delivery or Delivery()
         self.wake = wake
         self.conversation = conversation
         self.inbound_log = inbound_log
@@ -67,7 +83,7 @@ class TelegramAdapter:
             .token(token)
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
-            .rate_limiter(AIORateLimiter(overall_max_rate=30, group_max_rate=20, max_retries=0))
+            .rate_limiter(rate_limiter(self.delivery))
         )
         if self.webhook_url:
             builder = builder.updater(None)  # updates arrive on our own HTTP server
@@ -231,7 +247,12 @@ class TelegramAdapter:
 
     async def _send(self, chat_id: int, reply: Reply) -> None:
         for text, markup in messages(reply):
-            await self.application.bot.send_message(
-                chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup,
-                rate_limit_args=INTERACTIVE_RETRIES,
-            )
+            for attempt in range(INTERACTIVE_RETRIES + 1):
+                try:
+                    await self.application.bot.send_message(
+                        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                    break
+                except RetryAfter as exc:  # this chat waits; the others go on
+                    if attempt == INTERACTIVE_RETRIES:
+                        raise
+                    await asyncio.sleep(min(retry_seconds(exc), MAX_INTERACTIVE_WAIT))

@@ -14,7 +14,8 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was de
          "peer_id_invalid", "group chat was upgraded")
 
 
-def _seconds(value: object) -> float:
+def retry_seconds(exc: RetryAfter) -> float:
+    value: object = exc.retry_after
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
 
 
@@ -30,7 +31,7 @@ class TelegramSender:
                 with open(path, "rb") as fh:
                     await self.bot.send_document(chat_id, fh, filename=name)
         except RetryAfter as exc:
-            raise DeliveryError("telegram flood limit", retry_after=_seconds(exc.retry_after)) from None
+            raise DeliveryError("telegram flood limit", retry_after=retry_seconds(exc)) from None
         except Forbidden as exc:  # blocked by the user, kicked
             raise DeliveryError(f"telegram: {exc.message}", permanent=True) from None
         except BadRequest as exc:

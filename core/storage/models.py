@@ -184,6 +184,7 @@ class OutboxMessage(Base):
     __table_args__ = (
         Index("ix_outbox_pending", "status", "next_attempt_at"),
         Index("ix_outbox_chat", "platform", "chat_id", "id"),
+        Index("ix_outbox_chat_sent", "platform", "chat_id", "sent_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -200,6 +201,9 @@ class OutboxMessage(Base):
     created_at: Mapped[datetime]
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
+    # While a relay sends it: until when the claim holds, and whose it is.
+    lease_until: Mapped[datetime | None]
+    lease_owner: Mapped[str | None] = mapped_column(String(64))
 
 
 class InboundEvent(Base):

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.storage.migrate import head_revision
+
 
 def _cli(tmp_path: Path, *args: str, **env: str) -> subprocess.CompletedProcess[str]:
     full_env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
@@ -28,7 +30,7 @@ def test_every_command_has_help(tmp_path: Path) -> None:
 def test_db_upgrade_creates_the_schema(tmp_path: Path) -> None:
     result = _cli(tmp_path, "db", "upgrade")
     assert result.returncode == 0, result.stderr
-    assert "revision 0003" in result.stdout
+    assert f"revision {head_revision()}" in result.stdout
     with sqlite3.connect(tmp_path / "h.db") as conn:
         tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
         assert {"tickets", "customers", "outbox", "drafts", "status_changes"} <= tables
@@ -48,3 +50,23 @@ def test_broken_config_stops_start_up(tmp_path: Path) -> None:
     result = _cli(tmp_path, "run", HELPDESK_CONFIG=str(bad))
     assert result.returncode == 2
     assert str(bad) in result.stderr and "lifecycle.reopen_window_days" in result.stderr
+
+
+def test_outbox_command(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        conn.execute("insert into customers (platform, platform_user_id, chat_id, display_name, reachable, "
+                     "created_at) values ('telegram', '1', '1', 'x', 0, '2026-11-20 10:00:00')")
+        for status in ("pending", "dead", "dead", "sent"):
+            conn.execute("insert into outbox (idempotency_key, platform, chat_id, customer_id, event, params, "
+                         "status, attempts, next_attempt_at, created_at) values (?, 'telegram', '1', 1, "
+                         "'escalated', '{}', ?, 3, '2026-11-20 10:00:00', '2026-11-20 10:00:00')",
+                         (f"k-{status}-{id(status)}-{conn.total_changes}", status))
+    result = _cli(tmp_path, "outbox")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split("\n")[1].split() == ["telegram", "1", "0", "1", "2"]
+    retried = _cli(tmp_path, "outbox", "--retry-dead")
+    assert "2 dead letter(s) put back in line" in retried.stdout
+    assert retried.stdout.split("\n")[2].split() == ["telegram", "3", "0", "1", "0"]
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        assert conn.execute("select reachable from customers").fetchone()[0] == 1

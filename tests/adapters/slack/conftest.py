@@ -13,6 +13,7 @@ import pytest
 from bot.app import HelpDesk, build
 from bot.server import serve
 from bot.settings import Settings
+from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, TgUser, free_port
 from tests.fakes.slack_api import FakeSlackAPI, SlackEventSender
 from tests.fakes.telegram_api import FakeTelegramAPI
@@ -66,7 +67,7 @@ class Desk:
 
         async with self.desk.db.read() as s:
             return int((await s.execute(select(func.count()).select_from(OutboxMessage)
-                                        .where(OutboxMessage.status == "pending"))).scalar_one())
+                                        .where(OutboxMessage.status.in_(("pending", "sending"))))).scalar_one())
 
     async def processed(self, response: Any) -> None:
         """Wait until the event behind a SentResponse was handled by the bot."""
@@ -109,7 +110,7 @@ async def world(tmp_path: Path) -> AsyncIterator[Desk]:
             TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.server_url,
             SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
             SLACK_API_URL=slack.base_url, SLACK_AGENT_CHANNEL=DESK, SLACK_AGENT_USERS=f"{AGENT},{AGENT_CS}",
-            HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"),
+            HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
         )
         desk = await build(settings)
         stop = asyncio.Event()

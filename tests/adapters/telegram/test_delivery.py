@@ -1,0 +1,95 @@
+"""The relay with the real Telegram sender against the fake Bot API: limits and flood waits."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import defaultdict
+from pathlib import Path
+
+from telegram.ext import ExtBot
+
+from adapters.telegram.adapter import rate_limiter
+from adapters.telegram.sender import TelegramSender
+from core.config import Delivery
+from core.relay import Relay
+from core.storage.db import Database
+from core.storage.migrate import upgrade
+from core.storage.models import Customer
+from core.outbox import notify_customer
+from tests.adapters.telegram.conftest import TOKEN
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+
+async def _setup(tmp_path: Path, chats: int, per_chat: int) -> Database:
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'relay.db'}")
+    await upgrade(db)
+    from core.clock import utcnow
+
+    async with db.write() as s:
+        people = [Customer(platform="telegram", platform_user_id=str(i), chat_id=str(5000 + i), locale="cs",
+                           reachable=True, created_at=utcnow()) for i in range(chats)]
+        s.add_all(people)
+        await s.flush()
+        for n in range(per_chat):
+            for c in people:
+                notify_customer(s, c, "escalated", utcnow(), number=n, tier=2)
+    return db
+
+
+async def _drain(relay: Relay, timeout: float) -> None:
+    async def loop() -> None:
+        while await relay.flush() or await relay.pending():
+            await asyncio.sleep(0.01)
+    await asyncio.wait_for(loop(), timeout)
+
+
+async def test_1000_notifications_keep_every_limit_and_lose_none(tmp_path: Path) -> None:
+    delivery = Delivery()  # the real limits: 1 a second per chat, 30 a second in all
+    db = await _setup(tmp_path, chats=100, per_chat=10)
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
+                     rate_limiter=rate_limiter(delivery))
+        await bot.initialize()
+        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery)
+        started = time.monotonic()
+        await _drain(relay, 120)
+        elapsed = time.monotonic() - started
+        await bot.shutdown()
+        sends = [r for r in api.requests_for("sendMessage") if r.ok]
+    await db.dispose()
+    assert len(sends) == 1000
+    per_chat: dict[int, list[float]] = defaultdict(list)
+    for r in sends:
+        per_chat[int(r.chat_id)].append(r.received_at)
+    assert len(per_chat) == 100
+    for chat, times in per_chat.items():
+        gaps = [b - a for a, b in zip(times, times[1:])]
+        assert min(gaps) >= 1.0, (chat, min(gaps))
+        texts = [r.params["text"] for r in sends if int(r.chat_id) == chat]
+        assert texts == sorted(texts, key=lambda t: int(t.split("#")[1].split()[0]))  # in order
+    times = sorted(r.received_at for r in sends)
+    window = max(sum(1 for t in times[i:i + 40] if t - start < 1.0) for i, start in enumerate(times))
+    assert window <= 30, f"{window} messages within one second"
+    assert elapsed < 1000 / 30 * 1.15  # and the pace is close to the limit, not far below it
+
+
+async def test_flood_wait_for_one_chat_delays_that_chat_only(tmp_path: Path) -> None:
+    db = await _setup(tmp_path, chats=3, per_chat=2)
+    delivery = Delivery(telegram_chat_interval_seconds=0.05)
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
+                     rate_limiter=rate_limiter(delivery))
+        await bot.initialize()
+        api.fail_next("sendMessage", status=429, retry_after=3, chat_id=5000)
+        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery)
+        started = time.monotonic()
+        await _drain(relay, 30)
+        await bot.shutdown()
+        ok = [r for r in api.requests_for("sendMessage") if r.ok]
+    await db.dispose()
+    first = {int(c): min(r.received_at for r in ok if int(r.chat_id) == int(c)) - started for c in (5000, 5001, 5002)}
+    last = {int(c): max(r.received_at for r in ok if int(r.chat_id) == int(c)) - started for c in (5000, 5001, 5002)}
+    assert len(ok) == 6
+    assert first[5000] >= 3.0  # the flooded chat waited the retry_after Telegram gave
+    assert last[5001] < 1.0 and last[5002] < 1.0  # the others did not wait at all

@@ -1,0 +1,181 @@
+"""The outbox relay: nothing sent for a rolled-back change, nothing lost, order, leases, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from core.config import Delivery
+from core.conversation.messages import Reply
+from core.domain import Status, Who
+from core.outbox import notify_customer
+from core.relay import DeliveryError, Relay, outbox_stats, retry_dead
+from core.storage.db import Database
+from core.storage.models import Customer, OutboxMessage
+from core.tickets import TicketService
+from tests.conftest import FakeClock
+
+FAST = Delivery(telegram_chat_interval_seconds=0, slack_channel_interval_seconds=0)
+
+
+class Recorder:
+    """A sender that records what it was given, and fails on demand."""
+
+    def __init__(self, delay: float = 0.0) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.fail: dict[str, list[DeliveryError]] = defaultdict(list)
+        self.delay = delay
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        if self.delay:
+            await asyncio.sleep(random.uniform(0, self.delay))
+        if self.fail[chat_id]:
+            raise self.fail[chat_id].pop(0)
+        self.sent.append((chat_id, reply.text))
+
+
+async def _queue(db: Database, clock: FakeClock, chats: int, per_chat: int, platform: str = "telegram") -> None:
+    async with db.write() as s:
+        customers = []
+        for i in range(chats):
+            c = Customer(platform=platform, platform_user_id=str(i), chat_id=str(1000 + i), locale="en",
+                         reachable=True, created_at=clock())
+            s.add(c)
+            customers.append(c)
+        await s.flush()
+        for n in range(per_chat):
+            for c in customers:
+                notify_customer(s, c, "escalated", clock(), number=n, tier=2)
+
+
+async def test_rolled_back_change_sends_nothing(service: TicketService, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = await service.customer("telegram", "1", "1", "A", "en")
+    agent = await service.agent("slack", "U1")
+    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+                                       subject="s", description="d")
+    original = service._tell_status
+
+    async def tell_then_fail(*args: object, **kw: object) -> None:
+        await original(*args, **kw)  # type: ignore[arg-type]
+        raise RuntimeError("the database went away mid-transaction")
+
+    monkeypatch.setattr(service, "_tell_status", tell_then_fail)
+    with pytest.raises(RuntimeError):
+        await service.change_status(ticket.number, Status.ACCEPTED, Who.agent(agent.id))
+    sender = Recorder()
+    assert await Relay(service.db, {"telegram": sender}, clock=service.clock).flush() == 0
+    assert sender.sent == []
+    assert (await service.get(ticket.number)).status == Status.NEW
+
+
+async def test_a_crash_after_commit_delivers_once_after_restart(db: Database, clock: FakeClock) -> None:
+    await _queue(db, clock, chats=3, per_chat=2)
+    # The first process claims a batch, then dies before sending anything.
+    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock)
+    assert len(await dead.claim(10)) == 3
+    restarted_sender = Recorder()
+    restarted = Relay(db, {"telegram": restarted_sender}, delivery=FAST, clock=clock)
+    assert await restarted.flush() == 0  # the dead process's lease still holds
+    clock.advance(seconds=FAST.lease_seconds + 1)
+    while await restarted.flush():
+        pass
+    assert sorted(restarted_sender.sent) == sorted(
+        (str(1000 + i), f"Ticket #{n} has been passed to our level 2 specialists so that it is solved as soon "
+                        "as possible.") for i in range(3) for n in range(2))
+
+
+async def test_order_per_chat_and_backoff(db: Database, clock: FakeClock) -> None:
+    await _queue(db, clock, chats=2, per_chat=3)
+    sender = Recorder()
+    sender.fail["1000"] = [DeliveryError("502 Bad Gateway")]
+    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    await relay.flush()
+    assert [c for c, _ in sender.sent] == ["1001"]  # chat 1000 waits; chat 1001 does not
+    while await relay.flush():
+        pass
+    assert [c for c, _ in sender.sent] == ["1001", "1001", "1001"]  # 1000 backs off, in order
+    clock.advance(seconds=3)
+    while await relay.flush():
+        pass
+    texts = [t for c, t in sender.sent if c == "1000"]
+    assert texts == sorted(texts) and len(texts) == 3  # #0, #1, #2 in the order they were written
+
+
+async def test_permanent_failure_is_a_dead_letter(service: TicketService, clock: FakeClock) -> None:
+    service.desk = True
+    customer = await service.customer("telegram", "9", "9", "Bo", "en")
+    agent = await service.agent("slack", "U1")
+    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+                                       subject="s", description="d")
+    await service.assign(ticket.number, agent.id, Who.agent(agent.id))
+    sender = Recorder()
+    sender.fail["9"] = [DeliveryError("Forbidden: bot was blocked by the user", permanent=True)]
+    relay = Relay(service.db, {"telegram": sender}, desk_enabled=True, delivery=FAST, clock=clock)
+    await relay.flush()
+    stats = await outbox_stats(service.db)
+    assert stats[("telegram", "dead")] == 1
+    async with service.db.read() as s:
+        assert not (await s.get_one(Customer, customer.id)).reachable
+        events = [o.event for o in (await s.execute(select(OutboxMessage).where(
+            OutboxMessage.platform == "desk").order_by(OutboxMessage.id))).scalars()]
+    assert events[-1] == "customer_unreachable"  # the agents are told in the ticket's thread
+    assert await retry_dead(service.db, clock) == 1
+    await relay.flush()
+    assert len(sender.sent) == 1
+
+
+async def test_429_waits_the_time_given(db: Database, clock: FakeClock) -> None:
+    await _queue(db, clock, chats=2, per_chat=1)
+    sender = Recorder()
+    sender.fail["1000"] = [DeliveryError("flood", retry_after=3)]
+    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    await relay.flush()
+    clock.advance(seconds=2.9)
+    assert await relay.flush() == 0
+    clock.advance(seconds=0.2)
+    assert await relay.flush() == 1
+
+
+async def test_two_relays_share_the_outbox_without_duplicates(db: Database, clock: FakeClock) -> None:
+    """On PostgreSQL two relays (two engines, as two processes) race for 1,000 rows."""
+    if db.is_sqlite:
+        pytest.skip("several relays are a PostgreSQL deployment; SQLite runs one relay")
+    await _queue(db, clock, chats=100, per_chat=10)
+    second = Database(db.url.render_as_string(hide_password=False))
+    try:
+        senders = [Recorder(delay=0.003), Recorder(delay=0.003)]
+        relays = [Relay(db, {"telegram": senders[0]}, delivery=FAST, clock=clock),
+                  Relay(second, {"telegram": senders[1]}, delivery=FAST, clock=clock)]
+
+        async def run(relay: Relay) -> None:
+            while await relay.flush() or await relay.pending():
+                await asyncio.sleep(0)
+
+        await asyncio.wait_for(asyncio.gather(*(run(r) for r in relays)), 120)
+    finally:
+        await second.dispose()
+    delivered = senders[0].sent + senders[1].sent
+    assert len(delivered) == 1000 and len(set(delivered)) == 1000  # all, and none twice
+    assert senders[0].sent and senders[1].sent  # both took a share
+    async with db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.status == "sent"))).scalar_one() == 1000
+
+
+async def test_pacing_per_chat(db: Database, clock: FakeClock) -> None:
+    await _queue(db, clock, chats=1, per_chat=3)
+    sender = Recorder()
+    relay = Relay(db, {"telegram": sender}, delivery=Delivery(), clock=clock)
+    assert await relay.flush() == 1
+    assert await relay.flush() == 0  # a second message to the same chat within a second: not yet
+    clock.advance(seconds=1.01)
+    assert await relay.flush() == 1
+    group = Relay(db, {"telegram": sender}, delivery=Delivery(telegram_chat_interval_seconds=0), clock=clock)
+    assert group._interval("telegram", group=True) == 3.0
+    clock.advance(seconds=timedelta(seconds=1).total_seconds())
+    assert await group.flush() == 1
