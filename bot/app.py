@@ -15,6 +15,7 @@ from core.relay import Relay
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.tickets import TicketService
+from core.timers import Timers
 
 
 @dataclass
@@ -26,6 +27,7 @@ class HelpDesk:
     conversation: Conversation
     clock: Clock
     relay: Relay  # adapters register their senders on it; anything may wake it
+    timers: Timers
     adapters: dict[str, Any] = field(default_factory=dict)  # the running messenger adapters
 
     async def close(self) -> None:
@@ -49,4 +51,4 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     )
     relay = Relay(db, {}, desk_enabled=settings.slack_enabled, delivery=config.delivery,
                   default_locale=settings.default_locale, clock=clock)
-    return HelpDesk(settings, config, db, tickets, conversation, clock, relay)
+    return HelpDesk(settings, config, db, tickets, conversation, clock, relay, Timers(tickets))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+from datetime import UTC, date, datetime, time, timedelta
 from collections.abc import Sequence
 
 from pydantic import ValidationError
@@ -37,10 +38,22 @@ def _parser() -> argparse.ArgumentParser:
                             description="Count the outbox by platform and status; optionally put dead "
                                         "letters back in line.")
     outbox.add_argument("--retry-dead", action="store_true", help="retry every dead letter")
+    report = sub.add_parser("report", help="tickets, response times, SLA breaches, satisfaction",
+                            description="A report for a period (default: the last 30 days).")
+    report.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
+    report.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (included)")
+    report.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-' for standard output)")
     check = sub.add_parser("check-config", help="validate the help-desk configuration file",
                            description="Validate HELPDESK_CONFIG (or the file given) and exit.")
     check.add_argument("file", nargs="?", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
     return parser
+
+
+def _date(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a date: {value!r} (use YYYY-MM-DD)") from None
 
 
 def _settings() -> Settings:
@@ -64,6 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         setup_logging(settings)
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
+        if command == "report":
+            return asyncio.run(_report(settings, args.start, args.end, args.csv))
         if command == "outbox":
             return asyncio.run(_outbox(settings, args.retry_dead))
         if command == "console":
@@ -97,6 +112,36 @@ async def _db_upgrade(settings: Settings) -> int:
         print(f"database is at revision {await current_revision(db)}")
     finally:
         await db.dispose()
+    return 0
+
+
+async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None) -> int:
+    from core.i18n import translator
+    from core.reports import build_report, render_csv, render_text
+    from core.storage.db import Database
+    from core.storage.migrate import upgrade
+
+    config = load_config(settings.helpdesk_config)
+    last = end or datetime.now(UTC).date()
+    first = start or last - timedelta(days=29)
+    if first > last:
+        print("helpdesk-bot: --from is after --to", file=sys.stderr)
+        return EXIT_CONFIG
+    db = Database(settings.database_url)
+    try:
+        await upgrade(db)
+        report = await build_report(db, config, datetime.combine(first, time.min, UTC),
+                                    datetime.combine(last + timedelta(days=1), time.min, UTC))
+    finally:
+        await db.dispose()
+    if csv_file == "-":
+        sys.stdout.write(render_csv(config, report))
+    elif csv_file:
+        with open(csv_file, "w", encoding="utf-8", newline="") as fh:
+            fh.write(render_csv(config, report))
+        print(f"report written to {csv_file}")
+    else:
+        print(render_text(translator("en"), config, report))
     return 0
 
 
@@ -139,17 +184,20 @@ async def _console(settings: Settings, language: str | None, user: str) -> int:
     from adapters.console.agent import AgentConsole
     from adapters.console.chat import ConsoleChat, ConsoleSender
     from bot.app import build
-    from bot.jobs import periodic
+    from bot.jobs import deliver, scheduler
 
     desk = await build(settings)
     chat = ConsoleChat(desk.conversation, AgentConsole(desk.tickets), language=language, user_id=user)
     desk.relay.senders["console"] = ConsoleSender(chat)
     chat.relay = desk.relay
-    background = asyncio.create_task(periodic(desk, desk.relay))
+    background = asyncio.create_task(deliver(desk.relay))
+    jobs = scheduler(desk)
+    jobs.start()
     try:
         await chat.run()
         await chat.relay.flush()
     finally:
+        jobs.shutdown(wait=False)
         background.cancel()
         await desk.close()
     return 0

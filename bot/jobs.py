@@ -1,21 +1,30 @@
-"""Background work of the process: delivering the outbox and sweeping stale forms."""
+"""Background work of the process: the outbox relay loop, and the timers as APScheduler jobs.
+
+Every timer is a job that sweeps the database by indexed due-time columns, so timers survive
+restarts and, with several processes on PostgreSQL, each ticket's timer fires once.
+"""
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from datetime import UTC, datetime, timedelta
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import HelpDesk
+from core.dedupe import InboundLog
 from core.relay import Relay
 
 log = logging.getLogger(__name__)
+SLA_EVERY = 30.0
+DRAFTS_EVERY = 60.0
+FORGET_EVERY = 3600.0
 
 
-async def periodic(desk: HelpDesk, relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05,
-                   sweep_every: float = 60.0) -> None:
-    """Deliver the outbox as fast as the limits allow; expire stale ticket forms every minute."""
-    loop = asyncio.get_running_loop()
-    last_sweep = loop.time() - sweep_every
+async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05) -> None:
+    """Deliver the outbox as fast as the limits allow, for as long as the process runs."""
     while True:
         wait = idle_wait
         try:
@@ -23,12 +32,34 @@ async def periodic(desk: HelpDesk, relay: Relay, *, idle_wait: float = 1.0, busy
                 wait = 0.0  # more may be claimable right away
             elif await relay.pending():
                 wait = busy_wait  # paced or backing off: look again soon
-            if loop.time() - last_sweep >= sweep_every:
-                last_sweep = loop.time()
-                await desk.conversation.expire_drafts()
         except Exception:  # noqa: BLE001 - keep the loop alive through a bad moment
-            log.exception("background pass failed")
+            log.exception("outbox relay pass failed")
         if wait:
             await relay.sleep(wait)
         else:
             await asyncio.sleep(0)
+
+
+def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
+    """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms."""
+    jobs = AsyncIOScheduler(timezone=UTC)
+    inbound = InboundLog(desk.db, desk.clock)
+
+    async def sla() -> None:
+        fired = await desk.timers.sweep()
+        if any(fired.values()):
+            log.info("timers fired: %s", {k: v for k, v in fired.items() if v})
+            desk.relay.wake.set()
+
+    async def drafts() -> None:
+        if await desk.conversation.expire_drafts():
+            desk.relay.wake.set()
+
+    async def forget() -> None:
+        await inbound.forget_before(desk.clock() - timedelta(days=1))
+
+    now = datetime.now(UTC)
+    for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (forget, FORGET_EVERY)):
+        jobs.add_job(job, IntervalTrigger(seconds=every), id=job.__name__, coalesce=True, max_instances=1,
+                     misfire_grace_time=int(every), next_run_time=now)
+    return jobs

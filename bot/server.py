@@ -16,7 +16,7 @@ from aiohttp import web
 from sqlalchemy import text
 
 from bot.app import HelpDesk
-from bot.jobs import periodic
+from bot.jobs import deliver, scheduler
 from bot.settings import Settings
 from core.attachments import AttachmentStore
 from core.config import ConfigError
@@ -108,6 +108,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             loop.add_signal_handler(sig, stop.set)
     started: list[Any] = []
     background: asyncio.Task[None] | None = None
+    jobs = scheduler(desk)
     try:
         for name, adapter in adapters.items():
             await adapter.start(app)
@@ -115,11 +116,14 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             log.info("%s adapter started", name)
         for name, adapter in adapters.items():
             desk.relay.senders[name] = adapter.sender
-        background = asyncio.create_task(periodic(desk, desk.relay))
+        background = asyncio.create_task(deliver(desk.relay))
+        jobs.start()
         await stop.wait()
         log.info("stopping: finishing what is in hand")
     finally:
         # Stop taking updates first, then let the relay flush what is due, within the budget.
+        if jobs.running:
+            jobs.shutdown(wait=False)
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()

@@ -96,3 +96,18 @@ class UnknownAgent(DomainError):
 
     def __init__(self, agent_id: int) -> None:
         super().__init__(f"unknown agent {agent_id}", agent_id=agent_id)
+
+
+class EscalationTooEarly(DomainError):
+    code = "escalation_too_early"
+
+    def __init__(self, number: int, due: object) -> None:
+        super().__init__(f"ticket #{number} can be escalated once its first response is overdue", number=number,
+                         due=due)
+
+
+class RatingNotPossible(DomainError):
+    code = "rating_not_possible"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"ticket #{number} can be rated once it is closed", number=number)

@@ -102,6 +102,11 @@ class Translator:
             if isinstance(n, int) else format_decimal(n, locale=self.babel_locale)
         return text.translate(_PERSIAN_DIGITS) if self.rtl else text
 
+    def decimal(self, value: float, pattern: str = "0.0") -> str:
+        """A measured value with a fixed number of decimals, in the locale's notation."""
+        text = format_decimal(value, format=pattern, locale=self.babel_locale)
+        return text.translate(_PERSIAN_DIGITS) if self.rtl else text
+
     def ticket(self, number: int) -> str:
         """`#1042` in every language, isolated left-to-right inside Persian text."""
         tag = f"#{number}"

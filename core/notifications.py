@@ -16,6 +16,13 @@ def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
     loc = t.locale
     if event == "status_changed":
         new = params["new"]
+        if params.get("reason") == "auto_closed":
+            return Reply(t.ngettext(
+                "Ticket {ticket} has been closed automatically: it was marked as resolved and we have "
+                "not heard from you for {n} day. If the problem is back, simply write to us.",
+                "Ticket {ticket} has been closed automatically: it was marked as resolved and we have "
+                "not heard from you for {n} days. If the problem is back, simply write to us.",
+                int(params.get("days", 5)), ticket=ticket), locale=loc)
         if new == Status.RESOLVED:
             return Reply(
                 t._("Our team has marked ticket {ticket} as resolved. Is your problem solved?",
@@ -38,6 +45,14 @@ def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),
                      locale=loc)
+    if event == "rating_request":
+        stars = tuple(Choice(f"rate:{n}:{score}", f"{score} ★") for score in range(1, 6))
+        return Reply(t._("Ticket {ticket} is closed. How satisfied are you with our help? "
+                         "1 is the lowest, 5 the highest.", ticket=ticket), (stars,), loc)
+    if event == "reminder":
+        return Reply(t._("Ticket {ticket} is waiting for your reply. Please answer so that we can go on "
+                         "with it.", ticket=ticket),
+                     ((Choice(f"reply:{n}", t._("Answer")), Choice(f"t:{n}", t._("View the ticket"))),), loc)
     if event == "draft_expired":
         hours = int(params.get("hours", 24))
         return Reply(t.ngettext(

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import business_time
+from core import business_time, sla
 from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig
 from core.domain import (
@@ -31,6 +31,8 @@ from core.domain import (
 )
 from core.errors import (
     EmptyField,
+    EscalationTooEarly,
+    RatingNotPossible,
     FieldTooLong,
     NotYourTicket,
     TicketNotFound,
@@ -49,6 +51,7 @@ from core.storage.models import (
     Counter,
     Customer,
     Draft,
+    Rating,
     StatusChange,
     Ticket,
     TicketMessage,
@@ -134,6 +137,35 @@ class TicketService:
                 update(Customer).where(Customer.id == customer_id).values(locale=locale)
             )
 
+    async def rate(self, customer_id: int, number: int, score: int, comment: str | None = None) -> Ticket:
+        """The customer's satisfaction with a closed ticket, kept with the agent who handled it."""
+        if not 1 <= score <= 5:
+            raise RatingNotPossible(number)
+        now = self.clock()
+        async with self.db.write() as session:
+            ticket = await self._owned(session, customer_id, number)
+            if ticket.status != Status.CLOSED:
+                raise RatingNotPossible(number)
+            rating = await session.get(Rating, ticket.id)
+            if rating is None:
+                rating = Rating(ticket_id=ticket.id, comment="")
+                session.add(rating)
+            rating.agent_id, rating.score, rating.rated_at = ticket.assignee_id, score, now
+            if comment is not None:
+                rating.comment = clean("message", comment, MESSAGE_MAX)
+            self._desk(session, ticket, "rated", now, score=score)
+            return ticket
+
+    async def comment_rating(self, customer_id: int, number: int, comment: str) -> None:
+        text = clean("message", comment, MESSAGE_MAX)
+        async with self.db.write() as session:
+            ticket = await self._owned(session, customer_id, number)
+            rating = await session.get(Rating, ticket.id)
+            if rating is None:
+                raise RatingNotPossible(number)
+            rating.comment = text
+            self._desk(session, ticket, "rated", self.clock(), score=rating.score, comment=text)
+
     async def mark_unreachable(self, customer_id: int) -> None:
         async with self.db.write() as session:
             await session.execute(
@@ -205,9 +237,6 @@ class TicketService:
         subject = clean("subject", subject, SUBJECT_MAX)
         description = clean("description", description, DESCRIPTION_MAX)
         now = self.clock()
-        policy = self.config.priority(priority)
-        assert policy is not None
-        cal = self.config.calendar_of(department)
         async with self.db.write() as session:
             linked_id = None
             if linked_to is not None:
@@ -226,10 +255,9 @@ class TicketService:
                 linked_ticket_id=linked_id,
                 created_at=now,
                 updated_at=now,
-                first_response_due=business_time.first_response_due(cal, policy.sla, now),
-                resolution_due=business_time.resolution_due(cal, policy.sla, now),
                 waiting_since=now,
             )
+            sla.plan(ticket, self.config)
             session.add(ticket)
             await session.flush()
             session.add(
@@ -341,6 +369,7 @@ class TicketService:
             target = Status.CLOSED if solved else Status.ACCEPTED
             reason = "customer_confirmed" if solved else "customer_disputed"
             self._move(session, ticket, target, Who.customer(customer_id), reason, now)
+            await self._ask_rating(session, now)
             if comment:
                 msg = TicketMessage(
                     ticket_id=ticket.id, kind=MessageKind.CUSTOMER,
@@ -429,7 +458,9 @@ class TicketService:
             previous = Status(ticket.status)
             self._move(session, ticket, target, by, reason, now)
             if by.actor != Actor.CUSTOMER:
-                await self._tell_status(session, ticket, previous, now)
+                await self._tell_status(session, ticket, previous, now, reason)
+            else:
+                await self._ask_rating(session, now)
             return ticket
 
     async def escalate(self, number: int, by: Who, reason: str = "") -> Ticket:
@@ -440,28 +471,43 @@ class TicketService:
                 ticket = await self._owned(session, by.id, number, lock=True)
             else:
                 ticket = await self._by_number(session, number, lock=True)
-            if ticket.tier >= TIERS[-1]:
-                raise TopTierReached(ticket.number)
-            ticket.tier += 1
-            ticket.updated_at = now
-            session.add(
-                TicketMessage(
-                    ticket_id=ticket.id,
-                    kind=MessageKind.SYSTEM,
-                    author_agent_id=by.id if by.actor == Actor.AGENT else None,
-                    author_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
-                    body=f"escalated to L{ticket.tier}" + (f": {reason}" if reason else ""),
-                    created_at=now,
-                )
+            await self._escalate(session, ticket, by, reason, now)
+            return ticket
+
+    async def request_escalation(self, customer_id: int, number: int) -> Ticket:
+        """A customer asks to escalate: only once the first response is overdue."""
+        now = self.clock()
+        async with self.db.write() as session:
+            ticket = await self._owned(session, customer_id, number, lock=True)
+            if not sla.first_response_overdue(ticket, now):
+                assert ticket.first_response_due is not None or ticket.first_response_at is not None
+                raise EscalationTooEarly(ticket.number, ticket.first_response_due)
+            await self._escalate(session, ticket, Who.customer(customer_id), "customer_request", now)
+            return ticket
+
+    async def _escalate(self, session: AsyncSession, ticket: Ticket, by: Who, reason: str, now: datetime) -> None:
+        if ticket.tier >= TIERS[-1]:
+            raise TopTierReached(ticket.number)
+        ticket.tier += 1
+        ticket.updated_at = now
+        session.add(
+            TicketMessage(
+                ticket_id=ticket.id,
+                kind=MessageKind.SYSTEM,
+                author_agent_id=by.id if by.actor == Actor.AGENT else None,
+                author_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
+                body=f"escalated to L{ticket.tier}" + (f": {reason}" if reason else ""),
+                created_at=now,
             )
+        )
+        if by.actor != Actor.CUSTOMER:  # a customer who asked is answered in the chat at once
             customer = await session.get_one(Customer, ticket.customer_id)
             notify_customer(
                 session, customer, "escalated", now, ticket=ticket,
                 number=ticket.number, tier=ticket.tier,
             )
-            self._desk(session, ticket, "escalated", now, tier=ticket.tier, actor=by.actor.value,
-                       by=by.id, reason=reason)
-            return ticket
+        self._desk(session, ticket, "escalated", now, tier=ticket.tier, actor=by.actor.value,
+                   by=by.id, reason=reason)
 
     async def set_priority(self, number: int, priority: str, by: Who) -> Ticket:
         if self.config.priority(priority) is None:
@@ -477,6 +523,11 @@ class TicketService:
                 return ticket
             ticket.priority = priority
             ticket.updated_at = now
+            # The new priority's targets, counted from the opening as they would have been.
+            answered_due, warned = ticket.first_response_due, ticket.first_response_warned_at
+            sla.plan(ticket, self.config)
+            if ticket.first_response_at is not None:
+                ticket.first_response_due, ticket.first_response_warned_at = answered_due, warned
             self._desk(session, ticket, "priority_changed", now, old=old, new=priority, by=by.id)
             return ticket
 
@@ -492,6 +543,7 @@ class TicketService:
             now=now,
             reopen_window=timedelta(days=self.config.lifecycle.reopen_window_days),
         )
+        sla.on_transition(ticket, current, target, now, self.config)
         ticket.status = target
         ticket.updated_at = now
         if target == Status.RESOLVED:
@@ -515,15 +567,26 @@ class TicketService:
         )
         self._desk(session, ticket, "status_changed", now, old=current.value, new=target.value,
                    actor=by.actor.value, by=by.id, reason=reason)
+        if target == Status.CLOSED and reason != "withdrawn":
+            session.info.setdefault("rating_due", []).append(ticket)
 
     async def _tell_status(
-        self, session: AsyncSession, ticket: Ticket, previous: Status, now: datetime
+        self, session: AsyncSession, ticket: Ticket, previous: Status, now: datetime, reason: str = ""
     ) -> None:
         customer = await session.get_one(Customer, ticket.customer_id)
         notify_customer(
             session, customer, "status_changed", now, ticket=ticket,
-            number=ticket.number, old=previous.value, new=ticket.status,
+            number=ticket.number, old=previous.value, new=ticket.status, reason=reason,
+            days=self.config.lifecycle.auto_close_days,
         )
+        await self._ask_rating(session, now)
+
+    async def _ask_rating(self, session: AsyncSession, now: datetime) -> None:
+        """After a ticket closes (not withdrawn), ask its customer how satisfied they were."""
+        due: list[Ticket] = session.info.pop("rating_due", [])
+        for ticket in due:
+            customer = await session.get_one(Customer, ticket.customer_id)
+            notify_customer(session, customer, "rating_request", now, ticket=ticket, number=ticket.number)
 
     # -- reading ------------------------------------------------------------------------
 
@@ -534,13 +597,6 @@ class TicketService:
     async def get_by_id(self, ticket_id: int) -> Ticket:
         async with self.db.read() as session:
             return await session.get_one(Ticket, ticket_id)
-
-    async def status_counts(self) -> dict[tuple[str, str], int]:
-        """Tickets per (department, status), for the desk's overview."""
-        query = select(Ticket.department, Ticket.status, func.count()).group_by(
-            Ticket.department, Ticket.status)
-        async with self.db.read() as session:
-            return {(d, s): int(n) for d, s, n in (await session.execute(query)).all()}
 
     async def get_for_customer(self, customer_id: int, number: int) -> Ticket:
         async with self.db.read() as session:

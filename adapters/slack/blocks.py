@@ -9,6 +9,7 @@ from adapters.slack.mrkdwn import BUTTON_TEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT
 from core.config import HelpdeskConfig
 from core.conversation.messages import Reply
 from core.domain import TIERS, Actor, Status
+from core.conversation.views import agent_status as desk_status
 from core.i18n import LANGUAGE_NAMES, Translator
 from core.lifecycle import allowed_targets
 from core.storage.models import Customer, Ticket
@@ -16,17 +17,6 @@ from core.storage.models import Customer, Ticket
 Block = dict[str, Any]
 CUSTOMER_ACTION = "cv"  # action_id prefix of a Slack customer's buttons
 DESK_BLOCK = "desk"  # block_id prefix of a card's controls; the ticket number follows
-
-
-def desk_status(t: Translator, status: str) -> str:
-    names = {
-        Status.NEW: t._("New"),
-        Status.ACCEPTED: t._("In progress"),
-        Status.WAITING: t._("Waiting for the customer"),
-        Status.RESOLVED: t._("Resolved, awaiting confirmation"),
-        Status.CLOSED: t._("Closed"),
-    }
-    return names.get(Status(status), status)
 
 
 def _option(text: str, value: str) -> Block:

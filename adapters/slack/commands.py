@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import desk_status
 from adapters.slack.mrkdwn import escape
 from core.config import HelpdeskConfig
-from core.domain import OPEN_STATUSES, Status
 from core.errors import DomainError
+from core.reports import build_report, render_text
 from core.i18n import Translator, translator
 from core.storage.models import Ticket
 from core.textnorm import ticket_number
@@ -70,7 +71,7 @@ class DeskCommands:
             "`/helpdesk mine` — " + t._("your open tickets"),
             "`/helpdesk queue [department]` — " + t._("open tickets, longest-waiting first"),
             "`/helpdesk show 1042` — " + t._("one ticket"),
-            "`/helpdesk stats` — " + t._("tickets per department and status"),
+            "`/helpdesk stats` — " + t._("the last 30 days: tickets, response times, SLA, satisfaction"),
             t._("Departments: {codes}", codes=", ".join(d.code for d in self.config.departments)),
         ])
 
@@ -95,12 +96,7 @@ class DeskCommands:
             lines.append(f"_{msg.kind}_: {escape(msg.body[:500])}")
         return "\n".join(lines)
 
-    async def _stats(self, t: Translator) -> str:
-        counts = await self.tickets.status_counts()
-        lines = [t._("Tickets per department and status:")]
-        for dep in self.config.departments:
-            parts = [f"{desk_status(t, s)}: {counts.get((dep.code, s.value), 0)}" for s in Status]
-            open_total = sum(counts.get((dep.code, s.value), 0) for s in OPEN_STATUSES)
-            summary = t._("open: {count}", count=open_total)
-            lines.append(f"• *{escape(dep.name.get(t.locale))}* ({summary}) — " + ", ".join(parts))
-        return "\n".join(lines)
+    async def _stats(self, t: Translator, days: int = 30) -> str:
+        end = self.tickets.clock()
+        report = await build_report(self.tickets.db, self.config, end - timedelta(days=days), end)
+        return "```" + escape(render_text(t, self.config, report)) + "```"

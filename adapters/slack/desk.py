@@ -4,7 +4,9 @@ conversation. Delivers the desk's outbox rows (core.relay.DeskSender)."""
 from __future__ import annotations
 
 import logging
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
@@ -110,12 +112,24 @@ class SlackDesk:
                               new=new.name.get(t.locale) if new else params["new"]))
         elif event == "escalated":
             line = escape(t._("{who} escalated the ticket to L{tier}.", who=who, tier=params["tier"]))
+            reasons = {
+                "first_response_overdue": t._("The first response is overdue."),
+                "resolution_overdue": t._("The resolution is overdue."),
+                "customer_request": t._("The customer asked for it: the first response is overdue."),
+            }
             if params.get("reason"):
-                line += "\n>" + escape(params["reason"])
+                line += "\n>" + escape(reasons.get(params["reason"], params["reason"]))
             target = (self.config.department(ticket.department) or None)
             supervisor = target.escalation.get(f"l{params['tier']}") if target else None
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
+        elif event in ("sla_warning", "sla_breach"):
+            await self._sla(event, params, ticket, post)
+            return
+        elif event == "rated":
+            line = escape(t._("The customer rated this ticket {score} of 5.", score=params["score"]))
+            if params.get("comment"):
+                line += "\n>" + escape(params["comment"])
         elif event == "customer_unreachable":
             line = escape(t._("The customer cannot be reached on {platform} any more ({reason}); "
                               "notifications to them are kept as dead letters.",
@@ -126,6 +140,28 @@ class SlackDesk:
         if line:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=line,
                                                unfurl_links=False, unfurl_media=False)
+
+    async def _sla(self, event: str, params: dict[str, Any], ticket: Ticket, post: DeskPost) -> None:
+        """Warn the assignee in the thread, or the whole channel when nobody has the ticket."""
+        t = self.t
+        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
+        due = datetime.fromisoformat(params["due"]) if params.get("due") else None
+        when = t.datetime(due, zone) if due else "—"
+        first = params.get("kind") == "first_response"
+        if event == "sla_warning":
+            text = t._("⏰ The first response to this ticket is due {when}.", when=when) if first else \
+                t._("⏰ The resolution of this ticket is due {when}.", when=when)
+        else:
+            text = t._("The first-response deadline of this ticket was missed.") if first else \
+                t._("The resolution deadline of this ticket was missed.")
+        async with self.db.read() as session:
+            assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
+        if assignee is not None and assignee.platform == "slack":
+            await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
+                                               text=f"<@{assignee.platform_user_id}> {escape(text)}")
+        else:
+            await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, reply_broadcast=True,
+                                               text=escape(text))
 
     async def _customer_message(self, message_id: int, customer: Customer, post: DeskPost) -> None:
         async with self.db.read() as session:

@@ -30,8 +30,9 @@ from core.textnorm import normalize, ticket_number
 from core.tickets import NewAttachment, TicketService
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
-COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "language",
-            "help", "cancel")
+RATE_COMMENT = "rate_comment"
+COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "escalate",
+            "language", "help", "cancel")
 """Stable command names; adapters register them as the translated command menu."""
 
 
@@ -44,6 +45,7 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "confirm": t._("Confirm that a resolved ticket is solved: /confirm 1042"),
         "notsolved": t._("Say that a resolved ticket is not solved: /notsolved 1042"),
         "withdraw": t._("Withdraw a ticket: /withdraw 1042"),
+        "escalate": t._("Ask to escalate a ticket whose first response is overdue: /escalate 1042"),
         "language": t._("Change the language"),
         "help": t._("What this bot can do"),
         "cancel": t._("Cancel the current step"),
@@ -168,6 +170,21 @@ class Conversation:
             return await self._ask_reply(customer, t, draft, number)
         if kind in ("confirm", "dispute") and number is not None:
             return await self._settle(customer, t, draft, number, solved=kind == "confirm")
+        if kind == "escalate" and number is not None:
+            await self.tickets.request_escalation(customer.id, number)
+            return [Reply(t._("Done: ticket {ticket} has been passed to our senior specialists. We are sorry "
+                              "for the wait.", ticket=t.ticket(number)), locale=t.locale)]
+        if kind == "rate":
+            score = ticket_number(key.rsplit(":", 1)[-1])
+            number = ticket_number(value.split(":")[0])
+            if number is not None and score is not None:
+                await self.tickets.rate(customer.id, number, score)
+                await self._interrupt(customer, draft, RATE_COMMENT, {"number": number})
+                return [Reply(t._("Thank you for your rating! If you like, write a comment in one message."),
+                              ((Choice("rate_done", t._("No comment")),),), t.locale, expects_text=True)]
+        if key == "rate_done" and state == RATE_COMMENT:
+            await self._resume(customer, data)
+            return [Reply(t._("Thank you!"), locale=t.locale)]
         if kind == "withdraw" and number is not None:
             await self.tickets.get_for_customer(customer.id, number)
             await self._interrupt(customer, draft, WITHDRAW, {"number": number})
@@ -234,11 +251,12 @@ class Conversation:
             if number is None:
                 return await self._list(customer, t, TicketFilter.OPEN)
             return await self._ask_reply(customer, t, draft, number)
-        if name in ("confirm", "notsolved", "withdraw"):
+        if name in ("confirm", "notsolved", "withdraw", "escalate"):
             if number is None:
                 return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
                                   command=name), locale=t.locale)]
-            key = {"confirm": "confirm", "notsolved": "dispute", "withdraw": "withdraw"}[name]
+            key = {"confirm": "confirm", "notsolved": "dispute", "withdraw": "withdraw",
+                   "escalate": "escalate"}[name]
             return await self._on_choice(customer, t, draft, f"{key}:{number}")
         if name == "language":
             return [self._language_prompt(t)]
@@ -294,7 +312,7 @@ class Conversation:
         thread = await self.tickets.thread(ticket.id)
         files = await self.tickets.attachments(ticket.id)
         text = ticket_detail(t, self.config, ticket, thread, len(files))
-        return [Reply(text, ticket_actions(t, ticket), t.locale)]
+        return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
 
     async def _ask_reply(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
@@ -334,6 +352,10 @@ class Conversation:
         if state == REPLY:
             return await self._deliver(customer, t, data["number"], {"text": text, **_resume_of(data)},
                                        clear_draft=not data.get("resume"))
+        if state == RATE_COMMENT:
+            await self.tickets.comment_rating(customer.id, data["number"], text)
+            await self._resume(customer, data)
+            return [Reply(t._("Thank you for your feedback."), locale=t.locale)]
         if state in (PICK, LINK):
             data["text"] = "\n".join(filter(None, [data.get("text"), text.strip()]))
             await self.drafts.put(customer.id, state, data)
@@ -449,6 +471,9 @@ class Conversation:
                                          or x.status == Status.RESOLVED])
         if draft.state == LINK:
             return self._link_prompt(t, draft.data["number"])
+        if draft.state == RATE_COMMENT:
+            return Reply(t._("Thank you for your rating! If you like, write a comment in one message."),
+                         ((Choice("rate_done", t._("No comment")),),), t.locale, expects_text=True)
         if draft.state == LANGUAGE:
             return self._language_prompt(t)
         return None

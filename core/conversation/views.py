@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from core.attachments import MAX_FILES
 from core.config import HelpdeskConfig
 from core.conversation.messages import Choice
-from core.domain import Status
+from core.domain import TIERS, Status
+from core.sla import first_response_overdue
 from core.errors import DomainError
 from core.i18n import Translator
 from core.storage.models import Ticket, TicketMessage
@@ -19,6 +21,18 @@ def status_name(t: Translator, status: str) -> str:
         Status.ACCEPTED: t._("In progress"),
         Status.WAITING: t._("Waiting for your reply"),
         Status.RESOLVED: t._("Resolved, awaiting your confirmation"),
+        Status.CLOSED: t._("Closed"),
+    }
+    return names.get(Status(status), status)
+
+
+def agent_status(t: Translator, status: str) -> str:
+    """A status as agents call it (the customer-side names say "your reply")."""
+    names = {
+        Status.NEW: t._("New"),
+        Status.ACCEPTED: t._("In progress"),
+        Status.WAITING: t._("Waiting for the customer"),
+        Status.RESOLVED: t._("Resolved, awaiting confirmation"),
         Status.CLOSED: t._("Closed"),
     }
     return names.get(Status(status), status)
@@ -77,6 +91,11 @@ def explain(t: Translator, error: DomainError) -> str:
         case "too_many_files":
             return t.ngettext("At most {n} file can be attached to one ticket.",
                               "At most {n} files can be attached to one ticket.", MAX_FILES)
+        case "escalation_too_early":
+            return t._("Ticket {ticket} can be escalated only once its first response is overdue. "
+                       "Thank you for your patience.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible":
+            return t._("Ticket {ticket} can be rated once it is closed.", ticket=t.ticket(p["number"]))
         case "top_tier_reached":
             return t._("Ticket {ticket} is already with our most senior team.",
                        ticket=t.ticket(p["number"]))
@@ -121,9 +140,11 @@ def ticket_detail(
     return "\n".join(lines)
 
 
-def ticket_actions(t: Translator, ticket: Ticket) -> tuple[tuple[Choice, ...], ...]:
+def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[Choice, ...], ...]:
     n = ticket.number
     rows: list[tuple[Choice, ...]] = []
+    if first_response_overdue(ticket, now) and ticket.tier < TIERS[-1]:
+        rows.append((Choice(f"escalate:{n}", t._("Ask for escalation")),))
     if ticket.status == Status.RESOLVED:
         rows.append((Choice(f"confirm:{n}", t._("Yes, it is solved")),
                      Choice(f"dispute:{n}", t._("No, not solved"))))

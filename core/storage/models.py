@@ -88,6 +88,11 @@ class Ticket(Base):
         Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
         Index("ix_tickets_department_status", "department", "status", "waiting_since"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
+        Index("ix_tickets_status_first_warn", "status", "first_response_warn_at"),
+        Index("ix_tickets_status_resolution_warn", "status", "resolution_warn_at"),
+        Index("ix_tickets_status_reminder", "status", "reminder_due_at"),
+        Index("ix_tickets_status_auto_close", "status", "auto_close_at"),
+        Index("ix_tickets_created", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -112,6 +117,17 @@ class Ticket(Base):
     # Oldest customer message not yet answered: the queue orders by it, so writing again
     # does not push a ticket back (and does not jump it ahead either).
     waiting_since: Mapped[datetime | None]
+    # SLA timers: each sweep finds its tickets by an indexed due time and marks them as it fires.
+    first_response_warn_at: Mapped[datetime | None]
+    resolution_warn_at: Mapped[datetime | None]
+    first_response_warned_at: Mapped[datetime | None]
+    resolution_warned_at: Mapped[datetime | None]
+    first_response_breached_at: Mapped[datetime | None]
+    resolution_breached_at: Mapped[datetime | None]
+    paused_at: Mapped[datetime | None]  # waiting for the customer: the resolution clock stands still
+    reminder_due_at: Mapped[datetime | None]
+    reminded_at: Mapped[datetime | None]
+    auto_close_at: Mapped[datetime | None]
     # The customer has been told once that writing again does not move the ticket up.
     queue_hint_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Not stored: set by the service when this customer message is the moment to tell them.
@@ -227,3 +243,15 @@ class DeskPost(Base):
     channel: Mapped[str] = mapped_column(String(64))
     ts: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
+
+
+class Rating(Base):
+    """A customer's satisfaction with a closed ticket (1-5), kept per ticket and agent."""
+
+    __tablename__ = "ratings"
+
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("agents.id"), index=True)
+    score: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    rated_at: Mapped[datetime] = mapped_column(index=True)

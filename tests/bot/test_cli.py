@@ -70,3 +70,18 @@ def test_outbox_command(tmp_path: Path) -> None:
     assert retried.stdout.split("\n")[2].split() == ["telegram", "3", "0", "1", "0"]
     with sqlite3.connect(tmp_path / "h.db") as conn:
         assert conn.execute("select reachable from customers").fetchone()[0] == 1
+
+
+def test_report_command(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0
+    text = _cli(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert text.returncode == 0, text.stderr
+    assert "Report from 2026-11-01 to 2026-11-30" in text.stdout and "Recurring subjects:" in text.stdout
+    csv_out = _cli(tmp_path, "report", "--csv", "-")
+    assert csv_out.stdout.startswith("section,department,metric,value")
+    written = _cli(tmp_path, "report", "--csv", str(tmp_path / "r.csv"))
+    assert written.returncode == 0 and (tmp_path / "r.csv").read_text().startswith("section,")
+    bad = _cli(tmp_path, "report", "--from", "November")
+    assert bad.returncode == 2 and "not a date" in bad.stderr
+    backwards = _cli(tmp_path, "report", "--from", "2026-11-30", "--to", "2026-11-01")
+    assert backwards.returncode == 2 and "--from is after --to" in backwards.stderr

@@ -146,9 +146,10 @@ async def test_conversation_moves_the_ticket(service: TicketService, clock: Fake
     async with service.db.read() as s:
         events = [(o.event, o.params.get("new")) for o in (await s.execute(
             select(OutboxMessage).order_by(OutboxMessage.id))).scalars()]
-    # The customer hears of what others did, not of their own confirmation.
+    # The customer hears of what others did, not of their own confirmation; then is asked for a rating.
     assert events == [
         ("status_changed", "accepted"), ("agent_reply", None), ("status_changed", "resolved"),
+        ("rating_request", None),
     ]
 
 

@@ -223,3 +223,36 @@ async def test_ticket_action_commands(customer: Customer, service: TicketService
     await customer.say("/withdraw 1001")
     await customer.press("withdraw_yes:1001")
     assert "not possible for ticket #1001" in customer.text
+
+
+async def test_escalation_request_and_rating(customer: Customer, service: TicketService, clock: FakeClock) -> None:
+    await open_ticket(customer)
+    await customer.say("/escalate 1001")
+    assert "only once its first response is overdue" in customer.text
+    await customer.say("/ticket 1001")
+    assert "escalate:1001" not in customer.keys()
+    clock.advance(days=3)  # the first response is overdue now
+    await customer.say("/ticket 1001")
+    assert "escalate:1001" in customer.keys()
+    await customer.press("escalate:1001")
+    assert "passed to our senior specialists" in customer.text
+    assert (await service.get(1001)).tier == 2
+    agent = await service.agent("slack", "U1")
+    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    await customer.say("/confirm 1001")
+    from core.notifications import render
+    from core.i18n import translator
+
+    ask = render(translator("en"), "rating_request", {"number": 1001})
+    assert [c.key for c in ask.flat_choices] == [f"rate:1001:{s}" for s in range(1, 6)]
+    await customer.press_any("rate:1001:5")
+    assert "Thank you for your rating" in customer.text
+    await customer.say("Quick and kind")
+    assert "Thank you for your feedback" in customer.text
+    from core.storage.models import Rating
+
+    async with service.db.read() as s:
+        rating = (await s.execute(select(Rating))).scalar_one()
+    assert (rating.score, rating.comment) == (5, "Quick and kind")
+    await customer.press_any("rate:1001:9")
+    assert "can be rated once it is closed" in customer.text  # nonsense scores are refused
