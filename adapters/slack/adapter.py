@@ -117,6 +117,7 @@ class SlackAdapter:
             await self._socket.close_async()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), 10)
+        await self.inbound_log.flush()
 
     # -- listeners ----------------------------------------------------------------------
 

@@ -7,9 +7,11 @@ Only private chats talk to the help desk; a group gets a hint to write privately
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import hmac
 import logging
+import weakref
 from collections.abc import Callable
 from typing import Any
 
@@ -20,6 +22,7 @@ from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
 from core.attachments import IncomingFile
 from core.config import LANGUAGES, Delivery
@@ -33,6 +36,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
 MAX_INTERACTIVE_WAIT = 30.0
+CONCURRENT_UPDATES = 64
 
 
 def rate_limiter(delivery: Delivery) -> AIORateLimiter:
@@ -73,6 +77,7 @@ class TelegramAdapter:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or derive_webhook_secret(token)
         self.default_locale = default_locale
+        self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.application = self._build(token, api_url.rstrip("/"))
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.sender = TelegramSender(self.application.bot)
@@ -84,6 +89,10 @@ class TelegramAdapter:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(rate_limiter(self.delivery))
+            .request(AiohttpRequest())
+            .get_updates_request(AiohttpRequest(pool_size=1))
+            # Updates of different users are handled side by side; one user's stay in order (_on_update).
+            .concurrent_updates(CONCURRENT_UPDATES)
         )
         if self.webhook_url:
             builder = builder.updater(None)  # updates arrive on our own HTTP server
@@ -121,6 +130,7 @@ class TelegramAdapter:
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
+        await self.inbound_log.flush()
 
     async def _register_commands(self) -> None:
         for lang in (None, *LANGUAGES):
@@ -147,6 +157,16 @@ class TelegramAdapter:
     # -- updates ------------------------------------------------------------------------
 
     async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        # The lock is taken before the first await: tasks start in arrival order and asyncio's
+        # locks are fair, so one user's updates are handled in the order Telegram sent them.
+        user = update.effective_user
+        lock = self._user_locks.get(user.id) if user else None
+        if user is not None and lock is None:
+            lock = self._user_locks[user.id] = asyncio.Lock()
+        async with lock or contextlib.nullcontext():
+            await self._take(update)
+
+    async def _take(self, update: Update) -> None:
         key = str(update.update_id)
         if not await self.inbound_log.claim("telegram", key):
             return
@@ -213,12 +233,15 @@ class TelegramAdapter:
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
             await self._answer(query, t._("This button is no longer active."))
             return
-        await self._answer(query, None)
-        await self._retire_buttons(message, query.data)
+        # Answering the query and retiring the buttons need not hold up the answer itself.
+        chores = asyncio.gather(self._answer(query, None), self._retire_buttons(message, query.data))
         event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
                         user.language_code, choice=query.data)
-        for reply in await self.conversation.handle(event):
-            await self._send(message.chat_id, reply)
+        try:
+            for reply in await self.conversation.handle(event):
+                await self._send(message.chat_id, reply)
+        finally:
+            await chores
 
     async def _answer(self, query: Any, text: str | None) -> None:
         try:

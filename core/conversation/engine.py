@@ -70,21 +70,24 @@ class Conversation:
         self.clock = clock
         self.intake = Intake(config, tickets, drafts, files)
         self.files = files
-        self._locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
 
     def locale_of(self, customer: Customer, language_code: str | None = None) -> str:
         return customer.locale or match_locale(language_code) or self.default_locale
 
     async def handle(self, event: Inbound) -> list[Reply]:
-        customer = await self.tickets.customer(
-            event.platform, event.user_id, event.chat_id, event.display_name
-        )
-        lock = self._locks.get(customer.id)
+        # Locked before the first await, so one customer's events are handled one at a time and
+        # in the order they arrived (asyncio locks are fair).
+        key = (event.platform, event.user_id)
+        lock = self._locks.get(key)
         if lock is None:
-            lock = self._locks[customer.id] = asyncio.Lock()
-        async with lock:  # one customer's events one at a time, in order
+            lock = self._locks[key] = asyncio.Lock()
+        async with lock:
+            customer, draft = await self.drafts.load(event.platform, event.user_id)
+            if customer is None or customer.chat_id != event.chat_id or not customer.reachable:
+                customer = await self.tickets.customer(
+                    event.platform, event.user_id, event.chat_id, event.display_name)
             t = translator(self.locale_of(customer, event.language_code))
-            draft = await self.drafts.get(customer.id)
             out: list[Reply] = []
             if draft is not None and self._expired(draft):
                 await self.drafts.clear(customer.id)

@@ -15,6 +15,8 @@ async def test_claim_once_then_skip(db: Database, clock: FakeClock) -> None:
     assert await log.claim("telegram", "1001")
     assert not await log.claim("telegram", "1001")  # being handled right now
     await log.done("telegram", "1001")
+    await log.flush()
+    assert await log.state("telegram", "1001") == "done"
     clock.advance(hours=1)
     assert not await log.claim("telegram", "1001")  # done stays done
     assert await log.claim("slack", "1001")  # another platform's id space

@@ -1,0 +1,163 @@
+"""The load driver: the fake Bot API and N simulated customers, in this process; the bot under
+test runs as its own process, as in production."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+
+from tests.fakes.telegram_api import FakeTelegramAPI, RecordedRequest
+
+TOKEN = "424242:BENCH-token"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class BenchAPI(FakeTelegramAPI):
+    """The fake, telling each chat's waiter as soon as a message for it was accepted."""
+
+    def __init__(self, **kw: Any) -> None:
+        super().__init__(token=TOKEN, **kw)
+        self.inbox: dict[int, list[tuple[float, dict[str, Any]]]] = defaultdict(list)
+        self.events: dict[int, asyncio.Event] = defaultdict(asyncio.Event)
+
+    async def _dispatch(self, record: RecordedRequest, *args: Any) -> tuple[int, Any]:  # type: ignore[override]
+        status, body = await super()._dispatch(record, *args)
+        if record.method == "sendMessage" and status == 200:
+            chat = int(record.chat_id)  # type: ignore[arg-type]
+            self.inbox[chat].append((record.received_at, body["result"]))
+            self.events[chat].set()
+        return status, body
+
+
+@dataclass
+class Run:
+    updates: int = 0
+    latencies: list[float] = field(default_factory=list)
+    seconds: float = 0.0
+    failures: int = 0
+    bot_cpu: float = 0.0  # CPU seconds the bot process used while the customers were served
+
+    def summary(self) -> dict[str, float]:
+        lat = sorted(self.latencies)
+        q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
+        return {"updates": self.updates, "seconds": round(self.seconds, 3),
+                "updates_per_s": round(self.updates / self.seconds, 1) if self.seconds else 0.0,
+                "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2), "failures": self.failures,
+                "bot_cpu_ms_per_update": round(self.bot_cpu / self.updates * 1000, 3) if self.updates else 0.0}
+
+
+HELPDESK_FLOW: list[tuple[str, str, int]] = [
+    ("text", "/start", 2), ("press", "lang:cs", 2), ("press", "dep:technical", 1), ("press", "rt:bug", 1),
+    ("text", "Nelze se přihlásit do administrace", 1), ("press", "pri:normal", 1),
+    ("text", "Od rána vrací přihlašovací stránka chybu 500. Zkoušel jsem jiný prohlížeč.", 1),
+    ("press", "att:done", 1), ("press", "rev:submit", 1),
+    ("text", "Ještě doplním: chyba je i na mobilu.", 2), ("text", "A také v aplikaci.", 1),
+]
+ECHO_FLOW: list[tuple[str, str, int]] = [("text", f"message {i}", 1) for i in range(len(HELPDESK_FLOW))]
+
+
+async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]], run: Run,
+                    limiter: AsyncLimiter | None, timeout: float) -> None:
+    seen = 0
+    for kind, value, expect in flow:
+        if limiter is not None:
+            await limiter.acquire()
+        inbox = api.inbox[user_id]
+        if kind == "text":
+            offered = time.monotonic()
+            api.user_message(user_id, value, language_code="cs")
+        else:
+            message = next(m for _, m in reversed(inbox) if any(
+                b.get("callback_data") == value
+                for row in (m.get("reply_markup") or {}).get("inline_keyboard", []) for b in row))
+            offered = time.monotonic()
+            api.press_button(user_id, message["message_id"], value, language_code="cs")
+        deadline = offered + timeout
+        while len(inbox) < seen + expect:
+            api.events[user_id].clear()
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                run.failures += 1
+                return
+            try:
+                await asyncio.wait_for(api.events[user_id].wait(), remaining)
+            except TimeoutError:
+                pass
+        run.latencies.append(inbox[seen][0] - offered)
+        seen = len(inbox)
+        run.updates += 1
+
+
+def _cpu_seconds(pid: int) -> float:
+    """User and system CPU time of a process (Linux /proc), in seconds."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _wait_ready(api: BenchAPI, proc: asyncio.subprocess.Process, helpdesk: bool) -> None:
+    for _ in range(600):
+        if proc.returncode is not None:
+            raise RuntimeError("the bot process exited early")
+        polling = api.requests_for("getUpdates")
+        if polling and (not helpdesk or len(api.requests_for("setMyCommands")) >= 6):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not start polling")
+
+
+async def run_bot(kind: str, users: int, *, database_url: str | None = None, rate: float | None = None,
+                  workdir: Path, timeout: float = 60.0) -> dict[str, float]:
+    """Drive `users` customers through the bot `kind` ("echo" or "helpdesk"); the figures."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    api = BenchAPI()
+    await api.start()
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+    if kind == "echo":
+        cmd = [sys.executable, "-m", "tests.bench.echo_bot", TOKEN, api.server_url]
+        flow = ECHO_FLOW
+    else:
+        from tests.adapters.fast_config import fast_config
+        from tests.adapters.telegram.conftest import free_port
+
+        # Pacing out of the way: the fake keeps no limits, and this measures processing.
+        config = fast_config(workdir, chat=0.0, group=0.0, global_rate=100000)
+        env.update(DATABASE_URL=database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}",
+                   TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=api.server_url, HELPDESK_CONFIG=str(config),
+                   HTTP_PORT=str(free_port()), LOG_LEVEL="WARNING", ATTACHMENTS_DIR=str(workdir / "files"))
+        cmd = [sys.executable, "-m", "bot", "run"]
+        if os.environ.get("BENCH_PROFILE"):  # profile the bot process: python -m cProfile
+            cmd = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot", "run"]
+        flow = HELPDESK_FLOW
+    proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
+                                                stderr=asyncio.subprocess.PIPE)
+    run = Run()
+    try:
+        await _wait_ready(api, proc, kind == "helpdesk")
+        limiter = AsyncLimiter(1, 1 / rate) if rate else None
+        cpu_before = _cpu_seconds(proc.pid)
+        started = time.monotonic()
+        await asyncio.gather(*(_customer(api, 100_000 + i, flow, run, limiter, timeout) for i in range(users)))
+        run.seconds = time.monotonic() - started
+        run.bot_cpu = _cpu_seconds(proc.pid) - cpu_before
+    finally:
+        if proc.returncode is None:
+            proc.send_signal(signal.SIGTERM)
+        try:
+            _, err = await asyncio.wait_for(proc.communicate(), 30)
+        except TimeoutError:
+            proc.kill()
+            err = b""
+        await api.stop()
+    if run.failures:
+        sys.stderr.write(err.decode()[-3000:])
+    return run.summary()
