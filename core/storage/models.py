@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlalchemy import (
     JSON,
+    text,
     BigInteger,
     Boolean,
     DateTime,
@@ -39,6 +40,20 @@ class UTCDateTime(TypeDecorator[datetime]):
         if value is None:
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+TIMER_INDEXES = (
+    ("ix_timer_first_warn", "first_response_warn_at",
+     "first_response_at IS NULL AND first_response_warned_at IS NULL"),
+    ("ix_timer_first_breach", "first_response_due",
+     "first_response_at IS NULL AND first_response_breached_at IS NULL"),
+    ("ix_timer_resolution_warn", "resolution_warn_at",
+     "resolution_warned_at IS NULL AND status IN ('new', 'accepted')"),
+    ("ix_timer_resolution_breach", "resolution_due",
+     "resolution_breached_at IS NULL AND status IN ('new', 'accepted')"),
+    ("ix_timer_reminder", "reminder_due_at", "reminded_at IS NULL AND status = 'waiting'"),
+    ("ix_timer_auto_close", "auto_close_at", "status = 'resolved'"),
+)
 
 
 class Base(DeclarativeBase):
@@ -84,15 +99,13 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_customer_status", "customer_id", "status"),
-        Index("ix_tickets_status_first_due", "status", "first_response_due"),
-        Index("ix_tickets_status_resolution_due", "status", "resolution_due"),
         Index("ix_tickets_department_status", "department", "status", "waiting_since"),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
-        Index("ix_tickets_status_first_warn", "status", "first_response_warn_at"),
-        Index("ix_tickets_status_resolution_warn", "status", "resolution_warn_at"),
-        Index("ix_tickets_status_reminder", "status", "reminder_due_at"),
-        Index("ix_tickets_status_auto_close", "status", "auto_close_at"),
         Index("ix_tickets_created", "created_at"),
+        # Timers: partial indexes holding only the timers still to fire, so a sweep reads a
+        # handful of rows however many tickets there are (measured: 48 ms at 100,000 without).
+        *(Index(name, column, sqlite_where=text(where), postgresql_where=text(where))
+          for name, column, where in TIMER_INDEXES),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
