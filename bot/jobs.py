@@ -15,6 +15,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import HelpDesk
 from core.dedupe import InboundLog
+from core.metrics import SLA_BREACHES, SLA_WARNINGS
 from core.relay import Relay
 
 log = logging.getLogger(__name__)
@@ -47,6 +48,11 @@ def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
 
     async def sla() -> None:
         fired = await desk.timers.sweep()
+        for name, count in fired.items():
+            if count and name.endswith("_warning"):
+                SLA_WARNINGS.labels(name.removesuffix("_warning")).inc(count)
+            elif count and name.endswith("_breach"):
+                SLA_BREACHES.labels(name.removesuffix("_breach")).inc(count)
         if any(fired.values()):
             log.info("timers fired: %s", {k: v for k, v in fired.items() if v})
             desk.relay.wake.set()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 
@@ -37,6 +38,36 @@ class RedactSecrets(logging.Filter):
         return text
 
 
+# Attributes every LogRecord has; anything else was passed in `extra` and goes into the JSON.
+_STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the `extra` fields
+    (ticket, platform, ...). Message bodies are never logged at INFO by this code."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, object] = {
+            "time": self.formatTime(record, "%Y-%m-%dT%H:%M:%S") + f".{int(record.msecs):03d}",
+            "level": record.levelname, "logger": record.name, "message": record.getMessage(),
+        }
+        entry.update({k: v for k, v in vars(record).items() if k not in _STANDARD})
+        if record.exc_text:
+            entry["exception"] = record.exc_text
+        elif record.exc_info:
+            entry["exception"] = self.formatException(record.exc_info)
+        return json.dumps(entry, ensure_ascii=False, default=str)
+
+
+class TextFormatter(logging.Formatter):
+    """The plain format, with the `extra` fields appended as key=value."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        extra = " ".join(f"{k}={v}" for k, v in vars(record).items() if k not in _STANDARD)
+        return f"{text} {extra}" if extra else text
+
+
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.slack_bot_token,
               settings.slack_signing_secret, settings.slack_app_token]
@@ -44,10 +75,13 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None:
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    redact = RedactSecrets([*secrets_of(settings), *extra_secrets])
-    for handler in logging.getLogger().handlers:
-        handler.addFilter(redact)
+    handler = logging.StreamHandler()
+    handler.setFormatter(JsonFormatter() if settings.log_format == "json" else
+                         TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(RedactSecrets([*secrets_of(settings), *extra_secrets]))
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(settings.log_level)
     # Request logs of the HTTP clients name every URL, Bot API tokens included.
     for noisy in ("httpx", "httpcore", "alembic", "aiohttp.access"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

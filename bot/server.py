@@ -13,7 +13,10 @@ import signal
 from typing import Any, Protocol
 
 from aiohttp import web
-from sqlalchemy import text
+from datetime import timedelta
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from sqlalchemy import func, select, text
 
 from bot.app import HelpDesk
 from bot.jobs import deliver, scheduler
@@ -21,7 +24,9 @@ from bot.settings import Settings
 from core.attachments import AttachmentStore
 from core.config import ConfigError
 from core.dedupe import InboundLog
-from core.relay import Sender
+from core.metrics import exposition
+from core.relay import Sender, outbox_stats
+from core.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ class Adapter(Protocol):
     sender: Sender
 
     def routes(self) -> list[web.RouteDef]: ...
+    def health(self) -> tuple[bool, str]: ...
     async def start(self, http: web.Application | None = None) -> None: ...
     async def stop(self) -> None: ...
 
@@ -75,18 +81,46 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
     return adapters
 
 
+BACKLOG_LIMIT = timedelta(minutes=10)  # a pending notification older than this means trouble
+
+
 def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
 
     async def healthz(_: web.Request) -> web.Response:
+        """The database, each platform connection and the outbox backlog; 503 when one is wrong."""
+        checks: dict[str, Any] = {}
+        healthy = True
         try:
             async with desk.db.read() as session:
                 await session.execute(text("SELECT 1"))
+                oldest = (await session.execute(
+                    select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))).scalar()
+                pending = (await session.execute(
+                    select(func.count()).where(OutboxMessage.status == "pending"))).scalar_one()
+            checks["database"] = "ok"
+            age = (desk.clock() - oldest).total_seconds() if oldest else 0.0
+            backlog_ok = age < BACKLOG_LIMIT.total_seconds()
+            checks["outbox"] = {"pending": pending, "oldest_pending_seconds": round(age, 1),
+                                "status": "ok" if backlog_ok else "behind"}
+            healthy &= backlog_ok
         except Exception as exc:  # noqa: BLE001 - any failure is "unhealthy"
-            return web.json_response({"status": "error", "database": type(exc).__name__}, status=503)
-        return web.json_response({"status": "ok", "platforms": sorted(adapters)})
+            checks["database"] = f"error: {type(exc).__name__}"
+            healthy = False
+        for name, adapter in adapters.items():
+            ok, detail = adapter.health()
+            checks[name] = {"status": "ok" if ok else "down", "mode": detail}
+            healthy &= ok
+        return web.json_response({"status": "ok" if healthy else "error", **checks},
+                                 status=200 if healthy else 503)
+
+    async def metrics(_: web.Request) -> web.Response:
+        counts = {status: n for (_, status), n in (await outbox_stats(desk.db)).items()}
+        body = exposition(counts)
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app.router.add_get("/healthz", healthz)
+    app.router.add_get("/metrics", metrics)
     for adapter in adapters.values():
         app.add_routes(adapter.routes())
     return app

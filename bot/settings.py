@@ -31,6 +31,15 @@ class Settings(BaseSettings):
     slack_agent_group: str | None = Field(None, alias="SLACK_AGENT_GROUP")
     attachments_dir: str = Field("./attachments", alias="ATTACHMENTS_DIR")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: str = Field("text", alias="LOG_FORMAT")
+
+    @field_validator("log_format")
+    @classmethod
+    def _format(cls, value: str) -> str:
+        value = value.lower()
+        if value not in ("text", "json"):
+            raise ValueError("must be text or json")
+        return value
 
     @field_validator("default_locale")
     @classmethod

@@ -192,8 +192,17 @@ class Delivery(_Strict):
     max_attempts: Annotated[int, Field(ge=1)] = 12
 
 
+class Limits(_Strict):
+    """Per customer, against abuse: each refusal is explained politely in their language."""
+
+    open_tickets: Annotated[int, Field(ge=1)] = 5
+    new_tickets_per_hour: Annotated[int, Field(ge=1)] = 5
+    messages_per_minute: Annotated[int, Field(ge=1)] = 20
+
+
 class HelpdeskConfig(_Strict):
     lifecycle: Lifecycle = Lifecycle()
+    limits: Limits = Limits()
     delivery: Delivery = Delivery()
     calendars: dict[str, Calendar]
     priorities: Annotated[list[Priority], Field(min_length=1)]

@@ -111,3 +111,17 @@ class RatingNotPossible(DomainError):
 
     def __init__(self, number: int) -> None:
         super().__init__(f"ticket #{number} can be rated once it is closed", number=number)
+
+
+class TooManyOpenTickets(DomainError):
+    code = "too_many_open_tickets"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} open tickets at once", limit=limit)
+
+
+class TooManyNewTickets(DomainError):
+    code = "too_many_new_tickets"
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"at most {limit} new tickets per hour", limit=limit)

@@ -6,6 +6,7 @@ operation has been written.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -32,6 +33,8 @@ from core.domain import (
 from core.errors import (
     EmptyField,
     EscalationTooEarly,
+    TooManyNewTickets,
+    TooManyOpenTickets,
     RatingNotPossible,
     FieldTooLong,
     NotYourTicket,
@@ -43,6 +46,7 @@ from core.errors import (
     UnknownRequestType,
 )
 from core.lifecycle import check_transition
+from core.metrics import TICKETS_OPENED
 from core.outbox import notify_customer, notify_desk
 from core.storage.db import Database
 from core.storage.models import (
@@ -58,6 +62,9 @@ from core.storage.models import (
 )
 
 
+log = logging.getLogger(__name__)
+
+
 @dataclass(frozen=True, slots=True)
 class NewAttachment:
     """A file already stored under ATTACHMENTS_DIR, to be linked to a ticket."""
@@ -70,9 +77,21 @@ class NewAttachment:
     platform_file_id: str | None = None
 
 
+# Direction overrides and isolates could make a subject read backwards to an agent (U+202E);
+# other control characters have no place in a ticket. Line breaks and tabs stay; so do the
+# zero-width joiners and marks that Persian text and emoji need.
+_NEUTRALIZE = {cp: None for cp in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)}
+_NEUTRALIZE.update({cp: None for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if cp not in (0x09, 0x0A)})
+_NEUTRALIZE[0x0D] = None
+
+
+def neutralize(text: str) -> str:
+    return text.translate(_NEUTRALIZE)
+
+
 def clean(field: str, value: str, limit: int) -> str:
-    """The text without surrounding blanks; empty or over-long text is a domain error."""
-    text = value.strip()
+    """The text without surrounding blanks or hostile controls; empty or over-long is an error."""
+    text = neutralize(value).strip()
     if not text:
         raise EmptyField(field)
     if len(text) > limit:
@@ -216,6 +235,24 @@ class TicketService:
         cal = self.config.calendar_of(department)
         return business_time.first_response_due(cal, policy.sla, opened)
 
+    async def check_can_open(self, customer_id: int, session: AsyncSession | None = None) -> None:
+        """The per-customer limits on opening tickets; a domain error when one is reached."""
+        limits = self.config.limits
+        since = self.clock() - timedelta(hours=1)
+        query = select(
+            func.count().filter(Ticket.status.in_(list(OPEN_STATUSES))),
+            func.count().filter(Ticket.created_at >= since),
+        ).where(Ticket.customer_id == customer_id)
+        if session is None:
+            async with self.db.read() as own:
+                open_now, last_hour = (await own.execute(query)).one()
+        else:
+            open_now, last_hour = (await session.execute(query)).one()
+        if open_now >= limits.open_tickets:
+            raise TooManyOpenTickets(limits.open_tickets)
+        if last_hour >= limits.new_tickets_per_hour:
+            raise TooManyNewTickets(limits.new_tickets_per_hour)
+
     async def open_ticket(
         self,
         customer_id: int,
@@ -238,6 +275,7 @@ class TicketService:
         description = clean("description", description, DESCRIPTION_MAX)
         now = self.clock()
         async with self.db.write() as session:
+            await self.check_can_open(customer_id, session)
             linked_id = None
             if linked_to is not None:
                 linked_id = (await self._owned(session, customer_id, linked_to)).id
@@ -275,7 +313,9 @@ class TicketService:
             self._desk(session, ticket, "ticket_opened", now)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
-            return ticket
+        TICKETS_OPENED.inc()
+        log.info("ticket opened", extra={"ticket": ticket.number, "department": department})
+        return ticket
 
     async def _next_number(self, session: AsyncSession) -> int:
         # The counter row is locked until commit: numbers are unique across processes.
@@ -461,7 +501,9 @@ class TicketService:
                 await self._tell_status(session, ticket, previous, now, reason)
             else:
                 await self._ask_rating(session, now)
-            return ticket
+        log.info("ticket status changed", extra={"ticket": ticket.number, "old": previous.value,
+                                                 "new": target.value, "actor": by.actor.value})
+        return ticket
 
     async def escalate(self, number: int, by: Who, reason: str = "") -> Ticket:
         now = self.clock()

@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import re
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -32,6 +33,7 @@ from core.dedupe import InboundLog
 from core.domain import Status, Who
 from core.errors import DomainError
 from core.i18n import translator
+from core.metrics import ANSWER_SECONDS, UPDATES
 from core.tickets import TicketService
 
 log = logging.getLogger(__name__)
@@ -73,6 +75,7 @@ class SlackAdapter:
         self.sender = SlackCustomerSender(self.client)
         self.commands = DeskCommands(tickets, config, self.agents)
         self._socket: Any = None
+        self._auth_ok = False
         self._busy = 0
         self._idle = asyncio.Event()
         self._idle.set()
@@ -104,6 +107,7 @@ class SlackAdapter:
 
     async def start(self, http: web.Application | None = None) -> None:
         identity = await self.client.auth_test()
+        self._auth_ok = True
         log.info("slack: connected as %s", identity.get("user_id"))
         if self.app_token:
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -128,8 +132,14 @@ class SlackAdapter:
         self.app.command("/helpdesk")(self._on_command)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+        started = time.monotonic()
         with self._working():
             await self._on_message_body(body, event)
+        UPDATES.labels("slack").inc()
+        ANSWER_SECONDS.labels("slack").observe(time.monotonic() - started)
+
+    def health(self) -> tuple[bool, str]:
+        return self._auth_ok, "socket mode" if self.app_token else "http"
 
     async def _on_message_body(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):

@@ -11,6 +11,7 @@ import contextlib
 import hashlib
 import hmac
 import logging
+import time
 import weakref
 from collections.abc import Callable
 from typing import Any
@@ -30,6 +31,7 @@ from core.conversation import Conversation, Inbound, Reply
 from core.conversation.engine import COMMANDS, command_descriptions
 from core.dedupe import InboundLog
 from core.i18n import match_locale, translator
+from core.metrics import ANSWER_SECONDS, UPDATES
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -124,6 +126,15 @@ class TelegramAdapter:
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.webhook)]
 
+    def health(self) -> tuple[bool, str]:
+        """Whether updates are coming in: polling runs, or the application takes webhook posts."""
+        if not self.application.running:
+            return False, "stopped"
+        if self.webhook_url:
+            return True, "webhook"
+        updater = self.application.updater
+        return (updater is not None and updater.running), "polling"
+
     async def stop(self) -> None:
         if self.application.updater is not None and self.application.updater.running:
             await self.application.updater.stop()
@@ -170,6 +181,7 @@ class TelegramAdapter:
         key = str(update.update_id)
         if not await self.inbound_log.claim("telegram", key):
             return
+        started = time.monotonic()
         try:
             if update.callback_query is not None:
                 await self._on_callback(update)
@@ -178,6 +190,8 @@ class TelegramAdapter:
         finally:
             await self.inbound_log.done("telegram", key)
             self.wake()
+            UPDATES.labels("telegram").inc()
+            ANSWER_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
     async def _on_message(self, message: Message) -> None:
         user = message.from_user

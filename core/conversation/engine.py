@@ -9,9 +9,10 @@ unfinished form met /new). Every state lives in the database.
 from __future__ import annotations
 
 import asyncio
+import collections
 import weakref
 from dataclasses import asdict
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from core.attachments import AttachmentStore, IncomingFile
@@ -25,6 +26,7 @@ from core.conversation.views import explain, ticket_actions, ticket_detail, tick
 from core.domain import OPEN_STATUSES, Status, TicketFilter, Who
 from core.errors import DomainError, ReopenWindowPassed
 from core.i18n import LANGUAGE_NAMES, Translator, match_locale, translator
+from core.metrics import LIMITED
 from core.storage.models import Customer, Ticket
 from core.textnorm import normalize, ticket_number
 from core.tickets import NewAttachment, TicketService
@@ -71,6 +73,20 @@ class Conversation:
         self.intake = Intake(config, tickets, drafts, files)
         self.files = files
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
+
+    def _too_fast(self, key: tuple[str, str]) -> bool:
+        """Messages per minute per customer (in this process; buttons do not count)."""
+        now = self.clock()
+        recent = self._recent.setdefault(key, collections.deque())
+        while recent and now - recent[0] > timedelta(minutes=1):
+            recent.popleft()
+        if len(recent) >= self.config.limits.messages_per_minute:
+            return True
+        recent.append(now)
+        if len(self._recent) > 50_000:  # forget the quiet ones now and then
+            self._recent = {k: v for k, v in self._recent.items() if v and now - v[-1] < timedelta(minutes=1)}
+        return False
 
     def locale_of(self, customer: Customer, language_code: str | None = None) -> str:
         return customer.locale or match_locale(language_code) or self.default_locale
@@ -84,6 +100,12 @@ class Conversation:
             lock = self._locks[key] = asyncio.Lock()
         async with lock:
             customer, draft = await self.drafts.load(event.platform, event.user_id)
+            if event.choice is None and self._too_fast(key):
+                LIMITED.labels("messages_per_minute").inc()
+                locale = (customer.locale if customer else None) or match_locale(event.language_code)
+                t = translator(locale or self.default_locale)
+                return [Reply(t._("You are sending messages faster than we can take them. Please wait a "
+                                  "minute and send this one again."), locale=t.locale)]
             if customer is None or customer.chat_id != event.chat_id or not customer.reachable:
                 customer = await self.tickets.customer(
                     event.platform, event.user_id, event.chat_id, event.display_name)

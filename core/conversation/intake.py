@@ -43,6 +43,7 @@ class Intake:
     # -- entering and showing ---------------------------------------------------------
 
     async def start(self, customer: Customer, t: Translator, data: dict[str, Any] | None = None) -> list[Reply]:
+        await self.tickets.check_can_open(customer.id)  # say so now, not after the whole form
         data = dict(data or {})
         await self.drafts.put(customer.id, DEPARTMENT, data)
         tips = t._(

@@ -96,6 +96,18 @@ def explain(t: Translator, error: DomainError) -> str:
                        "Thank you for your patience.", ticket=t.ticket(p["number"]))
         case "rating_not_possible":
             return t._("Ticket {ticket} can be rated once it is closed.", ticket=t.ticket(p["number"]))
+        case "too_many_open_tickets":
+            return t.ngettext(
+                "You already have {n} open ticket, the most we take at once. Please add to it, or wait "
+                "until it is resolved.",
+                "You already have {n} open tickets, the most we take at once. Please add to one of them, "
+                "or wait until one is resolved.", p["limit"])
+        case "too_many_new_tickets":
+            return t.ngettext(
+                "You have opened {n} ticket within the last hour, the most we take. Please try again "
+                "later, or add to your open ticket.",
+                "You have opened {n} tickets within the last hour, the most we take. Please try again "
+                "later, or add to one of your open tickets.", p["limit"])
         case "top_tier_reached":
             return t._("Ticket {ticket} is already with our most senior team.",
                        ticket=t.ticket(p["number"]))

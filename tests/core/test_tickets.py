@@ -54,9 +54,9 @@ async def test_numbers_start_at_1001_and_increase(service: TicketService) -> Non
 
 
 async def test_concurrent_openings_get_unique_numbers(service: TicketService) -> None:
-    customers = [await _customer(service, str(i)) for i in range(5)]
+    customers = [await _customer(service, str(i)) for i in range(10)]
     tickets = await asyncio.gather(
-        *(_open(service, customers[i % 5].id, subject=f"s{i}") for i in range(30))
+        *(_open(service, customers[i % 10].id, subject=f"s{i}") for i in range(30))
     )
     numbers = [t.number for t in tickets]
     assert len(set(numbers)) == 30 and sorted(numbers) == list(range(1001, 1031))

@@ -10,6 +10,7 @@ from pathlib import Path
 from telegram.ext import ExtBot
 
 from adapters.telegram.adapter import rate_limiter
+from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender
 from core.config import Delivery
 from core.relay import Relay
@@ -93,3 +94,36 @@ async def test_flood_wait_for_one_chat_delays_that_chat_only(tmp_path: Path) -> 
     assert len(ok) == 6
     assert first[5000] >= 3.0  # the flooded chat waited the retry_after Telegram gave
     assert last[5001] < 1.0 and last[5002] < 1.0  # the others did not wait at all
+
+
+async def test_platform_outage_then_recovery_loses_nothing(tmp_path: Path) -> None:
+    """500s, timeouts and 429s for a while, then recovery: all delivered, each chat in order."""
+    from tests.conftest import FakeClock
+
+    from datetime import UTC, datetime
+
+    db = await _setup(tmp_path, chats=5, per_chat=4)
+    clock = FakeClock(datetime.now(UTC))
+    delivery = Delivery(telegram_chat_interval_seconds=0)
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
+                     rate_limiter=rate_limiter(delivery),
+                     request=AiohttpRequest(read_timeout=0.3))  # a hung server times out fast
+        await bot.initialize()
+        api.fail_next("sendMessage", status=500, count=15)
+        api.fail_next("sendMessage", status=429, retry_after=30, count=5, chat_id=5002)
+        api.delay_next("sendMessage", 2.0, count=3, processed=False)
+        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery, clock=clock)
+        for _ in range(200):  # an outage of many minutes of relay time
+            await relay.flush()
+            if not await relay.pending():
+                break
+            clock.advance(seconds=301)
+        await bot.shutdown()
+        ok = [r for r in api.requests_for("sendMessage") if r.ok]
+    await db.dispose()
+    assert len(ok) == 20  # nothing lost
+    for chat in range(5000, 5005):
+        numbers = [int(r.params["text"].split("#")[1].split()[0]) for r in ok if int(r.chat_id) == chat]
+        assert numbers == [0, 1, 2, 3]  # and in order, chat by chat
+    assert len(api.requests_for("sendMessage")) > 20  # the failures really happened

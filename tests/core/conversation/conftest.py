@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import HelpdeskConfig
+from core.config import HelpdeskConfig, Limits
 from core.conversation import Conversation
 from core.tickets import TicketService
 from tests.core.conversation.harness import Customer, make_conversation
@@ -12,7 +12,9 @@ from tests.core.conversation.harness import Customer, make_conversation
 
 @pytest.fixture
 def conversation(service: TicketService, config: HelpdeskConfig, tmp_path: Path) -> Conversation:
-    return make_conversation(service, config, tmp_path / "files")
+    # Walks send far more than 20 messages in one (frozen) minute; test_limits tests the limit.
+    relaxed = config.model_copy(update={"limits": Limits(messages_per_minute=10_000)})
+    return make_conversation(service, relaxed, tmp_path / "files")
 
 
 @pytest.fixture

@@ -1,0 +1,50 @@
+"""Per-customer abuse limits, each with a polite message in the customer's language."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.config import HelpdeskConfig, Limits
+from core.tickets import TicketService
+from tests.conftest import FakeClock
+from tests.core.conversation.harness import Customer, make_conversation, open_ticket
+
+
+async def test_messages_per_minute(service: TicketService, config: HelpdeskConfig, tmp_path: Path,
+                                   clock: FakeClock) -> None:
+    strict = config.model_copy(update={"limits": Limits(messages_per_minute=3)})
+    c = Customer(make_conversation(service, strict, tmp_path), language_code="cs")
+    await c.say("/start")
+    await c.press("lang:cs")  # buttons do not count
+    await c.say("/help")
+    await c.say("/help")
+    await c.say("/help")
+    assert "Posíláte zprávy rychleji" in c.text
+    clock.advance(seconds=61)
+    await c.say("/help")
+    assert "/new" in c.text
+
+
+async def test_open_and_new_ticket_limits(service: TicketService, config: HelpdeskConfig, tmp_path: Path,
+                                          clock: FakeClock) -> None:
+    limited = config.model_copy(update={"limits": Limits(open_tickets=2, new_tickets_per_hour=3,
+                                                          messages_per_minute=1000)})
+    service.config = limited
+    c = Customer(make_conversation(service, limited, tmp_path), language_code="fa")
+    await c.say("/start")
+    await c.press("lang:fa")
+    await c.press("nav:cancel")
+    await open_ticket(c, subject="یک")
+    await open_ticket(c, subject="دو", department="billing")
+    await c.say("/new")
+    assert "۲" in c.text and "dep:technical" not in c.keys()  # refused before the form, in Persian
+    await c.say("/withdraw 1001")
+    await c.press("withdraw_yes:1001")
+    await open_ticket(c, subject="سه", department="sales")  # one slot free again
+    await c.say("/withdraw 1002")
+    await c.press("withdraw_yes:1002")
+    await c.say("/new")
+    assert "۳" in c.text and "dep:technical" not in c.keys()  # three new ones within the hour
+    clock.advance(hours=1, minutes=1)
+    await c.say("/new")
+    assert "dep:technical" in c.keys()

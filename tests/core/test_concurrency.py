@@ -1,0 +1,57 @@
+"""Concurrency: many writers on SQLite (several processes at once) and numbers unique on both."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+from core.storage.db import Database
+from core.storage.migrate import upgrade
+
+WRITER = textwrap.dedent("""
+    import asyncio, sys
+    from core.config import load_config
+    from core.storage.db import Database
+    from core.tickets import TicketService
+
+    async def main(url, tag):
+        db = Database(url)
+        service = TicketService(db, load_config())
+        async def one(i):
+            c = await service.customer("telegram", f"{tag}-{i}", f"{tag}-{i}", "w", "en")
+            await service.open_ticket(c.id, department="billing", request_type="consultation",
+                                      subject=f"s {tag} {i}", description="d")
+            t = await service.list_for_customer(c.id)
+            await service.add_customer_message(c.id, t[0].number, "more")
+        await asyncio.gather(*(one(i) for i in range(50)))
+        await db.dispose()
+
+    asyncio.run(main(sys.argv[1], sys.argv[2]))
+""")
+
+
+async def test_fifty_writers_in_three_processes_on_sqlite(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'busy.db'}"
+    db = Database(url)
+    await upgrade(db)
+    await db.dispose()
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, url, tag], stderr=subprocess.PIPE, text=True)
+             for tag in ("a", "b", "c")]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0, 0], errors
+    assert not any("database is locked" in e for e in errors)
+    with sqlite3.connect(tmp_path / "busy.db") as conn:
+        numbers = [r[0] for r in conn.execute("select number from tickets")]
+        assert len(numbers) == 150 and len(set(numbers)) == 150
+        assert conn.execute("select count(*) from ticket_messages").fetchone()[0] == 150
+
+
+async def test_concurrent_numbers_unique(service) -> None:  # type: ignore[no-untyped-def]
+    customers = [await service.customer("slack", str(i), str(i), "x", "en") for i in range(50)]
+    opened = await asyncio.gather(*(service.open_ticket(c.id, department="sales", request_type="consultation",
+                                                        subject="s", description="d") for c in customers))
+    assert len({t.number for t in opened}) == 50
