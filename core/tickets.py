@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import business_time, sla
@@ -50,6 +50,7 @@ from core.metrics import TICKETS_OPENED
 from core.outbox import notify_customer, notify_desk
 from core.storage.db import Database
 from core.storage.models import (
+    QUEUE_OPEN,
     Agent,
     Attachment,
     Counter,
@@ -666,7 +667,8 @@ class TicketService:
         offset: int = 0,
     ) -> list[Ticket]:
         """Open tickets, the longest-waiting customer first."""
-        query = select(Ticket).where(Ticket.status.in_(list(OPEN_STATUSES)))
+        # The partial index's predicate spelled as in the index: SQLite matches it literally.
+        query = select(Ticket).where(text(QUEUE_OPEN))
         if department is not None:
             if self.config.department(department) is None:
                 raise UnknownDepartment(department)
@@ -675,9 +677,7 @@ class TicketService:
             query = query.where(Ticket.assignee_id.is_(None))
         if assignee_id is not None:
             query = query.where(Ticket.assignee_id == assignee_id)
-        query = query.order_by(
-            Ticket.waiting_since.asc().nulls_last(), Ticket.number.asc()
-        ).limit(limit).offset(offset)
+        query = query.order_by(Ticket.queue_rank, Ticket.number).limit(limit).offset(offset)
         async with self.db.read() as session:
             return list((await session.execute(query)).scalars())
 

@@ -19,6 +19,7 @@ from sqlalchemy import (
     TypeDecorator,
     UniqueConstraint,
 )
+from sqlalchemy import event
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -41,6 +42,9 @@ class UTCDateTime(TypeDecorator[datetime]):
             return None
         return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
+
+ANSWERED = datetime(9999, 12, 31, tzinfo=UTC)
+QUEUE_OPEN = "status IN ('new', 'accepted', 'waiting')"
 
 TIMER_INDEXES = (
     ("ix_timer_first_warn", "first_response_warn_at",
@@ -99,7 +103,13 @@ class Ticket(Base):
     __tablename__ = "tickets"
     __table_args__ = (
         Index("ix_tickets_customer_status", "customer_id", "status"),
-        Index("ix_tickets_department_status", "department", "status", "waiting_since"),
+        Index("ix_tickets_department_status", "department", "status"),
+        # The agents' queue, read in index order and stopped after a page (measured: 54 ms p99 at
+        # 1,000,000 tickets when every open ticket of a department had to be sorted).
+        Index("ix_queue_department", "department", "queue_rank", "number",
+              sqlite_where=text(QUEUE_OPEN), postgresql_where=text(QUEUE_OPEN)),
+        Index("ix_queue_all", "queue_rank", "number",
+              sqlite_where=text(QUEUE_OPEN), postgresql_where=text(QUEUE_OPEN)),
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_created", "created_at"),
         # Timers: partial indexes holding only the timers still to fire, so a sweep reads a
@@ -130,6 +140,9 @@ class Ticket(Base):
     # Oldest customer message not yet answered: the queue orders by it, so writing again
     # does not push a ticket back (and does not jump it ahead either).
     waiting_since: Mapped[datetime | None]
+    # The queue's order, never NULL so an index can serve it: waiting_since, or ANSWERED when
+    # nobody waits (kept in step by the listener below).
+    queue_rank: Mapped[datetime] = mapped_column(default=lambda: ANSWERED)
     # SLA timers: each sweep finds its tickets by an indexed due time and marks them as it fires.
     first_response_warn_at: Mapped[datetime | None]
     resolution_warn_at: Mapped[datetime | None]
@@ -148,6 +161,11 @@ class Ticket(Base):
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     assignee: Mapped[Agent | None] = relationship(lazy="raise")
+
+
+@event.listens_for(Ticket.waiting_since, "set")
+def _rank(target: Ticket, value: datetime | None, _old: object, _initiator: object) -> None:
+    target.queue_rank = value if value is not None else ANSWERED
 
 
 class TicketMessage(Base):

@@ -17,7 +17,7 @@ from core.config import load_config
 from core.domain import Status, TicketFilter
 from core.storage.db import Database
 from core.storage.migrate import upgrade
-from core.storage.models import Customer, Ticket
+from core.storage.models import ANSWERED, Customer, Ticket
 from core.tickets import TicketService
 from core.timers import Timers
 from tests.bench.pg import temporary_database
@@ -59,6 +59,7 @@ async def _grow(db: Database, have: int, want: int, config: Any, rng: random.Ran
                 "resolution_warned_at": created, "resolution_breached_at": created,
                 "first_response_at": None if status == Status.NEW else created + timedelta(hours=1),
                 "waiting_since": created if status in (Status.NEW, Status.ACCEPTED) else None,
+                "queue_rank": created if status in (Status.NEW, Status.ACCEPTED) else ANSWERED,
                 "reminded_at": created, "queue_hint_sent": False,
             })
         async with db.write() as s:
