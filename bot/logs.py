@@ -83,5 +83,5 @@ def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None
     root.handlers[:] = [handler]
     root.setLevel(settings.log_level)
     # Request logs of the HTTP clients name every URL, Bot API tokens included.
-    for noisy in ("httpx", "httpcore", "alembic", "aiohttp.access"):
+    for noisy in ("httpx", "httpcore", "alembic", "aiohttp.access", "aiosqlite", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)

@@ -26,6 +26,9 @@ async def test_polling_process_and_clean_stop(tmp_path: Path) -> None:
             sys.executable, "-m", "bot", "run", env=env, cwd=tmp_path,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
         )
+        assert proc.stdout is not None
+        # Read as it comes: a full pipe would block the bot's logging, and the bot with it.
+        reader = asyncio.create_task(proc.stdout.read())
         try:
             await api.wait_for(lambda: api.requests_for("getUpdates"), timeout=30)
             api.user_message(900, "/start", language_code="ru")
@@ -34,7 +37,8 @@ async def test_polling_process_and_clean_stop(tmp_path: Path) -> None:
         finally:
             started = time.monotonic()
             proc.send_signal(signal.SIGTERM)
-            output, _ = await asyncio.wait_for(proc.communicate(), 20)
+            await asyncio.wait_for(proc.wait(), 20)
+            output = await reader
         assert proc.returncode == 0, output.decode()[-2000:]
         assert time.monotonic() - started < 10
         log = output.decode()
