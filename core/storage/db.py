@@ -30,7 +30,8 @@ class Database:
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
             kwargs.update(pool_size=20, max_overflow=20)  # readers run side by side in WAL mode
         else:
-            kwargs.update(pool_size=10, max_overflow=10, pool_pre_ping=True)
+            # Up to 64 updates are handled side by side; waiting for a connection showed in p99.
+            kwargs.update(pool_size=20, max_overflow=40, pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
