@@ -11,6 +11,7 @@ from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig, load_config
 from core.conversation import Conversation
 from core.conversation.drafts import DraftStore
+from core.dedupe import InboundLog
 from core.relay import Relay
 from core.storage.db import Database
 from core.storage.migrate import upgrade
@@ -28,6 +29,7 @@ class HelpDesk:
     clock: Clock
     relay: Relay  # adapters register their senders on it; anything may wake it
     timers: Timers
+    inbound: InboundLog  # platform events taken once; its heartbeat says this worker lives
     adapters: dict[str, Any] = field(default_factory=dict)  # the running messenger adapters
 
     async def close(self) -> None:
@@ -49,6 +51,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         default_locale=settings.default_locale,
         clock=clock,
     )
+    inbound = InboundLog(db, clock)
     relay = Relay(db, {}, desk_enabled=settings.slack_enabled, delivery=config.delivery,
-                  default_locale=settings.default_locale, clock=clock)
-    return HelpDesk(settings, config, db, tickets, conversation, clock, relay, Timers(tickets))
+                  default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
+    return HelpDesk(settings, config, db, tickets, conversation, clock, relay, Timers(tickets), inbound)

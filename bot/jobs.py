@@ -14,7 +14,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import HelpDesk
-from core.dedupe import InboundLog
+from core.dedupe import HEARTBEAT_EVERY
 from core.metrics import SLA_BREACHES, SLA_WARNINGS
 from core.relay import Relay
 
@@ -44,7 +44,7 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
 def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
     """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms."""
     jobs = AsyncIOScheduler(timezone=UTC)
-    inbound = InboundLog(desk.db, desk.clock)
+    inbound = desk.inbound
 
     async def sla() -> None:
         fired = await desk.timers.sweep()
@@ -64,8 +64,12 @@ def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
     async def forget() -> None:
         await inbound.forget_before(desk.clock() - timedelta(days=1))
 
+    async def heartbeat() -> None:
+        await inbound.beat()
+
     now = datetime.now(UTC)
-    for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (forget, FORGET_EVERY)):
+    for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (forget, FORGET_EVERY),
+                       (heartbeat, HEARTBEAT_EVERY)):
         jobs.add_job(job, IntervalTrigger(seconds=every), id=job.__name__, coalesce=True, max_instances=1,
                      misfire_grace_time=int(every), next_run_time=now)
     return jobs

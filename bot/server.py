@@ -23,7 +23,6 @@ from bot.jobs import deliver, scheduler
 from bot.settings import Settings
 from core.attachments import AttachmentStore
 from core.config import ConfigError
-from core.dedupe import InboundLog
 from core.metrics import exposition
 from core.relay import Sender, outbox_stats
 from core.storage.models import OutboxMessage
@@ -42,7 +41,7 @@ class Adapter(Protocol):
 
 def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
     adapters: dict[str, Adapter] = {}
-    inbound_log = InboundLog(desk.db, desk.clock)
+    inbound_log = desk.inbound
     if settings.telegram_bot_token is not None:
         from adapters.telegram.adapter import TelegramAdapter
 
@@ -144,6 +143,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
     background: asyncio.Task[None] | None = None
     jobs = scheduler(desk)
     try:
+        await desk.inbound.beat()
         for name, adapter in adapters.items():
             await adapter.start(app)
             started.append(adapter)

@@ -1,57 +1,92 @@
 """Taking each platform event once, across restarts and processes.
 
-An event is claimed before it is handled and marked done after. A redelivery of a done event,
-or of one another worker is handling right now, is skipped; one whose handler died midway
-(still "processing" after `stale_after`) is taken again, so a crash loses nothing.
+An event is claimed, by this worker, before it is handled and marked done after. A redelivery
+of a done event is skipped, and so is one that a live worker is handling right now. A claim
+whose worker stopped beating (killed, crashed: no heartbeat for `dead_after`) is taken over at
+once, so a crash loses nothing: the platform redelivers, and the new worker handles it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
+import socket
+import uuid
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock, utcnow
 from core.storage.db import Database
-from core.storage.models import InboundEvent
+from core.storage.models import InboundEvent, Worker
+
+HEARTBEAT_EVERY = 3.0
 
 
 class InboundLog:
-    def __init__(self, db: Database, clock: Clock = utcnow, stale_after: timedelta = timedelta(minutes=2),
-                 commit_delay: float = 0.01) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, dead_after: timedelta = timedelta(seconds=10),
+                 commit_delay: float = 0.01, worker: str | None = None) -> None:
         self.db = db
         self.clock = clock
-        self.stale_after = stale_after
+        self.dead_after = dead_after
         self.commit_delay = commit_delay
+        self.worker = worker or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._done: set[tuple[str, str]] = set()
         self._flusher: asyncio.Task[None] | None = None
 
+    async def beat(self) -> None:
+        """This worker is alive (called at start and every HEARTBEAT_EVERY seconds)."""
+        insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
+        stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
+        stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
+                                          set_={"heartbeat_at": stmt.excluded.heartbeat_at})
+        async with self.db.write() as session:
+            await session.execute(stmt)
+
+    async def take(self, platform: str, event_id: str, *, patience: float | None = None) -> bool:
+        """Claim the event, waiting while another live worker holds it: True to handle it now,
+        False when it was handled already (or is still held after `patience` seconds)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + (patience if patience is not None else self.dead_after.total_seconds() * 3)
+        while True:
+            if await self.claim(platform, event_id):
+                return True
+            if await self.state(platform, event_id) != "processing" or loop.time() >= deadline:
+                return False
+            await asyncio.sleep(1.0)  # held by a worker that may be dead: its heartbeat will tell
+
     async def claim(self, platform: str, event_id: str) -> bool:
-        """True when this process should handle the event now."""
+        """True when this worker should handle the event now."""
         now = self.clock()
         try:
             async with self.db.write() as session:
                 await session.execute(insert(InboundEvent).values(
-                    platform=platform, event_id=event_id, state="processing", at=now))
+                    platform=platform, event_id=event_id, state="processing", at=now, owner=self.worker))
             return True
         except IntegrityError:
             pass
         async with self.db.write() as session:
-            # Take over an abandoned claim, atomically, so two redeliveries cannot both win.
-            result = await session.execute(
-                update(InboundEvent)
-                .where(InboundEvent.platform == platform, InboundEvent.event_id == event_id,
-                       InboundEvent.state == "processing", InboundEvent.at < now - self.stale_after)
-                .values(at=now)
-            )
-            return bool(result.rowcount)
+            # Take over a claim whose worker is gone. The row is locked first, so of two
+            # redeliveries racing for it the second sees the first one's claim, alive.
+            row = (await session.execute(
+                select(InboundEvent).where(InboundEvent.platform == platform, InboundEvent.event_id == event_id)
+                .with_for_update())).scalar_one_or_none()
+            if row is None or row.state != "processing" or row.owner == self.worker:
+                return False
+            beat = (await session.execute(
+                select(Worker.heartbeat_at).where(Worker.id == row.owner))).scalar_one_or_none()
+            if beat is not None and beat > now - self.dead_after:
+                return False  # its worker is alive and handling it
+            row.owner, row.at = self.worker, now
+            return True
 
     async def done(self, platform: str, event_id: str) -> None:
         """Mark an event handled. Marks are committed together a moment later (one write for
         many: profiled, this write was a third of the database time per update); a crash in
-        that moment leaves the claim to go stale, as one that died mid-way."""
+        that moment leaves the claim to be taken over, as one that died mid-way."""
         self._done.add((platform, event_id))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_later())
@@ -82,7 +117,8 @@ class InboundLog:
             )).scalar_one_or_none()
 
     async def forget_before(self, moment: datetime) -> int:
-        """Drop old records (platforms stop redelivering after a day)."""
+        """Drop old records (platforms stop redelivering after a day) and long-gone workers."""
         async with self.db.write() as session:
             result = await session.execute(delete(InboundEvent).where(InboundEvent.at < moment))
+            await session.execute(delete(Worker).where(Worker.heartbeat_at < moment))
             return int(result.rowcount or 0)

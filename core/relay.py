@@ -34,7 +34,9 @@ from core.i18n import translator
 from core.notifications import render
 from core.outbox import DESK, notify_desk
 from core.storage.db import Database
-from core.storage.models import Customer, OutboxMessage, Ticket
+from core.storage.models import Customer, OutboxMessage, Ticket, Worker
+
+WORKER_DEAD_AFTER = timedelta(seconds=10)  # as core.dedupe: no heartbeat for this long
 
 log = logging.getLogger(__name__)
 
@@ -103,8 +105,10 @@ class Relay:
             return []
         now = self.clock()
         o, earlier, recent = OutboxMessage, aliased(OutboxMessage), aliased(OutboxMessage)
+        # A lease ends when it runs out, or at once when its worker's heartbeat stopped (killed).
+        dead = exists().where(Worker.id == o.lease_owner, Worker.heartbeat_at <= now - WORKER_DEAD_AFTER)
         due = or_(and_(o.status == "pending", o.next_attempt_at <= now),
-                  and_(o.status == "sending", o.lease_until < now))
+                  and_(o.status == "sending", or_(o.lease_until < now, dead)))
         blocked = exists().where(earlier.platform == o.platform, earlier.chat_id == o.chat_id,
                                  earlier.id < o.id, earlier.status.in_(("pending", "sending")))
         paced = []

@@ -145,7 +145,7 @@ class SlackAdapter:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return
         event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
-        if not await self.inbound_log.claim("slack", event_id):
+        if not await self.inbound_log.take("slack", event_id):
             return
         try:
             if event.get("channel_type") == "im":

@@ -22,6 +22,7 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
+from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
@@ -81,6 +82,7 @@ class TelegramAdapter:
         self.default_locale = default_locale
         self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self.application = self._build(token, api_url.rstrip("/"))
+        self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.sender = TelegramSender(self.application.bot)
 
@@ -96,9 +98,9 @@ class TelegramAdapter:
             # Updates of different users are handled side by side; one user's stay in order (_on_update).
             .concurrent_updates(CONCURRENT_UPDATES)
         )
-        if self.webhook_url:
-            builder = builder.updater(None)  # updates arrive on our own HTTP server
-        return builder.build()
+        # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
+        # confirms them only once handled; PTB's Updater would confirm them before.
+        return builder.updater(None).build()
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -117,10 +119,9 @@ class TelegramAdapter:
         else:
             await self.application.bot.delete_webhook()
             await self.application.start()
-            assert self.application.updater is not None
-            await self.application.updater.start_polling(
-                allowed_updates=["message", "callback_query"], poll_interval=0.0, timeout=25,
-            )
+            self._poller = Poller(self.application.bot, self.application.process_update,
+                                  before_confirm=self.inbound_log.flush)
+            self._poller.start()
             log.info("telegram: polling")
 
     def routes(self) -> list[web.RouteDef]:
@@ -132,12 +133,11 @@ class TelegramAdapter:
             return False, "stopped"
         if self.webhook_url:
             return True, "webhook"
-        updater = self.application.updater
-        return (updater is not None and updater.running), "polling"
+        return (self._poller is not None and self._poller.running), "polling"
 
     async def stop(self) -> None:
-        if self.application.updater is not None and self.application.updater.running:
-            await self.application.updater.stop()
+        if self._poller is not None:
+            await self._poller.stop()
         if self.application.running:
             await self.application.stop()
         await self.application.shutdown()
@@ -179,7 +179,9 @@ class TelegramAdapter:
 
     async def _take(self, update: Update) -> None:
         key = str(update.update_id)
-        if not await self.inbound_log.claim("telegram", key):
+        # A claim held by a worker that was killed is waited out, not skipped: the update stays
+        # unconfirmed (polling) or unanswered (webhook) until it is handled here or was there.
+        if not await self.inbound_log.take("telegram", key):
             return
         started = time.monotonic()
         try:

@@ -262,6 +262,17 @@ class InboundEvent(Base):
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
     state: Mapped[str] = mapped_column(String(16))  # processing | done
     at: Mapped[datetime] = mapped_column(index=True)
+    owner: Mapped[str | None] = mapped_column(String(64))  # the worker handling it
+
+
+class Worker(Base):
+    """A running bot process, alive while its heartbeat is recent: a claim held by a worker
+    whose heartbeat stopped (killed, crashed) may be taken over at once."""
+
+    __tablename__ = "workers"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    heartbeat_at: Mapped[datetime]
 
 
 class DeskPost(Base):

@@ -179,3 +179,17 @@ async def test_pacing_per_chat(db: Database, clock: FakeClock) -> None:
     assert group._interval("telegram", group=True) == 3.0
     clock.advance(seconds=timedelta(seconds=1).total_seconds())
     assert await group.flush() == 1
+
+
+async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: FakeClock) -> None:
+    from core.dedupe import InboundLog
+
+    await _queue(db, clock, chats=2, per_chat=1)
+    dead_log = InboundLog(db, clock, worker="killed-worker")
+    await dead_log.beat()
+    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock, owner="killed-worker")
+    assert len(await dead.claim(10)) == 2  # ...and the process was killed right there
+    clock.advance(seconds=11)  # no heartbeat since: the lease (60 s) need not run out
+    sender = Recorder()
+    assert await Relay(db, {"telegram": sender}, delivery=FAST, clock=clock).flush() == 2
+    assert len(sender.sent) == 2

@@ -135,7 +135,7 @@ async def test_redelivered_update_is_handled_once(bot: Running) -> None:
     await u.press("lang:en")
     await u.say("/help")
     count = len(u.sent())
-    update = bot.api.user_message(507, "/help", update_id=424242)
+    update = bot.api.user_message(507, "/help", update_id=bot.api._next_update_id + 1000)
     await u._processed(update)
     assert len(u.sent()) == count + 1
     bot.api.queue_update(dict(update))  # Telegram delivers the same update again

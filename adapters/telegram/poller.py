@@ -1,0 +1,95 @@
+"""Long polling that confirms an update to Telegram only once it has been handled.
+
+python-telegram-bot's Updater confirms what it fetched on its very next getUpdates call,
+before the updates are handled: a process killed then loses them. Here the offset never
+passes an update still in hand, so Telegram redelivers it to the next process (and the
+inbound log lets that process take it over). Several updates are handled side by side;
+Telegram re-sends the ones in hand while they are, and those are ignored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Awaitable, Callable
+
+from telegram import Bot, Update
+from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
+
+log = logging.getLogger(__name__)
+ALLOWED = ["message", "callback_query"]
+
+
+class Poller:
+    def __init__(self, bot: Bot, handle: Callable[[Update], Awaitable[None]], *, timeout: int = 25,
+                 limit: int = 100, before_confirm: Callable[[], Awaitable[None]] | None = None) -> None:
+        self.bot = bot
+        self.handle = handle
+        self.before_confirm = before_confirm  # make "handled" durable before Telegram forgets it
+        self.timeout = timeout
+        self.limit = limit
+        self.running = False
+        self._task: asyncio.Task[None] | None = None
+        self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._highest = 0
+
+    def start(self) -> None:
+        self.running = True
+        self._task = asyncio.create_task(self._loop())
+
+    async def stop(self) -> None:
+        """Stop fetching, finish what is in hand, and confirm it."""
+        self.running = False
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        if self._in_hand:
+            await asyncio.wait(list(self._in_hand.values()), timeout=8)
+        with contextlib.suppress(TelegramError):
+            await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED)
+
+    def _offset(self) -> int | None:
+        if self._in_hand:
+            return min(self._in_hand)
+        return self._highest + 1 if self._highest else None
+
+    async def _loop(self) -> None:
+        delay = 1.0
+        while self.running:
+            try:
+                if self.before_confirm is not None:
+                    await self.before_confirm()
+                updates = await self.bot.get_updates(offset=self._offset(), timeout=self.timeout,
+                                                     limit=self.limit, allowed_updates=ALLOWED)
+                delay = 1.0
+            except RetryAfter as exc:
+                await asyncio.sleep(float(getattr(exc.retry_after, "total_seconds", lambda: exc.retry_after)()))
+                continue
+            except (Conflict, InvalidToken) as exc:
+                log.error("telegram: polling refused: %s", type(exc).__name__)
+                await asyncio.sleep(5.0)
+                continue
+            except (NetworkError, TelegramError) as exc:  # the server is away: back off, keep trying
+                log.warning("telegram: polling failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            fresh = [u for u in updates if u.update_id not in self._in_hand and u.update_id > self._highest]
+            for update in fresh:
+                self._highest = max(self._highest, update.update_id)
+                task = asyncio.create_task(self._one(update))
+                self._in_hand[update.update_id] = task
+            if updates and not fresh and self._in_hand:
+                # Only updates in hand came back: wait for one to finish rather than spin.
+                await asyncio.wait(list(self._in_hand.values()), timeout=1.0,
+                                   return_when=asyncio.FIRST_COMPLETED)
+
+    async def _one(self, update: Update) -> None:
+        try:
+            await self.handle(update)
+        except Exception:  # noqa: BLE001 - one bad update must not stop the others
+            log.exception("telegram: update %s failed", update.update_id)
+        finally:
+            self._in_hand.pop(update.update_id, None)
