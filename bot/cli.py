@@ -74,6 +74,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check-config":
             return _check_config(args.file)
         settings = _settings()
+        if command == "console" or (command == "run" and not (settings.telegram_enabled or settings.slack_enabled)):
+            if "log_level" not in settings.model_fields_set:
+                # The console chat is a conversation in the terminal: only problems interrupt it.
+                settings = settings.model_copy(update={"log_level": "WARNING"})
         setup_logging(settings)
         if command == "db":
             return asyncio.run(_db_upgrade(settings))
