@@ -125,6 +125,18 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
     return app
 
 
+def _dump_tasks() -> None:
+    """Log where every asyncio task waits (kill -USR1 <pid>): for a process that seems stuck."""
+    for task in asyncio.all_tasks():
+        chain, coro = [], task.get_coro()
+        while coro is not None:
+            frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
+            if frame is not None:
+                chain.append(f"{frame.f_code.co_filename}:{frame.f_lineno} {frame.f_code.co_name}")
+            coro = getattr(coro, "cr_await", None) or getattr(coro, "gi_yieldfrom", None)
+        log.warning("task %s waits in: %s", task.get_name(), " -> ".join(chain) or repr(task))
+
+
 async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None = None) -> int:
     adapters = build_adapters(desk, settings)
     desk.adapters = dict(adapters)
@@ -139,6 +151,8 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
     for sig in (signal.SIGTERM, signal.SIGINT):
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
+    with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
+        loop.add_signal_handler(signal.SIGUSR1, _dump_tasks)  # what is every task waiting on?
     started: list[Any] = []
     background: asyncio.Task[None] | None = None
     jobs = scheduler(desk)

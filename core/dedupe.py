@@ -46,17 +46,32 @@ class InboundLog:
         async with self.db.write() as session:
             await session.execute(stmt)
 
-    async def take(self, platform: str, event_id: str, *, patience: float | None = None) -> bool:
-        """Claim the event, waiting while another live worker holds it: True to handle it now,
-        False when it was handled already (or is still held after `patience` seconds)."""
+    async def take(self, platform: str, event_id: str, *, patience: float = 300.0) -> bool:
+        """Claim the event, waiting while another worker holds it: True to handle it now, False
+        when it was handled already. While a claim is held, this waits (reading, not writing)
+        rather than skip: skipping would confirm an update that a killed worker never finished."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (patience if patience is not None else self.dead_after.total_seconds() * 3)
+        deadline = loop.time() + patience
         while True:
             if await self.claim(platform, event_id):
                 return True
-            if await self.state(platform, event_id) != "processing" or loop.time() >= deadline:
-                return False
-            await asyncio.sleep(1.0)  # held by a worker that may be dead: its heartbeat will tell
+            while True:
+                state, beat = await self._holder(platform, event_id)
+                if state != "processing":
+                    return False
+                if beat is None or beat <= self.clock() - self.dead_after:
+                    break  # its worker is gone: try to take it over
+                if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
+                    return False
+                await asyncio.sleep(1.0)
+
+    async def _holder(self, platform: str, event_id: str) -> tuple[str | None, datetime | None]:
+        query = (select(InboundEvent.state, Worker.heartbeat_at)
+                 .outerjoin(Worker, Worker.id == InboundEvent.owner)
+                 .where(InboundEvent.platform == platform, InboundEvent.event_id == event_id))
+        async with self.db.read() as session:
+            row = (await session.execute(query)).first()
+        return (row[0], row[1]) if row else (None, None)
 
     async def claim(self, platform: str, event_id: str) -> bool:
         """True when this worker should handle the event now."""

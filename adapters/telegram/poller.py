@@ -47,6 +47,8 @@ class Poller:
                 await self._task
         if self._in_hand:
             await asyncio.wait(list(self._in_hand.values()), timeout=8)
+        if self.before_confirm is not None:
+            await self.before_confirm()
         with contextlib.suppress(TelegramError):
             await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED)
 

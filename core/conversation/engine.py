@@ -244,6 +244,12 @@ class Conversation:
             result = await self.intake.choose(customer, t, state, data, key)
             if result is not None:
                 return result
+        if key == "rev:submit" and draft is None:
+            # Sent already: a double tap, or the same press redelivered after a crash that came
+            # between opening the ticket and answering. Say again what was said, not "stale".
+            latest = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
+            if latest and self.clock() - latest[0].created_at < timedelta(minutes=10):
+                return [self.intake.confirmation(t, latest[0])]
         return await self._stale(customer, t)
 
     async def _stale(self, customer: Customer, t: Translator) -> list[Reply]:

@@ -19,7 +19,7 @@ from core.conversation.drafts import DraftStore
 from core.conversation.messages import Choice, Reply
 from core.domain import DESCRIPTION_MAX, SUBJECT_MAX, TicketFilter
 from core.i18n import Translator
-from core.storage.models import Customer
+from core.storage.models import Customer, Ticket
 from core.textnorm import for_matching
 from core.tickets import NewAttachment, TicketService, clean
 
@@ -257,6 +257,10 @@ class Intake:
             linked_to=data.get("linked_to"),
             clear_draft=True,
         )
+        return [self.confirmation(t, ticket)]
+
+    def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
+        """What the customer is told once their ticket exists: its number, where answers come, when."""
         zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
         assert ticket.first_response_due is not None
         text = t._(
@@ -264,7 +268,7 @@ class Intake:
             "Expected first response by {when}.",
             ticket=t.ticket(ticket.number), when=t.datetime(ticket.first_response_due, zone),
         )
-        return [Reply(text, ((Choice(f"t:{ticket.number}", t._("View the ticket")),),), t.locale)]
+        return Reply(text, ((Choice(f"t:{ticket.number}", t._("View the ticket")),),), t.locale)
 
     async def _similar_open_ticket(self, customer_id: int, subject: str) -> tuple[int, str] | None:
         wanted = for_matching(subject)

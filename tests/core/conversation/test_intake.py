@@ -206,3 +206,16 @@ async def test_attachments_in_the_form(customer: Customer, service: TicketServic
     assert [(a.filename, a.mime_type) for a in stored] == [
         ("screen shot.png", "image/png"), ("notes.log", "text/plain")]
     assert all(Path(a.stored_path).is_file() for a in stored)
+
+
+async def test_send_pressed_twice_confirms_the_same_ticket(customer: Customer, service: TicketService) -> None:
+    number = await open_ticket(customer)
+    first = customer.text
+    await customer.press_any("rev:submit")  # a double tap, or a redelivery after a crash
+    assert customer.text == first and f"#{number}" in customer.text
+    from sqlalchemy import func, select
+
+    from core.storage.models import Ticket
+
+    async with service.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 1
