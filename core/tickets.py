@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core import business_time, sla
+from core import sla
 from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig
 from core.domain import (
@@ -228,13 +228,6 @@ class TicketService:
         if self.config.priority(priority) is None:
             raise UnknownPriority(priority)
         return priority
-
-    def first_response_due(self, department: str, priority: str, opened: datetime) -> datetime:
-        policy = self.config.priority(priority)
-        if policy is None:
-            raise UnknownPriority(priority)
-        cal = self.config.calendar_of(department)
-        return business_time.first_response_due(cal, policy.sla, opened)
 
     async def check_can_open(self, customer_id: int, session: AsyncSession | None = None) -> None:
         """The per-customer limits on opening tickets; a domain error when one is reached."""

@@ -6,7 +6,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.slack.agents import AgentDirectory
-from adapters.slack.blocks import desk_status
+from core.conversation.views import agent_status as desk_status
 from adapters.slack.mrkdwn import escape
 from core.config import HelpdeskConfig
 from core.errors import DomainError

@@ -12,7 +12,8 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
-from adapters.slack.blocks import desk_status, ticket_card
+from adapters.slack.blocks import ticket_card
+from core.conversation.views import agent_status as desk_status
 from adapters.slack.mrkdwn import escape, safe
 from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig

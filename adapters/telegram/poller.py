@@ -17,6 +17,8 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.sender import retry_seconds
+
 log = logging.getLogger(__name__)
 ALLOWED = ["message", "callback_query"]
 
@@ -67,7 +69,7 @@ class Poller:
                                                      limit=self.limit, allowed_updates=ALLOWED)
                 delay = 1.0
             except RetryAfter as exc:
-                await asyncio.sleep(float(getattr(exc.retry_after, "total_seconds", lambda: exc.retry_after)()))
+                await asyncio.sleep(retry_seconds(exc))
                 continue
             except (Conflict, InvalidToken) as exc:
                 log.error("telegram: polling refused: %s", type(exc).__name__)

@@ -105,7 +105,7 @@ async def test_user_html_reaches_telegram_as_visible_text(bot: Running) -> None:
     await u.press("rt:bug")
     await u.say("Tags <b> & </pre>")
     await u.press("pri:low")
-    out = await u.say(nasty)
+    await u.say(nasty)
     await u.press("att:done")
     review = u.sent()[-1]["text"]
     assert nasty in review and "Tags <b> & </pre>" in review

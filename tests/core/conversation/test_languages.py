@@ -77,7 +77,7 @@ async def _walk(c: Customer, service: TicketService) -> list[Reply]:
     await c.press("withdraw_no")
     agent = await service.agent("slack", "UAGENT")
     await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
-    await c.say(f"/ticket 1001")
+    await c.say("/ticket 1001")
     await c.press("dispute:1001")
     await c.say("nefunguje to")
     await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
