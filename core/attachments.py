@@ -14,7 +14,7 @@ import unicodedata
 import uuid
 import zipfile
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import filetype
@@ -91,6 +91,28 @@ class IncomingFile:
     fetch: Callable[[], Awaitable[bytes]]
     declared_mime: str | None = None
     platform_file_id: str | None = None
+
+
+async def prefetched(file: IncomingFile) -> IncomingFile:
+    """The file downloaded now, before its event's transaction opens (a download must not hold
+    the database's write lock); a failure is kept and raised when the bytes are asked for. A file
+    declared too large is left undownloaded: receive() refuses it."""
+    if file.size is not None and file.size > MAX_BYTES:
+        return file
+    try:
+        data = await file.fetch()
+    except Exception as exc:  # noqa: BLE001 - told to the customer by receive()
+        failure = exc
+
+        async def fail() -> bytes:
+            raise failure
+
+        return replace(file, fetch=fail)
+
+    async def ready() -> bytes:
+        return data
+
+    return replace(file, fetch=ready)
 
 
 def sniff(data: bytes, filename: str) -> str | None:

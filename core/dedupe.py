@@ -1,9 +1,11 @@
 """Taking each platform event once, across restarts and processes.
 
-An event is claimed, by this worker, before it is handled and marked done after. A redelivery
-of a done event is skipped, and so is one that a live worker is handling right now. A claim
-whose worker stopped beating (killed, crashed: no heartbeat for `dead_after`) is taken over at
-once, so a crash loses nothing: the platform redelivers, and the new worker handles it.
+An event is claimed, handled and its replies kept in one transaction (once()); it is marked
+done when the replies were sent. A redelivery of a done event is skipped, and so is one that a
+live worker has in hand. A claim whose worker stopped beating (killed, crashed: no heartbeat for
+`dead_after`) is taken over at once: its kept replies are sent by the new worker. A worker killed
+before the commit leaves nothing behind, and the redelivery is handled afresh. So a crash loses
+nothing and adds nothing twice: a customer's message is in the ticket once.
 """
 
 from __future__ import annotations
@@ -12,14 +14,16 @@ import asyncio
 import os
 import socket
 import uuid
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from typing import Any
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.exc import IntegrityError
 
 from core.clock import Clock, utcnow
+from core.conversation.messages import Reply
 from core.storage.db import Database
 from core.storage.models import InboundEvent, Worker
 
@@ -35,6 +39,7 @@ class InboundLog:
         self.commit_delay = commit_delay
         self.worker = worker or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._done: set[tuple[str, str]] = set()
+        self._in_hand: set[tuple[str, str]] = set()  # claimed here, replies not yet sent
         self._flusher: asyncio.Task[None] | None = None
 
     async def beat(self) -> None:
@@ -43,66 +48,100 @@ class InboundLog:
         stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
         stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
                                           set_={"heartbeat_at": stmt.excluded.heartbeat_at})
-        async with self.db.write() as session:
+        async with self.db.write(urgent=True) as session:
             await session.execute(stmt)
 
-    async def take(self, platform: str, event_id: str, *, patience: float = 300.0) -> bool:
-        """Claim the event, waiting while another worker holds it: True to handle it now, False
-        when it was handled already. While a claim is held, this waits (reading, not writing)
-        rather than skip: skipping would confirm an update that a killed worker never finished."""
+    async def once(self, platform: str, event_id: str, work: Callable[[], Awaitable[list[Reply]]], *,
+                   patience: float = 300.0) -> list[Reply] | None:
+        """Handle the event once, across redeliveries, restarts and processes; the replies to send.
+
+        `work` runs in one unit of work with the event's claim, and the replies it returns are
+        kept with the claim until done(): all of it commits, or none. A worker killed after the
+        commit but before sending leaves the replies to whoever takes the redelivery, who sends
+        them without handling the event again. None: nothing to send, because the event was
+        handled already or a live worker has it in hand (waited for up to `patience` seconds:
+        skipping would confirm an update that a killed worker never finished)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
+        key = (platform, event_id)
+        insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
         while True:
-            if await self.claim(platform, event_id):
-                return True
+            replies: list[Reply] | None = None
+            async with self.db.unit() as session:
+                # On PostgreSQL, this waits for another process's uncommitted claim of the event.
+                claimed = await session.execute(insert_(InboundEvent).values(
+                    platform=platform, event_id=event_id, state="replying", at=self.clock(),
+                    owner=self.worker).on_conflict_do_nothing())
+                if claimed.rowcount == 1:
+                    replies = await work()
+                    await session.execute(update(InboundEvent).where(*_event(platform, event_id))
+                                          .values(replies=[r.to_json() for r in replies]))
+            if replies is not None:  # committed
+                self._in_hand.add(key)
+                return replies
+            # Someone has it: wait (reading, not writing) until it is done or its worker is gone.
             while True:
-                state, beat = await self._holder(platform, event_id)
-                if state != "processing":
-                    return False
-                if beat is None or beat <= self.clock() - self.dead_after:
-                    break  # its worker is gone: try to take it over
-                if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
-                    return False
-                await asyncio.sleep(1.0)
+                state, owner, beat = await self._holder(platform, event_id)
+                if state is None:
+                    break  # forgotten meanwhile: claim it afresh
+                if state == "done" or key in self._in_hand:
+                    return None
+                if self._alive(owner, beat):
+                    if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
+                        return None
+                    await asyncio.sleep(1.0)
+                    continue
+                kept = await self._take_over(platform, event_id, owner)
+                if kept is not None:
+                    self._in_hand.add(key)
+                    return kept
 
-    async def _holder(self, platform: str, event_id: str) -> tuple[str | None, datetime | None]:
-        query = (select(InboundEvent.state, Worker.heartbeat_at)
-                 .outerjoin(Worker, Worker.id == InboundEvent.owner)
-                 .where(InboundEvent.platform == platform, InboundEvent.event_id == event_id))
+    def _alive(self, owner: str | None, beat: datetime | None) -> bool:
+        """Whether the worker `owner` may still be working: it beat lately, and it is not a
+        process of this machine that no longer runs (a restart need not wait `dead_after`)."""
+        if owner is None or beat is None or beat <= self.clock() - self.dead_after:
+            return False
+        if owner == self.worker:
+            return False  # this worker before a restart of its work: nobody else will send
+        host, _, rest = owner.partition(":")
+        pid = rest.partition(":")[0]
+        if host == self.worker.partition(":")[0] and pid.isdigit():
+            try:
+                os.kill(int(pid), 0)
+            except ProcessLookupError:
+                return False
+            except PermissionError:
+                pass  # it runs, as another user
+        return True
+
+    async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
+        query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)
+                 .outerjoin(Worker, Worker.id == InboundEvent.owner).where(*_event(platform, event_id)))
         async with self.db.read() as session:
             row = (await session.execute(query)).first()
-        return (row[0], row[1]) if row else (None, None)
+        return (row[0], row[1], row[2]) if row else (None, None, None)
 
-    async def claim(self, platform: str, event_id: str) -> bool:
-        """True when this worker should handle the event now."""
-        now = self.clock()
-        try:
-            async with self.db.write() as session:
-                await session.execute(insert(InboundEvent).values(
-                    platform=platform, event_id=event_id, state="processing", at=now, owner=self.worker))
-            return True
-        except IntegrityError:
-            pass
+    async def _take_over(self, platform: str, event_id: str, owner: str | None) -> list[Reply] | None:
+        """The kept replies of an event whose worker is gone (or was this process before it
+        restarted its work), now this worker's to send; None to look again."""
         async with self.db.write() as session:
-            # Take over a claim whose worker is gone. The row is locked first, so of two
-            # redeliveries racing for it the second sees the first one's claim, alive.
+            # Locked first, so of two redeliveries racing for it the second sees the first's claim.
             row = (await session.execute(
-                select(InboundEvent).where(InboundEvent.platform == platform, InboundEvent.event_id == event_id)
-                .with_for_update())).scalar_one_or_none()
-            if row is None or row.state != "processing" or row.owner == self.worker:
-                return False
-            beat = (await session.execute(
-                select(Worker.heartbeat_at).where(Worker.id == row.owner))).scalar_one_or_none()
-            if beat is not None and beat > now - self.dead_after:
-                return False  # its worker is alive and handling it
-            row.owner, row.at = self.worker, now
-            return True
+                select(InboundEvent).where(*_event(platform, event_id)).with_for_update())).scalar_one_or_none()
+            if row is None or row.state == "done" or row.owner != owner:
+                return None
+            if row.replies is None:  # claimed by a version that kept no replies: handle it afresh
+                await session.delete(row)
+                return None
+            row.owner, row.at = self.worker, self.clock()
+            return [Reply.from_json(r) for r in row.replies]
 
     async def done(self, platform: str, event_id: str) -> None:
         """Mark an event handled. Marks are committed together a moment later (one write for
         many: profiled, this write was a third of the database time per update); a crash in
         that moment leaves the claim to be taken over, as one that died mid-way."""
         self._done.add((platform, event_id))
+        self._in_hand.discard((platform, event_id))
         if self._flusher is None or self._flusher.done():
             self._flusher = asyncio.create_task(self._flush_later())
 
@@ -116,19 +155,18 @@ class InboundLog:
             by_platform: dict[str, list[str]] = {}
             for platform, event_id in batch:
                 by_platform.setdefault(platform, []).append(event_id)
-            async with self.db.write() as session:
+            async with self.db.write(urgent=True) as session:
                 for platform, ids in by_platform.items():
                     await session.execute(
                         update(InboundEvent)
                         .where(InboundEvent.platform == platform, InboundEvent.event_id.in_(ids))
-                        .values(state="done")
+                        .values(state="done", replies=None)
                     )
 
     async def state(self, platform: str, event_id: str) -> str | None:
         async with self.db.read() as session:
             return (await session.execute(
-                select(InboundEvent.state).where(InboundEvent.platform == platform,
-                                                 InboundEvent.event_id == event_id)
+                select(InboundEvent.state).where(*_event(platform, event_id))
             )).scalar_one_or_none()
 
     async def forget_before(self, moment: datetime) -> int:
@@ -137,3 +175,7 @@ class InboundLog:
             result = await session.execute(delete(InboundEvent).where(InboundEvent.at < moment))
             await session.execute(delete(Worker).where(Worker.heartbeat_at < moment))
             return int(result.rowcount or 0)
+
+
+def _event(platform: str, event_id: str) -> tuple[Any, ...]:
+    return InboundEvent.platform == platform, InboundEvent.event_id == event_id

@@ -183,7 +183,7 @@ class Relay:
             return
         log.warning("outbox %s (%s to %s): dead letter after %s attempt(s): %s",
                     row.id, row.event, row.platform, attempts, exc)
-        async with self.db.write() as session:
+        async with self.db.write(urgent=True) as session:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
                 status="dead", attempts=attempts, last_error=str(exc)[:500], lease_until=None, lease_owner=None))
             if exc.permanent and row.customer_id is not None and was_reachable:
@@ -194,7 +194,7 @@ class Relay:
                                 reason=str(exc)[:200])
 
     async def _mark(self, row: OutboxMessage, **values: object) -> None:
-        async with self.db.write() as session:
+        async with self.db.write(urgent=True) as session:
             await session.execute(update(OutboxMessage).where(
                 OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
 

@@ -11,7 +11,7 @@ import contextlib
 import logging
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 from aiohttp import web
@@ -26,9 +26,9 @@ from adapters.slack.commands import DeskCommands, explain_for_agent
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
 from adapters.slack.inbound import incoming_files, to_plain
-from core.attachments import AttachmentStore
+from core.attachments import AttachmentStore, prefetched
 from core.config import HelpdeskConfig
-from core.conversation import Conversation, Inbound
+from core.conversation import Conversation, Inbound, Reply
 from core.dedupe import InboundLog
 from core.domain import Status, Who
 from core.errors import DomainError
@@ -145,52 +145,80 @@ class SlackAdapter:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return
         event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
-        if not await self.inbound_log.take("slack", event_id):
-            return
         try:
             if event.get("channel_type") == "im":
-                await self._customer_message(event)
+                await self._customer_message(event_id, event)
             elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-                await self._thread_reply(event)
+                await self._thread_reply(event_id, event)
+            else:
+                await self._once(event_id, _nothing)
         finally:
-            await self.inbound_log.done("slack", event_id)
             self.wake()
 
-    async def _customer_message(self, event: dict[str, Any]) -> None:
+    async def _customer_message(self, event_id: str, event: dict[str, Any]) -> None:
         user, channel = event["user"], event["channel"]
         name, locale = await self.agents.profile(user)
-        files = incoming_files(event, self.token)
+        files = [await prefetched(f) for f in incoming_files(event, self.token)]
         text = event.get("text") or None
         events = [Inbound("slack", user, channel, name, locale, text=to_plain(text) if text else None,
                           file=files[0] if files else None)]
         events += [Inbound("slack", user, channel, name, locale, file=f) for f in files[1:]]
-        for inbound in events:
-            for reply in await self.conversation.handle(inbound):
-                await self.sender.send(channel, reply)
 
-    async def _thread_reply(self, event: dict[str, Any]) -> None:
+        async def work() -> list[Reply]:
+            return [reply for inbound in events for reply in await self.conversation.handle(inbound)]
+
+        # Handled, and its replies kept, in one transaction with the event's claim (see dedupe).
+        replies = await self.inbound_log.once("slack", event_id, work)
+        if replies is None:
+            return
+        try:
+            for reply in replies:
+                await self.sender.send(channel, reply)
+        finally:
+            await self.inbound_log.done("slack", event_id)
+
+    async def _thread_reply(self, event_id: str, event: dict[str, Any]) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
-        if post is None:
-            return  # a thread that is not a ticket's
+        if post is None:  # a thread that is not a ticket's
+            await self._once(event_id, _nothing)
+            return
         user = event["user"]
         name, locale = await self.agents.profile(user)
         t = translator(locale)
         if not await self.agents.is_agent(user):
-            await self._ephemeral(event["channel"], user, t._(
-                "Only help-desk agents can answer customers; your message was not sent."))
+            if await self._once(event_id, _nothing):
+                await self._ephemeral(event["channel"], user, t._(
+                    "Only help-desk agents can answer customers; your message was not sent."))
             return
         text = to_plain(event.get("text") or "").strip()
         internal = text.lower().startswith("note:")
         if internal:
             text = text[5:].strip()
-        ticket = await self.tickets.get_by_id(post.ticket_id)
-        agent = await self.tickets.agent("slack", user, name, locale)
-        try:
-            stored = [await self.files.receive(f) for f in incoming_files(event, self.token)]
-            await self.tickets.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
-                                                 attachments=stored, via="slack")
-        except DomainError as exc:
+        files = [await prefetched(f) for f in incoming_files(event, self.token)]
+        refused: list[DomainError] = []
+
+        async def work() -> list[Reply]:
+            ticket = await self.tickets.get_by_id(post.ticket_id)
+            agent = await self.tickets.agent("slack", user, name, locale)
+            try:
+                stored = [await self.files.receive(f) for f in files]
+                await self.tickets.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
+                                                     attachments=stored, via="slack")
+            except DomainError as exc:
+                refused.append(exc)
+            return []
+
+        if not await self._once(event_id, work):
+            return
+        for exc in refused:
             await self._ephemeral(event["channel"], user, explain_for_agent(t, exc))
+
+    async def _once(self, event_id: str, work: Callable[[], Awaitable[list[Reply]]]) -> bool:
+        """Handle an event that sends no replies once; False when it was handled already."""
+        if await self.inbound_log.once("slack", event_id, work) is None:
+            return False
+        await self.inbound_log.done("slack", event_id)
+        return True
 
     async def _on_customer_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         with self._working():
@@ -281,3 +309,7 @@ class SlackAdapter:
             await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
             log.warning("slack: ephemeral message failed: %s", exc.response.get("error"))
+
+
+async def _nothing() -> list[Reply]:
+    return []

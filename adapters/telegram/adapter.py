@@ -13,11 +13,11 @@ import hmac
 import logging
 import time
 import weakref
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, Message, Update
+from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
@@ -26,7 +26,7 @@ from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
-from core.attachments import IncomingFile
+from core.attachments import IncomingFile, prefetched
 from core.config import LANGUAGES, Delivery
 from core.conversation import Conversation, Inbound, Reply
 from core.conversation.engine import COMMANDS, command_descriptions
@@ -161,13 +161,18 @@ class TelegramAdapter:
             update = Update.de_json(data, self.application.bot)
         except Exception:  # noqa: BLE001 - a malformed body is the sender's problem
             return web.Response(status=400, text="bad update")
-        # Handled before answering: Telegram redelivers what was not acknowledged.
-        await self.application.process_update(update)
+        # Handled before answering: Telegram redelivers what was not acknowledged, so a failure
+        # answers 500 (PTB's process_update would swallow it, and the update would be lost).
+        try:
+            await self._on_update(update, None)
+        except Exception:  # noqa: BLE001 - logged, and Telegram sends it again
+            log.exception("telegram: update %s failed", update.update_id)
+            return web.Response(status=500, text="failed")
         return web.Response(text="ok")
 
     # -- updates ------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE | None) -> None:
         # The lock is taken before the first await: tasks start in arrival order and asyncio's
         # locks are fair, so one user's updates are handled in the order Telegram sent them.
         user = update.effective_user
@@ -179,44 +184,54 @@ class TelegramAdapter:
 
     async def _take(self, update: Update) -> None:
         key = str(update.update_id)
-        # A claim held by a worker that was killed is waited out, not skipped: the update stays
-        # unconfirmed (polling) or unanswered (webhook) until it is handled here or was there.
-        if not await self.inbound_log.take("telegram", key):
-            return
         started = time.monotonic()
+        chores: list[asyncio.Future[Any]] = []
         try:
             if update.callback_query is not None:
-                await self._on_callback(update)
+                chat_id, work = self._on_callback(update.callback_query, chores)
             elif update.message is not None:
-                await self._on_message(update.message)
+                chat_id, work = await self._on_message(update.message)
+            else:
+                return
+            # The claim, the handling and the replies kept to send commit together; a claim held
+            # by a worker that was killed is waited out, not skipped: the update stays
+            # unconfirmed (polling) or unanswered (webhook) until it is handled here or was there.
+            replies = await self.inbound_log.once("telegram", key, work)
+            if replies is None:
+                return
+            UPDATES.labels("telegram").inc()  # handled here, not a redelivery of one handled before
+            try:
+                for reply in replies:
+                    await self._send(chat_id, reply)
+            finally:  # sent, or failed for good (a crash is what leaves them to a redelivery)
+                await self.inbound_log.done("telegram", key)
         finally:
-            await self.inbound_log.done("telegram", key)
+            if chores:
+                await asyncio.gather(*chores)
             self.wake()
-            UPDATES.labels("telegram").inc()
             ANSWER_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
-    async def _on_message(self, message: Message) -> None:
+    async def _on_message(self, message: Message) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:
+        """The chat to answer and the work that answers it (run in the event's transaction)."""
         user = message.from_user
         if user is None or user.is_bot:
-            return
+            return message.chat_id, _nothing
         t = translator(match_locale(user.language_code) or self.default_locale)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
-                await self._send(message.chat_id, Reply(t._(
+                return message.chat_id, _just(Reply(t._(
                     "Please write to me in a private chat: tickets are opened and followed only there."),
                     locale=t.locale))
-            return
+            return message.chat_id, _nothing
         file = self._file_of(message)
         text = message.text if message.text is not None else message.caption
         if file is None and text is None:
-            await self._send(message.chat_id, Reply(t._(
+            return message.chat_id, _just(Reply(t._(
                 "I can read text messages, photos and documents. Please send your request as one of these."),
                 locale=t.locale))
-            return
         event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
-                        user.language_code, text=text, file=file)
-        for reply in await self.conversation.handle(event):
-            await self._send(message.chat_id, reply)
+                        user.language_code, text=text, file=await prefetched(file) if file else None)
+        return message.chat_id, lambda: self.conversation.handle(event)
 
     def _mentions_me(self, message: Message) -> bool:
         username = self.application.bot.username
@@ -240,24 +255,25 @@ class TelegramAdapter:
 
         return IncomingFile(name, size, fetch, declared_mime=mime, platform_file_id=file_id)
 
-    async def _on_callback(self, update: Update) -> None:
-        query = update.callback_query
-        assert query is not None
+    def _on_callback(self, query: CallbackQuery, chores: list[asyncio.Future[Any]],
+                     ) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
         t = translator(match_locale(user.language_code) or self.default_locale)
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
-            await self._answer(query, t._("This button is no longer active."))
-            return
-        # Answering the query and retiring the buttons need not hold up the answer itself.
-        chores = asyncio.gather(self._answer(query, None), self._retire_buttons(message, query.data))
+            chores.append(asyncio.ensure_future(self._answer(query, t._("This button is no longer active."))))
+            return user.id, _nothing
+        data = query.data
         event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
-                        user.language_code, choice=query.data)
-        try:
-            for reply in await self.conversation.handle(event):
-                await self._send(message.chat_id, reply)
-        finally:
-            await chores
+                        user.language_code, choice=data)
+
+        async def work() -> list[Reply]:
+            # Answering the query and retiring the buttons need not hold up the answer itself;
+            # a press handled already (a redelivery) does neither again.
+            chores.append(asyncio.gather(self._answer(query, None), self._retire_buttons(message, data)))
+            return await self.conversation.handle(event)
+
+        return message.chat_id, work
 
     async def _answer(self, query: Any, text: str | None) -> None:
         try:
@@ -295,3 +311,14 @@ class TelegramAdapter:
                     if attempt == INTERACTIVE_RETRIES:
                         raise
                     await asyncio.sleep(min(retry_seconds(exc), MAX_INTERACTIVE_WAIT))
+
+
+async def _nothing() -> list[Reply]:
+    return []
+
+
+def _just(reply: Reply) -> Callable[[], Awaitable[list[Reply]]]:
+    async def work() -> list[Reply]:
+        return [reply]
+
+    return work

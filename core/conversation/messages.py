@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from core.attachments import IncomingFile
 
@@ -42,3 +43,15 @@ class Reply:
     @property
     def flat_choices(self) -> list[Choice]:
         return [c for row in self.choices for c in row]
+
+    def to_json(self) -> dict[str, Any]:
+        """A plain form to keep in the database until the reply was sent."""
+        return {"text": self.text, "choices": [[[c.key, c.label] for c in row] for row in self.choices],
+                "locale": self.locale, "expects_text": self.expects_text,
+                "files": [list(f) for f in self.files]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        return cls(text=data["text"], locale=data["locale"], expects_text=data["expects_text"],
+                   choices=tuple(tuple(Choice(k, label) for k, label in row) for row in data["choices"]),
+                   files=tuple((path, name) for path, name in data["files"]))

@@ -3,13 +3,20 @@
 Write transactions on SQLite start with BEGIN IMMEDIATE and are serialized in-process, so a
 transaction never has to upgrade a read lock (the case that makes SQLite answer "database is
 locked" at once, whatever the busy timeout).
+
+A unit of work (`unit()`) is one write transaction for everything a task does inside it: the
+`write()` and `read()` blocks of the services it calls join it, a write block as a savepoint.
+Handling one platform event is one unit: its claim, its changes and the replies it keeps commit
+together or not at all (and one transaction costs less than the four it replaces).
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, nullcontext
+import collections
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager, nullcontext
+from contextvars import ContextVar
 from typing import Any
 
 from sqlalchemy import event
@@ -17,12 +24,15 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 BUSY_TIMEOUT_MS = 30_000
+# The unit of work open in this context, with the task that opened it: a task started inside a
+# unit inherits the variable but not the transaction.
+_unit: ContextVar[tuple[asyncio.Task[Any] | None, AsyncSession] | None] = ContextVar("unit", default=None)
 
 
 class Database:
     """The one place that knows how to open a transaction."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, pool_size: int = 60) -> None:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
@@ -30,30 +40,126 @@ class Database:
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
             kwargs.update(pool_size=20, max_overflow=20)  # readers run side by side in WAL mode
         else:
-            # Up to 64 updates are handled side by side; waiting for a connection showed in p99.
-            kwargs.update(pool_size=20, max_overflow=40, pool_pre_ping=True)
+            # Up to 64 updates are handled side by side, each holding a connection for its unit of
+            # work; waiting for a connection showed in p99. 20 stay open, the rest come and go.
+            kwargs.update(pool_size=min(20, pool_size), max_overflow=max(0, pool_size - 20), pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine)
         self._writer = self.engine.execution_options(helpdesk_write=True)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
-        self._write_lock = asyncio.Lock() if self.is_sqlite else None
+        self._write_lock = WriteLock() if self.is_sqlite else None
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncSession]:
-        """One write transaction: committed on success, rolled back on any exception."""
-        async with self._write_lock or nullcontext():
-            async with self._write_sessions() as session, session.begin():
+    async def unit(self) -> AsyncIterator[AsyncSession]:
+        """One write transaction that the write() and read() blocks inside it join."""
+        if _joined() is not None:
+            raise RuntimeError("a unit of work is already open in this task")
+        async with self._transaction() as session:
+            token = _unit.set((asyncio.current_task(), session))
+            try:
+                yield session
+            finally:
+                _unit.reset(token)
+
+    @asynccontextmanager
+    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        """One write transaction: committed on success, rolled back on any exception. Inside a
+        unit, a savepoint of it, rolled back alone on an exception. `urgent`: short bookkeeping
+        of something already done outside (a message sent, a heartbeat), which on SQLite goes
+        before the units waiting their turn, so a crash finds it recorded."""
+        session = _joined()
+        if session is None:
+            async with self._transaction(urgent) as session:
+                yield session
+            return
+        with _joined_block(session):
+            async with session.begin_nested():
                 yield session
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:
+        session = _joined()
+        if session is not None:
+            with _joined_block(session):
+                yield session
+            return
         async with self._read_sessions() as session, session.begin():
             yield session
 
+    @asynccontextmanager
+    async def _transaction(self, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+        async with self._write_lock.held(urgent) if self._write_lock else nullcontext():
+            async with self._write_sessions() as session, session.begin():
+                yield session
+
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+class WriteLock:
+    """SQLite's one writer in this process: first come, first served, urgent waiters first."""
+
+    def __init__(self) -> None:
+        self._held = False
+        self._urgent: collections.deque[asyncio.Future[None]] = collections.deque()
+        self._normal: collections.deque[asyncio.Future[None]] = collections.deque()
+
+    @asynccontextmanager
+    async def held(self, urgent: bool = False) -> AsyncIterator[None]:
+        await self._acquire(urgent)
+        try:
+            yield
+        finally:
+            self._release()
+
+    async def _acquire(self, urgent: bool) -> None:
+        if not self._held and not self._urgent and not self._normal:
+            self._held = True
+            return
+        waiter = asyncio.get_running_loop().create_future()
+        queue = self._urgent if urgent else self._normal
+        queue.append(waiter)
+        try:
+            await waiter
+        except asyncio.CancelledError:
+            if waiter.done() and not waiter.cancelled():
+                self._release()  # handed over just as we were cancelled: pass it on
+            else:
+                queue.remove(waiter)
+            raise
+
+    def _release(self) -> None:
+        for queue in (self._urgent, self._normal):
+            while queue:
+                waiter = queue.popleft()
+                if not waiter.done():
+                    waiter.set_result(None)  # handed over: it stays held
+                    return
+        self._held = False
+
+
+def _joined() -> AsyncSession | None:
+    """The session of the unit this task opened, if any."""
+    held = _unit.get()
+    if held is None or held[0] is not asyncio.current_task():
+        return None
+    return held[1]
+
+
+@contextmanager
+def _joined_block(session: AsyncSession) -> Iterator[None]:
+    """A service's block inside a unit. When the outermost one ends, its objects leave as they
+    would leave a transaction of their own: loaded and detached, so the next block reads afresh."""
+    depth = session.info.get("depth", 0)
+    session.info["depth"] = depth + 1
+    try:
+        yield
+    finally:
+        session.info["depth"] = depth
+        if depth == 0:
+            session.expunge_all()
 
 
 def _sqlite_setup(engine: AsyncEngine) -> None:

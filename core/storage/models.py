@@ -260,9 +260,11 @@ class InboundEvent(Base):
 
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    state: Mapped[str] = mapped_column(String(16))  # processing | done
+    state: Mapped[str] = mapped_column(String(16))  # replying | done (processing: before 0009)
     at: Mapped[datetime] = mapped_column(index=True)
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker handling it
+    # The replies to send, committed with the event's changes and kept until they were sent.
+    replies: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
 
 
 class Worker(Base):

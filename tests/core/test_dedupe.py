@@ -1,77 +1,183 @@
-"""Each platform event is handled once; one whose worker died is taken over at once."""
+"""Each platform event is handled once: its claim, its changes and its replies commit together;
+a worker killed before sending the replies leaves them to the one that takes the redelivery."""
 
 from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
 
+import pytest
+from sqlalchemy import func, insert, select
+
+from core.conversation import Choice, Reply
 from core.dedupe import InboundLog
 from core.storage.db import Database
+from core.storage.models import Customer, InboundEvent
 from tests.conftest import FakeClock
 
 
-async def test_claim_once_then_skip(db: Database, clock: FakeClock) -> None:
+def _work(calls: list[str], name: str, *, db: Database | None = None):
+    """A handler that counts its runs and (given db) adds a customer, as handling would."""
+    async def work() -> list[Reply]:
+        calls.append(name)
+        if db is not None:
+            async with db.write() as session:
+                session.add(Customer(platform="telegram", platform_user_id=name, chat_id=name,
+                                     display_name="", reachable=True, created_at=FakeClock().now))
+        return [Reply(f"answer to {name}", choices=((Choice("k", "Label"),),), locale="cs")]
+    return work
+
+
+async def _customers(db: Database) -> int:
+    async with db.read() as session:
+        return int((await session.execute(select(func.count()).select_from(Customer))).scalar_one())
+
+
+async def test_handled_once_then_skipped(db: Database, clock: FakeClock) -> None:
     log = InboundLog(db, clock)
     await log.beat()
-    assert await log.claim("telegram", "1001")
-    assert not await log.claim("telegram", "1001")  # being handled right now, by me
+    calls: list[str] = []
+    replies = await log.once("telegram", "1001", _work(calls, "a", db=db))
+    assert replies is not None and replies[0].text == "answer to a" and replies[0].choices[0][0].key == "k"
+    assert await log.state("telegram", "1001") == "replying"
+    assert await log.once("telegram", "1001", _work(calls, "b")) is None  # in hand here: not again
     await log.done("telegram", "1001")
     await log.flush()
     assert await log.state("telegram", "1001") == "done"
     clock.advance(hours=1)
-    assert not await log.claim("telegram", "1001")  # done stays done
-    assert await log.claim("slack", "1001")  # another platform's id space
+    assert await log.once("telegram", "1001", _work(calls, "c")) is None  # done stays done
+    assert await log.once("slack", "1001", _work(calls, "d")) is not None  # another platform's ids
+    assert calls == ["a", "d"] and await _customers(db) == 1
+    async with db.read() as session:
+        kept = (await session.execute(select(InboundEvent.replies).where(InboundEvent.state == "done"))).scalar_one()
+    assert kept is None  # the replies are dropped once sent
+
+
+async def test_a_failure_leaves_nothing_behind(db: Database, clock: FakeClock) -> None:
+    log = InboundLog(db, clock)
+    await log.beat()
+
+    async def broken() -> list[Reply]:
+        await _work([], "half", db=db)()
+        raise RuntimeError("killed mid-way")
+
+    with pytest.raises(RuntimeError):
+        await log.once("telegram", "5", broken)
+    assert await log.state("telegram", "5") is None and await _customers(db) == 0
+    calls: list[str] = []
+    assert await log.once("telegram", "5", _work(calls, "again", db=db)) is not None  # handled afresh
+    assert calls == ["again"] and await _customers(db) == 1
+
+
+async def test_replies_kept_for_the_worker_that_takes_the_redelivery(db: Database, clock: FakeClock) -> None:
+    """Killed after the commit, before sending: the redelivery sends the kept replies and does
+    not handle the event again (a customer's message is not added twice)."""
+    dead = InboundLog(db, clock)
+    await dead.beat()
+    calls: list[str] = []
+    assert await dead.once("telegram", "7", _work(calls, "first", db=db)) is not None  # then killed
+    restarted = [InboundLog(db, clock) for _ in range(5)]
+    clock.advance(seconds=16)
+    for log in restarted:
+        await log.beat()
+    results = await asyncio.gather(*(log.once("telegram", "7", _work(calls, "again", db=db), patience=0.5)
+                                     for log in restarted))
+    sent = [r for r in results if r is not None]
+    assert len(sent) == 1 and sent[0][0].text == "answer to first"  # exactly one sends them
+    assert calls == ["first"] and await _customers(db) == 1
 
 
 async def test_a_live_workers_claim_is_respected(db: Database, clock: FakeClock) -> None:
     first, second = InboundLog(db, clock), InboundLog(db, clock)
     await first.beat()
     await second.beat()
-    assert await first.claim("telegram", "5")
-    clock.advance(seconds=10)
+    calls: list[str] = []
+    assert await first.once("telegram", "5", _work(calls, "first")) is not None
+    clock.advance(seconds=5)
     await first.beat()
-    assert not await second.claim("telegram", "5")  # a redelivery while the first still works on it
+    # A redelivery while the first still sends: waited for, then left to it.
+    assert await second.once("telegram", "5", _work(calls, "second"), patience=0.5) is None
+    waiting = asyncio.create_task(second.once("telegram", "5", _work(calls, "second")))
+    await asyncio.sleep(0.2)
+    await first.done("telegram", "5")
+    await first.flush()
+    assert await asyncio.wait_for(waiting, 5) is None
+    assert calls == ["first"]
 
 
-async def test_a_dead_workers_claim_is_taken_over(db: Database, clock: FakeClock) -> None:
-    dead = InboundLog(db, clock)
-    await dead.beat()
-    assert await dead.claim("telegram", "7")  # ...and then the process was killed
-    restarted = [InboundLog(db, clock) for _ in range(5)]
-    clock.advance(seconds=16)
-    for log in restarted:
+async def test_concurrent_deliveries_one_handler(db: Database, clock: FakeClock) -> None:
+    logs = [InboundLog(db, clock) for _ in range(3)]
+    for log in logs:
         await log.beat()
-    results = await asyncio.gather(*(log.claim("telegram", "7") for log in restarted))
-    assert results.count(True) == 1  # exactly one new worker takes it
+    calls: list[str] = []
+    results = await asyncio.gather(*(logs[i % 3].once("slack", "Ev1", _work(calls, str(i)), patience=0.5)
+                                     for i in range(10)))
+    assert len(calls) == 1 and sum(r is not None for r in results) == 1
 
 
-async def test_concurrent_claims_one_winner(db: Database, clock: FakeClock) -> None:
+async def test_a_claim_of_the_previous_version_is_handled_afresh(db: Database, clock: FakeClock) -> None:
+    """Before replies were kept, a claim was 'processing' with nothing to resend."""
+    async with db.write() as session:
+        await session.execute(insert(InboundEvent).values(platform="telegram", event_id="9", state="processing",
+                                                          at=clock(), owner="gone:1:abc"))
     log = InboundLog(db, clock)
     await log.beat()
-    results = await asyncio.gather(*(log.claim("slack", "Ev1") for _ in range(10)))
-    assert results.count(True) == 1
+    calls: list[str] = []
+    assert await log.once("telegram", "9", _work(calls, "afresh")) is not None
+    assert calls == ["afresh"]
 
 
 async def test_forget(db: Database, clock: FakeClock) -> None:
     log = InboundLog(db, clock)
     await log.beat()
-    await log.claim("telegram", "1")
+    await log.once("telegram", "1", _work([], "x"))
     clock.advance(days=2)
     assert await log.forget_before(clock.now - timedelta(days=1)) == 1
     assert await log.state("telegram", "1") is None
 
 
-async def test_take_waits_out_a_dead_workers_claim(db: Database) -> None:
+async def test_a_dead_workers_claim_is_waited_out_in_real_time(db: Database) -> None:
     from datetime import UTC, datetime
 
     dead = InboundLog(db, dead_after=timedelta(seconds=2))
     await dead.beat()
-    assert await dead.claim("telegram", "9")  # then killed: no more heartbeats
+    assert await dead.once("telegram", "9", _work([], "first")) is not None  # then killed
     fresh = InboundLog(db, dead_after=timedelta(seconds=2))
     await fresh.beat()
     started = datetime.now(UTC)
-    assert await fresh.take("telegram", "9")  # waited until the heartbeat was old enough
+    kept = await fresh.once("telegram", "9", _work([], "again"))
+    assert kept is not None and kept[0].text == "answer to first"  # once the heartbeat was old enough
     assert (datetime.now(UTC) - started).total_seconds() >= 1.0
     await fresh.done("telegram", "9")
     await fresh.flush()
-    assert not await fresh.take("telegram", "9")  # done: not again
+    assert await fresh.once("telegram", "9", _work([], "third")) is None  # done: not again
+
+
+async def test_a_unit_of_work(db: Database, clock: FakeClock) -> None:
+    """Blocks inside a unit join its transaction; a failing write block is rolled back alone;
+    a task started inside does not join; a failing unit leaves nothing."""
+    async def add(name: str) -> None:
+        async with db.write() as session:
+            session.add(Customer(platform="telegram", platform_user_id=name, chat_id=name,
+                                 display_name="", reachable=True, created_at=clock()))
+
+    async with db.unit():
+        await add("kept")
+        with pytest.raises(ValueError):
+            async with db.write() as session:
+                session.add(Customer(platform="telegram", platform_user_id="undone", chat_id="x",
+                                     display_name="", reachable=True, created_at=clock()))
+                await session.flush()
+                raise ValueError("refused")
+        async with db.read() as session:  # sees the unit's own writes
+            names = set((await session.execute(select(Customer.platform_user_id))).scalars())
+        assert names == {"kept"}
+        if not db.is_sqlite:  # on SQLite a separate writer would wait for this unit's lock
+            await asyncio.create_task(add("own transaction"))
+    with pytest.raises(RuntimeError):
+        async with db.unit():
+            await add("lost")
+            raise RuntimeError
+    async with db.read() as session:
+        names = set((await session.execute(select(Customer.platform_user_id))).scalars())
+    assert names == ({"kept"} if db.is_sqlite else {"kept", "own transaction"})

@@ -13,12 +13,13 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import func, select
 
 from core.config import load_config
 from core.domain import Status, Who
 from core.storage.db import Database
-from core.storage.models import Customer, Draft, InboundEvent, OutboxMessage, StatusChange, Ticket, Worker
+from core.storage.models import Customer, Draft, InboundEvent, OutboxMessage, StatusChange, Ticket, TicketMessage, Worker
 from core.tickets import TicketService
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
@@ -31,6 +32,9 @@ FLOW: list[tuple[str, str, str]] = [
     ("text", "Crash test {i}", "key:pri:normal"), ("press", "pri:normal", "text:Describe the problem"),
     ("text", "Killed and restarted, ticket {i}.", "key:att:done"), ("press", "att:done", "key:rev:submit"),
     ("press", "rev:submit", "text:has been created"),
+    # Follow-ups: each must be in its ticket once, however often its update was redelivered.
+    ("text", "Follow-up one from {i}", "text:has been added to ticket"),
+    ("text", "Follow-up two from {i}", "text:has been added to ticket"),
 ]
 
 
@@ -63,12 +67,34 @@ async def _customer(api: FakeTelegramAPI, i: int) -> None:
                                  f"{last_update['update_id']}) waiting for {want}; last messages: {tail}") from None
 
 
+_RUNNING: list[asyncio.subprocess.Process] = []
+
+
+async def _followed_up(db: Database, ticket_id: int) -> bool:
+    async with db.read() as s:
+        return bool((await s.execute(select(func.count()).select_from(TicketMessage).where(
+            TicketMessage.ticket_id == ticket_id, TicketMessage.body.like("Follow-up two from %")))).scalar_one())
+
+
 async def _start(env: dict[str, str], cwd: Path) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=cwd,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+    _RUNNING.append(await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=cwd,
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL))
+    return _RUNNING[-1]
 
 
+@pytest.mark.timeout(300)
 async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path) -> None:
+    try:
+        await _scenario(tmp_path)
+    finally:  # a failed run leaves no bot behind
+        for proc in _RUNNING:
+            if proc.returncode is None:
+                proc.kill()
+                await proc.wait()
+        _RUNNING.clear()
+
+
+async def _scenario(tmp_path: Path) -> None:
     rng = random.Random(20261122)
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     async with FakeTelegramAPI(token=TOKEN) as api:
@@ -83,12 +109,14 @@ async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path) -> None:
         customers = asyncio.gather(*(_customer(api, i) for i in range(CUSTOMERS)))
 
         async def agent_work() -> int:
-            """Another process works the tickets as they come: claim, reply, resolve."""
+            """Another process works the tickets whose customers are done writing: claim, reply,
+            resolve (a follow-up to a resolved ticket would be a question, not a message). Done
+            writing is read from the ticket: a reply the customer saw may be a resend."""
             agent = await agents.agent("console", "crash-agent", "Agent")
             worked: set[int] = set()
-            while not customers.done():
-                for ticket in await agents.queue(limit=100):
-                    if ticket.number in worked:
+            while len(worked) < CUSTOMERS and not (customers.done() and customers.exception()):
+                for ticket in await agents.queue(limit=200):
+                    if ticket.number in worked or not await _followed_up(db, ticket.id):
                         continue
                     await agents.assign(ticket.number, agent.id, Who.agent(agent.id))
                     await agents.add_agent_message(agent.id, ticket.number, f"Looking at #{ticket.number}")
@@ -100,9 +128,9 @@ async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path) -> None:
         work = asyncio.create_task(agent_work())
         kills = 0
         started = time.monotonic()
-        while not customers.done() and time.monotonic() - started < 120:
+        while not work.done() and time.monotonic() - started < 90:
             await asyncio.sleep(rng.uniform(1.0, 4.0))
-            if customers.done():
+            if work.done():
                 break
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
@@ -149,6 +177,8 @@ async def check_invariants(db: Database) -> list[str]:
         outbox = list((await s.execute(select(OutboxMessage))).scalars())
         stuck = list((await s.execute(select(InboundEvent).where(InboundEvent.state != "done"))).scalars())
         workers = list((await s.execute(select(Worker))).scalars())
+        bodies = list((await s.execute(select(TicketMessage.body).where(TicketMessage.author_customer_id.is_not(None))))
+                      .scalars())
     numbers = [t.number for t in tickets]
     if len(numbers) != len(set(numbers)):
         problems.append("duplicate ticket numbers")
@@ -170,6 +200,12 @@ async def check_invariants(db: Database) -> list[str]:
     for t in tickets:
         if last.get(t.id) != t.status:
             problems.append(f"#{t.number}: status {t.status} but history says {last.get(t.id)}")
+    for c in customers:
+        i = int(c.platform_user_id) - 900_000
+        for which in ("one", "two"):
+            times = bodies.count(f"Follow-up {which} from {i}")
+            if c.platform == "telegram" and times != 1:
+                problems.append(f"customer {i}: follow-up {which} is in the ticket {times} times")
     undelivered = [o.id for o in outbox if o.status != "sent"]
     if undelivered:
         problems.append(f"{len(undelivered)} notifications not delivered")

@@ -168,3 +168,26 @@ async def test_webhook_mode(tmp_path: Path) -> None:
                         assert resp.status == 200
             greetings = [m for m in api.sent(601) if "Please choose your language" in m["text"]]
             assert len(greetings) == 1
+            # A failure while handling answers 500, so Telegram sends the update again; nothing
+            # of the failed attempt stays, and the second attempt is handled in full.
+            conversation = running.desk.conversation
+            real, failures = conversation.handle, []
+
+            async def failing_once(event):  # type: ignore[no-untyped-def]
+                if not failures:
+                    failures.append(event)
+                    raise RuntimeError("database went away")
+                return await real(event)
+
+            conversation.handle = failing_once  # type: ignore[method-assign]
+            pressed = api.press_button(601, greetings[0]["message_id"], "lang:cs")
+            async with aiohttp.ClientSession() as http:
+                async with http.post(url, json=pressed, headers=api.webhook_headers()) as resp:
+                    assert resp.status == 500
+                async with running.desk.db.read() as s:
+                    from core.storage.models import InboundEvent
+                    assert (await s.execute(select(func.count()).select_from(InboundEvent).where(
+                        InboundEvent.event_id == str(pressed["update_id"])))).scalar_one() == 0
+                async with http.post(url, json=pressed, headers=api.webhook_headers()) as resp:
+                    assert resp.status == 200
+            assert failures and any("Kterému oddělení" in m["text"] or "oddělení" in m["text"] for m in api.sent(601))
