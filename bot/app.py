@@ -39,7 +39,7 @@ class HelpDesk:
 async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True) -> HelpDesk:
     """Everything the process needs; the schema is brought up to date first."""
     config = load_config(settings.helpdesk_config)
-    db = Database(settings.database_url)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
     if migrate:
         await upgrade(db)
     tickets = TicketService(db, config, clock, desk=settings.slack_enabled)

@@ -14,6 +14,9 @@ class Settings(BaseSettings):
     )
 
     database_url: str = Field("sqlite+aiosqlite:///./helpdesk.db", alias="DATABASE_URL")
+    # PostgreSQL connections one process may open at most: N processes need N x this (plus a
+    # few for the command line) within the server's max_connections.
+    database_pool_size: int = Field(60, alias="DATABASE_POOL_SIZE", ge=2, le=1000)
     helpdesk_config: str | None = Field(None, alias="HELPDESK_CONFIG")
     default_locale: str = Field("en", alias="DEFAULT_LOCALE")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")
