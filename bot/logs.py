@@ -71,7 +71,14 @@ class TextFormatter(logging.Formatter):
 def secrets_of(settings: Settings) -> list[str]:
     values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.slack_bot_token,
               settings.slack_signing_secret, settings.slack_app_token]
-    return [v.get_secret_value() for v in values if v is not None]
+    secrets = [v.get_secret_value() for v in values if v is not None]
+    if settings.telegram_bot_token is not None and settings.telegram_webhook_secret is None:
+        # The webhook secret derived from the token guards /telegram/webhook just as a configured
+        # one would, and python-telegram-bot logs setWebhook's parameters at DEBUG.
+        from adapters.telegram.adapter import derive_webhook_secret
+
+        secrets.append(derive_webhook_secret(settings.telegram_bot_token.get_secret_value()))
+    return secrets
 
 
 def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None:
