@@ -66,16 +66,20 @@ class InboundLog:
         key = (platform, event_id)
         insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
         while True:
+            if key in self._in_hand:  # handled here, its replies on their way
+                return None
             replies: list[Reply] | None = None
             async with self.db.unit() as session:
-                # On PostgreSQL, this waits for another process's uncommitted claim of the event.
-                claimed = await session.execute(insert_(InboundEvent).values(
+                connection = await session.connection()  # Core statements: no ORM bookkeeping
+                # The claim comes first: on PostgreSQL another process's uncommitted claim of the
+                # event makes this wait, so two deliveries are never worked on side by side.
+                claimed = await connection.execute(insert_(InboundEvent).values(
                     platform=platform, event_id=event_id, state="replying", at=self.clock(),
                     owner=self.worker).on_conflict_do_nothing())
                 if claimed.rowcount == 1:
                     replies = await work()
-                    await session.execute(update(InboundEvent).where(*_event(platform, event_id))
-                                          .values(replies=[r.to_json() for r in replies]))
+                    await connection.execute(update(InboundEvent).where(*_event(platform, event_id))
+                                             .values(replies=[r.to_json() for r in replies]))
             if replies is not None:  # committed
                 self._in_hand.add(key)
                 return replies

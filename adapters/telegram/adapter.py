@@ -24,7 +24,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages
-from adapters.telegram.request import AiohttpRequest
+from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
 from core.attachments import IncomingFile, prefetched
 from core.config import LANGUAGES, Delivery
@@ -81,6 +81,7 @@ class TelegramAdapter:
         self.webhook_secret = webhook_secret or derive_webhook_secret(token)
         self.default_locale = default_locale
         self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._updates_request = UpdatesRequest()
         self.application = self._build(token, api_url.rstrip("/"))
         self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
@@ -94,7 +95,7 @@ class TelegramAdapter:
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(rate_limiter(self.delivery))
             .request(AiohttpRequest())
-            .get_updates_request(AiohttpRequest(pool_size=1))
+            .get_updates_request(self._updates_request)
             # Updates of different users are handled side by side; one user's stay in order (_on_update).
             .concurrent_updates(CONCURRENT_UPDATES)
         )
@@ -120,7 +121,7 @@ class TelegramAdapter:
             await self.application.bot.delete_webhook()
             await self.application.start()
             self._poller = Poller(self.application.bot, self.application.process_update,
-                                  before_confirm=self.inbound_log.flush)
+                                  before_confirm=self.inbound_log.flush, request=self._updates_request)
             self._poller.start()
             log.info("telegram: polling")
 

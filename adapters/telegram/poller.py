@@ -17,6 +17,7 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.request import UpdatesRequest
 from adapters.telegram.sender import retry_seconds
 
 log = logging.getLogger(__name__)
@@ -25,8 +26,12 @@ ALLOWED = ["message", "callback_query"]
 
 class Poller:
     def __init__(self, bot: Bot, handle: Callable[[Update], Awaitable[None]], *, timeout: int = 25,
-                 limit: int = 100, before_confirm: Callable[[], Awaitable[None]] | None = None) -> None:
+                 limit: int = 100, before_confirm: Callable[[], Awaitable[None]] | None = None,
+                 request: UpdatesRequest | None = None) -> None:
         self.bot = bot
+        self.request = request  # when given, it leaves out the updates in hand before parsing
+        if request is not None:
+            request.seen = lambda update_id: update_id in self._in_hand or update_id <= self._highest
         self.handle = handle
         self.before_confirm = before_confirm  # make "handled" durable before Telegram forgets it
         self.timeout = timeout
@@ -85,10 +90,13 @@ class Poller:
                 self._highest = max(self._highest, update.update_id)
                 task = asyncio.create_task(self._one(update))
                 self._in_hand[update.update_id] = task
-            if updates and not fresh and self._in_hand:
-                # Only updates in hand came back: wait for one to finish rather than spin.
+            left_out = self.request.left_out if self.request is not None else 0
+            if (left_out or updates) and not fresh and self._in_hand:
+                # Only updates in hand came back: wait for one to finish rather than spin, and
+                # a moment more when many are in hand (each call brings them all back again).
                 await asyncio.wait(list(self._in_hand.values()), timeout=1.0,
                                    return_when=asyncio.FIRST_COMPLETED)
+                await asyncio.sleep(min(0.05, len(self._in_hand) * 0.0005))
 
     async def _one(self, update: Update) -> None:
         try:

@@ -56,7 +56,7 @@ class DraftStore:
             set_={"state": stmt.excluded.state, "data": stmt.excluded.data,
                   "updated_at": stmt.excluded.updated_at, "version": Draft.version + 1})
         async with self.db.write() as session:
-            await session.execute(stmt)
+            await (await session.connection()).execute(stmt)  # Core: no ORM bookkeeping (profiled)
 
     async def clear(self, customer_id: int) -> None:
         async with self.db.write() as session:
