@@ -24,9 +24,11 @@ DRAFTS_EVERY = 60.0
 FORGET_EVERY = 3600.0
 
 
-async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05) -> None:
-    """Deliver the outbox as fast as the limits allow, for as long as the process runs."""
-    while True:
+async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05,
+                  stop: asyncio.Event | None = None) -> None:
+    """Deliver the outbox as fast as the limits allow, until `stop` is set (then the pass in
+    hand is finished: a send cut off half-way would be sent again by the next process)."""
+    while stop is None or not stop.is_set():
         wait = idle_wait
         try:
             if await relay.flush():

@@ -42,6 +42,16 @@ class RedactSecrets(logging.Filter):
 _STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 
 
+class NoForgedBodies(logging.Filter):
+    """slack-bolt logs the whole body of a request whose signature is wrong, at INFO: a stranger's
+    text in our logs. The fact is kept, the body is not."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.name.startswith("slack_bolt") and str(record.msg).startswith("Invalid request signature"):
+            record.msg, record.args = "Invalid request signature detected (request refused, body not logged)", None
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message and the `extra` fields
     (ticket, platform, ...). Message bodies are never logged at INFO by this code."""
@@ -85,6 +95,7 @@ def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else
                          TextFormatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    handler.addFilter(NoForgedBodies())
     handler.addFilter(RedactSecrets([*secrets_of(settings), *extra_secrets]))
     root = logging.getLogger()
     root.handlers[:] = [handler]

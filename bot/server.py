@@ -155,6 +155,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
         loop.add_signal_handler(signal.SIGUSR1, _dump_tasks)  # what is every task waiting on?
     started: list[Any] = []
     background: asyncio.Task[None] | None = None
+    relay_stop = asyncio.Event()
     jobs = scheduler(desk)
     try:
         await desk.inbound.beat()
@@ -164,7 +165,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             log.info("%s adapter started", name)
         for name, adapter in adapters.items():
             desk.relay.senders[name] = adapter.sender
-        background = asyncio.create_task(deliver(desk.relay))
+        background = asyncio.create_task(deliver(desk.relay, stop=relay_stop))
         jobs.start()
         await stop.wait()
         log.info("stopping: finishing what is in hand")
@@ -176,10 +177,19 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             with contextlib.suppress(Exception):
                 await adapter.stop()
         if background is not None:
-            background.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await background
+            relay_stop.set()
+            desk.relay.wake.set()
+            try:  # the sends in hand finish rather than being cut off
+                await asyncio.wait_for(asyncio.shield(background), 4.0)
+            except (TimeoutError, Exception):  # noqa: BLE001 - stopping regardless
+                background.cancel()
+                with contextlib.suppress(asyncio.CancelledError, Exception):
+                    await background
         with contextlib.suppress(Exception):
             await desk.relay.drain(timeout=4.0)
+        for adapter in reversed(started):
+            if hasattr(adapter, "close"):
+                with contextlib.suppress(Exception):
+                    await adapter.close()
         await runner.cleanup()
     return 0

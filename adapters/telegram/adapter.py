@@ -137,12 +137,16 @@ class TelegramAdapter:
         return (self._poller is not None and self._poller.running), "polling"
 
     async def stop(self) -> None:
+        """Stop taking updates and finish those in hand; the bot can still send (close())."""
         if self._poller is not None:
             await self._poller.stop()
         if self.application.running:
             await self.application.stop()
-        await self.application.shutdown()
         await self.inbound_log.flush()
+
+    async def close(self) -> None:
+        """After stop() and the outbox relay's last pass: release the HTTP connections."""
+        await self.application.shutdown()
 
     async def _register_commands(self) -> None:
         for lang in (None, *LANGUAGES):
