@@ -25,7 +25,7 @@ from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-CUSTOMERS = 150
+CUSTOMERS = 200
 FLOW: list[tuple[str, str, str]] = [
     ("text", "/start", "key:lang:en"), ("press", "lang:en", "key:dep:technical"),
     ("press", "dep:technical", "key:rt:bug"), ("press", "rt:bug", "text:short subject"),
