@@ -181,7 +181,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             desk.relay.wake.set()
             try:  # the sends in hand finish rather than being cut off
                 await asyncio.wait_for(asyncio.shield(background), 4.0)
-            except (TimeoutError, Exception):  # noqa: BLE001 - stopping regardless
+            except Exception:  # noqa: BLE001 - a time-out or a failure: stopping regardless
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await background

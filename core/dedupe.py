@@ -30,6 +30,11 @@ from core.storage.models import InboundEvent, Worker
 HEARTBEAT_EVERY = 3.0
 
 
+async def no_replies() -> list[Reply]:
+    """The work of an event that is recorded as handled but answers nothing."""
+    return []
+
+
 class InboundLog:
     def __init__(self, db: Database, clock: Clock = utcnow, dead_after: timedelta = timedelta(seconds=10),
                  commit_delay: float = 0.01, worker: str | None = None) -> None:

@@ -29,7 +29,7 @@ from adapters.slack.inbound import incoming_files, to_plain
 from core.attachments import AttachmentStore, prefetched
 from core.config import HelpdeskConfig
 from core.conversation import Conversation, Inbound, Reply
-from core.dedupe import InboundLog
+from core.dedupe import InboundLog, no_replies
 from core.domain import Status, Who
 from core.errors import DomainError
 from core.i18n import translator
@@ -151,7 +151,7 @@ class SlackAdapter:
             elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
                 await self._thread_reply(event_id, event)
             else:
-                await self._once(event_id, _nothing)
+                await self._once(event_id, no_replies)
         finally:
             self.wake()
 
@@ -180,13 +180,13 @@ class SlackAdapter:
     async def _thread_reply(self, event_id: str, event: dict[str, Any]) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
         if post is None:  # a thread that is not a ticket's
-            await self._once(event_id, _nothing)
+            await self._once(event_id, no_replies)
             return
         user = event["user"]
         name, locale = await self.agents.profile(user)
         t = translator(locale)
         if not await self.agents.is_agent(user):
-            if await self._once(event_id, _nothing):
+            if await self._once(event_id, no_replies):
                 await self._ephemeral(event["channel"], user, t._(
                     "Only help-desk agents can answer customers; your message was not sent."))
             return
@@ -309,7 +309,3 @@ class SlackAdapter:
             await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
         except SlackApiError as exc:
             log.warning("slack: ephemeral message failed: %s", exc.response.get("error"))
-
-
-async def _nothing() -> list[Reply]:
-    return []

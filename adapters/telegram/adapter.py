@@ -30,7 +30,7 @@ from core.attachments import IncomingFile, prefetched
 from core.config import LANGUAGES, Delivery
 from core.conversation import Conversation, Inbound, Reply
 from core.conversation.engine import COMMANDS, command_descriptions
-from core.dedupe import InboundLog
+from core.dedupe import InboundLog, no_replies
 from core.i18n import match_locale, translator
 from core.metrics import ANSWER_SECONDS, UPDATES
 
@@ -220,14 +220,14 @@ class TelegramAdapter:
         """The chat to answer and the work that answers it (run in the event's transaction)."""
         user = message.from_user
         if user is None or user.is_bot:
-            return message.chat_id, _nothing
+            return message.chat_id, no_replies
         t = translator(match_locale(user.language_code) or self.default_locale)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
                 return message.chat_id, _just(Reply(t._(
                     "Please write to me in a private chat: tickets are opened and followed only there."),
                     locale=t.locale))
-            return message.chat_id, _nothing
+            return message.chat_id, no_replies
         file = self._file_of(message)
         text = message.text if message.text is not None else message.caption
         if file is None and text is None:
@@ -267,7 +267,7 @@ class TelegramAdapter:
         t = translator(match_locale(user.language_code) or self.default_locale)
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
             chores.append(asyncio.ensure_future(self._answer(query, t._("This button is no longer active."))))
-            return user.id, _nothing
+            return user.id, no_replies
         data = query.data
         event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
                         user.language_code, choice=data)
@@ -316,10 +316,6 @@ class TelegramAdapter:
                     if attempt == INTERACTIVE_RETRIES:
                         raise
                     await asyncio.sleep(min(retry_seconds(exc), MAX_INTERACTIVE_WAIT))
-
-
-async def _nothing() -> list[Reply]:
-    return []
 
 
 def _just(reply: Reply) -> Callable[[], Awaitable[list[Reply]]]:
