@@ -1,4 +1,6 @@
-"""Engine and transactions. SQLite: WAL, foreign keys, busy timeout, writers BEGIN IMMEDIATE.
+"""Engine and transactions. SQLite: WAL, foreign keys, busy timeout, writers BEGIN IMMEDIATE,
+statements run in the event loop's thread (inline_sqlite: profiled, aiosqlite's thread hand-overs
+cost more than the statements).
 
 Write transactions on SQLite start with BEGIN IMMEDIATE and are serialized in-process, so a
 transaction never has to upgrade a read lock (the case that makes SQLite answer "database is
@@ -23,6 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
+from core.storage import inline_sqlite
+
 BUSY_TIMEOUT_MS = 30_000
 # The unit of work open in this context, with the task that opened it: a task started inside a
 # unit inherits the variable but not the transaction.
@@ -36,16 +40,19 @@ class Database:
         self.url = make_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         kwargs: dict[str, Any] = {"echo": echo}
-        if self.is_sqlite:
-            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
+        self.inline = self.is_sqlite and _plain_file(self.url.database) and not self.url.query
+        if self.inline:  # statements run in the loop's own thread (see inline_sqlite)
+            kwargs["async_creator"] = inline_sqlite.creator(self.url.database, BUSY_TIMEOUT_MS / 1000)
             kwargs.update(pool_size=20, max_overflow=20)  # readers run side by side in WAL mode
+        elif self.is_sqlite:  # in memory, or a URI: aiosqlite's thread
+            kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
             # Up to 64 updates are handled side by side, each holding a connection for its unit of
             # work; waiting for a connection showed in p99. 20 stay open, the rest come and go.
             kwargs.update(pool_size=min(20, pool_size), max_overflow=max(0, pool_size - 20), pool_pre_ping=True)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
-            _sqlite_setup(self.engine)
+            _sqlite_setup(self.engine, busy_timeout_ms=0 if self.inline else BUSY_TIMEOUT_MS)
         self._writer = self.engine.execution_options(helpdesk_write=True)
         self._read_sessions = async_sessionmaker(self.engine, expire_on_commit=False)
         self._write_sessions = async_sessionmaker(self._writer, expire_on_commit=False)
@@ -162,7 +169,11 @@ def _joined_block(session: AsyncSession) -> Iterator[None]:
             session.expunge_all()
 
 
-def _sqlite_setup(engine: AsyncEngine) -> None:
+def _plain_file(database: str | None) -> bool:
+    return bool(database) and database != ":memory:" and not database.startswith("file:")
+
+
+def _sqlite_setup(engine: AsyncEngine, busy_timeout_ms: int) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take BEGIN out of the driver's hands so we can choose DEFERRED or IMMEDIATE.
@@ -170,7 +181,7 @@ def _sqlite_setup(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
-        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout={busy_timeout_ms}")  # 0 inline: waited out off the loop
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
 
