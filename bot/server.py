@@ -53,7 +53,6 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
             webhook_url=settings.telegram_webhook_url,
             webhook_secret=secret.get_secret_value() if secret else None,
             default_locale=settings.default_locale,
-            wake=desk.relay.wake.set,
             delivery=desk.config.delivery,
         )
     if settings.slack_bot_token is not None:
@@ -73,7 +72,6 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
             agent_channel=settings.slack_agent_channel,
             agent_users=settings.slack_agent_users,
             agent_group=settings.slack_agent_group,
-            wake=desk.relay.wake.set,
         )
         desk.relay.desk = slack.desk
         adapters["slack"] = slack

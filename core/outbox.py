@@ -6,16 +6,40 @@ a change and the news of it commit together, or neither does.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+import weakref
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session
 
 from core.storage.models import Customer, OutboxMessage, Ticket
 
 DESK = "desk"
 """Outbox platform of the agents' desk: one chat per department, delivered by the desk adapter."""
+_QUEUED = "helpdesk_outbox_queued"
+_relays: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
+
+
+def wake_on_commit(wake: asyncio.Event) -> None:
+    """Set `wake` whenever a transaction of this process that queued news commits (and only
+    then: profiled, looking at the outbox after every update cost more than the update)."""
+    _relays.add(wake)
+
+
+@event.listens_for(Session, "after_commit")
+def _queued_committed(session: Session) -> None:
+    if session.get_nested_transaction() is None and session.info.pop(_QUEUED, False):  # the outermost
+        for wake in list(_relays):
+            wake.set()
+
+
+@event.listens_for(Session, "after_rollback")
+def _queued_rolled_back(session: Session) -> None:
+    session.info.pop(_QUEUED, None)
 
 
 def _queue(
@@ -36,6 +60,7 @@ def _queue(
         created_at=now,
     )
     session.add(row)
+    session.info[_QUEUED] = True
     return row
 
 

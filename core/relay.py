@@ -32,7 +32,7 @@ from core.config import Delivery
 from core.conversation.messages import Reply
 from core.i18n import translator
 from core.notifications import render
-from core.outbox import DESK, notify_desk
+from core.outbox import DESK, notify_desk, wake_on_commit
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage, Ticket, Worker
 
@@ -83,7 +83,8 @@ class Relay:
         self.default_locale = default_locale
         self.clock = clock
         self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
-        self.wake = asyncio.Event()  # set after a change, so news goes out at once
+        self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
+        wake_on_commit(self.wake)
 
     # -- claiming -------------------------------------------------------------------------
 

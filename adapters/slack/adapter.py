@@ -56,7 +56,6 @@ class SlackAdapter:
         agent_channel: str | None = None,
         agent_users: str | None = None,
         agent_group: str | None = None,
-        wake: Callable[[], None] = lambda: None,
     ) -> None:
         self.conversation = conversation
         self.tickets = tickets
@@ -64,7 +63,6 @@ class SlackAdapter:
         self.files = files
         self.token = token
         self.app_token = app_token
-        self.wake = wake
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
@@ -145,15 +143,12 @@ class SlackAdapter:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return
         event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
-        try:
-            if event.get("channel_type") == "im":
-                await self._customer_message(event_id, event)
-            elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-                await self._thread_reply(event_id, event)
-            else:
-                await self._once(event_id, no_replies)
-        finally:
-            self.wake()
+        if event.get("channel_type") == "im":
+            await self._customer_message(event_id, event)
+        elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
+            await self._thread_reply(event_id, event)
+        else:
+            await self._once(event_id, no_replies)
 
     async def _customer_message(self, event_id: str, event: dict[str, Any]) -> None:
         user, channel = event["user"], event["channel"]
@@ -240,7 +235,6 @@ class SlackAdapter:
         for reply in await self.conversation.handle(
                 Inbound("slack", user, channel, name, locale, choice=str(action.get("value", "")))):
             await self.sender.send(channel, reply)
-        self.wake()
 
     async def _on_desk_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                               respond: Any) -> None:
@@ -286,7 +280,6 @@ class SlackAdapter:
         except (DomainError, ValueError) as exc:
             message = explain_for_agent(t, exc) if isinstance(exc, DomainError) else t._("Unknown status.")
             await self._tell(respond, channel, user, message)
-        self.wake()
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         with self._working():

@@ -70,11 +70,9 @@ class TelegramAdapter:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_locale: str = "en",
-        wake: Callable[[], None] = lambda: None,
         delivery: Delivery | None = None,
     ) -> None:
         self.delivery = delivery or Delivery()
-        self.wake = wake
         self.conversation = conversation
         self.inbound_log = inbound_log
         self.webhook_url = webhook_url
@@ -213,7 +211,6 @@ class TelegramAdapter:
         finally:
             if chores:
                 await asyncio.gather(*chores)
-            self.wake()
             ANSWER_SECONDS.labels("telegram").observe(time.monotonic() - started)
 
     async def _on_message(self, message: Message) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:

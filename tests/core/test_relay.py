@@ -193,3 +193,23 @@ async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: Fake
     sender = Recorder()
     assert await Relay(db, {"telegram": sender}, delivery=FAST, clock=clock).flush() == 2
     assert len(sender.sent) == 2
+
+
+async def test_woken_when_queued_news_commits_and_only_then(db: Database, clock: FakeClock) -> None:
+    relay = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock)
+    async with db.write() as s:  # a change without news: the relay is left alone
+        s.add(Customer(platform="telegram", platform_user_id="quiet", chat_id="1", locale="en",
+                       reachable=True, created_at=clock()))
+    assert not relay.wake.is_set()
+    with pytest.raises(RuntimeError):
+        async with db.write() as s:  # news rolled back: nothing to deliver
+            customer = (await s.execute(select(Customer))).scalar_one()
+            notify_customer(s, customer, "escalated", clock(), number=1, tier=2)
+            raise RuntimeError("rolled back")
+    assert not relay.wake.is_set()
+    async with db.unit():  # news inside a unit of work: woken once the unit commits
+        async with db.write() as s:
+            customer = (await s.execute(select(Customer))).scalar_one()
+            notify_customer(s, customer, "escalated", clock(), number=1, tier=2)
+        assert not relay.wake.is_set()
+    assert relay.wake.is_set()
