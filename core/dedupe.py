@@ -18,7 +18,9 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from functools import cache
+
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -45,6 +47,7 @@ class InboundLog:
         self.worker = worker or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._done: set[tuple[str, str]] = set()
         self._in_hand: set[tuple[str, str]] = set()  # claimed here, replies not yet sent
+        self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
         self._flusher: asyncio.Task[None] | None = None
 
     async def beat(self) -> None:
@@ -69,22 +72,22 @@ class InboundLog:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         key = (platform, event_id)
-        insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
+        claim, keep = _claim(self.db.is_sqlite), _KEEP
         while True:
-            if key in self._in_hand:  # handled here, its replies on their way
+            if self._here(key):  # handled here: its replies on their way, or sent
                 return None
             replies: list[Reply] | None = None
             async with self.db.unit() as session:
                 connection = await session.connection()  # Core statements: no ORM bookkeeping
                 # The claim comes first: on PostgreSQL another process's uncommitted claim of the
                 # event makes this wait, so two deliveries are never worked on side by side.
-                claimed = await connection.execute(insert_(InboundEvent).values(
-                    platform=platform, event_id=event_id, state="replying", at=self.clock(),
-                    owner=self.worker).on_conflict_do_nothing())
+                claimed = await connection.execute(claim, {
+                    "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
+                    "owner": self.worker})
                 if claimed.rowcount == 1:
                     replies = await work()
-                    await connection.execute(update(InboundEvent).where(*_event(platform, event_id))
-                                             .values(replies=[r.to_json() for r in replies]))
+                    await connection.execute(keep, {"p": platform, "e": event_id,
+                                                    "replies": [r.to_json() for r in replies]})
             if replies is not None:  # committed
                 self._in_hand.add(key)
                 return replies
@@ -93,7 +96,7 @@ class InboundLog:
                 state, owner, beat = await self._holder(platform, event_id)
                 if state is None:
                     break  # forgotten meanwhile: claim it afresh
-                if state == "done" or key in self._in_hand:
+                if state == "done" or self._here(key):
                     return None
                 if self._alive(owner, beat):
                     if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
@@ -104,6 +107,10 @@ class InboundLog:
                 if kept is not None:
                     self._in_hand.add(key)
                     return kept
+
+    def _here(self, key: tuple[str, str]) -> bool:
+        """Taken by this worker, and not yet marked done in the database."""
+        return key in self._in_hand or key in self._done or key in self._flushing
 
     def _alive(self, owner: str | None, beat: datetime | None) -> bool:
         """Whether the worker `owner` may still be working: it beat lately, and it is not a
@@ -161,16 +168,17 @@ class InboundLog:
     async def flush(self) -> None:
         while self._done:
             batch, self._done = self._done, set()
+            self._flushing |= batch
             by_platform: dict[str, list[str]] = {}
             for platform, event_id in batch:
                 by_platform.setdefault(platform, []).append(event_id)
-            async with self.db.write(urgent=True) as session:
-                for platform, ids in by_platform.items():
-                    await session.execute(
-                        update(InboundEvent)
-                        .where(InboundEvent.platform == platform, InboundEvent.event_id.in_(ids))
-                        .values(state="done", replies=None)
-                    )
+            try:
+                async with self.db.write(urgent=True) as session:
+                    connection = await session.connection()
+                    for platform, ids in by_platform.items():
+                        await connection.execute(_DONE, {"p": platform, "ids": ids})
+            finally:
+                self._flushing -= batch
 
     async def state(self, platform: str, event_id: str) -> str | None:
         async with self.db.read() as session:
@@ -188,3 +196,16 @@ class InboundLog:
 
 def _event(platform: str, event_id: str) -> tuple[Any, ...]:
     return InboundEvent.platform == platform, InboundEvent.event_id == event_id
+
+
+# The statements run for every event, built once (profiled: building them cost more than running).
+@cache
+def _claim(is_sqlite: bool) -> Any:
+    return (sqlite_insert if is_sqlite else pg_insert)(InboundEvent).on_conflict_do_nothing()
+
+
+_KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
+         .values(replies=bindparam("replies")))
+_DONE = (update(InboundEvent)
+         .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))
+         .values(state="done", replies=None))

@@ -71,17 +71,21 @@ class Database:
                 _unit.reset(token)
 
     @asynccontextmanager
-    async def write(self, *, urgent: bool = False) -> AsyncIterator[AsyncSession]:
+    async def write(self, *, urgent: bool = False, single: bool = False) -> AsyncIterator[AsyncSession]:
         """One write transaction: committed on success, rolled back on any exception. Inside a
         unit, a savepoint of it, rolled back alone on an exception. `urgent`: short bookkeeping
         of something already done outside (a message sent, a heartbeat), which on SQLite goes
-        before the units waiting their turn, so a crash finds it recorded."""
+        before the units waiting their turn, so a crash finds it recorded. `single`: the block
+        runs one statement, which is all or nothing by itself: no savepoint is needed for it."""
         session = _joined()
         if session is None:
             async with self._transaction(urgent) as session:
                 yield session
             return
         with _joined_block(session):
+            if single:
+                yield session
+                return
             async with session.begin_nested():
                 yield session
 

@@ -53,6 +53,18 @@ async def test_handled_once_then_skipped(db: Database, clock: FakeClock) -> None
     assert kept is None  # the replies are dropped once sent
 
 
+async def test_a_redelivery_before_the_done_mark_is_written_is_skipped(db: Database, clock: FakeClock) -> None:
+    log = InboundLog(db, clock, commit_delay=60)  # the done mark waits to be written with others
+    await log.beat()
+    calls: list[str] = []
+    assert await log.once("telegram", "1101", _work(calls, "a"))
+    await log.done("telegram", "1101")
+    assert await log.once("telegram", "1101", _work(calls, "a")) is None  # not sent again
+    await log.flush()
+    assert await log.once("telegram", "1101", _work(calls, "a")) is None
+    assert calls == ["a"] and await log.state("telegram", "1101") == "done"
+
+
 async def test_a_failure_leaves_nothing_behind(db: Database, clock: FakeClock) -> None:
     log = InboundLog(db, clock)
     await log.beat()
