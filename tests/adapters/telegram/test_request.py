@@ -1,0 +1,87 @@
+"""The getUpdates transport leaves out the updates in hand, before python-telegram-bot parses them."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiohttp import web
+from telegram import Bot
+
+from adapters.telegram.request import UpdatesRequest
+
+TOKEN = "1234:request-test"
+
+
+def _update(update_id: int, text: str) -> dict[str, Any]:
+    return {"update_id": update_id, "message": {
+        "message_id": update_id, "date": 0, "text": text,
+        "chat": {"id": 7, "type": "private"}, "from": {"id": 7, "is_bot": False, "first_name": "A"}}}
+
+
+@pytest.fixture
+async def server() -> AsyncIterator[tuple[str, list[bytes]]]:
+    """A Bot API answering getUpdates with whatever the test queued (raw bytes)."""
+    answers: list[bytes] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        return web.Response(body=answers.pop(0), content_type="application/json")
+
+    app = web.Application()
+    app.router.add_post(f"/bot{TOKEN}/getUpdates", handler)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    yield f"http://127.0.0.1:{port}/bot", answers
+    await runner.cleanup()
+
+
+async def _bot(url: str, in_hand: set[int]) -> tuple[Bot, UpdatesRequest]:
+    request = UpdatesRequest()
+    request.seen = lambda update_id: update_id in in_hand
+    bot = Bot(TOKEN, base_url=url, request=request, get_updates_request=request)
+    await request.initialize()
+    return bot, request
+
+
+async def test_only_fresh_updates_are_parsed(server: tuple[str, list[bytes]]) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1, 2})
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), _update(2, "b"), _update(3, "c")]}).encode())
+    updates = await bot.get_updates()
+    assert [u.update_id for u in updates] == [3] and request.left_out == 2
+    assert updates[0].message is not None and updates[0].message.text == "c"
+    await request.shutdown()
+
+
+async def test_an_answer_of_updates_in_hand_only_is_empty(server: tuple[str, list[bytes]],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1, 2})
+
+    class Unparsed:  # the answer is seen through without being parsed here
+        @staticmethod
+        def loads(*_: Any) -> None:
+            raise AssertionError("parsed")
+
+    monkeypatch.setattr("adapters.telegram.request.json", Unparsed)
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), _update(2, "b")]},
+                              separators=(",", ":")).encode())
+    assert await bot.get_updates() == () and request.left_out == 2
+    await request.shutdown()
+
+
+async def test_update_id_inside_a_text_is_not_taken_for_an_update(server: tuple[str, list[bytes]]) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1})
+    # A customer typing what looks like a key: JSON escapes its quotes, so it is no key.
+    sneaky = _update(4, '{"update_id": 1} and "update_id":1')
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), sneaky]}).encode())
+    updates = await bot.get_updates()
+    assert [u.update_id for u in updates] == [4] and request.left_out == 1
+    assert updates[0].message is not None and updates[0].message.text == sneaky["message"]["text"]
+    await request.shutdown()
