@@ -832,8 +832,11 @@ class FakeTelegramAPI:
 
     def queue_update(self, update: JSONDict) -> JSONDict:
         """Queue any Update dict for getUpdates; assigns ``update_id`` if missing."""
-        if "update_id" not in update:
+        if "update_id" not in update:  # first, where Telegram puts it
+            rest = dict(update)
+            update.clear()
             update["update_id"] = self._next_update_id
+            update.update(rest)
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         for key in ("message", "edited_message", "channel_post"):
             message = update.get(key)

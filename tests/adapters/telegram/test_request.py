@@ -48,13 +48,36 @@ async def _bot(url: str, in_hand: set[int]) -> tuple[Bot, UpdatesRequest]:
     return bot, request
 
 
-async def test_only_fresh_updates_are_parsed(server: tuple[str, list[bytes]]) -> None:
+class Unparsed:
+    """Stands in for the json module where the answer must be seen through without parsing."""
+
+    @staticmethod
+    def loads(*_: Any) -> None:
+        raise AssertionError("parsed")
+
+
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":")])
+async def test_only_fresh_updates_are_parsed(server: tuple[str, list[bytes]], monkeypatch: pytest.MonkeyPatch,
+                                             separators: tuple[str, str]) -> None:
     url, answers = server
     bot, request = await _bot(url, {1, 2})
-    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), _update(2, "b"), _update(3, "c")]}).encode())
-    updates = await bot.get_updates()
-    assert [u.update_id for u in updates] == [3] and request.left_out == 2
-    assert updates[0].message is not None and updates[0].message.text == "c"
+    monkeypatch.setattr("adapters.telegram.request.json", Unparsed)  # cut, not parsed and rebuilt
+    updates = [_update(1, "a"), _update(2, "b"), _update(3, "c"), _update(4, "d ] } ,{")]
+    answers.append(json.dumps({"ok": True, "result": updates}, separators=separators).encode())
+    got = await bot.get_updates()
+    assert [u.update_id for u in got] == [3, 4] and request.left_out == 2
+    assert [u.message.text for u in got if u.message] == ["c", "d ] } ,{"]
+    await request.shutdown()
+
+
+async def test_an_update_of_another_shape_is_parsed(server: tuple[str, list[bytes]]) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1})
+    late_key = _update(2, "b")
+    late_key = {"message": late_key["message"], "update_id": 2}  # update_id not first: no cut
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), late_key]}).encode())
+    got = await bot.get_updates()
+    assert [u.update_id for u in got] == [2] and request.left_out == 1
     await request.shutdown()
 
 
@@ -62,12 +85,6 @@ async def test_an_answer_of_updates_in_hand_only_is_empty(server: tuple[str, lis
                                                           monkeypatch: pytest.MonkeyPatch) -> None:
     url, answers = server
     bot, request = await _bot(url, {1, 2})
-
-    class Unparsed:  # the answer is seen through without being parsed here
-        @staticmethod
-        def loads(*_: Any) -> None:
-            raise AssertionError("parsed")
-
     monkeypatch.setattr("adapters.telegram.request.json", Unparsed)
     answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), _update(2, "b")]},
                               separators=(",", ":")).encode())
