@@ -33,7 +33,7 @@ class Poller:
         if request is not None:
             request.seen = lambda update_id: update_id in self._in_hand or update_id <= self._highest
         self.handle = handle
-        self.before_confirm = before_confirm  # make "handled" durable before Telegram forgets it
+        self.before_confirm = before_confirm  # on stop: the done marks written before the last confirm
         self.timeout = timeout
         self.limit = limit
         self.running = False
@@ -68,8 +68,8 @@ class Poller:
         delay = 1.0
         while self.running:
             try:
-                if self.before_confirm is not None:
-                    await self.before_confirm()
+                # An update is confirmed here once its replies were sent; its done mark follows a
+                # moment later (a crash in that moment cannot repeat it: it is not sent again).
                 updates = await self.bot.get_updates(offset=self._offset(), timeout=self.timeout,
                                                      limit=self.limit, allowed_updates=ALLOWED)
                 delay = 1.0
