@@ -40,6 +40,9 @@ SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
 MAX_INTERACTIVE_WAIT = 30.0
 CONCURRENT_UPDATES = 64
+# What this adapter and its sender send or edit and never read back (see AiohttpRequest).
+UNREAD = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup",
+                    "answerCallbackQuery"})
 
 
 def rate_limiter(delivery: Delivery) -> AIORateLimiter:
@@ -92,7 +95,7 @@ class TelegramAdapter:
             .base_url(f"{root}/bot")
             .base_file_url(f"{root}/file/bot")
             .rate_limiter(rate_limiter(self.delivery))
-            .request(AiohttpRequest())
+            .request(AiohttpRequest(unread=UNREAD))
             .get_updates_request(self._updates_request)
             # Updates of different users are handled side by side; one user's stay in order (_on_update).
             .concurrent_updates(CONCURRENT_UPDATES)

@@ -24,8 +24,15 @@ from yarl import URL
 
 
 class AiohttpRequest(BaseRequest):
+    """`unread`: methods whose result the caller never reads (the message a sendMessage made, say).
+    Their successful answers reach python-telegram-bot as `true`, which it hands back as True,
+    instead of being built into objects nobody looks at (profiled: a tenth of the bot's CPU
+    time). Failures are untouched, so errors raise as usual."""
+
     def __init__(self, *, pool_size: int = 128, read_timeout: float = 5.0, connect_timeout: float = 5.0,
-                 write_timeout: float = 5.0, media_write_timeout: float = 20.0) -> None:
+                 write_timeout: float = 5.0, media_write_timeout: float = 20.0,
+                 unread: frozenset[str] = frozenset()) -> None:
+        self._unread = unread
         self._pool_size = pool_size
         self._read_timeout = read_timeout
         self._connect_timeout = connect_timeout
@@ -96,7 +103,10 @@ class AiohttpRequest(BaseRequest):
         try:
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
                                              proxy=proxy, proxy_auth=proxy_auth) as response:
-                return response.status, await response.read()
+                body = await response.read()
+                if response.status == 200 and self._unread and url.rpartition("/")[2] in self._unread:
+                    return 200, _TRUE
+                return response.status, body
         except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
@@ -172,4 +182,5 @@ _FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 _OK = re.compile(rb'\s*\{\s*"ok"\s*:\s*true\b')
 _UPDATE_IDS = re.compile(rb'"update_id"\s*:\s*(\d+)')
 _NOTHING = b'{"ok":true,"result":[]}'
+_TRUE = b'{"ok":true,"result":true}'
 _PREFIX = b'{"ok":true,"result":['

@@ -10,7 +10,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot
 
-from adapters.telegram.request import UpdatesRequest
+from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 
 TOKEN = "1234:request-test"
 
@@ -102,3 +102,39 @@ async def test_update_id_inside_a_text_is_not_taken_for_an_update(server: tuple[
     assert [u.update_id for u in updates] == [4] and request.left_out == 1
     assert updates[0].message is not None and updates[0].message.text == sneaky["message"]["text"]
     await request.shutdown()
+
+
+async def test_results_not_read_are_not_built_and_failures_still_raise() -> None:
+    from telegram.error import BadRequest
+
+    answers = [{"ok": True, "result": {"message_id": 5, "date": 0, "text": "hi", "chat": {"id": 7, "type": "private"}}},
+               {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}]
+
+    async def handler(request: web.Request) -> web.Response:
+        answer = answers.pop(0)
+        return web.json_response(answer, status=200 if answer["ok"] else 400)
+
+    app = web.Application()
+    app.router.add_post(f"/bot{TOKEN}/sendMessage", handler)
+
+    async def me(_request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "B"}})
+
+    app.router.add_post(f"/bot{TOKEN}/getMe", me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    request = AiohttpRequest(unread=frozenset({"sendMessage"}))
+    await request.initialize()
+    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    try:
+        assert await bot.send_message(7, "hi") is True  # not built into a Message
+        with pytest.raises(BadRequest, match="(?i)chat not found"):
+            await bot.send_message(7, "hi")
+        me = await bot.get_me()  # a result that is read is built as usual
+        assert me.id == 1 and me.first_name == "B"
+    finally:
+        await request.shutdown()
+        await runner.cleanup()
