@@ -45,6 +45,7 @@ class Run:
     latencies: list[float] = field(default_factory=list)
     seconds: float = 0.0
     failures: int = 0
+    failed: list[tuple[int, str, int, float]] = field(default_factory=list)  # user, step, got, when
     bot_cpu: float = 0.0  # CPU seconds the bot process used while the customers were served
 
     def summary(self) -> dict[str, float]:
@@ -88,6 +89,7 @@ async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 run.failures += 1
+                run.failed.append((user_id, value, len(inbox) - seen, time.monotonic()))
                 return
             try:
                 await asyncio.wait_for(api.events[user_id].wait(), remaining)

@@ -4,6 +4,7 @@ per 1,000 more (customers driven through the real Telegram adapter, forms left h
 from __future__ import annotations
 
 import asyncio
+import collections
 import os
 import signal
 import sys
@@ -55,6 +56,9 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
             points.append((target, rss_mb(proc.pid)))
             print(f"  {target:>6} customers mid-intake: {points[-1][1]:7.1f} MB resident", flush=True)
         failures = run_.failures
+        if run_.failed:
+            missed = collections.Counter(f"{step} ({got} of the answers)" for _, step, got, _ in run_.failed)
+            print(f"  {failures} customers got no full answer in 120 s, at: {dict(missed)}", flush=True)
     finally:
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
@@ -63,4 +67,5 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
     growth = (m2 - m1) / ((n2 - n1) / 1000)
     print(f"  growth: {growth:.2f} MB per 1,000 more customers; target: <= 200 MB at 10,000")
     return {"points_mb": points, "rss_at_max_mb": round(points[-1][1], 1), "customers": points[-1][0],
-            "growth_mb_per_1000": round(growth, 2), "failures": failures, "target_mb": 200}
+            "growth_mb_per_1000": round(growth, 2), "failures": failures, "target_mb": 200,
+            "failed_at": [step for _, step, _, _ in run_.failed]}
