@@ -132,31 +132,34 @@ class UpdatesRequest(AiohttpRequest):
         self.left_out = 0
         if status != 200 or not url.endswith("/getUpdates"):
             return status, body
-        # Seen from the ids alone, without parsing. (A key "update_id" is an update's own: inside
-        # a string value its quotes would be escaped.) Most answers under load hold nothing new.
-        found = [(int(m.group(1)), m.start()) for m in _UPDATE_IDS.finditer(body)]
-        if found and _OK.match(body):
-            fresh = [i for i, (update_id, _) in enumerate(found) if not self.seen(update_id)]
-            if not fresh:
-                self.left_out = len(found)
-                return status, _NOTHING
-            # The new ones come last (ascending ids): cut the answer just before the first of
-            # them, where its object opens right after the previous one's comma.
-            first = fresh[0]
-            if fresh == list(range(first, len(found))) and first:
-                start = _object_start(body, found[first][1])
-                if start is not None:
-                    self.left_out = first
-                    return status, _PREFIX + body[start:]
-        answer = json.loads(body)
-        updates = answer.get("result")
-        if answer.get("ok") and isinstance(updates, list):
-            kept = [u for u in updates if not self.seen(u.get("update_id", 0))]
-            self.left_out = len(updates) - len(kept)
-            if self.left_out:
-                answer["result"] = kept
-                body = json.dumps(answer).encode()
+        body, self.left_out = leave_out(body, self.seen)
         return status, body
+
+
+def leave_out(body: bytes, seen: Callable[[int], bool]) -> tuple[bytes, int]:
+    """A getUpdates answer without the updates `seen`, and how many were left out."""
+    # Seen from the ids alone, without parsing. (A key "update_id" is an update's own: inside
+    # a string value its quotes would be escaped.) Most answers under load hold nothing new.
+    found = [(int(m.group(1)), m.start()) for m in _UPDATE_IDS.finditer(body)]
+    if found and _OK.match(body):
+        fresh = [i for i, (update_id, _) in enumerate(found) if not seen(update_id)]
+        if not fresh:
+            return _NOTHING, len(found)
+        # The new ones come last (ascending ids): cut the answer just before the first of them,
+        # where its object opens right after the previous one's comma.
+        first = fresh[0]
+        if fresh == list(range(first, len(found))) and first:
+            start = _object_start(body, found[first][1])
+            if start is not None:
+                return _PREFIX + body[start:], first
+    answer = json.loads(body)
+    updates = answer.get("result")
+    if answer.get("ok") and isinstance(updates, list):
+        kept = [u for u in updates if not seen(u.get("update_id", 0))]
+        if len(kept) < len(updates):
+            answer["result"] = kept
+            return json.dumps(answer).encode(), len(updates) - len(kept)
+    return body, 0
 
 
 @functools.lru_cache(maxsize=64)

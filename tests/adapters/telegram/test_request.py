@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -138,3 +139,24 @@ async def test_results_not_read_are_not_built_and_failures_still_raise() -> None
     finally:
         await request.shutdown()
         await runner.cleanup()
+
+
+def test_cut_answers_are_the_new_updates_whatever_the_texts() -> None:
+    """Many answers with hostile texts (quotes, braces, commas, keys, escapes, other scripts):
+    what is left is exactly the new updates, as JSON, however the answer was laid out."""
+    from adapters.telegram.request import leave_out
+
+    rng = random.Random(8)
+    pieces = ['"update_id": 3', '{"update_id":9},', "}]}", "\\", '\\"', ",{", "سلام", "Příliš", "\n", " ", "x"]
+    for case in range(600):
+        count = rng.randint(1, 12)
+        updates = [_update(100 + i, "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))))
+                   for i in range(count)]
+        in_hand = rng.randint(0, count)
+        indent = rng.choice([None, 1])
+        separators = rng.choice([(",", ":"), (", ", ": ")])
+        body = json.dumps({"ok": True, "result": updates}, ensure_ascii=rng.random() < 0.5, indent=indent,
+                          separators=separators).encode()
+        left, left_out = leave_out(body, lambda update_id: update_id < 100 + in_hand)
+        assert json.loads(left)["result"] == updates[in_hand:], case
+        assert left_out == in_hand, case
