@@ -121,7 +121,9 @@ class TelegramAdapter:
         else:
             await self.application.bot.delete_webhook()
             await self.application.start()
-            self._poller = Poller(self.application.bot, self.application.process_update,
+            # Handled directly, as webhook posts are: python-telegram-bot's process_update would
+            # swallow a failure, and the poller would confirm an update that was never handled.
+            self._poller = Poller(self.application.bot, lambda update: self._on_update(update, None),
                                   before_confirm=self.inbound_log.flush, request=self._updates_request)
             self._poller.start()
             log.info("telegram: polling")

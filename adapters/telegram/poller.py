@@ -22,6 +22,7 @@ from adapters.telegram.sender import retry_seconds
 
 log = logging.getLogger(__name__)
 ALLOWED = ["message", "callback_query"]
+MAX_TRIES = 5
 
 
 class Poller:
@@ -31,7 +32,7 @@ class Poller:
         self.bot = bot
         self.request = request  # when given, it leaves out the updates in hand before parsing
         if request is not None:
-            request.seen = lambda update_id: update_id in self._in_hand or update_id <= self._highest
+            request.seen = self._seen
         self.handle = handle
         self.before_confirm = before_confirm  # on stop: the done marks written before the last confirm
         self.timeout = timeout
@@ -39,6 +40,7 @@ class Poller:
         self.running = False
         self._task: asyncio.Task[None] | None = None
         self._in_hand: dict[int, asyncio.Task[None]] = {}
+        self._failed: dict[int, int] = {}  # update id -> tries: not confirmed, fetched and tried again
         self._highest = 0
 
     def start(self) -> None:
@@ -59,9 +61,12 @@ class Poller:
         with contextlib.suppress(TelegramError):
             await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED)
 
+    def _seen(self, update_id: int) -> bool:
+        return update_id in self._in_hand or (update_id <= self._highest and update_id not in self._failed)
+
     def _offset(self) -> int | None:
-        if self._in_hand:
-            return min(self._in_hand)
+        if self._in_hand or self._failed:
+            return min([*self._in_hand, *self._failed])
         return self._highest + 1 if self._highest else None
 
     async def _loop(self) -> None:
@@ -85,7 +90,7 @@ class Poller:
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
-            fresh = [u for u in updates if u.update_id not in self._in_hand and u.update_id > self._highest]
+            fresh = [u for u in updates if not self._seen(u.update_id)]
             for update in fresh:
                 self._highest = max(self._highest, update.update_id)
                 task = asyncio.create_task(self._one(update))
@@ -99,9 +104,19 @@ class Poller:
                 await asyncio.sleep(min(0.05, len(self._in_hand) * 0.0005))
 
     async def _one(self, update: Update) -> None:
+        """Handle one update. One that fails is not confirmed: it stays in hand a while, then is
+        fetched and tried again (a few times: then it is given up, so one cannot block all)."""
         try:
             await self.handle(update)
+            self._failed.pop(update.update_id, None)
         except Exception:  # noqa: BLE001 - one bad update must not stop the others
-            log.exception("telegram: update %s failed", update.update_id)
+            tries = self._failed.get(update.update_id, 0) + 1
+            if tries >= MAX_TRIES:
+                self._failed.pop(update.update_id, None)
+                log.exception("telegram: update %s failed %s times; given up", update.update_id, tries)
+            else:
+                self._failed[update.update_id] = tries
+                log.exception("telegram: update %s failed; it will be tried again", update.update_id)
+                await asyncio.sleep(min(30.0, 0.5 * 2 ** tries))
         finally:
             self._in_hand.pop(update.update_id, None)

@@ -191,3 +191,24 @@ async def test_webhook_mode(tmp_path: Path) -> None:
                 async with http.post(url, json=pressed, headers=api.webhook_headers()) as resp:
                     assert resp.status == 200
             assert failures and any("Kterému oddělení" in m["text"] or "oddělení" in m["text"] for m in api.sent(601))
+
+
+async def test_a_polled_update_that_fails_is_tried_again_not_lost(bot: Running) -> None:
+    u = TgUser(bot, 508)
+    await u.say("/start")
+    conversation = bot.desk.conversation
+    real, failures = conversation.handle, []
+
+    async def failing_once(event):  # type: ignore[no-untyped-def]
+        if not failures:
+            failures.append(event)
+            raise RuntimeError("database went away")
+        return await real(event)
+
+    conversation.handle = failing_once  # type: ignore[method-assign]
+    greeting = next(m for m in bot.api.sent(508) if "Please choose your language" in m["text"])
+    bot.api.press_button(508, greeting["message_id"], "lang:en")
+    # Not confirmed after the failure: fetched again a moment later and handled in full, once.
+    await bot.api.wait_for(lambda: any("department" in m.get("text", "") for m in bot.api.sent(508)), timeout=10)
+    await asyncio.sleep(1.5)
+    assert failures and sum("department" in m.get("text", "") for m in bot.api.sent(508)) == 1
