@@ -30,15 +30,22 @@ async def server() -> AsyncIterator[tuple[str, list[bytes]]]:
     async def handler(request: web.Request) -> web.Response:
         return web.Response(body=answers.pop(0), content_type="application/json")
 
+    runner, url = await _serve({"getUpdates": handler})
+    yield url, answers
+    await runner.cleanup()
+
+
+async def _serve(handlers: dict[str, Any]) -> tuple[web.AppRunner, str]:
+    """A local Bot API answering the given methods; its runner and base URL."""
     app = web.Application()
-    app.router.add_post(f"/bot{TOKEN}/getUpdates", handler)
+    for method, handler in handlers.items():
+        app.router.add_post(f"/bot{TOKEN}/{method}", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
     await site.start()
     port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    yield f"http://127.0.0.1:{port}/bot", answers
-    await runner.cleanup()
+    return runner, f"http://127.0.0.1:{port}/bot"
 
 
 async def _bot(url: str, in_hand: set[int]) -> tuple[Bot, UpdatesRequest]:
@@ -115,21 +122,13 @@ async def test_results_not_read_are_not_built_and_failures_still_raise() -> None
         answer = answers.pop(0)
         return web.json_response(answer, status=200 if answer["ok"] else 400)
 
-    app = web.Application()
-    app.router.add_post(f"/bot{TOKEN}/sendMessage", handler)
-
     async def me(_request: web.Request) -> web.Response:
         return web.json_response({"ok": True, "result": {"id": 1, "is_bot": True, "first_name": "B"}})
 
-    app.router.add_post(f"/bot{TOKEN}/getMe", me)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    runner, url = await _serve({"sendMessage": handler, "getMe": me})
     request = AiohttpRequest(unread=frozenset({"sendMessage"}))
     await request.initialize()
-    bot = Bot(TOKEN, base_url=f"http://127.0.0.1:{port}/bot", request=request)
+    bot = Bot(TOKEN, base_url=url, request=request)
     try:
         assert await bot.send_message(7, "hi") is True  # not built into a Message
         with pytest.raises(BadRequest, match="(?i)chat not found"):

@@ -171,15 +171,7 @@ async def test_webhook_mode(tmp_path: Path) -> None:
             # A failure while handling answers 500, so Telegram sends the update again; nothing
             # of the failed attempt stays, and the second attempt is handled in full.
             conversation = running.desk.conversation
-            real, failures = conversation.handle, []
-
-            async def failing_once(event):  # type: ignore[no-untyped-def]
-                if not failures:
-                    failures.append(event)
-                    raise RuntimeError("database went away")
-                return await real(event)
-
-            conversation.handle = failing_once  # type: ignore[method-assign]
+            failures = _fail_once(conversation)
             pressed = api.press_button(601, greetings[0]["message_id"], "lang:cs")
             async with aiohttp.ClientSession() as http:
                 async with http.post(url, json=pressed, headers=api.webhook_headers()) as resp:
@@ -197,6 +189,17 @@ async def test_a_polled_update_that_fails_is_tried_again_not_lost(bot: Running) 
     u = TgUser(bot, 508)
     await u.say("/start")
     conversation = bot.desk.conversation
+    failures = _fail_once(conversation)
+    greeting = next(m for m in bot.api.sent(508) if "Please choose your language" in m["text"])
+    bot.api.press_button(508, greeting["message_id"], "lang:en")
+    # Not confirmed after the failure: fetched again a moment later and handled in full, once.
+    await bot.api.wait_for(lambda: any("department" in m.get("text", "") for m in bot.api.sent(508)), timeout=10)
+    await asyncio.sleep(1.5)
+    assert failures and sum("department" in m.get("text", "") for m in bot.api.sent(508)) == 1
+
+
+def _fail_once(conversation) -> list[object]:  # type: ignore[no-untyped-def]
+    """Make the next event's handling fail (as a lost database would); the events that failed."""
     real, failures = conversation.handle, []
 
     async def failing_once(event):  # type: ignore[no-untyped-def]
@@ -205,10 +208,5 @@ async def test_a_polled_update_that_fails_is_tried_again_not_lost(bot: Running) 
             raise RuntimeError("database went away")
         return await real(event)
 
-    conversation.handle = failing_once  # type: ignore[method-assign]
-    greeting = next(m for m in bot.api.sent(508) if "Please choose your language" in m["text"])
-    bot.api.press_button(508, greeting["message_id"], "lang:en")
-    # Not confirmed after the failure: fetched again a moment later and handled in full, once.
-    await bot.api.wait_for(lambda: any("department" in m.get("text", "") for m in bot.api.sent(508)), timeout=10)
-    await asyncio.sleep(1.5)
-    assert failures and sum("department" in m.get("text", "") for m in bot.api.sent(508)) == 1
+    conversation.handle = failing_once
+    return failures
