@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select, text, update
+from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core import sla
@@ -131,7 +131,7 @@ class TicketService:
             found = (await session.execute(query)).scalar_one_or_none()
         if found is not None and found.chat_id == chat_id and found.reachable:
             return found
-        async with self.db.write() as session:
+        async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
             found = (await session.execute(query)).scalar_one_or_none()
             if found is None:
                 found = Customer(
@@ -152,7 +152,7 @@ class TicketService:
             return found
 
     async def set_customer_locale(self, customer_id: int, locale: str) -> None:
-        async with self.db.write() as session:
+        async with self.db.write(savepoint=False) as session:
             await session.execute(
                 update(Customer).where(Customer.id == customer_id).values(locale=locale)
             )
@@ -202,7 +202,7 @@ class TicketService:
             found = (await session.execute(query)).scalar_one_or_none()
         if found is not None:
             return found
-        async with self.db.write() as session:
+        async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
             found = (await session.execute(query)).scalar_one_or_none()
             if found is None:
                 found = Agent(
@@ -232,16 +232,12 @@ class TicketService:
     async def check_can_open(self, customer_id: int, session: AsyncSession | None = None) -> None:
         """The per-customer limits on opening tickets; a domain error when one is reached."""
         limits = self.config.limits
-        since = self.clock() - timedelta(hours=1)
-        query = select(
-            func.count().filter(Ticket.status.in_(list(OPEN_STATUSES))),
-            func.count().filter(Ticket.created_at >= since),
-        ).where(Ticket.customer_id == customer_id)
+        params = {"customer_id": customer_id, "since": self.clock() - timedelta(hours=1)}
         if session is None:
             async with self.db.read() as own:
-                open_now, last_hour = (await own.execute(query)).one()
+                open_now, last_hour = (await (await own.connection()).execute(_OPENED, params)).one()
         else:
-            open_now, last_hour = (await session.execute(query)).one()
+            open_now, last_hour = (await (await session.connection()).execute(_OPENED, params)).one()
         if open_now >= limits.open_tickets:
             raise TooManyOpenTickets(limits.open_tickets)
         if last_hour >= limits.new_tickets_per_hour:
@@ -268,7 +264,8 @@ class TicketService:
         subject = clean("subject", subject, SUBJECT_MAX)
         description = clean("description", description, DESCRIPTION_MAX)
         now = self.clock()
-        async with self.db.write() as session:
+        # Every check comes before the first change, so the block needs no savepoint.
+        async with self.db.write(savepoint=False) as session:
             await self.check_can_open(customer_id, session)
             linked_id = None
             if linked_to is not None:
@@ -313,12 +310,7 @@ class TicketService:
 
     async def _next_number(self, session: AsyncSession) -> int:
         # The counter row is locked until commit: numbers are unique across processes.
-        result = await session.execute(
-            update(Counter)
-            .where(Counter.name == "ticket")
-            .values(value=Counter.value + 1)
-            .returning(Counter.value)
-        )
+        result = await (await session.connection()).execute(_NEXT_NUMBER)
         return int(result.scalar_one())
 
     def _attach(
@@ -358,7 +350,8 @@ class TicketService:
         """A customer writes to their ticket; an answer, a dispute or a reopening follows."""
         body = body.strip() if attachments and not body.strip() else clean("message", body, MESSAGE_MAX)
         now = self.clock()
-        async with self.db.write() as session:
+        # Its checks (the ticket, the transition) come before the first change: no savepoint.
+        async with self.db.write(savepoint=False) as session:
             ticket = await self._owned(session, customer_id, number, lock=True)
             current = Status(ticket.status)
             if current in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
@@ -713,3 +706,12 @@ class TicketService:
     async def _agent_exists(self, session: AsyncSession, agent_id: int) -> None:
         if await session.get(Agent, agent_id) is None:
             raise UnknownAgent(agent_id)
+
+
+# Statements run on every ticket opened, built once (building them cost more than running them).
+_OPENED = select(
+    func.count().filter(Ticket.status.in_(list(OPEN_STATUSES))),
+    func.count().filter(Ticket.created_at >= bindparam("since")),
+).where(Ticket.customer_id == bindparam("customer_id"))
+_NEXT_NUMBER = (update(Counter).where(Counter.name == "ticket").values(value=Counter.value + 1)
+                .returning(Counter.value))

@@ -48,7 +48,7 @@ class DraftStore:
 
     async def put(self, customer_id: int, state: str, data: dict[str, Any]) -> None:
         # One upsert statement, built once: this runs on nearly every update (profiled).
-        async with self.db.write(single=True) as session:
+        async with self.db.write(savepoint=False) as session:
             await (await session.connection()).execute(_upsert(self.db.is_sqlite), {  # Core: no ORM bookkeeping
                 "customer_id": customer_id, "state": state, "data": dict(data), "version": 1,
                 "updated_at": self.clock()})
