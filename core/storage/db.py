@@ -88,6 +88,9 @@ class Database:
         with _joined_block(session):
             if not savepoint:
                 yield session
+                # As a savepoint's release would: what the block added reaches the database
+                # before the outermost block's end takes its objects out of the session.
+                await session.flush()
                 return
             async with session.begin_nested():
                 yield session

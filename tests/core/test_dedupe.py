@@ -81,6 +81,26 @@ async def test_a_failure_leaves_nothing_behind(db: Database, clock: FakeClock) -
     assert calls == ["again"] and await _customers(db) == 1
 
 
+async def test_a_released_event_sends_only_the_replies_not_yet_sent(db: Database, clock: FakeClock) -> None:
+    """Sending failed after the first of two replies: the redelivery sends the second alone,
+    and the event is not handled again."""
+    log = InboundLog(db, clock)
+    await log.beat()
+    calls: list[str] = []
+
+    async def two() -> list[Reply]:
+        calls.append("two")
+        return [Reply("first", locale="cs"), Reply("second", locale="cs")]
+
+    assert [r.text for r in await log.once("telegram", "1201", two) or []] == ["first", "second"]
+    log.release("telegram", "1201", sent=1)
+    assert [r.text for r in await log.once("telegram", "1201", two) or []] == ["second"]
+    assert await log.once("telegram", "1201", two) is None  # in hand again: not twice
+    await log.done("telegram", "1201")
+    await log.flush()
+    assert calls == ["two"] and await log.state("telegram", "1201") == "done"
+
+
 async def test_replies_kept_for_the_worker_that_takes_the_redelivery(db: Database, clock: FakeClock) -> None:
     """Killed after the commit, before sending: the redelivery sends the kept replies and does
     not handle the event again (a customer's message is not added twice)."""
@@ -193,3 +213,18 @@ async def test_a_unit_of_work(db: Database, clock: FakeClock) -> None:
     async with db.read() as session:
         names = set((await session.execute(select(Customer.platform_user_id))).scalars())
     assert names == ({"kept"} if db.is_sqlite else {"kept", "own transaction"})
+
+
+async def test_a_block_without_a_savepoint_keeps_what_it_added(db: Database, clock: FakeClock) -> None:
+    """A write block inside a unit that takes no savepoint still writes what it added last,
+    unflushed: the end of the outermost block takes its objects out of the session."""
+    async with db.unit():
+        async with db.write(savepoint=False) as session:
+            session.add(Customer(platform="telegram", platform_user_id="flushed", chat_id="1",
+                                 display_name="", reachable=True, created_at=clock()))
+            await session.flush()
+            session.add(Customer(platform="telegram", platform_user_id="added last", chat_id="2",
+                                 display_name="", reachable=True, created_at=clock()))
+    async with db.read() as session:
+        names = set((await session.execute(select(Customer.platform_user_id))).scalars())
+    assert names == {"flushed", "added last"}
