@@ -48,6 +48,7 @@ class InboundLog:
         self._done: set[tuple[str, str]] = set()
         self._in_hand: set[tuple[str, str]] = set()  # claimed here, replies not yet sent
         self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
+        self._sent: dict[tuple[str, str], int] = {}  # released events: how many replies went out
         self._flusher: asyncio.Task[None] | None = None
 
     async def beat(self) -> None:
@@ -106,7 +107,7 @@ class InboundLog:
                 kept = await self._take_over(platform, event_id, owner)
                 if kept is not None:
                     self._in_hand.add(key)
-                    return kept
+                    return kept[self._sent.pop(key, 0):]
 
     def _here(self, key: tuple[str, str]) -> bool:
         """Taken by this worker, and not yet marked done in the database."""
@@ -151,6 +152,16 @@ class InboundLog:
                 return None
             row.owner, row.at = self.worker, self.clock()
             return [Reply.from_json(r) for r in row.replies]
+
+    def release(self, platform: str, event_id: str, *, sent: int) -> None:
+        """Sending the replies failed after `sent` of them went out: the event stays claimed with
+        its replies kept, and the platform's redelivery of it (an unconfirmed update, a webhook
+        answered 500) takes them over and sends the rest, here or in another process."""
+        key = (platform, event_id)
+        self._in_hand.discard(key)
+        self._sent[key] = sent
+        if len(self._sent) > 10_000:  # redeliveries that never came: forget the oldest
+            del self._sent[next(iter(self._sent))]
 
     async def done(self, platform: str, event_id: str) -> None:
         """Mark an event handled. Marks are committed together a moment later (one write for

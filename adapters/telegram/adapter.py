@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, RetryAfter, TelegramError
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.telegram.poller import Poller
@@ -39,6 +39,7 @@ WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
 MAX_INTERACTIVE_WAIT = 30.0
+NETWORK_BACKOFF = 0.5  # seconds before the first retry of a reply that met a network error; doubling
 CONCURRENT_UPDATES = 64
 # What this adapter and its sender send or edit and never read back (see AiohttpRequest).
 UNREAD = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup",
@@ -208,11 +209,20 @@ class TelegramAdapter:
             if replies is None:
                 return
             UPDATES.labels("telegram").inc()  # handled here, not a redelivery of one handled before
+            sent, released = 0, False
             try:
                 for reply in replies:
                     await self._send(chat_id, reply)
-            finally:  # sent, or failed for good (a crash is what leaves them to a redelivery)
-                await self.inbound_log.done("telegram", key)
+                    sent += 1
+            except (NetworkError, RetryAfter):
+                # Telegram still away after the retries, or flooding this chat: the update stays
+                # unconfirmed (or its webhook post unanswered), and its redelivery sends the rest.
+                self.inbound_log.release("telegram", key, sent=sent)
+                released = True
+                raise
+            finally:
+                if not released:  # sent, or refused for good (a crash leaves them to a redelivery)
+                    await self.inbound_log.done("telegram", key)
         finally:
             if chores:
                 await asyncio.gather(*chores)
@@ -318,6 +328,13 @@ class TelegramAdapter:
                     if attempt == INTERACTIVE_RETRIES:
                         raise
                     await asyncio.sleep(min(retry_seconds(exc), MAX_INTERACTIVE_WAIT))
+                except NetworkError as exc:  # a 5xx or a time-out: most pass within seconds
+                    if attempt == INTERACTIVE_RETRIES:
+                        raise
+                    wait = NETWORK_BACKOFF * 2 ** attempt
+                    log.warning("telegram: a reply failed (%s); trying again in %.1f s",
+                                type(exc).__name__, wait, exc_info=True)
+                    await asyncio.sleep(wait)
 
 
 def _just(reply: Reply) -> Callable[[], Awaitable[list[Reply]]]:

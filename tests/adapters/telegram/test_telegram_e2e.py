@@ -198,6 +198,30 @@ async def test_a_polled_update_that_fails_is_tried_again_not_lost(bot: Running) 
     assert failures and sum("department" in m.get("text", "") for m in bot.api.sent(508)) == 1
 
 
+async def test_a_reply_that_meets_server_errors_is_retried_and_arrives_once(bot: Running) -> None:
+    u = TgUser(bot, 509)
+    bot.api.fail_next("sendMessage", status=500, count=2, chat_id=509)  # passes within the retries
+    await u.say("/start")
+    texts = [m["text"] for m in u.sent()]
+    assert sum("Please choose your language" in t for t in texts) == 1 and len(texts) == 2
+
+
+async def test_a_reply_that_telegram_keeps_refusing_is_sent_by_the_redelivery(bot: Running) -> None:
+    u = TgUser(bot, 510)
+    await u.say("/start")
+    greeting = next(m for m in u.sent() if "Please choose your language" in m["text"])
+    # More 500s than the retries of one reply: the update stays unconfirmed, and when Telegram
+    # delivers it again its kept replies are sent; the press is not handled a second time.
+    bot.api.fail_next("sendMessage", status=500, count=4, chat_id=510)
+    bot.api.press_button(510, greeting["message_id"], "lang:cs")
+    await bot.api.wait_for(lambda: any("oddělení" in m.get("text", "") for m in u.sent()), timeout=20)
+    await asyncio.sleep(1.0)
+    assert sum("oddělení" in m.get("text", "") for m in u.sent()) == 1
+    async with bot.desk.db.read() as s:
+        from core.storage.models import Customer
+        assert (await s.execute(select(Customer.locale).where(Customer.platform_user_id == "510"))).scalar_one() == "cs"
+
+
 def _fail_once(conversation) -> list[object]:  # type: ignore[no-untyped-def]
     """Make the next event's handling fail (as a lost database would); the events that failed."""
     real, failures = conversation.handle, []
