@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 import signal
 from typing import Any, Protocol
@@ -123,6 +124,15 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
     return app
 
 
+def _settle_heap() -> None:
+    """Move what start-up built (modules, mappers, translations, calendars: about 150,000
+    objects) out of the collector's reach, so that a full collection, which stops every update
+    while it runs, scans only what the running bot made since (measured: a full pass over the
+    start-up heap 60-120 ms; one over what the bot holds while serving, 10 ms)."""
+    gc.collect()
+    gc.freeze()
+
+
 def _dump_tasks() -> None:
     """Log where every asyncio task waits (kill -USR1 <pid>): for a process that seems stuck."""
     for task in asyncio.all_tasks():
@@ -165,6 +175,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             desk.relay.senders[name] = adapter.sender
         background = asyncio.create_task(deliver(desk.relay, stop=relay_stop))
         jobs.start()
+        _settle_heap()
         await stop.wait()
         log.info("stopping: finishing what is in hand")
     finally:
