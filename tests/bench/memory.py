@@ -36,9 +36,12 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
                TELEGRAM_API_URL=api.server_url, LOG_LEVEL="WARNING", HTTP_PORT=str(free_port()),
                HELPDESK_CONFIG=str(fast_config(workdir, chat=0.0, group=0.0, global_rate=100000)),
                ATTACHMENTS_DIR=str(workdir / "files"))
+    log_path = workdir / "bot.log"
+    log_file = log_path.open("wb")
     proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "bot", "run", env=env, cwd=ROOT,
-                                                stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
+                                                stdout=asyncio.subprocess.DEVNULL, stderr=log_file)
     points: list[tuple[int, float]] = []
+    failures = 0
     try:
         await _wait_ready(api, proc, True)
         points.append((0, rss_mb(proc.pid)))
@@ -63,6 +66,9 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
         proc.send_signal(signal.SIGTERM)
         await proc.wait()
         await api.stop()
+        log_file.close()
+    if failures:  # what the bot said about it
+        sys.stderr.write(log_path.read_text(errors="replace")[-4000:])
     (n1, m1), (n2, m2) = points[-2], points[-1]
     growth = (m2 - m1) / ((n2 - n1) / 1000)
     print(f"  growth: {growth:.2f} MB per 1,000 more customers; target: <= 200 MB at 10,000")
