@@ -18,6 +18,11 @@ from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
 from slack_sdk.errors import SlackApiError
+from slack_sdk.http_retry.builtin_async_handlers import (
+    AsyncConnectionErrorRetryHandler,
+    AsyncRateLimitErrorRetryHandler,
+    AsyncServerErrorRetryHandler,
+)
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
@@ -70,7 +75,14 @@ class SlackAdapter:
                               clock=tickets.clock)
         self.agents = AgentDirectory(self.client, users=(agent_users or "").split(","), group=agent_group,
                                      channels=self.desk.channels())
-        self.sender = SlackCustomerSender(self.client)
+        self.sender = SlackCustomerSender(self.client)  # the relay's: it paces and reschedules itself
+        # Replies to a customer's DM: the customer is waiting, and Slack will not send the event
+        # again (it was acknowledged), so a 5xx, a dropped connection or a short rate limit is
+        # retried in the call, by slack_sdk's own handlers.
+        self.replies = SlackCustomerSender(AsyncWebClient(token=token, base_url=api_url, retry_handlers=[
+            AsyncConnectionErrorRetryHandler(max_retry_count=3),
+            AsyncServerErrorRetryHandler(max_retry_count=3),
+            AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
         self.commands = DeskCommands(tickets, config, self.agents)
         self._socket: Any = None
         self._auth_ok = False
@@ -168,7 +180,7 @@ class SlackAdapter:
             return
         try:
             for reply in replies:
-                await self.sender.send(channel, reply)
+                await self.replies.send(channel, reply)
         finally:
             await self.inbound_log.done("slack", event_id)
 
@@ -234,7 +246,7 @@ class SlackAdapter:
         name, locale = await self.agents.profile(user)
         for reply in await self.conversation.handle(
                 Inbound("slack", user, channel, name, locale, choice=str(action.get("value", "")))):
-            await self.sender.send(channel, reply)
+            await self.replies.send(channel, reply)
 
     async def _on_desk_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                               respond: Any) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlalchemy import func, select
 
 from core.domain import Status
@@ -180,6 +182,18 @@ async def test_slack_user_as_customer(world: Desk) -> None:
     assert retired, "pressed prompts lose their buttons"
     await world.click(AGENT, "desk:claim", 1001)
     assert any("chamado #1001" in m.get("text", "") for m in world.slack.messages_in(dm)[-2:])
+
+
+async def test_a_dm_reply_that_meets_server_errors_still_arrives_once(world: Desk) -> None:
+    dm = world.slack.open_dm(SLACK_CUSTOMER)
+    world.slack.fail_next("chat.postMessage", status=500, count=2)
+    before = len(world.slack.messages_in(dm))
+    await world.events.dm_message(SLACK_CUSTOMER, "Olá")
+    await world.slack.wait_for(lambda: len(world.slack.messages_in(dm)) > before + 1, timeout=10)
+    await world.settle()
+    await asyncio.sleep(0.5)
+    prompts = [m for m in world.slack.messages_in(dm) if "lang:pt" in str(m.get("blocks"))]
+    assert len(prompts) == 1
 
 
 async def test_files_relay_both_ways(world: Desk) -> None:
