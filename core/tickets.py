@@ -506,8 +506,7 @@ class TicketService:
     async def request_escalation(self, customer_id: int, number: int) -> Ticket:
         """A customer asks to escalate: only once the first response is overdue."""
         now = self.clock()
-        # Its checks (the ticket, the transition) come before the first change: no savepoint.
-        async with self.db.write(savepoint=False) as session:
+        async with self.db.write() as session:
             ticket = await self._owned(session, customer_id, number, lock=True)
             if not sla.first_response_overdue(ticket, now):
                 assert ticket.first_response_due is not None or ticket.first_response_at is not None

@@ -79,7 +79,7 @@ class Database:
         block raises no domain error once it has changed anything (one statement, or its checks
         all come first), so nothing of it can be left half-done for the unit to commit; any other
         failure fails the whole unit. A savepoint costs two statements and SQLAlchemy's nested
-        transaction (profiled: a sixth of a ticket's opening)."""
+        transaction, on the hot path of every ticket opened and message added."""
         session = _joined()
         if session is None:
             async with self._transaction(urgent) as session:

@@ -45,7 +45,6 @@ class BenchAPI(FakeTelegramAPI):
 @dataclass
 class Run:
     updates: int = 0
-    latencies: list[float] = field(default_factory=list)
     trace: list[tuple[float, str, float]] = field(default_factory=list)  # offered at, step, latency
     seconds: float = 0.0
     failures: int = 0
@@ -53,7 +52,7 @@ class Run:
     bot_cpu: float = 0.0  # CPU seconds the bot process used while the customers were served
 
     def summary(self) -> dict[str, Any]:
-        lat = sorted(self.latencies)
+        lat = sorted(latency for _, _, latency in self.trace)
         q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
         return {"updates": self.updates, "seconds": round(self.seconds, 3),
                 "updates_per_s": round(self.updates / self.seconds, 1) if self.seconds else 0.0,
@@ -100,7 +99,6 @@ async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]
                 await asyncio.wait_for(api.events[user_id].wait(), remaining)
             except TimeoutError:
                 pass
-        run.latencies.append(inbox[seen][0] - offered)
         run.trace.append((offered, value, inbox[seen][0] - offered))
         seen = len(inbox)
         run.updates += 1
