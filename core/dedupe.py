@@ -174,11 +174,20 @@ class InboundLog:
             self._flusher = asyncio.create_task(self._flush_later())
 
     async def _flush_later(self) -> None:
-        await asyncio.sleep(self.commit_delay)
-        await self.flush()
+        # A batch a moment while marks keep coming. Writing the next batch as soon as the last
+        # was written degenerated under steady load into a transaction of one or two marks per
+        # event (the write waits its turn behind a unit, and one more event is done meanwhile).
+        while self._done:
+            await asyncio.sleep(self.commit_delay)
+            await self._write_marks()
 
     async def flush(self) -> None:
+        """Write every done mark now (before the poller's last confirm, at shutdown)."""
         while self._done:
+            await self._write_marks()
+
+    async def _write_marks(self) -> None:
+        if self._done:
             batch, self._done = self._done, set()
             self._flushing |= batch
             by_platform: dict[str, list[str]] = {}

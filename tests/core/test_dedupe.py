@@ -7,7 +7,7 @@ import asyncio
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, insert, select
+from sqlalchemy import event, func, insert, select
 
 from core.conversation import Choice, Reply
 from core.dedupe import InboundLog
@@ -228,3 +228,32 @@ async def test_a_block_without_a_savepoint_keeps_what_it_added(db: Database, clo
     async with db.read() as session:
         names = set((await session.execute(select(Customer.platform_user_id))).scalars())
     assert names == {"flushed", "added last"}
+
+
+async def test_done_marks_are_written_a_batch_a_moment_under_steady_load(db: Database, clock: FakeClock) -> None:
+    """Events handled back to back (each unit holding the write turn) for about half a second:
+    the marks go out in a batch per commit_delay, not in a transaction per event or two."""
+    log = InboundLog(db, clock, commit_delay=0.1)
+    await log.beat()
+    writes: list[int] = []
+
+    @event.listens_for(db.engine.sync_engine, "before_cursor_execute")
+    def _count(_conn, _cursor, statement, params, _context, _many) -> None:  # type: ignore[no-untyped-def]
+        if statement.startswith("UPDATE inbound_events SET state"):
+            writes.append(len(params))
+
+    loop = asyncio.get_running_loop()
+    started, n = loop.time(), 0
+    while loop.time() - started < 0.5:
+        n += 1
+        calls: list[str] = []
+        assert await log.once("telegram", f"s{n}", _work(calls, f"s{n}", db=db)) is not None
+        await log.done("telegram", f"s{n}")
+    await log.flush()
+    event.remove(db.engine.sync_engine, "before_cursor_execute", _count)
+    assert n > 20  # enough events for the batching to show
+    assert len(writes) <= 8, f"{len(writes)} writes for {n} marks"
+    async with db.read() as session:
+        done = (await session.execute(select(func.count()).select_from(InboundEvent)
+                                      .where(InboundEvent.state == "done"))).scalar_one()
+    assert done == n
