@@ -27,6 +27,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from core.clock import Clock, utcnow
 from core.conversation.messages import Reply
 from core.storage.db import Database
+from core.storage.lean import Lean
 from core.storage.models import InboundEvent, Worker
 
 HEARTBEAT_EVERY = 3.0
@@ -86,9 +87,15 @@ class InboundLog:
                     "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
                     "owner": self.worker})
                 if claimed.rowcount == 1:
+                    # The transaction has begun on the driver: the statements every event runs
+                    # may go below SQLAlchemy from here (drafts, the kept replies).
+                    lean = session.info["lean"] = Lean.of(connection)
                     replies = await work()
-                    await connection.execute(keep, {"p": platform, "e": event_id,
-                                                    "replies": [r.to_json() for r in replies]})
+                    kept = [r.to_json() for r in replies]
+                    if lean is not None:
+                        await lean.execute(_KEEP_SQL, (lean.json(kept), platform, event_id))
+                    else:
+                        await connection.execute(keep, {"p": platform, "e": event_id, "replies": kept})
             if replies is not None:  # committed
                 self._in_hand.add(key)
                 return replies
@@ -227,6 +234,7 @@ def _claim(is_sqlite: bool) -> Any:
 
 _KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
          .values(replies=bindparam("replies")))
+_KEEP_SQL = "UPDATE inbound_events SET replies = ? WHERE platform = ? AND event_id = ?"  # _KEEP, below SQLAlchemy
 _DONE = (update(InboundEvent)
          .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))
          .values(state="done", replies=None))

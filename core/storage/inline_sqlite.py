@@ -131,6 +131,11 @@ class InlineConnection:
             return self
         return itself().__await__()
 
+    @property
+    def sqlite(self) -> sqlite3.Connection:
+        """The connection itself, for statements run below SQLAlchemy (core.storage.lean)."""
+        return self._conn
+
     def cursor(self) -> InlineCursor:
         return InlineCursor(self._conn.cursor(), self._busy)
 
