@@ -82,14 +82,20 @@ class InboundLog:
             async with self.db.unit() as session:
                 connection = await session.connection()  # Core statements: no ORM bookkeeping
                 # The claim comes first: on PostgreSQL another process's uncommitted claim of the
-                # event makes this wait, so two deliveries are never worked on side by side.
-                claimed = await connection.execute(claim, {
-                    "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
-                    "owner": self.worker})
-                if claimed.rowcount == 1:
-                    # The transaction has begun on the driver: the statements every event runs
-                    # may go below SQLAlchemy from here (drafts, the kept replies).
-                    lean = session.info["lean"] = Lean.of(connection)
+                # event makes this wait, so two deliveries are never worked on side by side. Once
+                # the transaction has begun, the statements every event runs go below SQLAlchemy
+                # (the claim, the customer and draft, the kept replies: core.storage.lean).
+                lean = Lean.of(connection)
+                if lean is not None:
+                    claimed = await lean.execute(_CLAIM_SQL, (platform, event_id, "replying", lean.time(self.clock()),
+                                                              self.worker))
+                else:
+                    claimed = (await connection.execute(claim, {
+                        "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
+                        "owner": self.worker})).rowcount
+                    lean = Lean.of(connection)
+                if claimed == 1:
+                    session.info["lean"] = lean
                     replies = await work()
                     kept = [r.to_json() for r in replies]
                     if lean is not None:
@@ -234,6 +240,8 @@ def _claim(is_sqlite: bool) -> Any:
 
 _KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
          .values(replies=bindparam("replies")))
+_CLAIM_SQL = ("INSERT INTO inbound_events (platform, event_id, state, at, owner) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT DO NOTHING")  # _claim, below SQLAlchemy
 _KEEP_SQL = "UPDATE inbound_events SET replies = ? WHERE platform = ? AND event_id = ?"  # _KEEP, below SQLAlchemy
 _DONE = (update(InboundEvent)
          .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))

@@ -40,12 +40,14 @@ class Lean:
 
     @classmethod
     def of(cls, connection: AsyncConnection) -> Lean | None:
-        """For a connection whose transaction has begun; None for a driver not known here."""
+        """For a connection whose transaction has begun on the driver; None before that (asyncpg
+        begins with the unit's first statement, SQLite's writers when the connection is taken)
+        and for a driver not known here."""
         driver = connection.sync_connection.connection.driver_connection
         if isinstance(driver, InlineConnection):
-            return cls(sqlite=driver.sqlite)
+            return cls(sqlite=driver.sqlite) if driver.sqlite.in_transaction else None
         if type(driver).__module__.startswith("asyncpg"):
-            return cls(pg=driver)
+            return cls(pg=driver) if driver.is_in_transaction() else None
         return None
 
     # -- values -------------------------------------------------------------------------
