@@ -52,7 +52,11 @@ class Database:
             # work; waiting for a connection showed in p99. A connection once opened stays open:
             # closing those over a smaller pool_size had the server start a new process for
             # nearly every fifth update (measured: 377-394 sessions in 2,200 updates, 61 kept).
-            kwargs.update(pool_size=pool_size, max_overflow=0, pool_pre_ping=True)
+            # No ping before each unit: asyncpg's adapter pings inside a transaction of its own,
+            # three round trips per unit. A connection the server dropped fails the one unit
+            # that meets it (its event is delivered again, a job runs again), and SQLAlchemy then
+            # replaces every connection older than that failure (tested).
+            kwargs.update(pool_size=pool_size, max_overflow=0)
         self.engine: AsyncEngine = create_async_engine(self.url, **kwargs)
         if self.is_sqlite:
             _sqlite_setup(self.engine, busy_timeout_ms=0 if self.inline else BUSY_TIMEOUT_MS)

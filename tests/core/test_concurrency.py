@@ -10,9 +10,11 @@ import textwrap
 from pathlib import Path
 
 from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from core.storage.db import Database
 from core.storage.migrate import upgrade
+from tests.conftest import _admin_async
 
 WRITER = textwrap.dedent("""
     import asyncio, sys
@@ -78,5 +80,38 @@ async def test_postgresql_connections_stay_open_for_the_next_updates(pg_database
         held.set()
         await asyncio.gather(*tasks)
         assert database.engine.pool.checkedin() == 30
+    finally:
+        await database.dispose()
+
+
+async def test_postgresql_connections_the_server_dropped_are_replaced(pg_database: str) -> None:
+    """Connections are not pinged before each unit; when the server drops them all (a restart, a
+    failover), the one unit that meets a dead one fails, and the next units get new ones."""
+    database = Database(pg_database, pool_size=5)
+    try:
+        held = asyncio.Event()
+
+        async def unit() -> None:
+            async with database.unit() as session:
+                await session.execute(text("SELECT 1"))
+                await held.wait()
+
+        tasks = [asyncio.create_task(unit()) for _ in range(5)]
+        while database.engine.pool.checkedout() < 5:
+            await asyncio.sleep(0.01)
+        held.set()
+        await asyncio.gather(*tasks)
+        assert database.engine.pool.checkedin() == 5
+        await _admin_async(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                                        "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+        failures = 0
+        for _ in range(8):
+            try:
+                async with database.unit() as session:
+                    assert (await session.execute(text("SELECT 1"))).scalar_one() == 1
+            except DBAPIError as exc:
+                assert exc.connection_invalidated  # seen as a dropped connection, not a bug
+                failures += 1
+        assert failures <= 1, failures
     finally:
         await database.dispose()
