@@ -7,12 +7,14 @@ operation has been written.
 from __future__ import annotations
 
 import logging
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm.attributes import set_committed_value
 
 from core import sla
 from core.clock import Clock, utcnow
@@ -270,9 +272,8 @@ class TicketService:
             linked_id = None
             if linked_to is not None:
                 linked_id = (await self._owned(session, customer_id, linked_to)).id
-            number = await self._next_number(session)
             ticket = Ticket(
-                number=number,
+                number=_provisional_number(),  # the real one is taken last (_give_number)
                 customer_id=customer_id,
                 department=department,
                 request_type=request_type,
@@ -301,17 +302,29 @@ class TicketService:
                 )
             )
             self._attach(session, ticket, None, attachments, now)
-            self._desk(session, ticket, "ticket_opened", now)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
+            await session.flush()
+            await self._give_number(session, ticket)
+            self._desk(session, ticket, "ticket_opened", now)
         TICKETS_OPENED.inc()
         log.info("ticket opened", extra={"ticket": ticket.number, "department": department})
         return ticket
 
-    async def _next_number(self, session: AsyncSession) -> int:
-        # The counter row is locked until commit: numbers are unique across processes.
-        result = await (await session.connection()).execute(_NEXT_NUMBER)
-        return int(result.scalar_one())
+    async def _give_number(self, session: AsyncSession, ticket: Ticket) -> None:
+        """The ticket's number, taken as late as the transaction allows. The counter row stays
+        locked until the commit (so numbers are unique and gapless across processes), and on
+        PostgreSQL every round trip made while holding it holds up every other ticket being
+        opened: taken first, six of them did, and at 88 updates/s the tickets queued for it
+        (measured: p99 811 ms on the updates benchmark's half-rate run). Now one statement takes
+        it and gives it, and the kept replies and the commit follow."""
+        connection = await session.connection()
+        if self.db.is_sqlite:  # one writer at a time: nobody waits on the counter
+            number = int((await connection.execute(_NEXT_NUMBER)).scalar_one())
+            await connection.execute(_SET_NUMBER, {"ticket_id": ticket.id, "given": number})
+        else:
+            number = int((await connection.execute(_TAKE_NUMBER, {"id": ticket.id})).scalar_one())
+        set_committed_value(ticket, "number", number)
 
     def _attach(
         self,
@@ -713,5 +726,16 @@ _OPENED = select(
     func.count().filter(Ticket.status.in_(list(OPEN_STATUSES))),
     func.count().filter(Ticket.created_at >= bindparam("since")),
 ).where(Ticket.customer_id == bindparam("customer_id"))
+_SET_NUMBER = update(Ticket).where(Ticket.id == bindparam("ticket_id")).values(number=bindparam("given"))
+_TAKE_NUMBER = text("WITH n AS (UPDATE counters SET value = value + 1 WHERE name = 'ticket' RETURNING value) "
+                    "UPDATE tickets SET number = n.value FROM n WHERE tickets.id = :id RETURNING tickets.number")
+
+
+def _provisional_number() -> int:
+    """A ticket's number until the real one is taken, moments later in the same transaction:
+    negative, so never a real one, and random, so two transactions in flight do not clash."""
+    return -secrets.randbits(62) - 1
+
+
 _NEXT_NUMBER = (update(Counter).where(Counter.name == "ticket").values(value=Counter.value + 1)
                 .returning(Counter.value))

@@ -62,6 +62,22 @@ async def test_concurrent_openings_get_unique_numbers(service: TicketService) ->
     assert len(set(numbers)) == 30 and sorted(numbers) == list(range(1001, 1031))
 
 
+async def test_the_number_is_taken_last_and_is_the_one_stored_and_told(db, config, clock) -> None:
+    """The real number replaces the provisional one in the same transaction (the counter is
+    taken last, to hold its lock briefly): the row, the object and the desk's card all carry it,
+    and a failed opening leaves neither a ticket nor a used number."""
+    service = TicketService(db, config, clock, desk=True)
+    c = await _customer(service)
+    ticket = await _open(service, c.id)
+    async with db.read() as s:
+        stored = (await s.execute(select(Ticket.number))).scalars().all()
+        card = (await s.execute(select(OutboxMessage.params).where(OutboxMessage.event == "ticket_opened"))).scalar_one()
+    assert stored == [ticket.number] == [1001] and card["number"] == 1001
+    with pytest.raises(UnknownDepartment):
+        await _open(service, c.id, department="nowhere")
+    assert (await _open(service, c.id, subject="Next")).number == 1002
+
+
 async def test_priority_rules(service: TicketService) -> None:
     c = await _customer(service)
     critical = await _open(service, c.id, request_type="bug_critical", priority="low")
