@@ -156,7 +156,7 @@ class WriteLock:
         except asyncio.CancelledError:
             if waiter.done() and not waiter.cancelled():
                 self._release()  # handed over just as we were cancelled: pass it on
-            else:
+            elif waiter in queue:  # a hand-over may have skipped it already
                 queue.remove(waiter)
             raise
 

@@ -97,3 +97,21 @@ async def test_constraint_errors_roll_back_the_transaction(tmp_path: Path) -> No
         names = (await session.execute(select(Customer.platform_user_id))).scalars().all()
     assert names == ["same"]
     await database.dispose()
+
+
+async def test_a_writer_cancelled_while_the_lock_is_handed_on_ends_cancelled() -> None:
+    """A waiter cancelled just before the holder lets go is skipped by the hand-over; the
+    cancelled task then ends as cancelled, not with an error of the lock's own queue."""
+    from core.storage.db import WriteLock
+
+    lock = WriteLock()
+    held = lock.held()
+    await held.__aenter__()
+    waiting = asyncio.create_task(lock._acquire(False))
+    await asyncio.sleep(0)
+    waiting.cancel()  # its future is cancelled now; the task sees it on its next step
+    await held.__aexit__(None, None, None)  # the hand-over skips the cancelled waiter
+    with pytest.raises(asyncio.CancelledError):
+        await waiting
+    async with lock.held():  # free, and usable
+        pass
