@@ -61,24 +61,29 @@ async def test_concurrent_numbers_unique(service) -> None:  # type: ignore[no-un
     assert len({t.number for t in opened}) == 50
 
 
+async def _units_at_once(database: Database, n: int) -> None:
+    """`n` units of work open side by side, each with a connection of its own, then all ended."""
+    held = asyncio.Event()
+
+    async def unit() -> None:
+        async with database.unit() as session:
+            await session.execute(text("SELECT 1"))
+            await held.wait()
+
+    tasks = [asyncio.create_task(unit()) for _ in range(n)]
+    while database.engine.pool.checkedout() < n:
+        await asyncio.sleep(0.01)
+    held.set()
+    await asyncio.gather(*tasks)
+
+
 async def test_postgresql_connections_stay_open_for_the_next_updates(pg_database: str) -> None:
     """Under load every connection in use is kept once returned: one closed and opened again per
     unit cost a new server process each time (measured: 377-394 new sessions in 2,200 updates,
     61 when kept)."""
     database = Database(pg_database, pool_size=30)
     try:
-        held = asyncio.Event()
-
-        async def unit() -> None:
-            async with database.unit() as session:
-                await session.execute(text("SELECT 1"))
-                await held.wait()
-
-        tasks = [asyncio.create_task(unit()) for _ in range(30)]
-        while database.engine.pool.checkedout() < 30:
-            await asyncio.sleep(0.01)
-        held.set()
-        await asyncio.gather(*tasks)
+        await _units_at_once(database, 30)
         assert database.engine.pool.checkedin() == 30
     finally:
         await database.dispose()
@@ -89,18 +94,7 @@ async def test_postgresql_connections_the_server_dropped_are_replaced(pg_databas
     failover), the one unit that meets a dead one fails, and the next units get new ones."""
     database = Database(pg_database, pool_size=5)
     try:
-        held = asyncio.Event()
-
-        async def unit() -> None:
-            async with database.unit() as session:
-                await session.execute(text("SELECT 1"))
-                await held.wait()
-
-        tasks = [asyncio.create_task(unit()) for _ in range(5)]
-        while database.engine.pool.checkedout() < 5:
-            await asyncio.sleep(0.01)
-        held.set()
-        await asyncio.gather(*tasks)
+        await _units_at_once(database, 5)
         assert database.engine.pool.checkedin() == 5
         await _admin_async(pg_database, "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
                                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
