@@ -6,8 +6,7 @@ import argparse
 import asyncio
 import sys
 from datetime import UTC, date, datetime, time, timedelta
-from collections.abc import Coroutine, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from pydantic import ValidationError
 
@@ -68,19 +67,6 @@ def _settings() -> Settings:
         raise SystemExit("\n".join(lines)) from None
 
 
-def _serve(main: Coroutine[Any, Any, int]) -> int:
-    """The serving bot runs on uvloop where it is installed (Linux, macOS): its sockets,
-    timers and wake-ups cost less Python per update than asyncio's own loop (profiled on the
-    updates benchmark: asyncio's transport and selector code was the largest item after the
-    database and python-telegram-bot). asyncio's loop elsewhere."""
-    try:
-        import uvloop
-    except ImportError:
-        return asyncio.run(main)
-    with asyncio.Runner(loop_factory=uvloop.new_event_loop) as runner:
-        return runner.run(main)
-
-
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     command = args.command or "run"
@@ -101,7 +87,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(_outbox(settings, args.retry_dead))
         if command == "console":
             return asyncio.run(_console(settings, args.lang, args.user))
-        return _serve(_run(settings))
+        return asyncio.run(_run(settings))
     except ConfigError as exc:
         print(f"helpdesk-bot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
