@@ -3,9 +3,12 @@ event's unit of work, inside its transaction.
 
 Why: profiled on the updates benchmark, SQLAlchemy's path for one statement (a greenlet
 hand-over, an execution context, a result object, and for an ORM select the loading of
-instances) cost 100-250 µs of CPU, against about 10 µs of SQLite's own work. Reading the
-customer with their draft, writing the draft and keeping the replies run for nearly every
-update, so they go below it; everything else stays on SQLAlchemy.
+instances) cost 100-250 µs of CPU, against about 10 µs of SQLite's own work. The event's claim
+(on SQLite), reading the customer with their draft, writing the draft and keeping the replies
+run for nearly every update, so they go below it; everything else stays on SQLAlchemy.
+
+SQLite statements here need no busy wait (inline_sqlite's `_patiently`): they run inside the
+unit's BEGIN IMMEDIATE transaction, which already holds the database's write lock.
 
 A Lean is attached to a unit only once the unit's transaction has begun on the driver (after
 its first statement: asyncpg's adapter sends BEGIN lazily), and only for the drivers it knows:
