@@ -91,7 +91,8 @@ class Agent(Base):
 
 
 class Counter(Base):
-    """Named counters; `ticket` hands out ticket numbers inside the opening transaction."""
+    """Named counters; on SQLite, `ticket` hands out ticket numbers inside the opening
+    transaction (PostgreSQL has the `ticket_numbers` sequence: revision 0010)."""
 
     __tablename__ = "counters"
 

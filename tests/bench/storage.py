@@ -66,6 +66,8 @@ async def _grow(db: Database, have: int, want: int, config: Any, rng: random.Ran
             await s.execute(insert(Ticket), rows)
     async with db.write() as s:
         await s.execute(text("UPDATE counters SET value = :v WHERE name = 'ticket'"), {"v": 1000 + want})
+        if not db.is_sqlite:
+            await s.execute(text("SELECT setval('ticket_numbers', :v)"), {"v": 1000 + want})
 
 
 def _p99(samples: list[float]) -> float:

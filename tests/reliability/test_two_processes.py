@@ -8,7 +8,8 @@ tickets from a third process (this one), SLA targets are seconds long, and remin
 auto-closes are made due by moving their times into the past. Then, from the database, both
 processes' logs and metrics, and everything the fake Bot API received:
 
-* one ticket per customer, ticket numbers unique and gapless;
+* one ticket per customer, ticket numbers unique and without gaps (no opening fails here,
+  so the sequence leaves none);
 * every update handled exactly once, by one of the two (each handled some);
 * every notification in the outbox sent exactly once, in order per chat, by either relay;
 * every timer (SLA warning, SLA breach and its escalation, reminder, auto-close) fired once
@@ -447,7 +448,7 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str)
         assert TOKEN not in b.log
     assert stopped < 10, f"SIGTERM to exit took {stopped:.1f} s"
 
-    # -- tickets: one per customer, numbers unique and gapless --------------------------------------
+    # -- tickets: one per customer, numbers unique and without gaps ---------------------------------
     by_user = {c.user: c for c in customers}
     numbers = [t.number for t in tickets]
     assert len(numbers) == len(set(numbers)) == CUSTOMERS
