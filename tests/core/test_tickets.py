@@ -62,10 +62,9 @@ async def test_concurrent_openings_get_unique_numbers(service: TicketService) ->
     assert len(set(numbers)) == 30 and sorted(numbers) == list(range(1001, 1031))
 
 
-async def test_the_number_is_taken_last_and_is_the_one_stored_and_told(db, config, clock) -> None:
-    """The real number replaces the provisional one in the same transaction: the row, the
-    object and the desk's card all carry it, and a refused opening leaves neither a ticket nor
-    a used number."""
+async def test_the_number_is_the_one_stored_and_told(db, config, clock) -> None:
+    """The row, the object and the desk's card all carry the number, and a refused opening
+    leaves neither a ticket nor a used number."""
     service = TicketService(db, config, clock, desk=True)
     c = await _customer(service)
     ticket = await _open(service, c.id)
