@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import gc
 import os
+import random
 import signal
 import statistics
 import sys
@@ -22,6 +23,7 @@ from aiolimiter import AsyncLimiter
 from tests.fakes.telegram_api import FakeTelegramAPI, RecordedRequest
 
 TOKEN = "424242:BENCH-token"
+THINK = 0.5  # seconds a customer who arrived on their own takes over each step
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -71,12 +73,31 @@ HELPDESK_FLOW: list[tuple[str, str, int]] = [
 ECHO_FLOW: list[tuple[str, str, int]] = [("text", f"message {i}", 1) for i in range(len(HELPDESK_FLOW))]
 
 
+class Schedule:
+    """One customer's own pace, for customers who arrive over time: the first step at `start`,
+    each next one a think time after the one before it was planned (or at once, when its answer
+    came later than that: nobody presses a button before it is shown). Think times vary (between
+    half and one and a half `think`, seeded): a fixed one made customers arriving 0.124 s apart
+    fall into step every fourth one (4 × 0.124 ≈ 0.5 s), and the updates came in bursts."""
+
+    def __init__(self, start: float, think: float, seed: int = 0) -> None:
+        self.next = start
+        self.think = think
+        self._random = random.Random(seed)
+
+    async def acquire(self) -> None:
+        wait = self.next - time.monotonic()
+        self.next += self.think * self._random.uniform(0.5, 1.5)
+        if wait > 0:
+            await asyncio.sleep(wait)
+
+
 async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]], run: Run,
-                    limiter: AsyncLimiter | None, timeout: float) -> None:
+                    pace: AsyncLimiter | Schedule | None, timeout: float) -> None:
     seen = 0
     for kind, value, expect in flow:
-        if limiter is not None:
-            await limiter.acquire()
+        if pace is not None:
+            await pace.acquire()
         inbox = api.inbox[user_id]
         if kind == "text":
             offered = time.monotonic()
@@ -136,8 +157,18 @@ async def _wait_ready(api: BenchAPI, proc: asyncio.subprocess.Process, helpdesk:
 
 
 async def run_bot(kind: str, users: int, *, database_url: str | None = None, rate: float | None = None,
-                  workdir: Path, timeout: float = 60.0) -> dict[str, Any]:
-    """Drive `users` customers through the bot `kind` ("echo" or "helpdesk"); the figures."""
+                  arrivals: str = "together", think: float = THINK, workdir: Path,
+                  timeout: float = 60.0) -> dict[str, Any]:
+    """Drive `users` customers through the bot `kind` ("echo" or "helpdesk"); the figures.
+
+    Without `rate`, as fast as the bot answers. With it, `arrivals` says how the updates come:
+    "together": every customer starts at once and all share one limiter of `rate` updates/s, so
+    they move in step and each step comes as one wave (all 500 forms submitted within seconds);
+    "spread": a new customer arrives every len(flow)/`rate` seconds and takes about `think`
+    seconds over each step (see Schedule), so the steps mix, as on a real desk, at `rate`
+    updates/s once all are under way (less while the first arrive and the last finish)."""
+    if arrivals not in ("together", "spread"):
+        raise ValueError(f"arrivals: 'together' or 'spread', not {arrivals!r}")
     workdir.mkdir(parents=True, exist_ok=True)
     api = BenchAPI()
     await api.start()
@@ -163,11 +194,18 @@ async def run_bot(kind: str, users: int, *, database_url: str | None = None, rat
     run = Run()
     try:
         await _wait_ready(api, proc, kind == "helpdesk")
-        limiter = AsyncLimiter(1, 1 / rate) if rate else None
         cpu_before = _cpu_seconds(proc.pid)
         started = time.monotonic()
+        paces: list[AsyncLimiter | Schedule | None]
+        if rate and arrivals == "spread":
+            paces = [Schedule(started + i * len(flow) / rate, think, seed=i) for i in range(users)]
+        elif rate:
+            paces = [AsyncLimiter(1, 1 / rate)] * users
+        else:
+            paces = [None] * users
         with _no_collector_pauses():
-            await asyncio.gather(*(_customer(api, 100_000 + i, flow, run, limiter, timeout) for i in range(users)))
+            await asyncio.gather(*(_customer(api, 100_000 + i, flow, run, pace, timeout)
+                                   for i, pace in enumerate(paces)))
         run.seconds = time.monotonic() - started
         run.bot_cpu = _cpu_seconds(proc.pid) - cpu_before
     finally:

@@ -1,0 +1,70 @@
+"""The benchmark driver's pacing (the benchmarks themselves run with `python -m tests.bench`)."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.bench import driver
+from tests.bench.driver import Schedule, run_bot
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.slept: list[float] = []
+
+    def monotonic(self) -> float:
+        return self.now
+
+    async def sleep(self, seconds: float) -> None:
+        self.slept.append(seconds)
+        self.now += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+    fake = Clock()
+    monkeypatch.setattr(driver.time, "monotonic", fake.monotonic)
+    monkeypatch.setattr(driver.asyncio, "sleep", fake.sleep)
+    return fake
+
+
+async def test_a_customer_arriving_later_waits_for_their_start_then_thinks_over_each_step(clock: Clock) -> None:
+    pace = Schedule(start=10.0, think=0.5, seed=1)
+    starts = []
+    for _ in range(20):
+        await pace.acquire()
+        starts.append(clock.now)
+        clock.now += 0.02  # answered in 20 ms
+    assert starts[0] == 10.0
+    gaps = [b - a for a, b in zip(starts, starts[1:])]
+    assert all(0.25 <= gap <= 0.75 for gap in gaps)
+    assert len({round(gap, 3) for gap in gaps}) > 10  # they vary: no two customers keep in step
+    assert 0.4 <= sum(gaps) / len(gaps) <= 0.6
+
+
+async def test_think_times_are_the_same_for_the_same_seed(clock: Clock) -> None:
+    async def plan(seed: int) -> list[float]:
+        pace = Schedule(start=0.0, think=0.5, seed=seed)
+        out = []
+        for _ in range(5):
+            await pace.acquire()
+            out.append(pace.next)
+        return out
+
+    assert await plan(3) == await plan(3) != await plan(4)
+
+
+async def test_a_step_answered_late_is_followed_at_once_keeping_to_the_plan(clock: Clock) -> None:
+    pace = Schedule(start=0.0, think=0.5)
+    await pace.acquire()
+    clock.now = 5.0  # the answer took 5 s: the steps planned since are due
+    await pace.acquire()
+    await pace.acquire()
+    assert clock.now == 5.0 and clock.slept == []
+
+
+async def test_an_unknown_arrival_pattern_is_refused_before_anything_starts(tmp_path) -> None:
+    with pytest.raises(ValueError, match="together"):
+        await run_bot("helpdesk", 1, rate=10.0, arrivals="sometimes", workdir=tmp_path / "w")
+    assert not (tmp_path / "w").exists()
