@@ -137,7 +137,12 @@ async def _scenario(tmp_path: Path) -> None:
             proc.send_signal(signal.SIGKILL)
             await proc.wait()
             kills += 1
+            polls = len(api.requests_for("getUpdates"))
             proc = await _start(env, tmp_path)
+            # The next kill is counted from when this bot polls: on a loaded machine its start
+            # took 3-5 s, the whole of a 1-4 s interval, and bot after bot was killed before it
+            # handled anything (a customer waited 60 s; one run had four such bots in a row).
+            await api.wait_for(lambda: len(api.requests_for("getUpdates")) > polls, timeout=60)
         await customers
         await work
         # Quiet now: let the last process deliver every notification, then stop it cleanly.
