@@ -257,3 +257,65 @@ async def test_done_marks_are_written_a_batch_a_moment_under_steady_load(db: Dat
         done = (await session.execute(select(func.count()).select_from(InboundEvent)
                                       .where(InboundEvent.state == "done"))).scalar_one()
     assert done == n
+
+
+async def test_a_recorded_event_is_claimed_by_its_handling(db: Database, clock: FakeClock) -> None:
+    log = InboundLog(db, clock)
+    await log.beat()
+    await log.receive("telegram", [("31", '{"update_id": 31}'), ("32", '{"update_id": 32}')])
+    await log.receive("telegram", [("31", '{"update_id": 31, "again": true}')])  # fetched twice: kept as first
+    assert await log.state("telegram", "31") == "received"
+    calls: list[str] = []
+    assert await log.once("telegram", "31", _work(calls, "a")) is not None  # a recorded event is claimed
+    assert await log.state("telegram", "31") == "replying"
+    await log.done("telegram", "31")
+    await log.flush()
+    async with db.read() as session:
+        rows = dict((await session.execute(select(InboundEvent.event_id, InboundEvent.payload))).all())
+    assert rows == {"31": None, "32": '{"update_id": 32}'}  # the payload goes once done
+    assert calls == ["a"]
+
+
+async def test_a_failed_handling_leaves_the_event_recorded_to_try_again(db: Database, clock: FakeClock) -> None:
+    log = InboundLog(db, clock)
+    await log.beat()
+    await log.receive("telegram", [("41", "{}")])
+
+    async def failing() -> list[Reply]:
+        raise RuntimeError("database went away")
+
+    with pytest.raises(RuntimeError):
+        await log.once("telegram", "41", failing)
+    assert await log.state("telegram", "41") == "received"
+    calls: list[str] = []
+    assert await log.once("telegram", "41", _work(calls, "again")) is not None and calls == ["again"]
+
+
+async def test_orphans_are_the_events_a_gone_worker_left(db: Database, clock: FakeClock) -> None:
+    """Recorded and not done, by a worker that stopped beating: another handles them, or sends
+    the replies they kept, once; those of live workers and of this one are theirs."""
+    gone, alive, me = InboundLog(db, clock), InboundLog(db, clock), InboundLog(db, clock)
+    for log in (gone, alive, me):
+        await log.beat()
+    await gone.receive("telegram", [("1", '{"n": 1}'), ("2", '{"n": 2}'), ("3", '{"n": 3}')])
+    calls: list[str] = []
+    assert await gone.once("telegram", "2", _work(calls, "two", db=db)) is not None  # killed before sending
+    assert await gone.once("telegram", "3", _work(calls, "three")) is not None
+    await gone.done("telegram", "3")
+    await gone.flush()
+    await alive.receive("telegram", [("4", '{"n": 4}')])
+    await me.receive("telegram", [("5", '{"n": 5}')])
+    await gone.receive("slack", [("1", '{"n": 1}')])
+    assert await me.orphans("telegram") == []  # the gone worker's heartbeat is still recent
+    clock.advance(seconds=11)
+    await alive.beat()
+    await me.beat()
+    assert await me.orphans("telegram") == [("1", '{"n": 1}'), ("2", '{"n": 2}')]
+    first = await me.once("telegram", "1", _work(calls, "one"))
+    kept = await me.once("telegram", "2", _work(calls, "two again"))
+    assert first is not None and kept is not None and kept[0].text == "answer to two"
+    assert calls == ["two", "three", "one"] and await _customers(db) == 1  # "2" was not handled again
+    assert await me.orphans("telegram") == []  # in hand here now
+    other = InboundLog(db, clock)
+    await other.beat()
+    assert await other.orphans("telegram") == []  # this worker is alive: they are its own
