@@ -1,9 +1,7 @@
 """Taking each platform event once, across restarts and processes.
 
 An event is claimed, handled and its replies kept in one transaction (once()); it is marked
-done when the replies were sent. A polled update is recorded first (receive(): state
-"received", with the update as sent) and confirmed to the platform at once; a worker that dies
-before handling it leaves it to the others, who find it among the orphans(). A redelivery of a done event is skipped, and so is one that a
+done when the replies were sent. A redelivery of a done event is skipped, and so is one that a
 live worker has in hand. A claim whose worker stopped beating (killed, crashed: no heartbeat for
 `dead_after`) is taken over at once: its kept replies are sent by the new worker. A worker killed
 before the commit leaves nothing behind, and the redelivery is handled afresh. So a crash loses
@@ -110,8 +108,8 @@ class InboundLog:
             # Someone has it: wait (reading, not writing) until it is done or its worker is gone.
             while True:
                 state, owner, beat = await self._holder(platform, event_id)
-                if state is None or state == RECEIVED:
-                    break  # forgotten meanwhile, or a claim rolled back: claim it afresh
+                if state is None:
+                    break  # forgotten meanwhile: claim it afresh
                 if state == "done" or self._here(key):
                     return None
                 if self._alive(owner, beat):
@@ -167,31 +165,6 @@ class InboundLog:
                 return None
             row.owner, row.at = self.worker, self.clock()
             return [Reply.from_json(r) for r in row.replies]
-
-    async def receive(self, platform: str, events: list[tuple[str, str]]) -> None:
-        """Record polled events (id, the event as JSON text) before confirming them to the
-        platform: committed when this returns. One recorded already is left as it is."""
-        if not events:
-            return
-        at = self.clock()
-        rows = [{"platform": platform, "event_id": event_id, "state": RECEIVED, "at": at, "owner": self.worker,
-                 "payload": payload} for event_id, payload in events]
-        async with self.db.write(urgent=True) as session:
-            await (await session.connection()).execute(_receive(self.db.is_sqlite), rows)
-
-    async def orphans(self, platform: str, limit: int = 100) -> list[tuple[str, str]]:
-        """Recorded events not done whose worker is gone (killed before handling them, or
-        before sending their replies): (id, the event as recorded), oldest first. Handing one
-        to once() handles it, or sends the replies it kept, once."""
-        query = (select(InboundEvent.event_id, InboundEvent.payload, InboundEvent.owner, Worker.heartbeat_at)
-                 .outerjoin(Worker, Worker.id == InboundEvent.owner)
-                 .where(InboundEvent.platform == platform, InboundEvent.state != DONE,
-                        InboundEvent.payload.is_not(None), InboundEvent.owner != self.worker)
-                 .order_by(InboundEvent.at).limit(limit))
-        async with self.db.read() as session:
-            rows = (await session.execute(query)).all()
-        return [(event_id, payload) for event_id, payload, owner, beat in rows
-                if not self._alive(owner, beat) and not self._here((platform, event_id))]
 
     def release(self, platform: str, event_id: str, *, sent: int) -> None:
         """Sending the replies failed after `sent` of them went out: the event stays claimed with
@@ -259,31 +232,17 @@ def _event(platform: str, event_id: str) -> tuple[Any, ...]:
     return InboundEvent.platform == platform, InboundEvent.event_id == event_id
 
 
-RECEIVED, DONE = "received", "done"
-
-
 # The statements run for every event, built once (profiled: building them cost more than running).
 @cache
 def _claim(is_sqlite: bool) -> Any:
-    """A new claim, or the claim of an event recorded and not yet claimed (see _CLAIM_SQL)."""
-    stmt = (sqlite_insert if is_sqlite else pg_insert)(InboundEvent)
-    return stmt.on_conflict_do_update(
-        index_elements=[InboundEvent.platform, InboundEvent.event_id],
-        set_={"state": stmt.excluded.state, "at": stmt.excluded.at, "owner": stmt.excluded.owner},
-        where=InboundEvent.state == RECEIVED)
-
-
-@cache
-def _receive(is_sqlite: bool) -> Any:
     return (sqlite_insert if is_sqlite else pg_insert)(InboundEvent).on_conflict_do_nothing()
 
 
 _KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
          .values(replies=bindparam("replies")))
 _CLAIM_SQL = ("INSERT INTO inbound_events (platform, event_id, state, at, owner) VALUES (?, ?, ?, ?, ?) "
-              "ON CONFLICT (platform, event_id) DO UPDATE SET state = excluded.state, at = excluded.at, "
-              "owner = excluded.owner WHERE inbound_events.state = 'received'")  # _claim, below SQLAlchemy
+              "ON CONFLICT DO NOTHING")  # _claim, below SQLAlchemy
 _KEEP_SQL = "UPDATE inbound_events SET replies = ? WHERE platform = ? AND event_id = ?"  # _KEEP, below SQLAlchemy
 _DONE = (update(InboundEvent)
          .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))
-         .values(state=DONE, replies=None, payload=None))
+         .values(state="done", replies=None))

@@ -109,7 +109,7 @@ class TelegramAdapter:
             .concurrent_updates(CONCURRENT_UPDATES)
         )
         # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
-        # confirms them only once recorded; PTB's Updater would confirm them before.
+        # confirms them only once handled; PTB's Updater would confirm them before.
         return builder.updater(None).build()
 
     # -- lifecycle ----------------------------------------------------------------------
@@ -130,10 +130,9 @@ class TelegramAdapter:
             await self.application.bot.delete_webhook()
             await self.application.start()
             # Handled directly, as webhook posts are: python-telegram-bot's process_update would
-            # swallow a failure, and the poller would not try again an update that failed.
+            # swallow a failure, and the poller would confirm an update that was never handled.
             self._poller = Poller(self.application.bot, lambda update: self._on_update(update, None),
-                                  self.inbound_log, request=self._updates_request,
-                                  before_confirm=self.inbound_log.flush)
+                                  before_confirm=self.inbound_log.flush, request=self._updates_request)
             self._poller.start()
             log.info("telegram: polling")
 
@@ -212,7 +211,7 @@ class TelegramAdapter:
                 return
             # The claim, the handling and the replies kept to send commit together; a claim held
             # by a worker that was killed is waited out, not skipped: the update stays
-            # recorded (polling) or unanswered (webhook) until it is handled here or was there.
+            # unconfirmed (polling) or unanswered (webhook) until it is handled here or was there.
             replies = await self.inbound_log.once("telegram", key, work)
             if replies is None:
                 return
@@ -224,12 +223,12 @@ class TelegramAdapter:
                     sent += 1
             except (NetworkError, RetryAfter):
                 # Telegram still away after the retries, or flooding this chat: the update stays
-                # recorded (or its webhook post unanswered), and trying it again sends the rest.
+                # unconfirmed (or its webhook post unanswered), and its redelivery sends the rest.
                 self.inbound_log.release("telegram", key, sent=sent)
                 released = True
                 raise
             finally:
-                if not released:  # sent, or refused for good (a crash leaves them to the next worker)
+                if not released:  # sent, or refused for good (a crash leaves them to a redelivery)
                     await self.inbound_log.done("telegram", key)
         finally:
             if chores:

@@ -261,20 +261,11 @@ class InboundEvent(Base):
 
     platform: Mapped[str] = mapped_column(String(16), primary_key=True)
     event_id: Mapped[str] = mapped_column(String(128), primary_key=True)
-    # received (recorded, not yet handled) | replying | done (processing: before 0009)
-    state: Mapped[str] = mapped_column(String(16))
+    state: Mapped[str] = mapped_column(String(16))  # replying | done (processing: before 0009)
     at: Mapped[datetime] = mapped_column(index=True)
     owner: Mapped[str | None] = mapped_column(String(64))  # the worker handling it
     # The replies to send, committed with the event's changes and kept until they were sent.
     replies: Mapped[list[Any] | None] = mapped_column(JSON, nullable=True)
-    # A polled update as the platform sent it (JSON text), kept until it is done: it was
-    # confirmed when recorded, so nobody sends it again.
-    payload: Mapped[str | None] = mapped_column(Text, nullable=True)
-
-    __table_args__ = (
-        Index("ix_inbound_events_open", "platform", "at", postgresql_where=text("state <> 'done'"),
-              sqlite_where=text("state <> 'done'")),
-    )
 
 
 class Worker(Base):

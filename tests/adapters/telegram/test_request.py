@@ -1,15 +1,15 @@
-"""The transports: getUpdates keeps each update as Telegram sent it (for the poller's record);
-results nobody reads are not built."""
+"""The getUpdates transport leaves out the updates in hand, before python-telegram-bot parses them."""
 
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
 from aiohttp import web
-from telegram import Bot, Update
+from telegram import Bot
 
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 
@@ -48,27 +48,67 @@ async def _serve(handlers: dict[str, Any]) -> tuple[web.AppRunner, str]:
     return runner, f"http://127.0.0.1:{port}/bot"
 
 
-async def _bot(url: str) -> tuple[Bot, UpdatesRequest]:
+async def _bot(url: str, in_hand: set[int]) -> tuple[Bot, UpdatesRequest]:
     request = UpdatesRequest()
+    request.seen = lambda update_id: update_id in in_hand
     bot = Bot(TOKEN, base_url=url, request=request, get_updates_request=request)
     await request.initialize()
     return bot, request
 
 
-async def test_each_update_is_kept_as_telegram_sent_it(server: tuple[str, list[bytes]]) -> None:
+class Unparsed:
+    """Stands in for the json module where the answer must be seen through without parsing."""
+
+    @staticmethod
+    def loads(*_: Any) -> None:
+        raise AssertionError("parsed")
+
+
+@pytest.mark.parametrize("separators", [(", ", ": "), (",", ":")])
+async def test_only_fresh_updates_are_parsed(server: tuple[str, list[bytes]], monkeypatch: pytest.MonkeyPatch,
+                                             separators: tuple[str, str]) -> None:
     url, answers = server
-    bot, request = await _bot(url)
-    sneaky = _update(4, '{"update_id": 1} and "update_id":1 ] } ,{ سلام Příliš')
-    updates = [_update(3, "c"), sneaky]
-    answers.append(json.dumps({"ok": True, "result": updates}).encode())
+    bot, request = await _bot(url, {1, 2})
+    monkeypatch.setattr("adapters.telegram.request.json", Unparsed)  # cut, not parsed and rebuilt
+    updates = [_update(1, "a"), _update(2, "b"), _update(3, "c"), _update(4, "d ] } ,{")]
+    answers.append(json.dumps({"ok": True, "result": updates}, separators=separators).encode())
     got = await bot.get_updates()
-    assert [u.update_id for u in got] == [3, 4]
-    assert {k: json.loads(v) for k, v in request.raw.items()} == {3: updates[0], 4: sneaky}
-    # What was kept becomes the same update again (the poller's orphans are read back so).
-    again = Update.de_json(json.loads(request.raw[4]), bot)
-    assert again is not None and again.message is not None and again.message.text == sneaky["message"]["text"]
-    answers.append(json.dumps({"ok": True, "result": []}).encode())
-    assert await bot.get_updates() == () and request.raw == {}  # nothing left from the last answer
+    assert [u.update_id for u in got] == [3, 4] and request.left_out == 2
+    assert [u.message.text for u in got if u.message] == ["c", "d ] } ,{"]
+    await request.shutdown()
+
+
+async def test_an_update_of_another_shape_is_parsed(server: tuple[str, list[bytes]]) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1})
+    late_key = _update(2, "b")
+    late_key = {"message": late_key["message"], "update_id": 2}  # update_id not first: no cut
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), late_key]}).encode())
+    got = await bot.get_updates()
+    assert [u.update_id for u in got] == [2] and request.left_out == 1
+    await request.shutdown()
+
+
+async def test_an_answer_of_updates_in_hand_only_is_empty(server: tuple[str, list[bytes]],
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1, 2})
+    monkeypatch.setattr("adapters.telegram.request.json", Unparsed)
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), _update(2, "b")]},
+                              separators=(",", ":")).encode())
+    assert await bot.get_updates() == () and request.left_out == 2
+    await request.shutdown()
+
+
+async def test_update_id_inside_a_text_is_not_taken_for_an_update(server: tuple[str, list[bytes]]) -> None:
+    url, answers = server
+    bot, request = await _bot(url, {1})
+    # A customer typing what looks like a key: JSON escapes its quotes, so it is no key.
+    sneaky = _update(4, '{"update_id": 1} and "update_id":1')
+    answers.append(json.dumps({"ok": True, "result": [_update(1, "a"), sneaky]}).encode())
+    updates = await bot.get_updates()
+    assert [u.update_id for u in updates] == [4] and request.left_out == 1
+    assert updates[0].message is not None and updates[0].message.text == sneaky["message"]["text"]
     await request.shutdown()
 
 
@@ -98,3 +138,24 @@ async def test_results_not_read_are_not_built_and_failures_still_raise() -> None
     finally:
         await request.shutdown()
         await runner.cleanup()
+
+
+def test_cut_answers_are_the_new_updates_whatever_the_texts() -> None:
+    """Many answers with hostile texts (quotes, braces, commas, keys, escapes, other scripts):
+    what is left is exactly the new updates, as JSON, however the answer was laid out."""
+    from adapters.telegram.request import leave_out
+
+    rng = random.Random(8)
+    pieces = ['"update_id": 3', '{"update_id":9},', "}]}", "\\", '\\"', ",{", "سلام", "Příliš", "\n", " ", "x"]
+    for case in range(600):
+        count = rng.randint(1, 12)
+        updates = [_update(100 + i, "".join(rng.choice(pieces) for _ in range(rng.randint(0, 6))))
+                   for i in range(count)]
+        in_hand = rng.randint(0, count)
+        indent = rng.choice([None, 1])
+        separators = rng.choice([(",", ":"), (", ", ": ")])
+        body = json.dumps({"ok": True, "result": updates}, ensure_ascii=rng.random() < 0.5, indent=indent,
+                          separators=separators).encode()
+        left, left_out = leave_out(body, lambda update_id: update_id < 100 + in_hand)
+        assert json.loads(left)["result"] == updates[in_hand:], case
+        assert left_out == in_hand, case

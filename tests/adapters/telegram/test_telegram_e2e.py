@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import aiohttp
@@ -193,7 +192,7 @@ async def test_a_polled_update_that_fails_is_tried_again_not_lost(bot: Running) 
     failures = _fail_once(conversation)
     greeting = next(m for m in bot.api.sent(508) if "Please choose your language" in m["text"])
     bot.api.press_button(508, greeting["message_id"], "lang:en")
-    # Recorded and confirmed; after the failure it is tried again a moment later, in full, once.
+    # Not confirmed after the failure: fetched again a moment later and handled in full, once.
     await bot.api.wait_for(lambda: any("department" in m.get("text", "") for m in bot.api.sent(508)), timeout=10)
     await asyncio.sleep(1.5)
     assert failures and sum("department" in m.get("text", "") for m in bot.api.sent(508)) == 1
@@ -207,12 +206,12 @@ async def test_a_reply_that_meets_server_errors_is_retried_and_arrives_once(bot:
     assert sum("Please choose your language" in t for t in texts) == 1 and len(texts) == 2
 
 
-async def test_a_reply_that_telegram_keeps_refusing_is_sent_when_tried_again(bot: Running) -> None:
+async def test_a_reply_that_telegram_keeps_refusing_is_sent_by_the_redelivery(bot: Running) -> None:
     u = TgUser(bot, 510)
     await u.say("/start")
     greeting = next(m for m in u.sent() if "Please choose your language" in m["text"])
-    # More 500s than the retries of one reply: the update stays recorded with its replies kept,
-    # and when the poller tries it again they are sent; the press is not handled a second time.
+    # More 500s than the retries of one reply: the update stays unconfirmed, and when Telegram
+    # delivers it again its kept replies are sent; the press is not handled a second time.
     bot.api.fail_next("sendMessage", status=500, count=4, chat_id=510)
     bot.api.press_button(510, greeting["message_id"], "lang:cs")
     await bot.api.wait_for(lambda: any("oddělení" in m.get("text", "") for m in u.sent()), timeout=20)
@@ -235,67 +234,3 @@ def _fail_once(conversation) -> list[object]:  # type: ignore[no-untyped-def]
 
     conversation.handle = failing_once
     return failures
-
-
-async def test_an_update_is_confirmed_once_recorded_while_still_in_hand(bot: Running) -> None:
-    """Confirmed to Telegram as soon as it is recorded, so a slow update holds back neither the
-    confirmation nor the fetching of the ones after it."""
-    adapter = bot.desk.adapters["telegram"]
-    real, release = adapter._take, asyncio.Event()
-
-    async def slow(update):  # type: ignore[no-untyped-def]
-        if update.effective_user.id == 521:  # held before its transaction (SQLite has one writer)
-            await release.wait()
-        return await real(update)
-
-    adapter._take = slow
-    slow_update = bot.api.user_message(521, "/start")
-    await bot.api.wait_for(lambda: any(int(r.params.get("offset") or 0) > slow_update["update_id"]
-                                       for r in bot.api.requests_for("getUpdates")), timeout=10)
-    async with bot.desk.db.read() as s:
-        from core.storage.models import InboundEvent
-        payload = (await s.execute(select(InboundEvent.payload).where(
-            InboundEvent.event_id == str(slow_update["update_id"])))).scalar_one()
-    assert json.loads(payload) == slow_update  # recorded as sent, in case this process dies now
-    fast = TgUser(bot, 522)
-    await fast.say("/start")  # fetched and answered while the first is still in hand
-    assert not bot.api.sent(521)
-    release.set()
-    await bot.api.wait_for(lambda: bot.api.sent(521), timeout=10)
-    await asyncio.sleep(0.5)
-    assert sum("Please choose your language" in m["text"] for m in bot.api.sent(521)) == 1
-
-
-async def test_updates_a_killed_worker_recorded_are_handled_by_the_next_once(bot: Running) -> None:
-    """Telegram does not send them again (they were confirmed): the running bot finds them, handles
-    the one the killed worker had not handled, and sends the replies it had kept for the other."""
-    from datetime import UTC, datetime, timedelta
-
-    from core.conversation import Reply
-    from core.storage.models import InboundEvent, Worker
-
-    api = bot.api
-    unhandled = api.user_message(531, "/start")
-    api._pending.clear()  # confirmed by the killed worker: Telegram holds them no more
-    kept_for = {"update_id": unhandled["update_id"] + 1000, "message": dict(unhandled["message"], text="hello")}
-    kept_for["message"]["chat"] = dict(kept_for["message"]["chat"], id=532)
-    kept_for["message"]["from"] = dict(kept_for["message"]["from"], id=532)
-    then = datetime.now(UTC) - timedelta(minutes=1)
-    async with bot.desk.db.write() as s:
-        s.add(Worker(id="elsewhere:1:killed", heartbeat_at=then))
-        s.add(InboundEvent(platform="telegram", event_id=str(unhandled["update_id"]), state="received", at=then,
-                           owner="elsewhere:1:killed", payload=json.dumps(unhandled)))
-        s.add(InboundEvent(platform="telegram", event_id=str(kept_for["update_id"]), state="replying", at=then,
-                           owner="elsewhere:1:killed", payload=json.dumps(kept_for),
-                           replies=[Reply("kept before the kill", locale="en").to_json()]))
-    await api.wait_for(lambda: api.sent(531) and api.sent(532), timeout=15)
-    await asyncio.sleep(0.5)
-    assert sum("Please choose your language" in m["text"] for m in api.sent(531)) == 1
-    assert [m["text"] for m in api.sent(532)] == ["kept before the kill"]  # sent, not handled again
-    log = TgUser(bot, 531).log
-    for update in (unhandled, kept_for):
-        for _ in range(100):
-            if await log.state("telegram", str(update["update_id"])) == "done":
-                break
-            await asyncio.sleep(0.05)
-        assert await log.state("telegram", str(update["update_id"])) == "done"
