@@ -62,7 +62,7 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
             print(f"  helpdesk, {name:<10} {full['updates_per_s']:8.1f} updates/s  p50 {full['p50_ms']} ms  "
                   f"p99 {full['p99_ms']} ms  CPU {full['bot_cpu_ms_per_update']} ms/update ({cpu:.2f} x echo's)"
                   f"  ratio to echo {ratio:.2f}")
-        middle = sorted(range(rounds), key=lambda i: ratios[i])[rounds // 2]
+        middle = _middle(ratios)
         full = runs[middle]
         half_rate = full["updates_per_s"] / 2
         print(f"  {name}: ratio to echo, median of {rounds}: {ratios[middle]:.2f} (all: {ratios})")
@@ -84,12 +84,17 @@ async def _half_rate(name: str, kind: str | None, users: int, rate: float, arriv
             runs.append(await run_bot("helpdesk", users, database_url=url, workdir=path / f"half-{arrivals}{i}",
                                       rate=rate, arrivals=arrivals))
     p99s = [r["p99_ms"] for r in runs]
-    middle = sorted(range(rounds), key=lambda i: p99s[i])[rounds // 2]
+    middle = _middle(p99s)
     run = runs[middle]
     print(f"  {name}, half the median run's rate ({rate:.0f}/s), customers {arrivals}: p99 median of {rounds} "
           f"{p99s[middle]} ms (all: {p99s}; reached {run['updates_per_s']}/s)  p50 {run['p50_ms']} ms  "
           f"answers over 50 ms, by step: {run['over_50ms_by_step'] or 'none'}")
     return {"runs": runs, "p99_ms": p99s, "median_p99_ms": p99s[middle]}
+
+
+def _middle(values: list[float]) -> int:
+    """The index of the median of an odd number of runs (the run that is reported)."""
+    return sorted(range(len(values)), key=values.__getitem__)[len(values) // 2]
 
 
 class _none:
