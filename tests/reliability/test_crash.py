@@ -26,6 +26,7 @@ from tests.adapters.telegram.conftest import TOKEN, free_port
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 CUSTOMERS = 200
+STAGGER = 8.0  # seconds over which the customers arrive
 FLOW: list[tuple[str, str, str]] = [
     ("text", "/start", "key:lang:en"), ("press", "lang:en", "key:dep:technical"),
     ("press", "dep:technical", "key:rt:bug"), ("press", "rt:bug", "text:short subject"),
@@ -47,8 +48,15 @@ def _matches(message: dict[str, Any], want: str) -> bool:
 
 
 async def _customer(api: FakeTelegramAPI, i: int) -> None:
+    # Customers arrive over STAGGER seconds and think a moment over each step: the intakes then
+    # span some 15 s however fast the machine (on a fast one, all 200 unpaced were done within
+    # two kills, and the test asks for at least three while customers are writing).
     user = 900_000 + i
-    for kind, value, want in FLOW:
+    think = random.Random(i)
+    await asyncio.sleep(i * STAGGER / CUSTOMERS)
+    for step, (kind, value, want) in enumerate(FLOW):
+        if step:
+            await asyncio.sleep(think.uniform(0.2, 0.8))
         value = value.format(i=i)
         before = len(api.sent(user))
         if kind == "text":
@@ -130,7 +138,7 @@ async def _scenario(tmp_path: Path) -> None:
         killed_at: list[float] = []
         started = time.monotonic()
         while not work.done() and time.monotonic() - started < 90:
-            await asyncio.sleep(rng.uniform(1.0, 4.0))
+            await asyncio.sleep(rng.uniform(0.5, 3.0))
             if work.done():
                 break
             killed_at.append(time.monotonic())
