@@ -96,12 +96,15 @@ class Poller:
                 task = asyncio.create_task(self._one(update))
                 self._in_hand[update.update_id] = task
             left_out = self.request.left_out if self.request is not None else 0
-            if (left_out or updates) and not fresh and self._in_hand:
-                # Only updates in hand came back: wait for one to finish rather than spin, and
-                # a moment more when many are in hand (each call brings them all back again).
+            if (left_out or updates) and self._in_hand:
+                # Updates are in hand: the next call would bring them back at once. Wait for one
+                # to finish rather than spin (or, after new ones, ask again straight away: that
+                # call cost a getUpdates per update at half rate and found nothing new), and a
+                # moment more when many are in hand (each call brings them all back again).
                 await asyncio.wait(list(self._in_hand.values()), timeout=1.0,
                                    return_when=asyncio.FIRST_COMPLETED)
-                await asyncio.sleep(min(0.05, len(self._in_hand) * 0.0005))
+                if not fresh:
+                    await asyncio.sleep(min(0.05, len(self._in_hand) * 0.0005))
 
     async def _one(self, update: Update) -> None:
         """Handle one update. One that fails is not confirmed: it stays in hand a while, then is

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 from sqlalchemy import func, select
@@ -144,6 +145,23 @@ async def test_redelivered_update_is_handled_once(bot: Running) -> None:
     await bot.api.wait_for(lambda: len(u.sent()) >= count + 2, timeout=5)
     await asyncio.sleep(0.3)
     assert len(u.sent()) == count + 2
+
+
+async def test_an_update_in_hand_is_not_fetched_again_while_it_is_handled(bot: Running) -> None:
+    # Telegram sends an unconfirmed update again on every call: asking again straight after
+    # fetching it would only bring it back (a getUpdates per update at a steady trickle).
+    u = TgUser(bot, 508)
+    await u.say("/start")
+    update = bot.api.user_message(508, "/help")
+    await u._processed(update)
+    await bot.api.wait_for(lambda: _fetched(bot, update["update_id"]) and not bot.api.pending_updates)
+    assert len(_fetched(bot, update["update_id"])) == 1
+
+
+def _fetched(bot: Running, update_id: int) -> list[Any]:
+    """The getUpdates answers that held the update."""
+    return [r for r in bot.api.requests_for("getUpdates")
+            if any(u["update_id"] == update_id for u in (r.response or {}).get("result", []))]
 
 
 async def test_webhook_mode(tmp_path: Path) -> None:
