@@ -68,3 +68,28 @@ async def test_an_unknown_arrival_pattern_is_refused_before_anything_starts(tmp_
     with pytest.raises(ValueError, match="together"):
         await run_bot("helpdesk", 1, rate=10.0, arrivals="sometimes", workdir=tmp_path / "w")
     assert not (tmp_path / "w").exists()
+
+
+async def test_a_bench_database_can_be_told_not_to_wait_for_the_disk_and_is_dropped() -> None:
+    from tests.conftest import _pg_server_url
+
+    if _pg_server_url() is None:
+        pytest.skip("PostgreSQL not available: set TEST_DATABASE_URL or run a server on 127.0.0.1:5432")
+    import asyncpg
+    from sqlalchemy.engine import make_url
+
+    from tests.bench.pg import temporary_database
+
+    for wait, expected in ((True, "on"), (False, "off")):
+        async with temporary_database(wait_for_flush=wait) as url:
+            u = make_url(url)
+            conn = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database=u.database)
+            try:
+                assert await conn.fetchval("SHOW synchronous_commit") == expected
+            finally:
+                await conn.close()
+        admin = await asyncpg.connect(host=u.host, port=u.port or 5432, user=u.username, database="postgres")
+        try:
+            assert not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", u.database)
+        finally:
+            await admin.close()
