@@ -11,6 +11,7 @@ import random
 import signal
 import statistics
 import sys
+import threading
 import time
 from collections import Counter, defaultdict
 from collections.abc import Iterator
@@ -52,15 +53,27 @@ class Run:
     failures: int = 0
     failed: list[tuple[int, str, int, float]] = field(default_factory=list)  # user, step, got, when
     bot_cpu: float = 0.0  # CPU seconds the bot process used while the customers were served
+    flushes: list[tuple[float, float]] | None = None  # the disk probe's: started at, seconds
 
     def summary(self) -> dict[str, Any]:
         lat = sorted(latency for _, _, latency in self.trace)
         q = statistics.quantiles(lat, n=100, method="inclusive") if len(lat) > 1 else lat * 99
-        return {"updates": self.updates, "seconds": round(self.seconds, 3),
-                "updates_per_s": round(self.updates / self.seconds, 1) if self.seconds else 0.0,
-                "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2), "failures": self.failures,
-                "bot_cpu_ms_per_update": round(self.bot_cpu / self.updates * 1000, 3) if self.updates else 0.0,
-                "over_50ms_by_step": dict(Counter(step for _, step, latency in self.trace if latency > 0.05))}
+        out = {"updates": self.updates, "seconds": round(self.seconds, 3),
+               "updates_per_s": round(self.updates / self.seconds, 1) if self.seconds else 0.0,
+               "p50_ms": round(q[49] * 1000, 2), "p99_ms": round(q[98] * 1000, 2), "failures": self.failures,
+               "bot_cpu_ms_per_update": round(self.bot_cpu / self.updates * 1000, 3) if self.updates else 0.0,
+               "over_50ms_by_step": dict(Counter(step for _, step, latency in self.trace if latency > 0.05))}
+        if self.flushes:
+            slow = [(at, at + took) for at, took in self.flushes if took > SLOW_FLUSH]
+            took = sorted(took for _, took in self.flushes)
+            out["disk_flush"] = {
+                "count": len(took), "p50_ms": round(took[len(took) // 2] * 1000, 2),
+                "max_ms": round(took[-1] * 1000, 1), f"over_{SLOW_FLUSH * 1000:.0f}ms": len(slow),
+                # Answers over 50 ms that were under way while the probe's flush stalled.
+                "answers_over_50ms_during_one": sum(
+                    1 for offered, _, latency in self.trace
+                    if latency > 0.05 and any(a < offered + latency and offered < b for a, b in slow))}
+        return out
 
 
 HELPDESK_FLOW: list[tuple[str, str, int]] = [
@@ -123,6 +136,39 @@ async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]
         run.trace.append((offered, value, inbox[seen][0] - offered))
         seen = len(inbox)
         run.updates += 1
+
+
+SLOW_FLUSH = 0.02  # seconds: a flush of the disk probe this long is counted as a stall
+
+
+@contextlib.contextmanager
+def _disk_probe(directory: Path) -> Iterator[list[tuple[float, float]]]:
+    """Every 10 ms, 8 kB written to a file and flushed to the disk (fdatasync, as PostgreSQL
+    flushes its log at each commit), from a thread: how long the disk itself takes to flush
+    while the run goes on, to tell a stall of the disk from one of the bot."""
+    flushes: list[tuple[float, float]] = []
+    stop = threading.Event()
+    path = directory / "disk-probe.tmp"
+
+    def probe() -> None:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT, 0o600)
+        try:
+            while not stop.wait(0.01):
+                os.pwrite(fd, b"\0" * 8192, 0)
+                started = time.monotonic()
+                os.fdatasync(fd)
+                flushes.append((started, time.monotonic() - started))
+        finally:
+            os.close(fd)
+            path.unlink(missing_ok=True)
+
+    thread = threading.Thread(target=probe, name="disk-probe", daemon=True)
+    thread.start()
+    try:
+        yield flushes
+    finally:
+        stop.set()
+        thread.join()
 
 
 @contextlib.contextmanager
@@ -203,9 +249,10 @@ async def run_bot(kind: str, users: int, *, database_url: str | None = None, rat
             paces = [AsyncLimiter(1, 1 / rate)] * users
         else:
             paces = [None] * users
-        with _no_collector_pauses():
+        with _no_collector_pauses(), _disk_probe(workdir) if rate else contextlib.nullcontext() as flushes:
             await asyncio.gather(*(_customer(api, 100_000 + i, flow, run, pace, timeout)
                                    for i, pace in enumerate(paces)))
+        run.flushes = flushes
         run.seconds = time.monotonic() - started
         run.bot_cpu = _cpu_seconds(proc.pid) - cpu_before
     finally:

@@ -93,3 +93,15 @@ async def test_a_bench_database_can_be_told_not_to_wait_for_the_disk_and_is_drop
             assert not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", u.database)
         finally:
             await admin.close()
+
+
+def test_answers_over_50ms_are_set_against_the_disk_probes_slow_flushes() -> None:
+    run = driver.Run(updates=4, seconds=1.0)
+    run.trace = [(10.00, "a", 0.080),  # under way while the flush at 10.05 stalled
+                 (10.20, "b", 0.060),  # slow, but the disk was quick by then
+                 (10.06, "c", 0.010),  # quick: not counted whatever the disk did
+                 (9.90, "d", 0.120)]   # ends at 10.02, before the stall began
+    run.flushes = [(10.05, 0.040), (10.15, 0.001), (10.25, 0.002)]
+    disk = run.summary()["disk_flush"]
+    assert disk == {"count": 3, "p50_ms": 2.0, "max_ms": 40.0, "over_20ms": 1, "answers_over_50ms_during_one": 1}
+    assert "disk_flush" not in driver.Run(updates=1, seconds=1.0, trace=[(0.0, "a", 0.01)]).summary()

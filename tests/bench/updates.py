@@ -73,8 +73,9 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
                      "ratio_to_echo": ratios[middle], "half_rate": half, "half_rate_target": half_rate}
         if kind:
             # The same runs with commits not waiting for the disk: not a figure of the bot as
-            # deployed, but where its tail goes. On this machine's virtual disk a WAL flush now
-            # and then took 40-90 ms (the server's log), and every commit queued behind it.
+            # deployed, but where its tail goes. On this machine's virtual disk a flush now and
+            # then took 40-120 ms (the server's log of its COMMITs, and the driver's disk probe
+            # at the same moments), and every commit queued behind it.
             out[name]["half_rate_commits_not_waiting_for_disk"] = {
                 arrivals: await _half_rate(name, kind, users, half_rate, arrivals, rounds, path, wait_for_flush=False)
                 for arrivals in ARRIVALS}
@@ -98,6 +99,11 @@ async def _half_rate(name: str, kind: str | None, users: int, rate: float, arriv
     print(f"  {name}{label}, half the median run's rate ({rate:.0f}/s), customers {arrivals}: p99 median of {rounds} "
           f"{p99s[middle]} ms (all: {p99s}; reached {run['updates_per_s']}/s)  p50 {run['p50_ms']} ms  "
           f"answers over 50 ms, by step: {run['over_50ms_by_step'] or 'none'}")
+    disk = run.get("disk_flush")
+    if disk:  # the disk's own stalls meanwhile (see tests.bench.driver._disk_probe)
+        print(f"    the disk meanwhile: a flush took p50 {disk['p50_ms']} ms, at most {disk['max_ms']} ms; "
+              f"{disk['over_20ms']} over 20 ms; answers over 50 ms under way during one of those: "
+              f"{disk['answers_over_50ms_during_one']}")
     return {"runs": runs, "p99_ms": p99s, "median_p99_ms": p99s[middle]}
 
 
