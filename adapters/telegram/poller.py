@@ -97,10 +97,11 @@ class Poller:
                 self._in_hand[update.update_id] = task
             left_out = self.request.left_out if self.request is not None else 0
             if (left_out or updates) and self._in_hand:
-                # Updates are in hand: the next call would bring them back at once. Wait for one
-                # to finish rather than spin (or, after new ones, ask again straight away: that
-                # call cost a getUpdates per update at half rate and found nothing new), and a
-                # moment more when many are in hand (each call brings them all back again).
+                # Updates are in hand, and the next call would bring them back at once: wait for
+                # one to finish rather than spin. Also straight after new ones: asking again at
+                # once cost a getUpdates call per update at half rate and found nothing new.
+                # Without new ones, a moment more when many are in hand (each call brings them
+                # all back again).
                 await asyncio.wait(list(self._in_hand.values()), timeout=1.0,
                                    return_when=asyncio.FIRST_COMPLETED)
                 if not fresh:

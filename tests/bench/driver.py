@@ -68,7 +68,7 @@ class Run:
             took = sorted(took for _, took in self.flushes)
             out["disk_flush"] = {
                 "count": len(took), "p50_ms": round(took[len(took) // 2] * 1000, 2),
-                "max_ms": round(took[-1] * 1000, 1), f"over_{SLOW_FLUSH * 1000:.0f}ms": len(slow),
+                "max_ms": round(took[-1] * 1000, 1), "stalled": len(slow), "stall_ms": SLOW_FLUSH * 1000,
                 # Answers over 50 ms that were under way while the probe's flush stalled.
                 "answers_over_50ms_during_one": sum(
                     1 for offered, _, latency in self.trace

@@ -74,7 +74,7 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
         if kind:
             # The same runs with commits not waiting for the disk: not a figure of the bot as
             # deployed, but where its tail goes. On this machine's virtual disk a flush now and
-            # then took 40-120 ms (the server's log of its COMMITs, and the driver's disk probe
+            # then took 40-270 ms (the server's log of its COMMITs, and the driver's disk probe
             # at the same moments), and every commit queued behind it.
             out[name]["half_rate_commits_not_waiting_for_disk"] = {
                 arrivals: await _half_rate(name, kind, users, half_rate, arrivals, rounds, path, wait_for_flush=False)
@@ -102,7 +102,7 @@ async def _half_rate(name: str, kind: str | None, users: int, rate: float, arriv
     disk = run.get("disk_flush")
     if disk:  # the disk's own stalls meanwhile (see tests.bench.driver._disk_probe)
         print(f"    the disk meanwhile: a flush took p50 {disk['p50_ms']} ms, at most {disk['max_ms']} ms; "
-              f"{disk['over_20ms']} over 20 ms; answers over 50 ms under way during one of those: "
+              f"{disk['stalled']} over {disk['stall_ms']:.0f} ms; answers over 50 ms under way during one of those: "
               f"{disk['answers_over_50ms_during_one']}")
     return {"runs": runs, "p99_ms": p99s, "median_p99_ms": p99s[middle]}
 
