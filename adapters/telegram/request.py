@@ -16,8 +16,6 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
-from telegram._utils.defaultvalue import DefaultValue
-from telegram._utils.types import ODVInput
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
@@ -73,20 +71,18 @@ class AiohttpRequest(BaseRequest):
         url: str,
         method: str,
         request_data: RequestData | None = None,
-        read_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        write_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        connect_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
-        pool_timeout: ODVInput[float] = BaseRequest.DEFAULT_NONE,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
     ) -> tuple[int, bytes]:
         if self._session is None or self._session.closed:
             raise RuntimeError("This AiohttpRequest is not initialized!")
         files = request_data.multipart_data if request_data else None
         fields = request_data.json_parameters if request_data else None
-        read = self._read_timeout if isinstance(read_timeout, DefaultValue) else read_timeout
-        connect = self._connect_timeout if isinstance(connect_timeout, DefaultValue) else connect_timeout
-        write = self._write_timeout if not files else self._media_write_timeout
-        if not isinstance(write_timeout, DefaultValue) and write_timeout is not None:
-            write = write_timeout
+        read = _given(read_timeout, self._read_timeout)
+        connect = _given(connect_timeout, self._connect_timeout)
+        write = _given(write_timeout, None) or (self._write_timeout if not files else self._media_write_timeout)
         timeout = _timeout(connect, read if read is None else read + (write or 0))
         body: Any = None
         headers = None
@@ -187,3 +183,12 @@ _UPDATE_IDS = re.compile(rb'"update_id"\s*:\s*(\d+)')
 _NOTHING = b'{"ok":true,"result":[]}'
 _TRUE = b'{"ok":true,"result":true}'
 _PREFIX = b'{"ok":true,"result":['
+
+
+def _given(value: object, default: float | None) -> float | None:
+    """A timeout the caller set, else `default`. python-telegram-bot marks "not set" with
+    default-value sentinels (BaseRequest.DEFAULT_NONE among them); testing for a number or
+    None keeps its private types out of this module."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return default
