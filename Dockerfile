@@ -2,12 +2,12 @@
 
 # Build the wheel in a throw-away stage: building it compiles the gettext catalogs, so the
 # runtime image needs neither the sources nor build tools.
-FROM python:3.12-slim AS build
+FROM python:3.11-slim AS build
 WORKDIR /src
 COPY . .
 RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
-FROM python:3.12-slim
+FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
     PYTHONUNBUFFERED=1 \
     PIP_NO_CACHE_DIR=1 \
