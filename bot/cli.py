@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot import __version__
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.config import LANGUAGES, ConfigError, load_config
@@ -22,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="helpdesk-bot",
         description="A help desk in Telegram and Slack. Settings come from the environment or .env.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the console chat when no platform is configured)",
                    description="Run the bot: Telegram and Slack when their tokens are set.")
