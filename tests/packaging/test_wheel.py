@@ -115,3 +115,14 @@ def test_an_intake_from_the_installed_wheel_has_no_english(installed: Path, tmp_
     assert not (tmp_path / "cache").exists()
     after = sorted(p.relative_to(site) for p in site.rglob("*") if "__pycache__" not in p.parts)
     assert after == before
+
+
+def test_migrations_travel_in_the_wheel(installed: Path, tmp_path: Path) -> None:
+    from core.storage.migrate import head_revision
+
+    history = _run(installed, tmp_path, "db", "history")
+    assert history.returncode == 0, history.stderr
+    assert history.stdout.splitlines()[-1].startswith("<base> -> 0001, ")
+    upgraded = _run(installed, tmp_path, "db", "upgrade")
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert upgraded.stdout.strip() == f"database is at revision {head_revision()} (head)"
