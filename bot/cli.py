@@ -1,4 +1,4 @@
-"""`helpdesk-bot`: run the bot, upgrade the database, check the configuration."""
+"""`helpdesk-bot`: run the bot, migrate the database, check the configuration, forget a customer."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
+from bot import __version__, admin
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.config import LANGUAGES, ConfigError, load_config
@@ -22,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
         prog="helpdesk-bot",
         description="A help desk in Telegram and Slack. Settings come from the environment or .env.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the console chat when no platform is configured)",
                    description="Run the bot: Telegram and Slack when their tokens are set.")
@@ -32,8 +34,26 @@ def _parser() -> argparse.ArgumentParser:
     console.add_argument("--user", default="console-user", help="customer id (default: console-user)")
     db = sub.add_parser("db", help="database maintenance", description="Database maintenance.")
     db_sub = db.add_subparsers(dest="db_command", metavar="ACTION", required=True)
-    db_sub.add_parser("upgrade", help="apply all migrations to DATABASE_URL",
-                      description="Apply all Alembic migrations to the database in DATABASE_URL.")
+    db_sub.add_parser("current", help="the revision the database is at",
+                      description="Show the Alembic revision of the database in DATABASE_URL.")
+    db_up = db_sub.add_parser("upgrade", help="apply the migrations to DATABASE_URL",
+                              description="Apply the Alembic migrations up to REVISION (default: all).")
+    db_up.add_argument("revision", nargs="?", default="head", help="target revision (default: head)")
+    db_down = db_sub.add_parser("downgrade", help="step the schema back to a revision",
+                                description="Undo the migrations after REVISION ('base': all of them; "
+                                            "'-1': the last one). Data in what is undone is lost.")
+    db_down.add_argument("revision", help="target revision, e.g. 0009, -1 or base")
+    db_sub.add_parser("history", help="the migrations, newest first",
+                      description="List the migrations shipped with the bot, marking the database's.")
+    customer = sub.add_parser("customer", help="a customer's data", description="A customer's data.")
+    customer_sub = customer.add_subparsers(dest="customer_command", metavar="ACTION", required=True)
+    forget = customer_sub.add_parser(
+        "forget", help="delete what identifies a customer (an erasure request)",
+        description="Delete what identifies the customer: names and ids, their messages' text, their "
+                    "files, drafts and notifications. Their tickets stay, anonymous, for the statistics.")
+    forget.add_argument("platform", help="the customer's platform, e.g. telegram, slack, console")
+    forget.add_argument("user_id", help="the customer's user id on that platform")
+    forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     outbox = sub.add_parser("outbox", help="notifications waiting, sent and dead-lettered",
                             description="Count the outbox by platform and status; optionally put dead "
                                         "letters back in line.")
@@ -80,7 +100,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 settings = settings.model_copy(update={"log_level": "WARNING"})
         setup_logging(settings)
         if command == "db":
-            return asyncio.run(_db_upgrade(settings))
+            return asyncio.run(admin.db_command(settings, args.db_command, getattr(args, "revision", None)))
+        if command == "customer":
+            return asyncio.run(admin.forget_command(settings, args.platform, args.user_id, args.yes))
         if command == "report":
             return asyncio.run(_report(settings, args.start, args.end, args.csv))
         if command == "outbox":
@@ -103,19 +125,6 @@ def _check_config(file: str | None) -> int:
         f"({len(config.departments)} departments, {len(config.request_types)} request types, "
         f"{len(config.priorities)} priorities, {len(config.calendars)} calendars)"
     )
-    return 0
-
-
-async def _db_upgrade(settings: Settings) -> int:
-    from core.storage.db import Database
-    from core.storage.migrate import current_revision, upgrade
-
-    db = Database(settings.database_url)
-    try:
-        await upgrade(db)
-        print(f"database is at revision {await current_revision(db)}")
-    finally:
-        await db.dispose()
     return 0
 
 

@@ -1,13 +1,19 @@
 """Translations, plural rules and locale-aware formatting, bound to one recipient's locale.
 
 There is no global `_`: code that speaks to someone is handed a `Translator` for that
-person's locale. Catalogs live in locales/; a missing or stale .mo is compiled from its .po
-with Babel's own compiler on first use.
+person's locale. Catalogs live in locales/ at the top of a source checkout; an installed
+package carries them as core/locales with each .mo compiled at build time (setup.py). In a
+checkout, each .po is compiled with Babel's own compiler on first use into a cache the process
+can write (never beside the sources, which a service user may not be allowed to change).
 """
 
 from __future__ import annotations
 
+import hashlib
+import io
+import os
 import re
+import tempfile
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -24,7 +30,8 @@ from babel.support import NullTranslations, Translations
 
 from core.config import LANGUAGES
 
-LOCALES_DIR = Path(__file__).resolve().parent.parent / "locales"
+_PACKAGED = Path(__file__).resolve().parent / "locales"  # an installed wheel
+LOCALES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "locales"
 DOMAIN = "messages"
 BABEL_LOCALES = {"en": "en", "fa": "fa_IR", "cs": "cs_CZ", "ru": "ru_RU", "pt": "pt_BR"}
 LANGUAGE_NAMES = {"en": "English", "fa": "فارسی", "cs": "Čeština", "ru": "Русский", "pt": "Português"}
@@ -45,28 +52,54 @@ def match_locale(code: str | None) -> str | None:
     return base if base in LANGUAGES else None
 
 
-def compile_catalogs(directory: Path = LOCALES_DIR) -> None:
-    """Build each .mo from its .po when missing or older (what `pybabel compile` does)."""
-    for po_path in directory.glob(f"*/LC_MESSAGES/{DOMAIN}.po"):
-        mo_path = po_path.with_suffix(".mo")
-        if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
+def cache_dirs() -> list[Path]:
+    """Where compiled catalogs may be kept, in order: $XDG_CACHE_HOME or ~/.cache, then the
+    temp folder (a service user may have no writable home)."""
+    folders = [Path(tempfile.gettempdir()) / f"helpdesk-bot-{os.getuid()}" / "locales"]
+    try:
+        base = Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+    except RuntimeError:  # no home directory to be found
+        return folders
+    return [base / "helpdesk-bot" / "locales", *folders]
+
+
+def compiled_catalog(po_path: Path) -> bytes:
+    """The .mo for a .po: the one built beside it in an installed package, else compiled.
+
+    A compiled catalog is cached under the hash of its source, so an edited .po is never
+    served stale and checkouts sharing one cache do not disturb each other.
+    """
+    built = po_path.with_suffix(".mo")
+    if po_path.is_relative_to(_PACKAGED) and built.exists():
+        return built.read_bytes()
+    source = po_path.read_bytes()
+    name = f"{po_path.parent.parent.name}-{hashlib.sha256(source).hexdigest()[:20]}.mo"
+    folders = cache_dirs()
+    for folder in folders:
+        try:
+            return (folder / name).read_bytes()
+        except OSError:
             continue
-        with po_path.open("rb") as fh:
-            catalog = read_po(fh, locale=po_path.parent.parent.name)
-        tmp = mo_path.with_suffix(".mo.tmp")
-        with tmp.open("wb") as out:
-            write_mo(out, catalog, use_fuzzy=False)
-        tmp.replace(mo_path)
+    out = io.BytesIO()
+    write_mo(out, read_po(io.BytesIO(source), locale=po_path.parent.parent.name), use_fuzzy=False)
+    for folder in folders:
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            tmp = folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(out.getvalue())
+            tmp.replace(folder / name)
+            break
+        except OSError:
+            continue  # not writable: the next place, or none (compiled again at the next start)
+    return out.getvalue()
 
 
 @cache
 def _translations(locale: str) -> NullTranslations:
-    compile_catalogs()
-    mo = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.mo"
-    if locale == "en" or not mo.exists():
+    po = LOCALES_DIR / locale / "LC_MESSAGES" / f"{DOMAIN}.po"
+    if locale == "en" or not po.exists():
         return NullTranslations()
-    with mo.open("rb") as fh:
-        return Translations(fh, domain=DOMAIN)
+    return Translations(io.BytesIO(compiled_catalog(po)), domain=DOMAIN)
 
 
 class Translator:

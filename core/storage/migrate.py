@@ -1,4 +1,9 @@
-"""Apply the Alembic migrations: at start-up and by `helpdesk-bot db upgrade`."""
+"""The Alembic migrations: applied at start-up and by `helpdesk-bot db upgrade`, stepped back by
+`db downgrade`, listed by `db history`.
+
+The migrations ship inside the package (core/storage/migrations), so no alembic.ini is needed
+on disk: the configuration is built here and handed the connection to run on.
+"""
 
 from __future__ import annotations
 
@@ -24,17 +29,26 @@ def alembic_config() -> Config:
 
 
 async def upgrade(db: Database, revision: str = "head") -> None:
+    await _migrate(db, command.upgrade, revision)
+
+
+async def downgrade(db: Database, revision: str) -> None:
+    """Step the schema back to `revision` ("base": no tables at all)."""
+    await _migrate(db, command.downgrade, revision)
+
+
+async def _migrate(db: Database, step: Any, revision: str) -> None:
     async with db.write() as session:
         conn = await session.connection()
         if not db.is_sqlite:
             await conn.execute(text(f"SELECT pg_advisory_xact_lock({_PG_LOCK})"))
-        await conn.run_sync(_upgrade, revision)
+        await conn.run_sync(_run, step, revision)
 
 
-def _upgrade(connection: Any, revision: str) -> None:
+def _run(connection: Any, step: Any, revision: str) -> None:
     cfg = alembic_config()
     cfg.attributes["connection"] = connection
-    command.upgrade(cfg, revision)
+    step(cfg, revision)
 
 
 async def current_revision(db: Database) -> str | None:
@@ -45,3 +59,12 @@ async def current_revision(db: Database) -> str | None:
 
 def head_revision() -> str | None:
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
+
+
+def history(current: str | None = None) -> list[str]:
+    """One line per migration, newest first, as `alembic history` writes them."""
+    lines = []
+    for script in ScriptDirectory.from_config(alembic_config()).walk_revisions():
+        line = script.cmd_format(verbose=False, include_doc=True, include_parents=True, tree_indicators=True)
+        lines.append(line.replace(", ", " (current), ", 1) if script.revision == current else line)
+    return lines

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import pty
+import re
 import sqlite3
 import subprocess
 import sys
@@ -85,3 +87,90 @@ def test_report_command(tmp_path: Path) -> None:
     assert bad.returncode == 2 and "not a date" in bad.stderr
     backwards = _cli(tmp_path, "report", "--from", "2026-11-30", "--to", "2026-11-01")
     assert backwards.returncode == 2 and "--from is after --to" in backwards.stderr
+
+
+def test_version_and_the_new_commands_have_help(tmp_path: Path) -> None:
+    from bot import __version__
+
+    result = _cli(tmp_path, "--version")
+    assert result.returncode == 0 and result.stdout.strip() == f"helpdesk-bot {__version__}"
+    for args in (["db", "current", "--help"], ["db", "downgrade", "--help"], ["db", "history", "--help"],
+                 ["customer", "forget", "--help"]):
+        result = _cli(tmp_path, *args)
+        assert result.returncode == 0 and "usage: helpdesk-bot" in result.stdout, args
+
+
+def test_db_current_upgrade_downgrade_history(tmp_path: Path) -> None:
+    head = head_revision()
+    assert "has no schema" in _cli(tmp_path, "db", "current").stdout
+    assert _cli(tmp_path, "db", "upgrade", "0005").stdout.strip() == f"database is at revision 0005 (head is {head})"
+    history = _cli(tmp_path, "db", "history").stdout.splitlines()
+    assert history[0].startswith(f"0009 -> {head} (head), ") and "0004 -> 0005 (current), " in history[5]
+    assert _cli(tmp_path, "db", "upgrade").stdout.strip() == f"database is at revision {head} (head)"
+    assert _cli(tmp_path, "db", "downgrade", "-1").stdout.strip() == f"database is at revision 0009 (head is {head})"
+    bad = _cli(tmp_path, "db", "downgrade", "nonsense")
+    assert bad.returncode == 1 and "nonsense" in bad.stderr and "Traceback" not in bad.stderr
+    assert _cli(tmp_path, "db", "downgrade").returncode == 2  # the revision is required
+    assert "has no schema" in _cli(tmp_path, "db", "downgrade", "base").stdout
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        tables = {r[0] for r in conn.execute("select name from sqlite_master where type='table'")}
+    assert tables <= {"alembic_version"}
+    assert _cli(tmp_path, "db", "current").stdout.strip().startswith("database has no schema")
+
+
+def _customer_with_a_ticket(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "db", "upgrade").returncode == 0
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        conn.execute("insert into customers (platform, platform_user_id, chat_id, display_name, locale, reachable, "
+                     "created_at) values ('telegram', '42', '42', 'Jana', 'cs', 1, '2026-11-20 10:00:00')")
+        conn.execute("insert into tickets (number, customer_id, department, request_type, priority, subject, "
+                     "description, status, tier, created_at, updated_at, queue_rank, queue_hint_sent) values "
+                     "(1001, 1, 'technical', 'bug', 'normal', 'Jana''s login', 'secret', 'new', 1, "
+                     "'2026-11-20 10:00:00', '2026-11-20 10:00:00', '2026-11-20 10:00:00', 0)")
+
+
+def _jana(tmp_path: Path) -> tuple[str, str]:
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        name = conn.execute("select display_name from customers").fetchone()[0]
+        subject = conn.execute("select subject from tickets").fetchone()[0]
+    return name, subject
+
+
+def test_customer_forget_wants_a_yes(tmp_path: Path) -> None:
+    _customer_with_a_ticket(tmp_path)
+    refused = _cli(tmp_path, "customer", "forget", "telegram", "42")  # stdin is not a terminal
+    assert refused.returncode == 2 and "--yes" in refused.stderr
+    assert _jana(tmp_path) == ("Jana", "Jana's login")
+    missing = _cli(tmp_path, "customer", "forget", "telegram", "99", "--yes")
+    assert missing.returncode == 1 and "no customer telegram:99" in missing.stderr
+    done = _cli(tmp_path, "customer", "forget", "telegram", "42", "--yes")
+    assert done.returncode == 0, done.stderr
+    assert "forgot customer telegram:42" in done.stdout
+    assert re.search(r"tickets anonymised\s+1\b", done.stdout)
+    assert _jana(tmp_path) == ("", "—")
+
+
+def test_customer_forget_asks_on_a_terminal(tmp_path: Path) -> None:
+    _customer_with_a_ticket(tmp_path)
+
+    def answer(text: bytes) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_"))}
+        env["DATABASE_URL"] = f"sqlite+aiosqlite:///{tmp_path / 'h.db'}"
+        master, slave = pty.openpty()
+        try:
+            proc = subprocess.Popen([sys.executable, "-m", "bot", "customer", "forget", "telegram", "42"],
+                                    stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                    env=env, cwd=tmp_path)
+            os.write(master, text)
+            out, err = proc.communicate(timeout=60)
+        finally:
+            os.close(slave)
+            os.close(master)
+        return subprocess.CompletedProcess(proc.args, proc.returncode, out, err)
+
+    declined = answer(b"no\n")
+    assert declined.returncode == 2 and "Forget customer telegram:42" in declined.stdout
+    assert "nothing changed" in declined.stdout and _jana(tmp_path) == ("Jana", "Jana's login")
+    accepted = answer(b"yes\n")
+    assert accepted.returncode == 0, accepted.stderr
+    assert "forgot customer telegram:42" in accepted.stdout and _jana(tmp_path) == ("", "—")

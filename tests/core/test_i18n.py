@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import io
 import re
 import shutil
 import subprocess
 import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from babel.messages.pofile import read_po
+from babel.support import Translations
 
 from core.config import LANGUAGES
-from core.i18n import FSI, LOCALES_DIR, PDI, match_locale, translator
+from core.i18n import FSI, LOCALES_DIR, PDI, compiled_catalog, match_locale, translator
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
 NPLURALS = {"en": 2, "fa": 1, "cs": 3, "ru": 3, "pt": 2}
@@ -122,3 +125,37 @@ def test_other_locales_format_dates_their_way() -> None:
 ])
 def test_match_locale(code: str | None, expected: str | None) -> None:
     assert match_locale(code) == expected
+
+
+def _copy_catalogs(tmp_path: Path) -> Path:
+    shutil.copytree(LOCALES_DIR, tmp_path / "locales", ignore=shutil.ignore_patterns("*.mo"))
+    return tmp_path / "locales" / "cs" / "LC_MESSAGES" / "messages.po"
+
+
+def test_catalogs_compile_into_the_cache_not_beside_the_sources(tmp_path: Path, monkeypatch) -> None:
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    po = _copy_catalogs(tmp_path)
+    mo = compiled_catalog(po)
+    assert Translations(io.BytesIO(mo)).gettext("Which department should handle your request?") \
+        != "Which department should handle your request?"
+    assert not list((tmp_path / "locales").rglob("*.mo"))
+    cached = list((tmp_path / "cache" / "helpdesk-bot" / "locales").glob("cs-*.mo"))
+    assert len(cached) == 1 and cached[0].read_bytes() == mo
+    # An edited catalog is compiled afresh, never served from the cache stale.
+    text = po.read_text(encoding="utf-8")
+    po.write_text(text.replace('msgstr "Které oddělení', 'msgstr "ZMĚNA Které oddělení', 1), encoding="utf-8")
+    assert "ZMĚNA" in Translations(io.BytesIO(compiled_catalog(po))).gettext(
+        "Which department should handle your request?")
+    assert len(list((tmp_path / "cache" / "helpdesk-bot" / "locales").glob("cs-*.mo"))) == 2
+
+
+def test_unwritable_cache_still_translates(tmp_path: Path, monkeypatch) -> None:
+    blocked = tmp_path / "blocked"
+    blocked.write_text("a file where the cache folder would be")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocked))
+    monkeypatch.setattr(tempfile, "tempdir", str(blocked))
+    po = _copy_catalogs(tmp_path)
+    mo = compiled_catalog(po)
+    assert Translations(io.BytesIO(mo)).gettext("Which department should handle your request?") \
+        != "Which department should handle your request?"
+    assert not list(tmp_path.rglob("*.mo"))
