@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from rapidfuzz import fuzz, process
-from sqlalchemy import Row, func, select
+from sqlalchemy import func, select
 
 from core.business_time import business_time_between
 from core.config import HelpdeskConfig
@@ -70,7 +70,7 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
         open_now = (await session.execute(
             select(t.department, t.status, func.count()).where(t.status.in_(list(OPEN_STATUSES)))
             .group_by(t.department, t.status))).all()
-        opened: list[Row[Any]] = []
+        opened: list[Any] = []
         # In slices: turning thousands of rows into Python values is itself a long step for the loop.
         async for rows in (await session.stream(
                 select(t.number, t.department, t.subject, t.created_at, t.first_response_at, t.resolved_at)
@@ -86,8 +86,8 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
     return await asyncio.to_thread(_tally, Report(start, end), config, open_now, opened, breached, rated)
 
 
-def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Row[Any]], opened: Sequence[Row[Any]],
-           breached: Sequence[Row[Any]], rated: Sequence[Row[Any]]) -> Report:
+def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], opened: Sequence[Any],
+           breached: Sequence[Any], rated: Sequence[Any]) -> Report:
     """The report from the rows read (runs in a thread: touches no database and no loop)."""
     start, end = report.start, report.end
     for dep, status, n in open_now:
@@ -153,9 +153,9 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
     lines = [t._("Report from {start} to {end}", start=report.start.date().isoformat(),
                  end=(report.end - timedelta(microseconds=1)).date().isoformat()),
              "", t._("Open tickets now:")]
-    for dep in config.departments:
-        counts = [(s, report.open_now.get((dep.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
-        lines.append(f"  {name(dep.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
+    for department in config.departments:
+        counts = [(s, report.open_now.get((department.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
+        lines.append(f"  {name(department.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
     deps = [ALL, *(d.code for d in config.departments)]
     for dep in deps:
         first, res = report.first_response.get(dep, Durations()), report.resolution.get(dep, Durations())

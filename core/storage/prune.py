@@ -12,8 +12,9 @@ import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import Delete, delete, select, tuple_
+from sqlalchemy import CursorResult, Delete, delete, select, tuple_
 
 from core.storage.db import Database
 from core.storage.models import InboundEvent, OutboxMessage, Worker
@@ -42,7 +43,7 @@ async def prune(db: Database, before: datetime, *, batch: int = BATCH) -> Pruned
 async def forget_workers(db: Database, before: datetime) -> int:
     """Delete the heartbeats of workers silent since `before` (every start adds one)."""
     async with db.write() as session:
-        result = await session.execute(delete(Worker).where(Worker.heartbeat_at < before))
+        result = cast(CursorResult[Any], await session.execute(delete(Worker).where(Worker.heartbeat_at < before)))
         return int(result.rowcount or 0)
 
 
@@ -50,7 +51,7 @@ async def _in_batches(db: Database, statement: Callable[[], Delete], batch: int)
     total = 0
     while True:
         async with db.write() as session:
-            result = await session.execute(statement())
+            result = cast(CursorResult[Any], await session.execute(statement()))
             n = int(result.rowcount or 0)
         total += n
         if n < batch:
