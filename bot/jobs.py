@@ -1,7 +1,8 @@
 """Background work of the process: the outbox relay loop, and the timers as APScheduler jobs.
 
 Every timer is a job that sweeps the database by indexed due-time columns, so timers survive
-restarts and, with several processes on PostgreSQL, each ticket's timer fires once.
+restarts and, with several processes on PostgreSQL, each ticket's timer fires once. Another job
+deletes what is past the retention (RETENTION_DAYS) and the heartbeats of workers long gone.
 """
 
 from __future__ import annotations
@@ -17,11 +18,13 @@ from bot.app import HelpDesk
 from core.dedupe import HEARTBEAT_EVERY
 from core.metrics import SLA_BREACHES, SLA_WARNINGS
 from core.relay import Relay
+from core.storage.prune import forget_workers, prune
 
 log = logging.getLogger(__name__)
 SLA_EVERY = 30.0
 DRAFTS_EVERY = 60.0
-FORGET_EVERY = 3600.0
+RETENTION_EVERY = 3600.0
+WORKERS_FORGOTTEN_AFTER = timedelta(days=1)  # a worker silent this long is not coming back
 
 
 async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.05,
@@ -44,7 +47,8 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
 
 
 def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
-    """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms."""
+    """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms;
+    the heartbeat; retention."""
     jobs = AsyncIOScheduler(timezone=UTC)
     inbound = desk.inbound
 
@@ -63,14 +67,21 @@ def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
         if await desk.conversation.expire_drafts():
             desk.relay.wake.set()
 
-    async def forget() -> None:
-        await inbound.forget_before(desk.clock() - timedelta(days=1))
+    async def retention() -> None:
+        now = desk.clock()
+        days = desk.settings.retention_days
+        if days:
+            pruned = await prune(desk.db, now - timedelta(days=days))
+            if pruned.outbox or pruned.events:
+                log.info("retention: deleted %s sent notifications and %s handled events older than %s days",
+                         pruned.outbox, pruned.events, days)
+        await forget_workers(desk.db, now - WORKERS_FORGOTTEN_AFTER)
 
     async def heartbeat() -> None:
         await inbound.beat()
 
     now = datetime.now(UTC)
-    for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (forget, FORGET_EVERY),
+    for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (retention, RETENTION_EVERY),
                        (heartbeat, HEARTBEAT_EVERY)):
         jobs.add_job(job, IntervalTrigger(seconds=every), id=job.__name__, coalesce=True, max_instances=1,
                      misfire_grace_time=int(every), next_run_time=now)

@@ -17,6 +17,8 @@ class Settings(BaseSettings):
     # PostgreSQL connections one process may open at most: N processes need N x this (plus a
     # few for the command line) within the server's max_connections.
     database_pool_size: int = Field(60, alias="DATABASE_POOL_SIZE", ge=2, le=1000)
+    # Days sent notifications and handled platform events are kept; 0 keeps them for ever.
+    retention_days: int = Field(30, alias="RETENTION_DAYS", ge=0)
     helpdesk_config: str | None = Field(None, alias="HELPDESK_CONFIG")
     default_locale: str = Field("en", alias="DEFAULT_LOCALE")
     http_host: str = Field("127.0.0.1", alias="HTTP_HOST")

@@ -189,11 +189,11 @@ class AttachmentStore:
             raise FileTooLarge(len(data))
         if not data:
             raise EmptyFile()
-        mime = sniff(data, file.filename)
+        mime = await asyncio.to_thread(sniff, data, file.filename)  # reads it all: off the loop
         if mime is None:
             kind = filetype.guess(data)
             raise FileTypeNotAllowed(kind.mime if kind else file.declared_mime)
-        if mime in _ZIPPED and not _zip_is_sane(data):
+        if mime in _ZIPPED and not await asyncio.to_thread(_zip_is_sane, data):
             raise FileTypeNotAllowed("application/zip")
         digest = hashlib.sha256(data).hexdigest()
         path = self.directory / digest[:2] / f"{digest}{ALLOWED[mime]}"

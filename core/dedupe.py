@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import asyncio
 import os
+import secrets
 import socket
-import uuid
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
@@ -33,6 +33,12 @@ from core.storage.models import InboundEvent, Worker
 HEARTBEAT_EVERY = 3.0
 
 
+def worker_id() -> str:
+    """A new id for this worker, unique per start: the host name and pid only help a reader
+    (containers sharing a host name can share a pid too), the random part makes it unique."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
 async def no_replies() -> list[Reply]:
     """The work of an event that is recorded as handled but answers nothing."""
     return []
@@ -45,7 +51,7 @@ class InboundLog:
         self.clock = clock
         self.dead_after = dead_after
         self.commit_delay = commit_delay
-        self.worker = worker or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.worker = worker or worker_id()
         self._done: set[tuple[str, str]] = set()
         self._in_hand: set[tuple[str, str]] = set()  # claimed here, replies not yet sent
         self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
@@ -127,22 +133,12 @@ class InboundLog:
         return key in self._in_hand or key in self._done or key in self._flushing
 
     def _alive(self, owner: str | None, beat: datetime | None) -> bool:
-        """Whether the worker `owner` may still be working: it beat lately, and it is not a
-        process of this machine that no longer runs (a restart need not wait `dead_after`)."""
+        """Whether the worker `owner` may still be working: its heartbeat is recent. The
+        heartbeat is the only evidence: a host name and pid in the id say nothing about another
+        container, which may reuse both."""
         if owner is None or beat is None or beat <= self.clock() - self.dead_after:
             return False
-        if owner == self.worker:
-            return False  # this worker before a restart of its work: nobody else will send
-        host, _, rest = owner.partition(":")
-        pid = rest.partition(":")[0]
-        if host == self.worker.partition(":")[0] and pid.isdigit():
-            try:
-                os.kill(int(pid), 0)
-            except ProcessLookupError:
-                return False
-            except PermissionError:
-                pass  # it runs, as another user
-        return True
+        return owner != self.worker  # this worker before a restart of its work: nobody else will send
 
     async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
         query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)

@@ -30,6 +30,7 @@ from sqlalchemy.orm import aliased
 from core.clock import Clock, utcnow
 from core.config import Delivery
 from core.conversation.messages import Reply
+from core.dedupe import worker_id
 from core.i18n import translator
 from core.notifications import render
 from core.outbox import DESK, notify_desk, wake_on_commit
@@ -82,7 +83,7 @@ class Relay:
         self.delivery = delivery or Delivery()
         self.default_locale = default_locale
         self.clock = clock
-        self.owner = owner or f"{socket.gethostname()[:30]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self.owner = owner or worker_id()
         self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
         wake_on_commit(self.wake)
 

@@ -1,14 +1,20 @@
 """Reports for a period: open tickets, response and resolution times in business hours, SLA
-breaches, satisfaction, and recurring subjects (the Portuguese seed: spot recurring problems)."""
+breaches, satisfaction, and recurring subjects (the Portuguese seed: spot recurring problems).
+
+The figures are worked out in a thread: comparing thousands of subjects with each other takes
+seconds, and on the event loop every chat of the process would wait for it."""
 
 from __future__ import annotations
 
+import asyncio
 import csv
 import io
 import statistics
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from rapidfuzz import fuzz, process
 from sqlalchemy import func, select
@@ -24,6 +30,7 @@ from core.textnorm import for_matching
 
 ALL = "*"
 MAX_SUBJECTS = 5000
+ROWS_AT_ONCE = 500
 
 
 @dataclass
@@ -58,16 +65,17 @@ class Report:
 
 
 async def build_report(db: Database, config: HelpdeskConfig, start: datetime, end: datetime) -> Report:
-    report = Report(start, end)
     t = Ticket
     async with db.read() as session:
-        for dep, status, n in (await session.execute(
-                select(t.department, t.status, func.count()).where(t.status.in_(list(OPEN_STATUSES)))
-                .group_by(t.department, t.status))).all():
-            report.open_now[(dep, status)] = int(n)
-        opened = (await session.execute(
-            select(t.number, t.department, t.subject, t.created_at, t.first_response_at, t.resolved_at)
-            .where(t.created_at >= start, t.created_at < end).order_by(t.created_at))).all()
+        open_now = (await session.execute(
+            select(t.department, t.status, func.count()).where(t.status.in_(list(OPEN_STATUSES)))
+            .group_by(t.department, t.status))).all()
+        opened: list[Any] = []
+        # In slices: turning thousands of rows into Python values is itself a long step for the loop.
+        async for rows in (await session.stream(
+                select(t.number, t.department, t.subject, t.created_at, t.first_response_at, t.resolved_at)
+                .where(t.created_at >= start, t.created_at < end).order_by(t.created_at))).partitions(ROWS_AT_ONCE):
+            opened += rows
         breached = (await session.execute(
             select(t.department, t.first_response_breached_at, t.resolution_breached_at).where(
                 ((t.first_response_breached_at >= start) & (t.first_response_breached_at < end))
@@ -75,6 +83,15 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
         rated = (await session.execute(
             select(t.department, Rating.score).join(Rating, Rating.ticket_id == t.id)
             .where(Rating.rated_at >= start, Rating.rated_at < end))).all()
+    return await asyncio.to_thread(_tally, Report(start, end), config, open_now, opened, breached, rated)
+
+
+def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], opened: Sequence[Any],
+           breached: Sequence[Any], rated: Sequence[Any]) -> Report:
+    """The report from the rows read (runs in a thread: touches no database and no loop)."""
+    start, end = report.start, report.end
+    for dep, status, n in open_now:
+        report.open_now[(dep, status)] = int(n)
     for number, dep, subject, created, answered, resolved in opened:
         cal = config.calendar_of(dep) if config.department(dep) else None
         for moment, table in ((answered, report.first_response), (resolved, report.resolution)):
@@ -94,19 +111,28 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
 
 
 def recurring_subjects(tickets: list[tuple[int, str]], threshold: int = 80, top: int = 10) -> list[tuple[str, list[int]]]:
-    """Groups of alike subjects (rapidfuzz token-set ratio), the largest first, two or more each."""
+    """Groups of alike subjects (rapidfuzz token-set ratio), the largest first, two or more each.
+
+    Each subject joins the group of the first earlier subject it is most alike, or starts one.
+    CPU-bound for seconds with thousands of subjects: call it off the event loop."""
     groups: list[tuple[str, list[int]]] = []
-    keys: list[str] = []
+    keys: list[str] = []  # each group's first subject, as matched
+    group_of: dict[str, int] = {}  # a subject met before joins its group without comparing again
     for number, subject in tickets:
         key = for_matching(subject)
         if not key:
             continue
-        match = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold) if keys else None
-        if match is None:
-            keys.append(key)
-            groups.append((subject, [number]))
-        else:
-            groups[match[2]][1].append(number)
+        index = group_of.get(key)
+        if index is None:
+            match = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold) if keys else None
+            if match is None:
+                index = len(groups)
+                keys.append(key)
+                groups.append((subject, []))
+            else:
+                index = match[2]
+            group_of[key] = index
+        groups[index][1].append(number)
     found = [g for g in groups if len(g[1]) >= 2]
     return sorted(found, key=lambda g: -len(g[1]))[:top]
 
@@ -127,9 +153,9 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
     lines = [t._("Report from {start} to {end}", start=report.start.date().isoformat(),
                  end=(report.end - timedelta(microseconds=1)).date().isoformat()),
              "", t._("Open tickets now:")]
-    for dep in config.departments:
-        counts = [(s, report.open_now.get((dep.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
-        lines.append(f"  {name(dep.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
+    for department in config.departments:
+        counts = [(s, report.open_now.get((department.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
+        lines.append(f"  {name(department.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
     deps = [ALL, *(d.code for d in config.departments)]
     for dep in deps:
         first, res = report.first_response.get(dep, Durations()), report.resolution.get(dep, Durations())

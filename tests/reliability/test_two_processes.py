@@ -159,7 +159,7 @@ async def _wait_ready(bot: BotProcess, http: aiohttp.ClientSession) -> None:
             await bot.output
             raise AssertionError(f"bot {bot.name} exited early ({bot.proc.returncode}):\n{bot.log[-3000:]}")
         try:
-            async with http.get(f"http://127.0.0.1:{bot.port}/healthz") as resp:
+            async with http.get(f"http://127.0.0.1:{bot.port}/readyz") as resp:
                 body = await resp.json()
                 if resp.status == 200 and body.get("telegram", {}).get("mode") == "webhook":
                     return
