@@ -170,6 +170,8 @@ async def test_two_relays_share_the_outbox_without_duplicates(db: Database, cloc
         for message in sender.sent:
             by_relay[message].append(n)
     twice = {(chat, text[:10]): who for (chat, text), who in by_relay.items() if len(who) > 1}
+    print(f"\ntwo relays: {len(by_relay)} notifications, relay A {len(senders[0].sent)} / B {len(senders[1].sent)}, "
+          f"duplicates {sum(len(who) - 1 for who in by_relay.values())}, lost {1000 - len(by_relay)}")
     assert not twice, f"sent more than once, by relay: {twice}"
     assert len(by_relay) == 1000  # all of them
     assert senders[0].sent and senders[1].sent  # both took a share
