@@ -17,7 +17,9 @@ its lease ran out; never from a process of this machine that still runs, however
 heartbeat (a busy machine delays heartbeats, and a timer running out is no proof of a crash).
 So a second send needs a crash: the holder killed after its send started and before the send
 was recorded. Such a row goes out again (Telegram offers no way to ask whether it has a
-message): at most the sends in flight at that moment, once each.
+message): at most the sends in flight at that moment, once each. (A send whose answer never
+came, a time-out, is the other case that can repeat a message: it is retried, since the
+platform may not have it.)
 """
 
 from __future__ import annotations

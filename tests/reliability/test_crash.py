@@ -306,9 +306,11 @@ def _copies(outbox: list[OutboxMessage], locale: dict[int, str | None], sends: l
 
 def _unexplained(copies: dict[int, list[Copy]], kills: dict[int, Kill], concurrency: int) -> list[str]:
     """A notification may go out twice only when a kill -9 caught it in flight: its sender was
-    killed after that send reached the fake and before it recorded the send (the row was still
-    held by it when it died), and the next copy came from a later process (Telegram cannot be
-    asked whether it has a message). One kill repeats at most the relay's sends in flight."""
+    killed after making that send and before recording it (the row was still held by it when it
+    died), and the next copy came from a later process (Telegram cannot be asked whether it has
+    a message). The fake may read a request only after its sender died: a copy's arrival is not
+    its sending, so the kill is not compared with it. One kill repeats at most the relay's sends
+    in flight."""
     wrong, per_kill = [], dict.fromkeys(kills, 0)
     for row, sent in copies.items():
         for before, again in zip(sent, sent[1:]):
@@ -316,9 +318,9 @@ def _unexplained(copies: dict[int, list[Copy]], kills: dict[int, Kill], concurre
             if kill is None:
                 wrong.append(f"row {row}: sent by process {before.process} at {before.at:.2f} and again by "
                              f"process {again.process} at {again.at:.2f}; process {before.process} was not killed")
-            elif not before.at <= kill.at <= again.at or again.process <= before.process:
+            elif again.process <= before.process or again.at < kill.at:
                 wrong.append(f"row {row}: sent by process {before.process} at {before.at:.2f} and again by "
-                             f"process {again.process} at {again.at:.2f}; the kill at {kill.at:.2f} is not between")
+                             f"process {again.process} at {again.at:.2f}, not after the kill at {kill.at:.2f}")
             elif row not in kill.held:
                 wrong.append(f"row {row}: sent by process {before.process} at {before.at:.2f} and again by "
                              f"process {again.process} at {again.at:.2f}; it was recorded before the kill")
@@ -394,7 +396,8 @@ def test_a_second_copy_needs_a_kill_of_its_sender_while_it_held_the_row() -> Non
     # sent twice by one process, never killed: however far apart
     assert _unexplained({7: [copy(40.0, 2), copy(55.0, 2)]}, kills, 32) == [
         "row 7: sent by process 2 at 40.00 and again by process 2 at 55.00; process 2 was not killed"]
-    assert _unexplained({1: [copy(1.0, 0), copy(3.0, 0)]}, kills, 32) != []  # again before its kill
+    assert _unexplained({1: [copy(1.0, 0), copy(3.0, 0)]}, kills, 32) != []  # again by the killed one
+    assert _unexplained({1: [copy(10.5, 0), copy(12.0, 1)]}, kills, 32) == []  # read after its sender died
     assert _unexplained({3: [copy(9.0, 0), copy(11.0, 1)]}, kills, 32) == [  # it was marked sent
         "row 3: sent by process 0 at 9.00 and again by process 1 at 11.00; it was recorded before the kill"]
     assert _unexplained({1: [copy(9.0, 0), copy(11.0, 1)], 2: [copy(9.5, 0), copy(11.5, 1)]}, kills, 1) == [
