@@ -258,7 +258,7 @@ async def _scenario(tmp_path: Path) -> None:
         problems = await check_invariants(db)
         async with db.read() as s:
             outbox = list((await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars())
-            locale = dict((await s.execute(select(Customer.id, Customer.locale))).tuples().all())
+            locale = {i: lang for i, lang in (await s.execute(select(Customer.id, Customer.locale))).all()}
         await db.dispose()
         sends = [Copy(r.received_at, api.via.get(id(r), -1), str(r.chat_id), r.params.get("text", ""))
                  for r in api.requests_for("sendMessage") if r.ok]
