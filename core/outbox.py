@@ -1,7 +1,9 @@
 """Writing notifications into the outbox, inside the caller's transaction.
 
 The relay that delivers them lives in core.relay; here is only what every write path needs:
-a change and the news of it commit together, or neither does.
+a change and the news of it commit together, or neither does. Each row queued here reaches its
+chat once: the relay sends a row only while it holds it, and never one that another live worker
+holds; a second copy needs a crash between a send and its record.
 """
 
 from __future__ import annotations

@@ -8,19 +8,26 @@ interval, whatever the number of relays. A failed send waits (the platform's ret
 exponential backoff with jitter) and delays only its own chat. Permanent failures become dead
 letters; the customer is marked unreachable and the agents are told in the ticket's thread.
 
-A relay that dies after a send but before recording it leaves the row leased; when the lease
-runs out the row is sent again: at most one duplicate per crash (Telegram offers no way to
-detect it).
+Each row is sent once per delivery: a row is held by the worker that claimed it (its lease
+owner) until that worker records the outcome, and no relay sends a row that it or a live worker
+holds. The holder's own relay never claims it again while the send or its record is in hand (a
+record that failed to be written is written later, not sent again). Another relay takes a row
+over only from a worker that is gone: its heartbeat stopped, or, for a holder that never beat,
+its lease ran out. A lease running out while its holder beats is no proof of a crash (a send
+still in flight on a busy machine). The heartbeat is the only evidence of life, as in
+core.dedupe: a host name and pid say nothing across containers that share a host name.
+So a second send needs a crash: the holder killed after its send started and before the send
+was recorded. Such a row goes out again (Telegram offers no way to ask whether it has a
+message): at most the sends in flight at that moment, once each. (A send whose answer never
+came, a time-out, is the other case that can repeat a message: it is retried, since the
+platform may not have it.)
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import random
-import socket
-import uuid
 from datetime import timedelta
 from typing import Any, Protocol
 
@@ -84,6 +91,8 @@ class Relay:
         self.default_locale = default_locale
         self.clock = clock
         self.owner = owner or worker_id()
+        self._in_hand: set[int] = set()  # claimed here: the send or its record not yet done
+        self._unrecorded: dict[int, dict[str, Any]] = {}  # sent here, the sent-mark still to write
         self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
         wake_on_commit(self.wake)
 
@@ -107,10 +116,18 @@ class Relay:
             return []
         now = self.clock()
         o, earlier, recent = OutboxMessage, aliased(OutboxMessage), aliased(OutboxMessage)
-        # A lease ends when it runs out, or at once when its worker's heartbeat stopped (killed).
-        dead = exists().where(Worker.id == o.lease_owner, Worker.heartbeat_at <= now - WORKER_DEAD_AFTER)
+        # A held row is taken over only from a worker that is gone: its heartbeat stopped, or it
+        # never beat and its lease ran out. A lease running out while its worker beats proves
+        # nothing (a send still in flight on a busy machine). This relay's own rows whose lease
+        # ran out are looked at too: those not in hand here were left by a write that failed.
+        stale = exists().where(Worker.id == o.lease_owner, Worker.heartbeat_at <= now - WORKER_DEAD_AFTER)
+        never_beat = ~exists().where(Worker.id == o.lease_owner)
+        mine = o.lease_owner == self.owner
+        held_by_another = or_(o.lease_owner.is_(None), o.lease_owner != self.owner)
         due = or_(and_(o.status == "pending", o.next_attempt_at <= now),
-                  and_(o.status == "sending", or_(o.lease_until < now, dead)))
+                  and_(o.status == "sending", or_(
+                      and_(held_by_another, or_(stale, and_(never_beat, o.lease_until < now))),
+                      and_(mine, o.lease_until < now))))
         blocked = exists().where(earlier.platform == o.platform, earlier.chat_id == o.chat_id,
                                  earlier.id < o.id, earlier.status.in_(("pending", "sending")))
         paced = []
@@ -127,20 +144,26 @@ class Relay:
         query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
                  .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
         async with self.db.write() as session:
-            rows = list((await session.execute(query)).scalars())
+            rows = [row for row in (await session.execute(query)).scalars() if self._may_take(row)]
             for row in rows:
                 row.status = "sending"
                 row.lease_until = now + timedelta(seconds=self.delivery.lease_seconds)
                 row.lease_owner = self.owner
+                self._in_hand.add(row.id)
             ids = [r.customer_id for r in rows if r.customer_id is not None]
             people = {c.id: (c.locale, c.reachable) for c in (await session.execute(
                 select(Customer).where(Customer.id.in_(ids)))).scalars()} if ids else {}
         return [(r, *people.get(r.customer_id or 0, (None, True))) for r in rows]
 
+    def _may_take(self, row: OutboxMessage) -> bool:
+        """Whether a row the query found due is this relay's to send: not one in hand here."""
+        return row.id not in self._in_hand and row.id not in self._unrecorded
+
     # -- sending --------------------------------------------------------------------------
 
     async def flush(self, limit: int | None = None) -> int:
         """Send what may be sent now; returns how many were delivered."""
+        await self._record_unrecorded()
         rows = await self.claim(limit or self.delivery.concurrency * 4)
         if not rows:
             return 0
@@ -154,6 +177,12 @@ class Relay:
         return sum(results)
 
     async def _send(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
+        try:
+            return await self._deliver(row, locale, reachable)
+        finally:
+            self._in_hand.discard(row.id)
+
+    async def _deliver(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
         try:
             if row.platform == DESK:
                 assert self.desk is not None and row.ticket_id is not None
@@ -170,9 +199,22 @@ class Relay:
             log.exception("outbox %s: unexpected send failure", row.id)
             await self._failed(row, DeliveryError(type(exc).__name__), was_reachable=reachable)
             return False
-        await self._mark(row, status="sent", sent_at=self.clock(), attempts=row.attempts + 1,
-                         lease_until=None, lease_owner=None)
+        sent = {"status": "sent", "sent_at": self.clock(), "attempts": row.attempts + 1,
+                "lease_until": None, "lease_owner": None}
+        try:
+            await self._mark(row, **sent)
+        except Exception:  # noqa: BLE001 - delivered all the same: recorded on a later pass
+            log.exception("outbox %s: sent, but recording it failed; trying again", row.id)
+            self._unrecorded[row.id] = sent
         return True
+
+    async def _record_unrecorded(self) -> None:
+        """Write the sent-marks that failed to be written (the rows stay held here meanwhile)."""
+        for row_id, values in list(self._unrecorded.items()):
+            async with self.db.write(urgent=True) as session:
+                await session.execute(update(OutboxMessage).where(
+                    OutboxMessage.id == row_id, OutboxMessage.lease_owner == self.owner).values(**values))
+            del self._unrecorded[row_id]
 
     async def _failed(self, row: OutboxMessage, exc: DeliveryError, *, was_reachable: bool) -> None:
         attempts = row.attempts + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -75,8 +76,9 @@ async def test_rolled_back_change_sends_nothing(service: TicketService, monkeypa
 
 async def test_a_crash_after_commit_delivers_once_after_restart(db: Database, clock: FakeClock) -> None:
     await _queue(db, clock, chats=3, per_chat=2)
-    # The first process claims a batch, then dies before sending anything.
-    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock)
+    # The first process (on another machine, without a heartbeat) claims a batch, then dies
+    # before sending anything.
+    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock, owner="elsewhere:4242:dead0001")
     assert len(await dead.claim(10)) == 3
     restarted_sender = Recorder()
     restarted = Relay(db, {"telegram": restarted_sender}, delivery=FAST, clock=clock)
@@ -142,13 +144,14 @@ async def test_429_waits_the_time_given(db: Database, clock: FakeClock) -> None:
 
 
 async def test_two_relays_share_the_outbox_without_duplicates(db: Database, clock: FakeClock) -> None:
-    """On PostgreSQL two relays (two engines, as two processes) race for 1,000 rows."""
+    """On PostgreSQL two relays (two engines, as two processes) race for 1,000 rows. Neither is
+    killed, so each row goes out once: a second copy, by either relay, is a failure."""
     if db.is_sqlite:
         pytest.skip("several relays are a PostgreSQL deployment; SQLite runs one relay")
     await _queue(db, clock, chats=100, per_chat=10)
     second = Database(db.url.render_as_string(hide_password=False))
+    senders = [Recorder(delay=0.003), Recorder(delay=0.003)]
     try:
-        senders = [Recorder(delay=0.003), Recorder(delay=0.003)]
         relays = [Relay(db, {"telegram": senders[0]}, delivery=FAST, clock=clock),
                   Relay(second, {"telegram": senders[1]}, delivery=FAST, clock=clock)]
 
@@ -156,15 +159,41 @@ async def test_two_relays_share_the_outbox_without_duplicates(db: Database, cloc
             while await relay.flush() or await relay.pending():
                 await asyncio.sleep(0)
 
-        await asyncio.wait_for(asyncio.gather(*(run(r) for r in relays)), 120)
+        await _while_moving(asyncio.gather(*(run(r) for r in relays)),
+                            lambda: len(senders[0].sent) + len(senders[1].sent))
     finally:
         await second.dispose()
-    delivered = senders[0].sent + senders[1].sent
-    assert len(delivered) == 1000 and len(set(delivered)) == 1000  # all, and none twice
+    by_relay: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for n, sender in enumerate(senders):
+        for message in sender.sent:
+            by_relay[message].append(n)
+    twice = {(chat, text[:10]): who for (chat, text), who in by_relay.items() if len(who) > 1}
+    print(f"\ntwo relays: {len(by_relay)} notifications, relay A {len(senders[0].sent)} / B {len(senders[1].sent)}, "
+          f"duplicates {sum(len(who) - 1 for who in by_relay.values())}, lost {1000 - len(by_relay)}")
+    assert not twice, f"sent more than once, by relay: {twice}"
+    assert len(by_relay) == 1000  # all of them
     assert senders[0].sent and senders[1].sent  # both took a share
     async with db.read() as s:
         assert (await s.execute(select(func.count()).select_from(OutboxMessage)
                                 .where(OutboxMessage.status == "sent"))).scalar_one() == 1000
+
+
+async def _while_moving(work: Awaitable[object], progress: Callable[[], int], stalled_after: float = 60.0) -> None:
+    """Await `work`, failing only if `progress` stands still for `stalled_after` seconds (a busy
+    machine makes the whole slow, not stuck)."""
+    task = asyncio.ensure_future(work)
+    try:
+        last, still = progress(), 0.0
+        while not task.done():
+            await asyncio.wait([task], timeout=1.0)
+            now = progress()
+            still = 0.0 if now != last else still + 1.0
+            last = now
+            if still >= stalled_after:
+                raise AssertionError(f"no progress for {stalled_after:.0f} s at {now}")
+        await task
+    finally:
+        task.cancel()
 
 
 async def test_pacing_per_chat(db: Database, clock: FakeClock) -> None:
@@ -193,6 +222,100 @@ async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: Fake
     sender = Recorder()
     assert await Relay(db, {"telegram": sender}, delivery=FAST, clock=clock).flush() == 2
     assert len(sender.sent) == 2
+
+
+class Held:
+    """A sender whose sends stay in flight until released."""
+
+    def __init__(self) -> None:
+        self.started: list[str] = []
+        self.release = asyncio.Event()
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        self.started.append(chat_id)
+        await self.release.wait()
+
+
+async def _eventually(condition: Callable[[], bool]) -> None:
+    for _ in range(3000):  # generous: a busy machine
+        if condition():
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("condition not met")
+
+
+async def _status(db: Database) -> list[tuple[str, str | None]]:
+    async with db.read() as s:
+        return [(r.status, r.lease_owner) for r in (await s.execute(
+            select(OutboxMessage).order_by(OutboxMessage.id))).scalars()]
+
+
+async def test_a_send_in_flight_is_never_sent_again_while_its_worker_lives(
+        db: Database, clock: FakeClock) -> None:
+    """Its lease runs out while the send is in flight: neither its own relay nor another takes it
+    while its worker beats."""
+    from core.dedupe import InboundLog
+
+    await _queue(db, clock, chats=1, per_chat=1)
+    owner = "far-host:77:beating1"
+    worker = InboundLog(db, clock, worker=owner)
+    await worker.beat()
+    held = Held()
+    first = Relay(db, {"telegram": held}, delivery=FAST, clock=clock, owner=owner)
+    sending = asyncio.create_task(first.flush())
+    await _eventually(lambda: held.started == ["1000"])
+    clock.advance(seconds=FAST.lease_seconds + 1)
+    await worker.beat()  # alive: its heartbeat goes on
+    other_sender = Recorder()
+    other = Relay(db, {"telegram": other_sender}, delivery=FAST, clock=clock)
+    assert await other.flush() == 0
+    assert await first.flush() == 0  # its own relay, in a second pass, leaves the send in hand alone
+    assert other_sender.sent == [] and held.started == ["1000"]
+    held.release.set()
+    assert await sending == 1
+    assert await _status(db) == [("sent", None)]
+    clock.advance(seconds=FAST.lease_seconds + 1)
+    assert await other.flush() == 0 and other_sender.sent == []
+
+
+async def test_a_sent_mark_that_failed_is_written_later_and_not_sent_again(
+        db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    await _queue(db, clock, chats=1, per_chat=1)
+    sender = Recorder()
+    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+
+    async def database_gone(*args: object, **kw: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(relay, "_mark", database_gone)
+    assert await relay.flush() == 1
+    assert await _status(db) == [("sending", relay.owner)]
+    monkeypatch.undo()
+    clock.advance(seconds=FAST.lease_seconds + 1)  # its lease ran out meanwhile: still held here
+    assert await relay.flush() == 0
+    assert len(sender.sent) == 1
+    assert await _status(db) == [("sent", None)]
+
+
+async def test_a_row_left_by_a_failed_record_is_sent_by_its_own_relay_after_the_lease(
+        db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A send that failed, whose failure could not be written: the row is held by this relay
+    but not in hand; it goes out again once its lease ran out (the first attempt failed)."""
+    await _queue(db, clock, chats=1, per_chat=1)
+    sender = Recorder()
+    sender.fail["1000"] = [DeliveryError("502 Bad Gateway")]
+    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+
+    async def database_gone(*args: object, **kw: object) -> None:
+        raise ConnectionError("the database went away")
+
+    monkeypatch.setattr(relay, "_mark", database_gone)
+    with pytest.raises(ConnectionError):
+        await relay.flush()
+    monkeypatch.undo()
+    assert await relay.flush() == 0  # leased still
+    clock.advance(seconds=FAST.lease_seconds + 1)
+    assert await relay.flush() == 1 and len(sender.sent) == 1
 
 
 async def test_woken_when_queued_news_commits_and_only_then(db: Database, clock: FakeClock) -> None:
