@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import sys
 
 from alembic.util import CommandError
@@ -46,7 +47,7 @@ async def _current_or_none(settings: Settings) -> str | None:
     db = Database(settings.database_url)
     try:
         return await current_revision(db)
-    except Exception:  # noqa: BLE001 - no database yet, or none reachable: the list alone
+    except Exception:
         return None
     finally:
         await db.dispose()
@@ -71,7 +72,7 @@ async def forget_command(settings: Settings, platform: str, user_id: str, yes: b
             print(f"Forget customer {who} (#{customer.id}, {tickets} ticket(s))? Their names, ids, "
                   f"messages' text, files and pending notifications are deleted for good; the tickets "
                   f"stay, anonymous.")
-            if input("Type 'yes' to go on: ").strip().lower() != "yes":
+            if (await asyncio.to_thread(input, "Type 'yes' to go on: ")).strip().lower() != "yes":
                 print("nothing changed")
                 return EXIT_REFUSED
         done = await forget_customer(db, platform, user_id)

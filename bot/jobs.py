@@ -38,7 +38,7 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
                 wait = 0.0  # more may be claimable right away
             elif await relay.pending():
                 wait = busy_wait  # paced or backing off: look again soon
-        except Exception:  # noqa: BLE001 - keep the loop alive through a bad moment
+        except Exception:
             log.exception("outbox relay pass failed")
         if wait:
             await relay.sleep(wait)

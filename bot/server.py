@@ -15,7 +15,6 @@ import signal
 from typing import Any, Protocol
 
 from aiohttp import web
-
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 
@@ -108,7 +107,7 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
         except TimeoutError:
             checks["database"] = "error: no answer in time"
             failed.append("database")
-        except Exception as exc:  # noqa: BLE001 - any failure is "not ready"
+        except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
             failed.append("database")
         for name, adapter in adapters.items():
@@ -202,7 +201,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             desk.relay.wake.set()
             try:  # the sends in hand finish rather than being cut off
                 await asyncio.wait_for(asyncio.shield(background), 4.0)
-            except Exception:  # noqa: BLE001 - a time-out or a failure: stopping regardless
+            except Exception:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await background

@@ -101,7 +101,7 @@ async def prefetched(file: IncomingFile) -> IncomingFile:
         return file
     try:
         data = await file.fetch()
-    except Exception as exc:  # noqa: BLE001 - told to the customer by receive()
+    except Exception as exc:
         failure = exc
 
         async def fail() -> bytes:
@@ -183,7 +183,7 @@ class AttachmentStore:
             raise FileTooLarge(file.size)  # refused before a single byte is downloaded
         try:
             data = await file.fetch()
-        except Exception as exc:  # noqa: BLE001 - any failure to fetch means "send it again"
+        except Exception as exc:
             raise FileUnavailable() from exc
         if len(data) > MAX_BYTES:
             raise FileTooLarge(len(data))

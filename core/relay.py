@@ -195,7 +195,7 @@ class Relay:
         except DeliveryError as exc:
             await self._failed(row, exc, was_reachable=reachable)
             return False
-        except Exception as exc:  # noqa: BLE001 - an unknown failure is retried, never lost
+        except Exception as exc:
             log.exception("outbox %s: unexpected send failure", row.id)
             await self._failed(row, DeliveryError(type(exc).__name__), was_reachable=reachable)
             return False
@@ -203,7 +203,7 @@ class Relay:
                 "lease_until": None, "lease_owner": None}
         try:
             await self._mark(row, **sent)
-        except Exception:  # noqa: BLE001 - delivered all the same: recorded on a later pass
+        except Exception:
             log.exception("outbox %s: sent, but recording it failed; trying again", row.id)
             self._unrecorded[row.id] = sent
         return True

@@ -92,7 +92,7 @@ def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], open
     start, end = report.start, report.end
     for dep, status, n in open_now:
         report.open_now[(dep, status)] = int(n)
-    for number, dep, subject, created, answered, resolved in opened:
+    for _number, dep, _subject, created, answered, resolved in opened:
         cal = config.calendar_of(dep) if config.department(dep) else None
         for moment, table in ((answered, report.first_response), (resolved, report.resolution)):
             if moment is not None and cal is not None:
@@ -110,7 +110,8 @@ def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], open
     return report
 
 
-def recurring_subjects(tickets: list[tuple[int, str]], threshold: int = 80, top: int = 10) -> list[tuple[str, list[int]]]:
+def recurring_subjects(tickets: list[tuple[int, str]], threshold: int = 80,
+                       top: int = 10) -> list[tuple[str, list[int]]]:
     """Groups of alike subjects (rapidfuzz token-set ratio), the largest first, two or more each.
 
     Each subject joins the group of the first earlier subject it is most alike, or starts one.

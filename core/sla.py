@@ -30,7 +30,8 @@ def plan(ticket: Ticket, config: HelpdeskConfig) -> None:
     policy, share, opened = priority.sla, config.lifecycle.warn_share, ticket.created_at
     ticket.first_response_due = business_time.first_response_due(cal, policy, opened)
     ticket.resolution_due = business_time.resolution_due(cal, policy, opened)
-    ticket.first_response_warn_at = _add(cal, policy, opened, _span(cal, policy, opened, ticket.first_response_due) * share)
+    ticket.first_response_warn_at = _add(
+        cal, policy, opened, _span(cal, policy, opened, ticket.first_response_due) * share)
     ticket.resolution_warn_at = _add(cal, policy, opened, _span(cal, policy, opened, ticket.resolution_due) * share)
 
 

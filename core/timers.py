@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-
 from typing import Any
 
 from sqlalchemy import Select, select, text

@@ -102,7 +102,7 @@ class ConsoleChat:
 
     async def _send_file(self, path: Path) -> None:
         try:
-            size = path.stat().st_size
+            size = (await asyncio.to_thread(path.stat)).st_size
         except OSError as exc:
             self.write(f"(cannot read {path}: {exc.strerror})")
             return

@@ -6,12 +6,12 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from adapters.slack.agents import AgentDirectory
-from core.conversation.views import agent_status as desk_status
 from adapters.slack.mrkdwn import escape
 from core.config import HelpdeskConfig
+from core.conversation.views import agent_status as desk_status
 from core.errors import DomainError
-from core.reports import build_report, render_text
 from core.i18n import Translator, translator
+from core.reports import build_report, render_text
 from core.storage.models import Ticket
 from core.textnorm import ticket_number
 from core.tickets import TicketService

@@ -13,10 +13,10 @@ from slack_sdk.web.async_client import AsyncWebClient
 from sqlalchemy import select
 
 from adapters.slack.blocks import ticket_card
-from core.conversation.views import agent_status as desk_status
 from adapters.slack.mrkdwn import escape, safe
 from core.clock import Clock, utcnow
 from core.config import HelpdeskConfig
+from core.conversation.views import agent_status as desk_status
 from core.i18n import Translator, translator
 from core.relay import DeliveryError
 from core.storage.db import Database

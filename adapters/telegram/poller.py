@@ -113,7 +113,7 @@ class Poller:
         try:
             await self.handle(update)
             self._failed.pop(update.update_id, None)
-        except Exception:  # noqa: BLE001 - one bad update must not stop the others
+        except Exception:
             tries = self._failed.get(update.update_id, 0) + 1
             if tries >= MAX_TRIES:
                 self._failed.pop(update.update_id, None)

@@ -6,7 +6,6 @@ own CPU time; aiohttp, already the HTTP server here, does the same work in less.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import re
@@ -103,7 +102,7 @@ class AiohttpRequest(BaseRequest):
                 if response.status == 200 and self._unread and url.rpartition("/")[2] in self._unread:
                     return 200, _TRUE
                 return response.status, body
-        except (asyncio.TimeoutError, aiohttp.ServerTimeoutError) as exc:
+        except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
             raise TimedOut from exc
         except aiohttp.ClientError as exc:
             raise NetworkError(f"aiohttp.{type(exc).__name__}: {exc}") from exc

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+from pathlib import Path
+
 from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
@@ -28,8 +31,8 @@ class TelegramSender:
             for text, markup in messages(reply):
                 await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
             for path, name in reply.files:
-                with open(path, "rb") as fh:
-                    await self.bot.send_document(chat_id, fh, filename=name)
+                content = await asyncio.to_thread(Path(path).read_bytes)  # a disk read off the loop
+                await self.bot.send_document(chat_id, content, filename=name)
         except RetryAfter as exc:
             raise DeliveryError("telegram flood limit", retry_after=retry_seconds(exc)) from None
         except Forbidden as exc:  # blocked by the user, kicked

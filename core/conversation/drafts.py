@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
-
 from functools import cache
+from typing import Any
 
 from sqlalchemy import bindparam, delete, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -14,9 +13,9 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import make_transient_to_detached
 
 from core.clock import Clock
+from core.outbox import notify_customer
 from core.storage.db import Database
 from core.storage.lean import Lean
-from core.outbox import notify_customer
 from core.storage.models import Customer, Draft
 
 

@@ -108,7 +108,7 @@ class _Now:
         future, function = item
         try:
             result = function()
-        except BaseException as exc:  # noqa: BLE001 - handed to the waiter, as aiosqlite does
+        except BaseException as exc:
             if future is not None:
                 future.set_exception(exc)
         else:

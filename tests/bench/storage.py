@@ -39,7 +39,8 @@ async def _grow(db: Database, have: int, want: int, config: Any, rng: random.Ran
         for start in range(customers_have, customers_want, batch):
             await s.execute(insert(Customer), [
                 {"platform": "telegram", "platform_user_id": str(i), "chat_id": str(i), "display_name": f"c{i}",
-                 "locale": "en", "reachable": True, "created_at": NOW} for i in range(start, min(start + batch, customers_want))])
+                 "locale": "en", "reachable": True, "created_at": NOW}
+                for i in range(start, min(start + batch, customers_want))])
     for start in range(have, want, batch):
         rows = []
         for n in range(start, min(start + batch, want)):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -94,7 +93,8 @@ async def test_forget_erases_the_customer_and_keeps_statistics(
         assert (await session.get(Rating, mine.id)).comment == ""
         assert (await session.get(Rating, mine.id)).score == 4
         assert (await session.get(Draft, jana.id)) is None
-        desk = (await session.execute(select(OutboxMessage).where(OutboxMessage.idempotency_key == "desk-rated"))).scalar_one()
+        desk = (await session.execute(
+            select(OutboxMessage).where(OutboxMessage.idempotency_key == "desk-rated"))).scalar_one()
         assert desk.params == {"score": 4}
         kept = {e.event_id: e.replies for e in (await session.execute(select(InboundEvent))).scalars()}
         assert kept == {"1": None, "2": [{"text": "not sent yet"}]}  # a claim still sending keeps its replies

@@ -121,7 +121,8 @@ def test_other_locales_format_dates_their_way() -> None:
 
 
 @pytest.mark.parametrize(("code", "expected"), [
-    ("fa-IR", "fa"), ("pt-BR", "pt"), ("pt_PT", "pt"), ("cs", "cs"), ("RU", "ru"), ("de", None), ("", None), (None, None),
+    ("fa-IR", "fa"), ("pt-BR", "pt"), ("pt_PT", "pt"), ("cs", "cs"), ("RU", "ru"),
+    ("de", None), ("", None), (None, None),
 ])
 def test_match_locale(code: str | None, expected: str | None) -> None:
     assert match_locale(code) == expected

@@ -70,7 +70,8 @@ async def test_the_number_is_the_one_stored_and_told(db, config, clock) -> None:
     ticket = await _open(service, c.id)
     async with db.read() as s:
         stored = (await s.execute(select(Ticket.number))).scalars().all()
-        card = (await s.execute(select(OutboxMessage.params).where(OutboxMessage.event == "ticket_opened"))).scalar_one()
+        card = (await s.execute(
+            select(OutboxMessage.params).where(OutboxMessage.event == "ticket_opened"))).scalar_one()
     assert stored == [ticket.number] == [1001] and card["number"] == 1001
     with pytest.raises(UnknownDepartment):
         await _open(service, c.id, department="nowhere")

@@ -16,8 +16,8 @@ import random
 import signal
 import sys
 import time
-from dataclasses import dataclass
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,16 @@ from core.domain import Status, Who
 from core.i18n import translator
 from core.notifications import render
 from core.storage.db import Database
-from core.storage.models import Customer, Draft, InboundEvent, OutboxMessage, StatusChange, Ticket, TicketMessage, Worker
+from core.storage.models import (
+    Customer,
+    Draft,
+    InboundEvent,
+    OutboxMessage,
+    StatusChange,
+    Ticket,
+    TicketMessage,
+    Worker,
+)
 from core.tickets import TicketService
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port

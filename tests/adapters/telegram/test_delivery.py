@@ -13,11 +13,11 @@ from adapters.telegram.adapter import rate_limiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender
 from core.config import Delivery
+from core.outbox import notify_customer
 from core.relay import Relay
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Customer
-from core.outbox import notify_customer
 from tests.adapters.telegram.conftest import TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -100,9 +100,9 @@ async def test_flood_wait_for_one_chat_delays_that_chat_only(tmp_path: Path) -> 
 
 async def test_platform_outage_then_recovery_loses_nothing(tmp_path: Path) -> None:
     """500s, timeouts and 429s for a while, then recovery: all delivered, each chat in order."""
-    from tests.conftest import FakeClock
-
     from datetime import UTC, datetime
+
+    from tests.conftest import FakeClock
 
     db = await _setup(tmp_path, chats=5, per_chat=4)
     clock = FakeClock(datetime.now(UTC))

@@ -241,8 +241,8 @@ async def test_escalation_request_and_rating(customer: Customer, service: Ticket
     agent = await service.agent("slack", "U1")
     await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("/confirm 1001")
-    from core.notifications import render
     from core.i18n import translator
+    from core.notifications import render
 
     ask = render(translator("en"), "rating_request", {"number": 1001})
     assert [c.key for c in ask.flat_choices] == [f"rate:1001:{s}" for s in range(1, 6)]

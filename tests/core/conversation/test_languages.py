@@ -10,9 +10,8 @@ from babel.messages.pofile import read_po
 from core.config import LANGUAGES, HelpdeskConfig
 from core.conversation import Conversation, Reply
 from core.domain import Status, Who
-from core.i18n import LOCALES_DIR
+from core.i18n import LOCALES_DIR, translator
 from core.notifications import render
-from core.i18n import translator
 from core.tickets import TicketService
 from tests.core.conversation.harness import Customer, open_ticket
 

@@ -11,12 +11,11 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.attachments import IncomingFile
+from core.attachments import AttachmentStore, IncomingFile
 from core.config import load_config
 from core.conversation import Conversation, Inbound
 from core.conversation import intake as steps
 from core.conversation.drafts import DraftStore
-from core.attachments import AttachmentStore
 from core.conversation.engine import LANGUAGE, LINK, PICK, RATE_COMMENT, REPLY, WITHDRAW
 from core.storage.db import Database
 from core.storage.migrate import upgrade

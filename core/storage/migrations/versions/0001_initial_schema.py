@@ -5,10 +5,8 @@ Revises:
 Create Date: 2026-11-21 23:56:48.430087
 """
 
-from alembic import op
 import sqlalchemy as sa
-
-
+from alembic import op
 
 revision = '0001'
 down_revision = None
