@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError
+
 from bot.settings import Settings
 from core.attachments import AttachmentStore
 from core.clock import Clock, utcnow
@@ -13,6 +15,7 @@ from core.conversation import Conversation
 from core.conversation.drafts import DraftStore
 from core.dedupe import InboundLog
 from core.relay import Relay
+from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.tickets import TicketService
@@ -41,7 +44,12 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     config = load_config(settings.helpdesk_config)
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     if migrate:
-        await upgrade(db)
+        try:
+            await reachable(db)
+            await upgrade(db)
+        except BaseException:
+            await db.dispose()
+            raise
     tickets = TicketService(db, config, clock, desk=settings.slack_enabled)
     conversation = Conversation(
         tickets,
@@ -55,3 +63,32 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     relay = Relay(db, {}, desk_enabled=settings.slack_enabled, delivery=config.delivery,
                   default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
     return HelpDesk(settings, config, db, tickets, conversation, clock, relay, Timers(tickets), inbound)
+
+
+async def reachable(db: Database) -> None:
+    """Connect once, so that a database that cannot be used stops the start with a StartupError
+    naming DATABASE_URL, rather than with the driver's traceback halfway through a migration."""
+    url = db.url
+    try:
+        async with db.engine.connect():
+            pass
+    except OSError as exc:  # refused, no such host, time-out: asyncpg lets the OS error through
+        raise ServiceUnreachable(
+            f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432} (DATABASE_URL) cannot be "
+            f"reached: {network_reason(exc)}",
+            "Start PostgreSQL, or set DATABASE_URL to where it listens "
+            "(postgresql://user:password@host:5432/database).") from None
+    except DBAPIError as exc:
+        # The server's own words ("role ... does not exist"), first line only; a password is
+        # never in them, but one would be masked all the same.
+        said = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if url.password:
+            said = said.replace(url.password, "***")
+        if db.is_sqlite:
+            raise StartupError(f"the SQLite file {url.database} (DATABASE_URL) cannot be opened: {said}",
+                               "Create its folder and let this user write there, or set "
+                               "DATABASE_URL to another file.") from None
+        raise StartupError(f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432} refused the "
+                           f"connection (DATABASE_URL): {said}",
+                           "Check the user, password and database name in DATABASE_URL "
+                           "(the database must exist).") from None

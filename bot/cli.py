@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
+import errno
 import sys
 from datetime import UTC, date, datetime, time, timedelta
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
@@ -14,6 +17,10 @@ from bot import __version__, admin
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.config import LANGUAGES, ConfigError, load_config
+from core.startup import StartupError
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 EXIT_CONFIG = 2
 
@@ -84,7 +91,7 @@ def _settings() -> Settings:
         for err in exc.errors():
             name = str(err["loc"][0]) if err["loc"] else "?"
             lines.append(f"  {name.upper()}: {str(err['msg']).removeprefix('Value error, ')}")
-        raise SystemExit("\n".join(lines)) from None
+        raise StartupError("\n".join(lines)) from None
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -113,6 +120,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"helpdesk-bot: configuration error: {exc}", file=sys.stderr)
         return EXIT_CONFIG
+    except StartupError as exc:  # its message names the setting and the fix; a traceback would not help
+        print(f"helpdesk-bot: {exc}", file=sys.stderr)
+        return exc.exit_code
     except KeyboardInterrupt:
         return 130
 
@@ -180,37 +190,73 @@ async def _outbox(settings: Settings, retry: bool) -> int:
 
 async def _run(settings: Settings) -> int:
     if not (settings.telegram_enabled or settings.slack_enabled):
-        print("No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "
-              "See .env.example to connect a messenger.", file=sys.stderr)
-        return await _console(settings, None, "console-user")
+        # Said once the database answered: a failure to start stays the only thing printed.
+        return await _console(settings, None, "console-user", banner=(
+            "No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "
+            "See .env.example to connect a messenger."))
     from bot.app import build
     from bot.server import serve
 
     desk = await build(settings)
     try:
         return await serve(desk, settings)
+    except OSError as exc:
+        if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
+            raise
+        # Only the HTTP server binds: nothing else at start-up meets these.
+        raise StartupError(f"cannot listen on {settings.http_host}:{settings.http_port} (HTTP_HOST, HTTP_PORT): "
+                           f"{(exc.strerror or type(exc).__name__).lower()}",
+                           "Set HTTP_PORT to a free port (HTTP_HOST to an address of this machine), or stop "
+                           "what listens there.") from None
     finally:
         await desk.close()
 
 
-async def _console(settings: Settings, language: str | None, user: str) -> int:
+async def _console(settings: Settings, language: str | None, user: str, banner: str = "") -> int:
     from adapters.console.agent import AgentConsole
     from adapters.console.chat import ConsoleChat, ConsoleSender
     from bot.app import build
     from bot.jobs import deliver, scheduler
 
     desk = await build(settings)
+    if banner:
+        print(banner, file=sys.stderr)
     chat = ConsoleChat(desk.conversation, AgentConsole(desk.tickets), language=language, user_id=user)
     desk.relay.senders["console"] = ConsoleSender(chat)
     chat.relay = desk.relay
     background = asyncio.create_task(deliver(desk.relay))
     jobs = scheduler(desk)
+    running = _running_jobs(jobs)
     jobs.start()
     try:
         await chat.run()
         await chat.relay.flush()
     finally:
-        jobs.shutdown(wait=False)
+        await _stop_jobs(jobs, running)
         background.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await background
         await desk.close()
     return 0
+
+
+def _running_jobs(jobs: AsyncIOScheduler) -> set[str]:
+    """The ids of the timer jobs running at any moment, kept up to date by the scheduler's events."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
+
+    running: set[str] = set()
+    jobs.add_listener(lambda event: running.add(event.job_id), EVENT_JOB_SUBMITTED)
+    jobs.add_listener(lambda event: running.discard(event.job_id),
+                      EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return running
+
+
+async def _stop_jobs(jobs: AsyncIOScheduler, running: set[str], timeout: float = 10.0) -> None:
+    """Stop the timers once the sweeps in hand are done: APScheduler cancels a job still running
+    at shutdown and logs the cancellation as the job's failure, traceback and all."""
+    jobs.pause()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while running and loop.time() < deadline:
+        await asyncio.sleep(0.05)
+    jobs.shutdown(wait=False)

@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from core.config import LANGUAGES
 
 
+# The asynchronous driver each supported database is used through; a URL naming the database
+# alone (as PostgreSQL's own tools and hosting providers write it) gets it.
+ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
+SCHEME_ALIASES = {"postgres": "postgresql"}
+EXAMPLE_URLS = "postgresql://user:password@host:5432/database or sqlite:///path/to/file.db"
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", env_ignore_empty=True,
+        hide_input_in_errors=True,  # a DATABASE_URL may hold a password
     )
 
     database_url: str = Field("sqlite+aiosqlite:///./helpdesk.db", alias="DATABASE_URL")
@@ -37,6 +47,27 @@ class Settings(BaseSettings):
     attachments_dir: str = Field("./attachments", alias="ATTACHMENTS_DIR")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        # The messages never quote the URL: it may hold a password.
+        scheme, sep, rest = value.partition("://")
+        backend, plus, driver = scheme.lower().partition("+")
+        backend = SCHEME_ALIASES.get(backend, backend)
+        if not sep or backend not in ASYNC_DRIVERS:
+            unsupported = f"{scheme!r} is not supported: " if sep else ""
+            raise ValueError(f"{unsupported}use {EXAMPLE_URLS}")
+        expected = ASYNC_DRIVERS[backend]
+        if plus and driver != expected:
+            raise ValueError(f"the {driver!r} driver is not supported: use {backend}+{expected}:// "
+                             f"or just {backend}://")
+        url = f"{backend}+{expected}://{rest}"
+        try:
+            make_url(url)
+        except (ArgumentError, ValueError):
+            raise ValueError(f"not a database URL: use {EXAMPLE_URLS}") from None
+        return url
 
     @field_validator("log_format")
     @classmethod

@@ -7,6 +7,7 @@ that names the file, the key and the problem.
 from __future__ import annotations
 
 import tomllib
+from calendar import day_name
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -14,14 +15,17 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationError,
+                      field_validator, model_validator)
+from pydantic_core import PydanticCustomError
 
+from core.startup import StartupError
 LANGUAGES = ("en", "fa", "cs", "ru", "pt")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
-class ConfigError(Exception):
+class ConfigError(StartupError):
     """The configuration file cannot be used; the message says where and why."""
 
 
@@ -48,15 +52,34 @@ def _parse_time(value: str) -> time:
     return time.fromisoformat(value)
 
 
+def _check_ranges(ranges: list[tuple[str, str]]) -> list[tuple[str, str]]:
+    previous = time.min
+    for start, end in ranges:
+        try:
+            a, b = _parse_time(start), _parse_time(end)
+        except ValueError as exc:
+            raise ValueError(f"bad time in range {start!r}-{end!r}: use HH:MM") from exc
+        if not a < b:
+            raise ValueError(f"range {start}-{end} ends before it starts")
+        if a < previous:
+            raise ValueError(f"range {start}-{end} overlaps or precedes the one before it")
+        previous = b
+    return ranges
+
+
+# Checked one day at a time, so that an error names its weekday (or date).
+Ranges = Annotated[list[tuple[str, str]], AfterValidator(_check_ranges)]
+
+
 class Calendar(_Strict):
     """Business hours of an office: time zone, working hours per weekday, holidays."""
 
     timezone: str
     country: str | None = None  # official holidays from the `holidays` package
     subdivision: str | None = None
-    hours: dict[str, list[tuple[str, str]]]
+    hours: dict[str, Ranges]
     extra_holidays: list[date] = []
-    extra_workdays: dict[date, list[tuple[str, str]]] = {}
+    extra_workdays: dict[date, Ranges] = {}
 
     @field_validator("timezone")
     @classmethod
@@ -79,21 +102,11 @@ class Calendar(_Strict):
     @field_validator("hours")
     @classmethod
     def _weekdays(cls, value: dict[str, list[tuple[str, str]]]) -> dict[str, list[tuple[str, str]]]:
-        for day, ranges in value.items():
-            if day not in WEEKDAYS:
-                raise ValueError(f"unknown weekday {day!r}; use {', '.join(WEEKDAYS)}")
-            _check_ranges(ranges)
+        unknown = [day for day in value if day not in WEEKDAYS]
+        if unknown:
+            raise ValueError(f"unknown weekday {', '.join(map(repr, unknown))}; use {', '.join(WEEKDAYS)}")
         if not any(value.values()):
             raise ValueError("no working hours on any weekday")
-        return value
-
-    @field_validator("extra_workdays")
-    @classmethod
-    def _workday_ranges(
-        cls, value: dict[date, list[tuple[str, str]]]
-    ) -> dict[date, list[tuple[str, str]]]:
-        for ranges in value.values():
-            _check_ranges(ranges)
         return value
 
     @cached_property
@@ -117,20 +130,6 @@ class Calendar(_Strict):
         if year not in cache:
             cache[year] = holidays.country_holidays(self.country, subdiv=self.subdivision, years=year)
         return cache[year]
-
-
-def _check_ranges(ranges: list[tuple[str, str]]) -> None:
-    previous = time.min
-    for start, end in ranges:
-        try:
-            a, b = _parse_time(start), _parse_time(end)
-        except ValueError as exc:
-            raise ValueError(f"bad time in range {start!r}-{end!r}: use HH:MM") from exc
-        if not a < b:
-            raise ValueError(f"range {start}-{end} ends before it starts")
-        if a < previous:
-            raise ValueError(f"range {start}-{end} overlaps or precedes the one before it")
-        previous = b
 
 
 class SlaPolicy(_Strict):
@@ -209,27 +208,20 @@ class HelpdeskConfig(_Strict):
     request_types: Annotated[list[RequestType], Field(min_length=1)]
     departments: Annotated[list[Department], Field(min_length=1)]
 
-    @model_validator(mode="after")
-    def _references(self) -> HelpdeskConfig:
-        for label, items in (
-            ("priorities", self.priorities),
-            ("request_types", self.request_types),
-            ("departments", self.departments),
-        ):
-            codes = [i.code for i in items]
-            dupes = sorted({c for c in codes if codes.count(c) > 1})
-            if dupes:
-                raise ValueError(f"{label}: duplicate code {dupes[0]!r}")
-        priority_codes = {p.code for p in self.priorities}
-        for i, rt in enumerate(self.request_types):
-            if rt.default_priority not in priority_codes:
-                raise ValueError(
-                    f"request_types[{i}].default_priority: unknown priority {rt.default_priority!r}"
-                )
-        for i, dep in enumerate(self.departments):
-            if dep.calendar not in self.calendars:
-                raise ValueError(f"departments[{i}].calendar: unknown calendar {dep.calendar!r}")
-        return self
+    @model_validator(mode="wrap")
+    @classmethod
+    def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[HelpdeskConfig]) -> HelpdeskConfig:
+        """The fields' problems and the references' together: pydantic would check references
+        (an "after" validator) only once everything else is right, and stop at the first."""
+        references = [{"type": PydanticCustomError("reference", problem), "loc": loc, "input": value}
+                      for loc, problem, value in _reference_problems(data)]
+        try:
+            config = handler(data)
+        except ValidationError as exc:
+            raise ValidationError.from_exception_data(exc.title, [*exc.errors(), *references]) from None  # type: ignore[list-item]
+        if references:
+            raise ValidationError.from_exception_data(cls.__name__, references)  # type: ignore[arg-type]
+        return config
 
     def department(self, code: str) -> Department | None:
         return next((d for d in self.departments if d.code == code), None)
@@ -246,6 +238,38 @@ class HelpdeskConfig(_Strict):
         return self.calendars[dep.calendar]
 
 
+def _reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any]]:
+    """Codes used twice and references to codes that do not exist, read from the raw data
+    (tolerant of anything malformed there: the fields' own validation reports that)."""
+    if not isinstance(data, dict):
+        return []
+
+    def items(section: str) -> list[tuple[int, dict[str, Any]]]:
+        value = data.get(section)
+        return [(i, item) for i, item in enumerate(value) if isinstance(item, dict)] if isinstance(value, list) else []
+
+    problems: list[tuple[tuple[str | int, ...], str, Any]] = []
+    for section in ("priorities", "request_types", "departments"):
+        seen: set[str] = set()
+        for i, item in items(section):
+            code = item.get("code")
+            if isinstance(code, str):
+                if code in seen:
+                    problems.append(((section, i, "code"), f"duplicate code {code!r}", code))
+                seen.add(code)
+    priorities = {item.get("code") for _, item in items("priorities")}
+    for i, item in items("request_types"):
+        wanted = item.get("default_priority")
+        if isinstance(wanted, str) and isinstance(data.get("priorities"), list) and wanted not in priorities:
+            problems.append((("request_types", i, "default_priority"), f"unknown priority {wanted!r}", wanted))
+    calendars = data.get("calendars")
+    for i, item in items("departments"):
+        wanted = item.get("calendar")
+        if isinstance(wanted, str) and isinstance(calendars, dict) and wanted not in calendars:
+            problems.append((("departments", i, "calendar"), f"unknown calendar {wanted!r}", wanted))
+    return problems
+
+
 def load_config(path: str | Path | None = None) -> HelpdeskConfig:
     """Read and validate the TOML file (the bundled default when `path` is None)."""
     file = Path(path) if path else DEFAULT_CONFIG
@@ -260,13 +284,20 @@ def load_config(path: str | Path | None = None) -> HelpdeskConfig:
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(file, exc)) from None
+        raise ConfigError(_describe(file, exc, data)) from None
 
 
-def _describe(file: Path, exc: ValidationError) -> str:
+def _describe(file: Path, exc: ValidationError, data: Any) -> str:
+    sections = list(HelpdeskConfig.model_fields)
+
+    def position(err: Any) -> tuple[int, int]:  # in the file's order: section, then item
+        loc = err["loc"]
+        section = sections.index(loc[0]) if loc and loc[0] in sections else len(sections)
+        return section, loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
+
     lines = [f"{file}: {exc.error_count()} problem(s) in the configuration:"]
-    for err in exc.errors():
-        key = _key(err["loc"])
+    for err in sorted(exc.errors(), key=position):
+        key = _key(err["loc"], data)
         kind = err["type"]
         if kind == "extra_forbidden":
             problem = "unknown key"
@@ -278,13 +309,22 @@ def _describe(file: Path, exc: ValidationError) -> str:
     return "\n".join(lines)
 
 
-def _key(loc: tuple[int | str, ...]) -> str:
-    out = ""
+def _key(loc: tuple[int | str, ...], data: Any) -> str:
+    """The dotted key of a problem as the file spells it: a list item by its code
+    (`departments.billing`), a weekday by its key and name (`hours.tue (Tuesday)`)."""
+    parts: list[str] = []
+    node = data
     for part in loc:
         if isinstance(part, int):
-            out += f"[{part}]"
+            item = node[part] if isinstance(node, list) and part < len(node) else None
+            code = item.get("code") if isinstance(item, dict) else None
+            parts.append(code if isinstance(code, str) and code else f"[{part}]")
         elif part in ("tuple[str, str]", "list[tuple[str, str]]"):
             continue
         else:
-            out += f".{part}" if out else str(part)
-    return out
+            item = node.get(part) if isinstance(node, dict) else None
+            if parts and parts[-1] == "hours" and part in WEEKDAYS:
+                part = f"{part} ({day_name[WEEKDAYS.index(part)]})"
+            parts.append(str(part))
+        node = item
+    return ".".join(parts).replace(".[", "[")

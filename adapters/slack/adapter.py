@@ -14,9 +14,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
+import aiohttp
 from aiohttp import web
 from slack_bolt.adapter.aiohttp import to_aiohttp_response, to_bolt_request
 from slack_bolt.async_app import AsyncApp
+from slack_bolt.logger.messages import warning_client_prioritized_and_token_skipped
 from slack_sdk.errors import SlackApiError
 from slack_sdk.http_retry.builtin_async_handlers import (
     AsyncConnectionErrorRetryHandler,
@@ -39,10 +41,25 @@ from core.domain import Status, Who
 from core.errors import DomainError
 from core.i18n import translator
 from core.metrics import ANSWER_SECONDS, UPDATES
+from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.tickets import TicketService
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"
+# Web API errors that mean the token itself is wrong (not Slack having a bad moment).
+REFUSED_TOKEN = frozenset({"invalid_auth", "not_authed", "account_inactive", "token_revoked",
+                           "token_expired", "not_allowed_token_type", "invalid_token", "missing_scope"})
+
+
+class _NoTokenNotice(logging.Filter):
+    """Bolt reads SLACK_BOT_TOKEN from the environment itself and warns at every start that the
+    client given here wins over it: the same token, and nothing for an operator to do."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.getMessage() != warning_client_prioritized_and_token_skipped()
+
+
+_NO_TOKEN_NOTICE = _NoTokenNotice()
 
 
 class SlackAdapter:
@@ -69,6 +86,7 @@ class SlackAdapter:
         self.token = token
         self.app_token = app_token
         self.client = AsyncWebClient(token=token, base_url=api_url)
+        logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
         self.desk = SlackDesk(self.client, tickets.db, config, default_channel=agent_channel,
@@ -116,15 +134,37 @@ class SlackAdapter:
         return await to_aiohttp_response(await self.app.async_dispatch(bolt_request))
 
     async def start(self, http: web.Application | None = None) -> None:
-        identity = await self.client.auth_test()
+        identity = await self._check("SLACK_BOT_TOKEN", "the app's Bot User OAuth Token (xoxb-...)",
+                                     self.client.auth_test())
         self._auth_ok = True
         log.info("slack: connected as %s", identity.get("user_id"))
         if self.app_token:
+            # Checked here: Socket Mode's client retries a refused token for ever, logging each try.
+            await self._check("SLACK_APP_TOKEN", "an app-level token (xapp-...) with the "
+                              "connections:write scope", self.client.apps_connections_open(app_token=self.app_token))
             from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 
             self._socket = AsyncSocketModeHandler(self.app, self.app_token)
             await self._socket.connect_async()
             log.info("slack: socket mode")
+
+    async def _check(self, setting: str, expected: str, call: Awaitable[Any]) -> Any:
+        """A Web API call of the start, its failure said as a StartupError naming `setting`."""
+        try:
+            return await call
+        except SlackApiError as exc:
+            error = str(exc.response.get("error") or exc.response.status_code)
+            if error == "ratelimited":  # passing: Socket Mode's own connect waits it out
+                return exc.response
+            if error in REFUSED_TOKEN:
+                raise StartupError(f"{setting} was refused by the Slack Web API ({error})",
+                                   f"Set it to {expected}, from the app's settings at api.slack.com/apps.") from None
+            raise ServiceUnreachable(f"the Slack Web API at {self.client.base_url} failed at start-up ({error})",
+                                     "Check SLACK_API_URL, then start again.") from None
+        except (aiohttp.ClientError, OSError) as exc:  # TimeoutError too
+            raise ServiceUnreachable(
+                f"the Slack Web API at {self.client.base_url} cannot be reached: {network_reason(exc)}",
+                "Check the network (a proxy in HTTPS_PROXY?) and SLACK_API_URL, then start again.") from None
 
     async def stop(self) -> None:
         if self._socket is not None:

@@ -19,7 +19,7 @@ from typing import Any
 from aiohttp import web
 from telegram import BotCommand, CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.telegram.poller import Poller
@@ -33,6 +33,7 @@ from core.conversation.engine import COMMANDS, command_descriptions
 from core.dedupe import InboundLog, no_replies
 from core.i18n import match_locale, translator
 from core.metrics import ANSWER_SECONDS, UPDATES
+from core.startup import ServiceUnreachable, StartupError, network_reason
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -91,7 +92,8 @@ class TelegramAdapter:
         self.default_locale = default_locale
         self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._updates_request = UpdatesRequest()
-        self.application = self._build(token, api_url.rstrip("/"))
+        self.api_url = api_url.rstrip("/")
+        self.application = self._build(token, self.api_url)
         self._poller: Poller | None = None
         self.application.add_handler(TypeHandler(Update, self._on_update))
         self.sender = TelegramSender(self.application.bot)
@@ -115,26 +117,66 @@ class TelegramAdapter:
     # -- lifecycle ----------------------------------------------------------------------
 
     async def start(self, http: web.Application | None = None) -> None:
-        await self.application.initialize()
-        await self._register_commands()
+        if self.webhook_url and http is None:
+            raise RuntimeError("webhook mode needs the bot's HTTP server")
+        try:
+            await self._connect()
+        except BaseException:
+            await self._release()
+            raise
+        await self.application.start()
         if self.webhook_url:
-            if http is None:
-                raise RuntimeError("webhook mode needs the bot's HTTP server")
-            await self.application.bot.set_webhook(
-                self.webhook_url, secret_token=self.webhook_secret,
-                allowed_updates=["message", "callback_query"],
-            )
-            await self.application.start()
             log.info("telegram: webhook mode")
         else:
-            await self.application.bot.delete_webhook()
-            await self.application.start()
             # Handled directly, as webhook posts are: python-telegram-bot's process_update would
             # swallow a failure, and the poller would confirm an update that was never handled.
             self._poller = Poller(self.application.bot, lambda update: self._on_update(update, None),
                                   before_confirm=self.inbound_log.flush, request=self._updates_request)
             self._poller.start()
             log.info("telegram: polling")
+
+    async def _connect(self) -> None:
+        """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
+        bot's own message for a rejected token quotes the token)."""
+        try:
+            await self.application.initialize()
+            await self._register_commands()
+            if not self.webhook_url:
+                await self.application.bot.delete_webhook()
+                return
+            try:
+                await self.application.bot.set_webhook(
+                    self.webhook_url, secret_token=self.webhook_secret,
+                    allowed_updates=["message", "callback_query"],
+                )
+            except BadRequest as exc:
+                raise StartupError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}",
+                                   "Set it to a public https:// URL of this bot's /telegram/webhook "
+                                   "(ports 443, 80, 88 or 8443).") from None
+        except InvalidToken:  # 401, or 404 from a server that is no Bot API
+            raise StartupError(
+                f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {self.api_url}",
+                "Set it to the token @BotFather gave the bot; if TELEGRAM_API_URL is set, check that "
+                "it is a Bot API server.") from None
+        except RetryAfter as exc:
+            raise ServiceUnreachable(
+                f"the Telegram Bot API at {self.api_url} asks to wait {retry_seconds(exc):.0f} s "
+                "(flood control)", "Start again after that.") from None
+        except NetworkError as exc:  # TimedOut too
+            raise ServiceUnreachable(
+                f"the Telegram Bot API at {self.api_url} cannot be reached: {network_reason(exc)}",
+                "Check the network (a proxy in HTTPS_PROXY?) and TELEGRAM_API_URL, then start again."
+            ) from None
+
+    async def _release(self) -> None:
+        """After a failed start: close the HTTP sessions the start opened."""
+        if self.application.running:
+            with contextlib.suppress(Exception):
+                await self.application.stop()
+        with contextlib.suppress(Exception):
+            await self.application.shutdown()
+        with contextlib.suppress(Exception):
+            await self.application.bot.shutdown()  # when initialize() itself failed
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.webhook)]

@@ -35,13 +35,13 @@ def test_default_has_the_expected_departments_in_every_language() -> None:
     ("old", "new", "expected"),
     [
         ('reopen_window_days = 7', 'reopen_window_days = 7\ncolour = "red"', "lifecycle.colour: unknown key"),
-        (', pt = "Suporte técnico" }', ' }', "departments[0].name.pt: required key is missing"),
+        (', pt = "Suporte técnico" }', ' }', "departments.technical.name.pt: required key is missing"),
         ('timezone = "Asia/Tehran"', 'timezone = "Asia/Teheran"', "calendars.iran.timezone: unknown time zone 'Asia/Teheran'"),
         ('country = "IR"', 'country = "XX"', "calendars.iran.country: no holiday calendar"),
-        ('hours.thu = [["09:00", "13:00"]]', 'hours.thu = [["13:00", "09:00"]]', "calendars.iran.hours: range 13:00-09:00 ends before it starts"),
-        ('calendar = "office"\n\n[[departments]]\ncode = "billing"', 'calendar = "mars"\n\n[[departments]]\ncode = "billing"', "departments[0].calendar: unknown calendar 'mars'"),
-        ('default_priority = "low"\n\n[[request_types]]\ncode = "bug_critical"', 'default_priority = "lowest"\n\n[[request_types]]\ncode = "bug_critical"', "request_types[0].default_priority: unknown priority 'lowest'"),
-        ('code = "sales"', 'code = "billing"', "departments: duplicate code 'billing'"),
+        ('hours.thu = [["09:00", "13:00"]]', 'hours.thu = [["13:00", "09:00"]]', "calendars.iran.hours.thu (Thursday): range 13:00-09:00 ends before it starts"),
+        ('calendar = "office"\n\n[[departments]]\ncode = "billing"', 'calendar = "mars"\n\n[[departments]]\ncode = "billing"', "departments.technical.calendar: unknown calendar 'mars'"),
+        ('default_priority = "low"\n\n[[request_types]]\ncode = "bug_critical"', 'default_priority = "lowest"\n\n[[request_types]]\ncode = "bug_critical"', "request_types.change.default_priority: unknown priority 'lowest'"),
+        ('code = "sales"', 'code = "billing"', "departments.billing.code: duplicate code 'billing'"),
     ],
     ids=["unknown-key", "missing-language", "unknown-zone", "unknown-country", "bad-range",
          "unknown-calendar", "unknown-priority", "duplicate"],
@@ -54,6 +54,50 @@ def test_broken_config_names_file_key_and_problem(tmp_path: Path, old: str, new:
     message = str(info.value)
     assert str(path) in message
     assert expected in message
+
+
+def test_every_problem_of_a_file_in_one_pass(tmp_path: Path) -> None:
+    """Problems of every kind at once: field errors, references, duplicates, a weekday's hours."""
+    broken = BASE
+    for old, new in [
+        ('reopen_window_days = 7', 'reopen_window_days = -7'),
+        (', pt = "Suporte técnico" }', ' }'),
+        ('hours.thu = [["09:00", "13:00"]]', 'hours.thu = [["13:00", "09:00"]]'),
+        ('hours.tue = [["09:00", "17:00"]]', 'hours.tue = [["09:00", "17:00"], ["16:00", "18:00"]]'),
+        ('calendar = "office"', 'calendar = "mars"'),
+        ('default_priority = "low"', 'default_priority = "lowest"'),
+        ('code = "sales"', 'code = "billing"'),
+    ]:
+        assert old in broken
+        broken = broken.replace(old, new, 1)
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, broken))
+    lines = str(info.value).splitlines()
+    assert lines[0].endswith(": 7 problem(s) in the configuration:")
+    assert [line.strip() for line in lines[1:]] == [
+        "lifecycle.reopen_window_days: Input should be greater than or equal to 0",
+        "calendars.office.hours.tue (Tuesday): range 16:00-18:00 overlaps or precedes the one before it",
+        "calendars.iran.hours.thu (Thursday): range 13:00-09:00 ends before it starts",
+        "request_types.change.default_priority: unknown priority 'lowest'",
+        "departments.technical.name.pt: required key is missing",
+        "departments.technical.calendar: unknown calendar 'mars'",
+        "departments.billing.code: duplicate code 'billing'",
+    ]
+
+
+def test_items_without_a_usable_code_are_named_by_position(tmp_path: Path) -> None:
+    broken = BASE.replace('code = "technical"', 'kode = "technical"', 1)
+    with pytest.raises(ConfigError) as info:
+        load_config(_write(tmp_path, broken))
+    message = str(info.value)
+    assert "departments[0].code: required key is missing" in message
+    assert "departments[0].kode: unknown key" in message
+
+
+def test_unknown_weekday_is_named(tmp_path: Path) -> None:
+    broken = BASE.replace('hours.fri = [["09:00", "17:00"]]', 'hours.friday = [["09:00", "17:00"]]', 1)
+    with pytest.raises(ConfigError, match=r"calendars\.office\.hours: unknown weekday 'friday'; use mon, tue"):
+        load_config(_write(tmp_path, broken))
 
 
 def test_not_toml_and_missing_file(tmp_path: Path) -> None:

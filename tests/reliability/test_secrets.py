@@ -18,6 +18,9 @@ redacted it).
 
 DATABASE_URL is not among the secrets: SQLAlchemy refuses a SQLite URL with a password
 ("Invalid SQLite URL"), and the run uses SQLite.
+
+Start-up failures (tokens refused, APIs and PostgreSQL unreachable, bad database URLs, with a
+password in DATABASE_URL) are scanned with the same `find_leaks` in tests/bot/test_startup.py.
 """
 
 from __future__ import annotations
@@ -526,7 +529,9 @@ async def test_no_secret_in_the_logs_of_a_full_run(tmp_path: Path, log_format: s
         slack.add_user(OUTSIDER, "olaf", real_name="Olaf Outsider")
         slack.add_user(SLACK_CUSTOMER, "carla", real_name="Carla Customer", locale="pt-BR")
         slack.add_channel(DESK, "helpdesk", members=[AGENT, OUTSIDER])
-        slack.fail_next("apps.connections.open", retry_after=1)  # Socket Mode starts through a 429
+        # Socket Mode starts through a 429: the adapter's check of the app-level token meets the
+        # first and lets Socket Mode's own connect wait out the second.
+        slack.fail_next("apps.connections.open", retry_after=1, count=2)
         slack.fail_next("chat.postMessage", retry_after=1)  # the first card: a 429
         port = free_port()
         env = bot_env(tmp_path, tg, slack, port, log_format, webhook, SECRETS)

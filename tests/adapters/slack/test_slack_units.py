@@ -62,6 +62,7 @@ SCOPES = {
     "conversations_open": "im:write", "users_info": "users:read", "usergroups_users_list": "usergroups:read",
     "conversations_members": "channels:read", "files_upload_v2": "files:write",
     "chat_getPermalink": None, "auth_test": None,
+    "apps_connections_open": None,  # with the app-level token (connections:write), no bot scope
 }
 
 

@@ -1,0 +1,256 @@
+"""Start-up failures of the real process: one or two lines naming the setting and the fix.
+
+`helpdesk-bot run` is started as a subprocess with each thing that can stop it: a token the
+fake Bot API or the fake Slack Web API refuses, an API that does not answer (a closed port), a
+DATABASE_URL with a driver that is not installed, a PostgreSQL that refuses connections, a
+missing signing secret. Each must exit non-zero without a traceback, print at most two lines
+besides the ordinary INFO log (which says what it was doing), name the setting, and never show a
+secret: the whole output is searched for every secret configured, in every encoding the secrets
+test knows (tests/reliability/test_secrets.py). And a console chat left within a second of its
+start ends quietly, with 0.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import re
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from pydantic import ValidationError
+
+from bot.settings import Settings
+from tests.adapters.telegram.conftest import free_port
+from tests.conftest import _pg_server_url
+from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.reliability.test_secrets import CORES, PROXIES, SECRETS, SETTING_NAMES, SocketModeSlack, find_leaks
+
+DB_PASSWORD = "pw-SECRETdbPassword-4f1e"
+ALL_SECRETS = {**SECRETS, "DATABASE_URL password": DB_PASSWORD}
+ALL_CORES = {**CORES, "DATABASE_URL password": "SECRETdbPassword"}
+# A log record in the text format; at INFO or DEBUG it is the process saying what it does.
+RECORD = re.compile(r"^\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} (\w+) ")
+
+
+@dataclass
+class Run:
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def failure(self) -> list[str]:
+        """What stderr holds besides progress (INFO and DEBUG records, each with the lines it
+        runs on to): the failure as an operator reads it."""
+        lines: list[str] = []
+        progress = False
+        for line in self.stderr.splitlines():
+            record = RECORD.match(line)
+            if record is not None:
+                progress = record.group(1) in ("INFO", "DEBUG")
+            elif line.startswith("helpdesk-bot: "):
+                progress = False
+            if not progress and line.strip():
+                lines.append(line)
+        return lines
+
+
+async def helpdesk_bot(tmp_path: Path, *args: str, **settings: str) -> Run:
+    env = {k: v for k, v in os.environ.items()
+           if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'startup.db'}", HTTP_HOST="127.0.0.1",
+               HTTP_PORT=str(free_port()), ATTACHMENTS_DIR=str(tmp_path / "files"),
+               NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
+    env.update(settings)
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", *(args or ("run",)), env=env, cwd=tmp_path,
+        stdin=asyncio.subprocess.DEVNULL, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    try:
+        out, err = await asyncio.wait_for(proc.communicate(), 90)
+    except TimeoutError:
+        proc.kill()
+        out, err = await proc.communicate()
+        raise AssertionError("the process did not stop by itself:\n" + err.decode()[-2000:]) from None
+    assert proc.returncode is not None
+    return Run(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
+
+
+def assert_explained(run: Run, exit_code: int, *named: str) -> None:
+    """Exit code, no traceback, at most two lines naming every one of `named`, no secret."""
+    output = run.stdout + run.stderr
+    leaks = find_leaks(output, ALL_SECRETS, ALL_CORES)
+    assert not leaks, leaks  # names only: the output itself would show the secret
+    assert "Traceback" not in output and "Unclosed" not in output, output[-3000:]
+    assert run.returncode == exit_code, output[-3000:]
+    assert 1 <= len(run.failure) <= 2, run.failure
+    assert run.failure[0].startswith("helpdesk-bot: "), run.failure
+    message = "\n".join(run.failure)
+    for name in named:
+        assert name in message, (name, message)
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in PROXIES:  # the fakes answer on 127.0.0.1; nothing may go through a proxy
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+# -- Telegram -------------------------------------------------------------------------------
+
+
+async def test_wrong_telegram_token(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token="123456:the-right-one") as tg:
+        run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                                 TELEGRAM_API_URL=tg.server_url)
+        assert tg.requests_for("getMe"), "the token was tried"
+    assert_explained(run, 2, "TELEGRAM_BOT_TOKEN was rejected", "@BotFather")
+
+
+async def test_wrong_telegram_token_in_webhook_mode_at_debug(tmp_path: Path) -> None:
+    """Libraries say the most at DEBUG: the token and the webhook secret stay out all the same."""
+    async with FakeTelegramAPI(token="123456:the-right-one") as tg:
+        run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                                 TELEGRAM_WEBHOOK_SECRET=SECRETS["TELEGRAM_WEBHOOK_SECRET"],
+                                 TELEGRAM_WEBHOOK_URL="https://helpdesk.example.org/telegram/webhook",
+                                 TELEGRAM_API_URL=tg.server_url, LOG_LEVEL="DEBUG")
+    assert "getMe" in run.stderr  # the DEBUG log was there to leak from
+    assert_explained(run, 2, "TELEGRAM_BOT_TOKEN")
+
+
+async def test_telegram_refusing_the_webhook_url(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=SECRETS["TELEGRAM_BOT_TOKEN"]) as tg:
+        run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                                 TELEGRAM_WEBHOOK_URL="http://helpdesk.example.org/telegram/webhook",
+                                 TELEGRAM_API_URL=tg.server_url)
+    assert_explained(run, 2, "TELEGRAM_WEBHOOK_URL", "https url must be provided", "https://")
+
+
+async def test_telegram_unreachable(tmp_path: Path) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                             TELEGRAM_API_URL=f"http://127.0.0.1:{closed}")
+    assert_explained(run, 3, "TELEGRAM_API_URL", f"127.0.0.1:{closed}", "connection refused")
+
+
+# -- Slack ----------------------------------------------------------------------------------
+
+
+async def test_wrong_slack_token(tmp_path: Path) -> None:
+    async with FakeSlackAPI(bot_token="xoxb-the-right-one") as slack:
+        run = await helpdesk_bot(tmp_path, SLACK_BOT_TOKEN=SECRETS["SLACK_BOT_TOKEN"],
+                                 SLACK_SIGNING_SECRET=SECRETS["SLACK_SIGNING_SECRET"], SLACK_API_URL=slack.base_url)
+        assert slack.calls_to("auth.test"), "the token was tried"
+    assert_explained(run, 2, "SLACK_BOT_TOKEN was refused", "invalid_auth", "xoxb-")
+
+
+async def test_wrong_slack_app_token(tmp_path: Path) -> None:
+    """Socket Mode's client would retry a refused app-level token for ever, a traceback a try."""
+    async with SocketModeSlack("xapp-1-the-right-one", bot_token=SECRETS["SLACK_BOT_TOKEN"]) as slack:
+        run = await helpdesk_bot(tmp_path, SLACK_BOT_TOKEN=SECRETS["SLACK_BOT_TOKEN"],
+                                 SLACK_SIGNING_SECRET=SECRETS["SLACK_SIGNING_SECRET"],
+                                 SLACK_APP_TOKEN=SECRETS["SLACK_APP_TOKEN"], SLACK_API_URL=slack.base_url)
+    assert_explained(run, 2, "SLACK_APP_TOKEN was refused", "invalid_auth", "xapp-")
+
+
+async def test_slack_unreachable(tmp_path: Path) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, SLACK_BOT_TOKEN=SECRETS["SLACK_BOT_TOKEN"],
+                             SLACK_SIGNING_SECRET=SECRETS["SLACK_SIGNING_SECRET"],
+                             SLACK_API_URL=f"http://127.0.0.1:{closed}/api/")
+    assert_explained(run, 3, "SLACK_API_URL", "connection refused")
+
+
+async def test_slack_without_signing_secret(tmp_path: Path) -> None:
+    run = await helpdesk_bot(tmp_path, SLACK_BOT_TOKEN=SECRETS["SLACK_BOT_TOKEN"])
+    assert_explained(run, 2, "SLACK_SIGNING_SECRET")
+
+
+# -- the database ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("url", [
+    f"postgresql+psycopg2://postgres:{DB_PASSWORD}@127.0.0.1:5432/helpdesk",
+    f"mysql://root:{DB_PASSWORD}@127.0.0.1/helpdesk",
+    f"postgresql://postgres:{DB_PASSWORD}@127.0.0.1:not-a-port/helpdesk",
+], ids=["driver-not-installed", "unsupported-database", "not-a-url"])
+async def test_bad_database_url(tmp_path: Path, url: str) -> None:
+    run = await helpdesk_bot(tmp_path, DATABASE_URL=url, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"])
+    assert_explained(run, 2, "DATABASE_URL", "postgresql://")
+
+
+async def test_postgresql_refusing_connections(tmp_path: Path) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, DATABASE_URL=f"postgresql://postgres:{DB_PASSWORD}@127.0.0.1:{closed}/helpdesk",
+                             TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"])
+    assert_explained(run, 3, "DATABASE_URL", f"127.0.0.1:{closed}", "connection refused", "Start PostgreSQL")
+
+
+async def test_postgresql_without_the_database(tmp_path: Path) -> None:
+    if _pg_server_url() is None:
+        pytest.skip("PostgreSQL not available on 127.0.0.1:5432")
+    run = await helpdesk_bot(tmp_path, DATABASE_URL="postgresql://postgres@127.0.0.1:5432/helpdesk_no_such_database",
+                             TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"])
+    assert_explained(run, 2, "DATABASE_URL", 'database "helpdesk_no_such_database" does not exist')
+
+
+async def test_sqlite_file_that_cannot_be_created(tmp_path: Path) -> None:
+    run = await helpdesk_bot(tmp_path, DATABASE_URL=f"sqlite:///{tmp_path / 'no-such-folder' / 'h.db'}",
+                             TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"])
+    assert_explained(run, 2, "DATABASE_URL", "no-such-folder")
+
+
+async def test_plain_postgresql_url_is_used_through_asyncpg(tmp_path: Path, pg_database: str) -> None:
+    """As PostgreSQL's own tools and hosting providers write it (it used to fail: no psycopg)."""
+    plain = "postgresql://" + pg_database.split("://", 1)[1]
+    run = await helpdesk_bot(tmp_path, "db", "upgrade", DATABASE_URL=plain)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "database is at revision" in run.stdout
+
+
+@pytest.mark.parametrize(("given", "used"), [
+    ("postgresql://u:p@db.example.org:5433/helpdesk?ssl=require",
+     "postgresql+asyncpg://u:p@db.example.org:5433/helpdesk?ssl=require"),
+    ("postgres://u@db/helpdesk", "postgresql+asyncpg://u@db/helpdesk"),
+    ("postgresql+asyncpg://u@db/helpdesk", "postgresql+asyncpg://u@db/helpdesk"),
+    ("sqlite:///./helpdesk.db", "sqlite+aiosqlite:///./helpdesk.db"),
+    ("sqlite:///:memory:", "sqlite+aiosqlite:///:memory:"),
+    ("sqlite+aiosqlite:////var/lib/helpdesk/h.db", "sqlite+aiosqlite:////var/lib/helpdesk/h.db"),
+])
+def test_database_url_gets_the_async_driver(given: str, used: str) -> None:
+    assert Settings(DATABASE_URL=given).database_url == used
+
+
+def test_a_refused_database_url_is_not_echoed() -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(DATABASE_URL=f"postgresql+psycopg2://u:{DB_PASSWORD}@db/helpdesk")
+    assert "psycopg2" in str(info.value) and DB_PASSWORD not in str(info.value)
+
+
+# -- the console ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [("run",), ("console",)])
+async def test_console_left_at_once_ends_quietly(tmp_path: Path, args: tuple[str, ...]) -> None:
+    """stdin closed at once: the chat ends while the first timer sweep may still be running
+    (it starts with the process); that sweep finishes rather than dying with a traceback."""
+    run = await helpdesk_bot(tmp_path, *args)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert "Traceback" not in run.stderr and "CancelledError" not in run.stderr, run.stderr[-3000:]
+    assert len(run.failure) <= 1, run.failure  # at most the note that no messenger is configured
+
+
+# -- the HTTP server ------------------------------------------------------------------------
+
+
+async def test_http_port_in_use(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=SECRETS["TELEGRAM_BOT_TOKEN"]) as tg:
+        taken = urlsplit(tg.server_url).port  # the fake listens there
+        run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                                 TELEGRAM_API_URL=tg.server_url, HTTP_PORT=str(taken))
+    assert_explained(run, 2, "HTTP_PORT", f"127.0.0.1:{taken}", "address already in use")
