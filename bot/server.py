@@ -31,7 +31,8 @@ log = logging.getLogger(__name__)
 
 
 class Adapter(Protocol):
-    sender: Sender
+    @property
+    def sender(self) -> Sender: ...
 
     def routes(self) -> list[web.RouteDef]: ...
     def health(self) -> tuple[bool, str]: ...
@@ -136,10 +137,9 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
 
 
 def _settle_heap() -> None:
-    """Move what start-up built (modules, mappers, translations, calendars: about 150,000
-    objects) out of the collector's reach, so that a full collection, which stops every update
-    while it runs, scans only what the running bot made since (measured: a full pass over the
-    start-up heap 60-120 ms; one over what the bot holds while serving, 10 ms)."""
+    """Move what start-up built (modules, mappers, translations, calendars) out of the
+    collector's reach, so that a full collection, which stops every update while it runs, scans
+    only what the running bot made since (figures in docs/benchmarks.md)."""
     gc.collect()
     gc.freeze()
 
@@ -147,7 +147,8 @@ def _settle_heap() -> None:
 def _dump_tasks() -> None:
     """Log where every asyncio task waits (kill -USR1 <pid>): for a process that seems stuck."""
     for task in asyncio.all_tasks():
-        chain, coro = [], task.get_coro()
+        chain: list[str] = []
+        coro: Any = task.get_coro()
         while coro is not None:
             frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
             if frame is not None:

@@ -29,9 +29,9 @@ import asyncio
 import logging
 import random
 from datetime import timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from sqlalchemy import and_, exists, func, or_, select, update
+from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.clock import Clock, utcnow
@@ -282,6 +282,7 @@ async def retry_dead(db: Database, clock: Clock = utcnow) -> int:
         customers = select(OutboxMessage.customer_id).where(
             OutboxMessage.status == "dead", OutboxMessage.customer_id.is_not(None))
         await session.execute(update(Customer).where(Customer.id.in_(customers)).values(reachable=True))
-        result = await session.execute(update(OutboxMessage).where(OutboxMessage.status == "dead").values(
-            status="pending", attempts=0, next_attempt_at=now, last_error=None))
+        result = cast(CursorResult[Any], await session.execute(update(OutboxMessage).where(
+            OutboxMessage.status == "dead").values(status="pending", attempts=0, next_attempt_at=now,
+                                                   last_error=None)))
         return int(result.rowcount or 0)

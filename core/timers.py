@@ -34,7 +34,7 @@ class Timers:
         """Fire every timer that is due; returns how many of each fired."""
         now = self.tickets.clock()
         t = Ticket
-        def due(index: str, column: Any, *, predicate: str = "") -> Select[tuple[Ticket]]:
+        def due(index: str, column: Any, *, predicate: str = "") -> Select[Ticket]:
             # The partial index's own predicate, spelled the same: SQLite matches it literally.
             conditions = [text(w) for w in _predicate(index).split(" AND ")]
             # Ordered by the indexed due time: ordering by id made SQLite scan the whole table.
@@ -58,7 +58,7 @@ class Timers:
         }
         return fired
 
-    async def _each(self, query: Select[tuple[Ticket]],
+    async def _each(self, query: Select[Ticket],
                     action: Callable[[AsyncSession, Ticket, datetime], Awaitable[None]], now: datetime) -> int:
         async with self.tickets.db.write() as session:
             due = list((await session.execute(

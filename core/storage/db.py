@@ -43,7 +43,7 @@ class Database:
         kwargs: dict[str, Any] = {"echo": echo}
         self.inline = self.is_sqlite and _plain_file(self.url.database) and not self.url.query
         if self.inline:  # statements run in the loop's own thread (see inline_sqlite)
-            kwargs["async_creator"] = inline_sqlite.creator(self.url.database, BUSY_TIMEOUT_MS / 1000)
+            kwargs["async_creator"] = inline_sqlite.creator(self.url.database or "", BUSY_TIMEOUT_MS / 1000)
             kwargs.update(pool_size=20, max_overflow=20)  # readers run side by side in WAL mode
         elif self.is_sqlite:  # in memory, or a URI: aiosqlite's thread
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
@@ -193,7 +193,7 @@ def _joined_block(session: AsyncSession) -> Iterator[None]:
 
 
 def _plain_file(database: str | None) -> bool:
-    return bool(database) and database != ":memory:" and not database.startswith("file:")
+    return database not in (None, "", ":memory:") and not (database or "").startswith("file:")
 
 
 def _sqlite_setup(engine: AsyncEngine, busy_timeout_ms: int) -> None:

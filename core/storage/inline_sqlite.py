@@ -17,7 +17,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from collections.abc import Callable, Iterable, Sequence
-from typing import Any
+from typing import Any, cast
 
 BUSY_SNAPSHOT = sqlite3.SQLITE_BUSY | (2 << 8)  # a read snapshot too old to write from: never clears
 
@@ -123,7 +123,7 @@ class InlineConnection:
 
     def __init__(self, conn: sqlite3.Connection, busy_timeout: float) -> None:
         self._conn = conn
-        self._connection = conn  # what the dialect checks before commit and rollback
+        self._connection: sqlite3.Connection | None = conn  # what the dialect checks before commit and rollback
         self._busy = busy_timeout
 
     def __await__(self) -> Any:
@@ -167,7 +167,7 @@ class InlineConnection:
 
     @isolation_level.setter
     def isolation_level(self, value: str | None) -> None:
-        self._conn.isolation_level = value
+        self._conn.isolation_level = cast(Any, value)  # the dialect sets the values sqlite3 knows
 
 
 def creator(path: str, busy_timeout: float, **connect_args: Any) -> Callable[[], Any]:

@@ -46,10 +46,11 @@ class Lean:
         """For a connection whose transaction has begun on the driver; None before that (asyncpg
         begins with the unit's first statement, SQLite's writers when the connection is taken)
         and for a driver not known here."""
-        driver = connection.sync_connection.connection.driver_connection
+        sync = connection.sync_connection
+        driver = sync.connection.driver_connection if sync is not None else None
         if isinstance(driver, InlineConnection):
             return cls(sqlite=driver.sqlite) if driver.sqlite.in_transaction else None
-        if type(driver).__module__.startswith("asyncpg"):
+        if driver is not None and type(driver).__module__.startswith("asyncpg"):
             return cls(pg=driver) if driver.is_in_transaction() else None
         return None
 
