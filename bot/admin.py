@@ -7,6 +7,7 @@ import sys
 
 from alembic.util import CommandError
 
+from bot.app import reachable
 from bot.settings import Settings
 from core.storage.db import Database
 
@@ -22,6 +23,7 @@ async def db_command(settings: Settings, action: str, revision: str | None) -> i
         return 0
     db = Database(settings.database_url)
     try:
+        await reachable(db)  # a database that cannot be used: one line naming DATABASE_URL
         if action == "upgrade":
             await migrate.upgrade(db, revision or "head")
         elif action == "downgrade":
@@ -59,6 +61,7 @@ async def forget_command(settings: Settings, platform: str, user_id: str, yes: b
     who = f"{platform}:{user_id}"
     db = Database(settings.database_url)
     try:
+        await reachable(db)
         found = await find_customer(db, platform, user_id)
         if found is None:
             print(f"helpdesk-bot: no customer {who}", file=sys.stderr)

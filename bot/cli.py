@@ -7,20 +7,18 @@ import asyncio
 import contextlib
 import errno
 import sys
-from datetime import UTC, date, datetime, time, timedelta
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 
 from pydantic import ValidationError
 
 from bot import __version__, admin
+from bot.app import reachable
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.config import LANGUAGES, ConfigError, load_config
 from core.startup import StartupError
-
-if TYPE_CHECKING:
-    from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 EXIT_CONFIG = 2
 
@@ -152,6 +150,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
         return EXIT_CONFIG
     db = Database(settings.database_url)
     try:
+        await reachable(db)
         await upgrade(db)
         report = await build_report(db, config, datetime.combine(first, time.min, UTC),
                                     datetime.combine(last + timedelta(days=1), time.min, UTC))
@@ -160,8 +159,8 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     if csv_file == "-":
         sys.stdout.write(render_csv(config, report))
     elif csv_file:
-        with open(csv_file, "w", encoding="utf-8", newline="") as fh:
-            fh.write(render_csv(config, report))
+        await asyncio.to_thread(Path(csv_file).write_text, render_csv(config, report),
+                                encoding="utf-8", newline="")
         print(f"report written to {csv_file}")
     else:
         print(render_text(translator("en"), config, report))
@@ -175,6 +174,7 @@ async def _outbox(settings: Settings, retry: bool) -> int:
 
     db = Database(settings.database_url)
     try:
+        await reachable(db)
         await upgrade(db)
         if retry:
             print(f"{await retry_dead(db)} dead letter(s) put back in line")
@@ -216,7 +216,7 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
     from adapters.console.agent import AgentConsole
     from adapters.console.chat import ConsoleChat, ConsoleSender
     from bot.app import build
-    from bot.jobs import deliver, scheduler
+    from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 
     desk = await build(settings)
     if banner:
@@ -226,13 +226,13 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
     chat.relay = desk.relay
     background = asyncio.create_task(deliver(desk.relay))
     jobs = scheduler(desk)
-    running = _running_jobs(jobs)
+    running = running_jobs(jobs)
     jobs.start()
     try:
         await chat.run()
         await chat.relay.flush()
     finally:
-        await _stop_jobs(jobs, running)
+        await stop_jobs(jobs, running)
         background.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await background
@@ -240,23 +240,3 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
     return 0
 
 
-def _running_jobs(jobs: AsyncIOScheduler) -> set[str]:
-    """The ids of the timer jobs running at any moment, kept up to date by the scheduler's events."""
-    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
-
-    running: set[str] = set()
-    jobs.add_listener(lambda event: running.add(event.job_id), EVENT_JOB_SUBMITTED)
-    jobs.add_listener(lambda event: running.discard(event.job_id),
-                      EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
-    return running
-
-
-async def _stop_jobs(jobs: AsyncIOScheduler, running: set[str], timeout: float = 10.0) -> None:
-    """Stop the timers once the sweeps in hand are done: APScheduler cancels a job still running
-    at shutdown and logs the cancellation as the job's failure, traceback and all."""
-    jobs.pause()
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while running and loop.time() < deadline:
-        await asyncio.sleep(0.05)
-    jobs.shutdown(wait=False)

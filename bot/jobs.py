@@ -86,3 +86,25 @@ def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
         jobs.add_job(job, IntervalTrigger(seconds=every), id=job.__name__, coalesce=True, max_instances=1,
                      misfire_grace_time=int(every), next_run_time=now)
     return jobs
+
+
+def running_jobs(jobs: AsyncIOScheduler) -> set[str]:
+    """The ids of the timer jobs running at any moment, kept up to date by the scheduler's events."""
+    from apscheduler.events import EVENT_JOB_ERROR, EVENT_JOB_EXECUTED, EVENT_JOB_MISSED, EVENT_JOB_SUBMITTED
+
+    running: set[str] = set()
+    jobs.add_listener(lambda event: running.add(event.job_id), EVENT_JOB_SUBMITTED)
+    jobs.add_listener(lambda event: running.discard(event.job_id),
+                      EVENT_JOB_EXECUTED | EVENT_JOB_ERROR | EVENT_JOB_MISSED)
+    return running
+
+
+async def stop_jobs(jobs: AsyncIOScheduler, running: set[str], timeout: float = 10.0) -> None:
+    """Stop the timers once the sweeps in hand are done: APScheduler cancels a job still running
+    at shutdown and logs the cancellation as the job's failure, traceback and all."""
+    jobs.pause()
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while running and loop.time() < deadline:  # noqa: ASYNC110 - the listeners run in the loop; a poll is simplest
+        await asyncio.sleep(0.05)
+    jobs.shutdown(wait=False)

@@ -19,7 +19,7 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 
 from bot.app import HelpDesk
-from bot.jobs import deliver, scheduler
+from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 from bot.settings import Settings
 from core.attachments import AttachmentStore
 from core.config import ConfigError
@@ -177,6 +177,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
     background: asyncio.Task[None] | None = None
     relay_stop = asyncio.Event()
     jobs = scheduler(desk)
+    running = running_jobs(jobs)
     try:
         await desk.inbound.beat()
         for name, adapter in adapters.items():
@@ -193,7 +194,7 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
     finally:
         # Stop taking updates first, then let the relay flush what is due, within the budget.
         if jobs.running:
-            jobs.shutdown(wait=False)
+            await stop_jobs(jobs, running)
         for adapter in reversed(started):
             with contextlib.suppress(Exception):
                 await adapter.stop()

@@ -9,7 +9,6 @@ from sqlalchemy.exc import ArgumentError
 
 from core.config import LANGUAGES
 
-
 # The asynchronous driver each supported database is used through; a URL naming the database
 # alone (as PostgreSQL's own tools and hosting providers write it) gets it.
 ASYNC_DRIVERS = {"postgresql": "asyncpg", "sqlite": "aiosqlite"}
