@@ -94,6 +94,11 @@ def explain(t: Translator, error: DomainError) -> str:
         case "escalation_too_early":
             return t._("Ticket {ticket} can be escalated only once its first response is overdue. "
                        "Thank you for your patience.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "rated":
+            return t._("Ticket {ticket} has been rated already.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "unresolved":
+            return t._("Ticket {ticket} was closed without a solution, so it cannot be rated.",
+                       ticket=t.ticket(p["number"]))
         case "rating_not_possible":
             return t._("Ticket {ticket} can be rated once it is closed.", ticket=t.ticket(p["number"]))
         case "too_many_open_tickets":
