@@ -45,8 +45,8 @@ async def start_bot(tmp_path: Path, api: FakeTelegramAPI, **extra: Any) -> Async
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=api.server_url,
         HTTP_PORT=free_port(),
-        ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
-        **extra,
+        ATTACHMENTS_DIR=str(tmp_path / "files"),
+        **{"HELPDESK_CONFIG": str(fast_config(tmp_path)), **extra},
     )
     desk = await build(settings)
     stop = asyncio.Event()
