@@ -145,7 +145,7 @@ class InboundLog:
                     break  # forgotten meanwhile: claim it afresh
                 if state == "done" or self._here(key):
                     return None
-                if self._alive(owner, beat) or not self._may_judge():
+                if self._alive(owner, beat) or not (self._may_judge() or self._gone(owner)):
                     if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
                         return None
                     await asyncio.sleep(1.0)
@@ -164,18 +164,23 @@ class InboundLog:
         process of this machine that no longer runs (a restart need not wait `dead_after`)."""
         if owner is None or beat is None or beat <= self.clock() - self.dead_after:
             return False
+        return not self._gone(owner)
+
+    def _gone(self, owner: str | None) -> bool:
+        """Known not to work any more, whatever its heartbeat says: this worker before a restart
+        of its work (nobody else will send), or a process of this machine that no longer runs."""
         if owner == self.worker:
-            return False  # this worker before a restart of its work: nobody else will send
-        host, _, rest = owner.partition(":")
+            return True
+        host, _, rest = (owner or "").partition(":")
         pid = rest.partition(":")[0]
         if host == self.worker.partition(":")[0] and pid.isdigit():
             try:
                 os.kill(int(pid), 0)
             except ProcessLookupError:
-                return False
+                return True
             except PermissionError:
                 pass  # it runs, as another user
-        return True
+        return False
 
     async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
         query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)
@@ -188,7 +193,7 @@ class InboundLog:
         """The kept replies of an event whose worker is gone (or was this process before it
         restarted its work), now this worker's to send; None to look again."""
         async with self.db.write() as session:
-            if await self._locked(session):
+            if await self._locked(session) and not self._gone(owner):
                 return None  # the owner's heartbeat may have waited as long: judged again later
             # Locked first, so of two redeliveries racing for it the second sees the first's claim.
             row = (await session.execute(

@@ -41,8 +41,8 @@ async def _ready(u: TgUser) -> None:
 @pytest.fixture
 async def limited(tmp_path: Path) -> AsyncIterator[Running]:
     """The bot with Telegram's flood limits enforced and a small per-customer message limit."""
-    config = fast_config(tmp_path / "limited") if (tmp_path / "limited").mkdir() is None else None
-    assert config is not None
+    (tmp_path / "limited").mkdir()
+    config = fast_config(tmp_path / "limited")
     config.write_text(re.sub(r"^messages_per_minute = .*$", "messages_per_minute = 6",
                              config.read_text(encoding="utf-8"), flags=re.M), encoding="utf-8")
     async with FakeTelegramAPI(token=TOKEN) as api:
