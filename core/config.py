@@ -15,11 +15,20 @@ from typing import Annotated, Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 import holidays
-from pydantic import (AfterValidator, BaseModel, ConfigDict, Field, ModelWrapValidatorHandler, ValidationError,
-                      field_validator, model_validator)
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ModelWrapValidatorHandler,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from core.startup import StartupError
+
 LANGUAGES = ("en", "fa", "cs", "ru", "pt")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")

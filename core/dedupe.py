@@ -14,18 +14,19 @@ import asyncio
 import os
 import secrets
 import socket
+import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
+from functools import cache
 from typing import Any
 
-from functools import cache
-
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.clock import Clock, utcnow
 from core.conversation.messages import Reply
+from core.outbox import queue_reply
 from core.storage.db import Database
 from core.storage.lean import Lean
 from core.storage.models import InboundEvent, Worker
@@ -57,15 +58,46 @@ class InboundLog:
         self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
         self._sent: dict[tuple[str, str], int] = {}  # released events: how many replies went out
         self._flusher: asyncio.Task[None] | None = None
+        # A write lock that long in coming is another process holding the database, not a worker gone.
+        self._long_wait = dead_after.total_seconds() / 4
+        self._beat_asked: float | None = None  # monotonic time of the beat in progress
+        self._wait_ended: float | None = None  # monotonic time the last long wait for the lock ended
 
     async def beat(self) -> None:
-        """This worker is alive (called at start and every HEARTBEAT_EVERY seconds)."""
+        """This worker is alive (called at start and every HEARTBEAT_EVERY seconds).
+
+        The time written is when the write got the database, not when it was asked for: a beat
+        that waited for another process's write lock must not arrive looking as old as the wait."""
         insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
-        stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
-        stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
-                                          set_={"heartbeat_at": stmt.excluded.heartbeat_at})
-        async with self.db.write(urgent=True) as session:
-            await session.execute(stmt)
+        self._beat_asked = time.monotonic()
+        try:
+            async with self.db.write(urgent=True) as session:
+                await self._locked(session)
+                stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
+                stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
+                                                  set_={"heartbeat_at": stmt.excluded.heartbeat_at})
+                await session.execute(stmt)
+        finally:
+            self._beat_asked = None
+
+    async def _locked(self, session: Any) -> bool:
+        """Take the database's write lock (SQLite: BEGIN IMMEDIATE) in this write transaction;
+        whether that meant a long wait, which is then remembered (see _may_judge)."""
+        asked = time.monotonic()
+        await session.connection()
+        if time.monotonic() - asked < self._long_wait:
+            return False
+        self._wait_ended = time.monotonic()
+        return True
+
+    def _may_judge(self) -> bool:
+        """Whether this worker may call another dead now. Not while its own heartbeat waits for
+        the write lock, nor for `dead_after` after any long wait for it: whatever held the
+        database held the other's heartbeat too, which is then old for that reason alone."""
+        now = time.monotonic()
+        if self._beat_asked is not None and now - self._beat_asked >= self._long_wait:
+            return False
+        return self._wait_ended is None or now - self._wait_ended >= self.dead_after.total_seconds()
 
     async def once(self, platform: str, event_id: str, work: Callable[[], Awaitable[list[Reply]]], *,
                    patience: float = 300.0) -> list[Reply] | None:
@@ -118,15 +150,15 @@ class InboundLog:
                     break  # forgotten meanwhile: claim it afresh
                 if state == "done" or self._here(key):
                     return None
-                if self._alive(owner, beat):
+                if self._alive(owner, beat) or not (self._may_judge() or self._gone(owner)):
                     if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
                         return None
                     await asyncio.sleep(1.0)
                     continue
-                kept = await self._take_over(platform, event_id, owner)
-                if kept is not None:
+                taken = await self._take_over(platform, event_id, owner)
+                if taken is not None:
                     self._in_hand.add(key)
-                    return kept[self._sent.pop(key, 0):]
+                    return taken[self._sent.pop(key, 0):]
 
     def _here(self, key: tuple[str, str]) -> bool:
         """Taken by this worker, and not yet marked done in the database."""
@@ -138,7 +170,13 @@ class InboundLog:
         container, which may reuse both."""
         if owner is None or beat is None or beat <= self.clock() - self.dead_after:
             return False
-        return owner != self.worker  # this worker before a restart of its work: nobody else will send
+        return not self._gone(owner)
+
+    def _gone(self, owner: str | None) -> bool:
+        """Known not to work any more, whatever its heartbeat says: this worker before a restart
+        of its work (nobody else will send). Nothing else is known without the heartbeat: a host
+        name and pid in another worker's id say nothing about another container."""
+        return owner == self.worker
 
     async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
         query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)
@@ -151,10 +189,15 @@ class InboundLog:
         """The kept replies of an event whose worker is gone (or was this process before it
         restarted its work), now this worker's to send; None to look again."""
         async with self.db.write() as session:
+            if await self._locked(session) and not self._gone(owner):
+                return None  # the owner's heartbeat may have waited as long: judged again later
             # Locked first, so of two redeliveries racing for it the second sees the first's claim.
             row = (await session.execute(
                 select(InboundEvent).where(*_event(platform, event_id)).with_for_update())).scalar_one_or_none()
             if row is None or row.state == "done" or row.owner != owner:
+                return None
+            beat = (await session.execute(select(Worker.heartbeat_at).where(Worker.id == owner))).scalar()
+            if self._alive(owner, beat):  # it beat since it was seen: this lock ends any race with that
                 return None
             if row.replies is None:  # claimed by a version that kept no replies: handle it afresh
                 await session.delete(row)
@@ -171,6 +214,15 @@ class InboundLog:
         self._sent[key] = sent
         if len(self._sent) > 10_000:  # redeliveries that never came: forget the oldest
             del self._sent[next(iter(self._sent))]
+
+    async def hand_over(self, platform: str, event_id: str, chat_id: str, replies: list[Reply]) -> None:
+        """The event's replies not yet sent go to the outbox, and the event is done, together: the
+        relay sends them when the chat may be written to again, and a redelivery sends nothing."""
+        async with self.db.write(urgent=True) as session:
+            for reply in replies:
+                queue_reply(session, platform, chat_id, reply, self.clock())
+            await (await session.connection()).execute(_DONE, {"p": platform, "ids": [event_id]})
+        self._in_hand.discard((platform, event_id))
 
     async def done(self, platform: str, event_id: str) -> None:
         """Mark an event handled. Marks are committed together a moment later (one write for
@@ -215,13 +267,6 @@ class InboundLog:
             return (await session.execute(
                 select(InboundEvent.state).where(*_event(platform, event_id))
             )).scalar_one_or_none()
-
-    async def forget_before(self, moment: datetime) -> int:
-        """Drop old records (platforms stop redelivering after a day) and long-gone workers."""
-        async with self.db.write() as session:
-            result = await session.execute(delete(InboundEvent).where(InboundEvent.at < moment))
-            await session.execute(delete(Worker).where(Worker.heartbeat_at < moment))
-            return int(result.rowcount or 0)
 
 
 def _event(platform: str, event_id: str) -> tuple[Any, ...]:

@@ -109,8 +109,9 @@ class EscalationTooEarly(DomainError):
 class RatingNotPossible(DomainError):
     code = "rating_not_possible"
 
-    def __init__(self, number: int) -> None:
-        super().__init__(f"ticket #{number} can be rated once it is closed", number=number)
+    def __init__(self, number: int, why: str = "open") -> None:
+        """`why`: "open" (not closed yet), "unresolved" (closed without a solution), "rated" (once only)."""
+        super().__init__(f"ticket #{number} cannot be rated ({why})", number=number, why=why)
 
 
 class TooManyOpenTickets(DomainError):

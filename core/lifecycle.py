@@ -38,6 +38,16 @@ TRANSITIONS: dict[tuple[Status, Status], frozenset[Actor]] = {
 }
 
 
+WITHDRAWN = "withdrawn"  # the reason recorded when the customer withdraws a ticket
+
+
+def rated(previous: Status | None, target: Status, reason: str) -> bool:
+    """Whether a close is one the customer rates: a resolution that was confirmed, auto-closed,
+    or closed by an agent after it. Not a withdrawal, nor a close without a solution (spam,
+    a duplicate)."""
+    return target == X and previous == R and reason != WITHDRAWN
+
+
 def allowed_targets(current: Status, actor: Actor) -> list[Status]:
     """The statuses `actor` may move a ticket in `current` to, in lifecycle order."""
     order = list(Status)

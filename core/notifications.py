@@ -14,6 +14,8 @@ def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
     n = params.get("number")
     ticket = t.ticket(n) if n is not None else ""
     loc = t.locale
+    if event == "reply":  # a conversation reply its chat's flood limit held back: in its own words
+        return Reply.from_json(params["reply"])
     if event == "status_changed":
         new = params["new"]
         if params.get("reason") == "auto_closed":

@@ -12,13 +12,16 @@ import asyncio
 import uuid
 import weakref
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from core.storage.models import Customer, OutboxMessage, Ticket
+
+if TYPE_CHECKING:  # at run time it would import the conversation, which imports this module
+    from core.conversation.messages import Reply
 
 DESK = "desk"
 """Outbox platform of the agents' desk: one chat per department, delivered by the desk adapter."""
@@ -79,6 +82,14 @@ def notify_customer(
     return _queue(session, platform=customer.platform, chat_id=customer.chat_id, event=event, now=now,
                   customer_id=customer.id, ticket_id=ticket.id if ticket is not None else None,
                   params=params)
+
+
+def queue_reply(
+    session: AsyncSession, platform: str, chat_id: str, reply: Reply, now: datetime
+) -> OutboxMessage:
+    """Queue a conversation reply, rendered already, for the relay to send (event "reply")."""
+    return _queue(session, platform=platform, chat_id=chat_id, event="reply", now=now,
+                  customer_id=None, ticket_id=None, params={"reply": reply.to_json()})
 
 
 def notify_desk(

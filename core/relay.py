@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
+import time
 from datetime import timedelta
 from typing import Any, Protocol, cast
 
@@ -93,6 +94,7 @@ class Relay:
         self.owner = owner or worker_id()
         self._in_hand: set[int] = set()  # claimed here: the send or its record not yet done
         self._unrecorded: dict[int, dict[str, Any]] = {}  # sent here, the sent-mark still to write
+        self._long_wait_ended = -WORKER_DEAD_AFTER.total_seconds()  # monotonic; none yet
         self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
         wake_on_commit(self.wake)
 
@@ -124,10 +126,10 @@ class Relay:
         never_beat = ~exists().where(Worker.id == o.lease_owner)
         mine = o.lease_owner == self.owner
         held_by_another = or_(o.lease_owner.is_(None), o.lease_owner != self.owner)
-        due = or_(and_(o.status == "pending", o.next_attempt_at <= now),
-                  and_(o.status == "sending", or_(
-                      and_(held_by_another, or_(stale, and_(never_beat, o.lease_until < now))),
-                      and_(mine, o.lease_until < now))))
+        waiting = and_(o.status == "pending", o.next_attempt_at <= now)
+        taken_over = and_(o.status == "sending", or_(
+            and_(held_by_another, or_(stale, and_(never_beat, o.lease_until < now))),
+            and_(mine, o.lease_until < now)))
         blocked = exists().where(earlier.platform == o.platform, earlier.chat_id == o.chat_id,
                                  earlier.id < o.id, earlier.status.in_(("pending", "sending")))
         paced = []
@@ -141,9 +143,18 @@ class Relay:
                         recent.platform == o.platform, recent.chat_id == o.chat_id,
                         recent.sent_at > now - timedelta(seconds=interval)))
                 paced.append(and_(*condition))
-        query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
-                 .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
+        asked = time.monotonic()
         async with self.db.write() as session:
+            # A long wait for the database (SQLite's one writer) held the holders' heartbeats up
+            # too: their age proves nothing until they had time to beat again, so for that long
+            # this relay takes over nothing (as core.dedupe does for inbound claims).
+            got = time.monotonic()
+            if got - asked >= WORKER_DEAD_AFTER.total_seconds() / 4:
+                self._long_wait_ended = got
+            judging = got - self._long_wait_ended >= WORKER_DEAD_AFTER.total_seconds()
+            due = or_(waiting, taken_over) if judging else waiting
+            query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
+                     .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
             rows = [row for row in (await session.execute(query)).scalars() if self._may_take(row)]
             for row in rows:
                 row.status = "sending"

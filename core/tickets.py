@@ -33,19 +33,19 @@ from core.domain import (
 from core.errors import (
     EmptyField,
     EscalationTooEarly,
-    TooManyNewTickets,
-    TooManyOpenTickets,
-    RatingNotPossible,
     FieldTooLong,
     NotYourTicket,
+    RatingNotPossible,
     TicketNotFound,
+    TooManyNewTickets,
+    TooManyOpenTickets,
     TopTierReached,
     UnknownAgent,
     UnknownDepartment,
     UnknownPriority,
     UnknownRequestType,
 )
-from core.lifecycle import check_transition
+from core.lifecycle import check_transition, rated
 from core.metrics import TICKETS_OPENED
 from core.outbox import notify_customer, notify_desk
 from core.storage.db import Database
@@ -61,7 +61,6 @@ from core.storage.models import (
     Ticket,
     TicketMessage,
 )
-
 
 log = logging.getLogger(__name__)
 
@@ -158,19 +157,25 @@ class TicketService:
             )
 
     async def rate(self, customer_id: int, number: int, score: int, comment: str | None = None) -> Ticket:
-        """The customer's satisfaction with a closed ticket, kept with the agent who handled it."""
+        """The customer's satisfaction with a ticket closed after a solution (lifecycle.rated),
+        given once, kept with the agent who handled it."""
         if not 1 <= score <= 5:
             raise RatingNotPossible(number)
         now = self.clock()
         async with self.db.write() as session:
-            ticket = await self._owned(session, customer_id, number)
+            ticket = await self._owned(session, customer_id, number, lock=True)
             if ticket.status != Status.CLOSED:
                 raise RatingNotPossible(number)
-            rating = await session.get(Rating, ticket.id)
-            if rating is None:
-                rating = Rating(ticket_id=ticket.id, comment="")
-                session.add(rating)
-            rating.agent_id, rating.score, rating.rated_at = ticket.assignee_id, score, now
+            closing = (await session.execute(
+                select(StatusChange.from_status, StatusChange.reason).where(StatusChange.ticket_id == ticket.id)
+                .order_by(StatusChange.id.desc()).limit(1))).first()
+            previous = Status(closing[0]) if closing and closing[0] else None
+            if not rated(previous, Status.CLOSED, closing[1] if closing else ""):
+                raise RatingNotPossible(number, "unresolved")
+            if await session.get(Rating, ticket.id) is not None:
+                raise RatingNotPossible(number, "rated")
+            rating = Rating(ticket_id=ticket.id, comment="", agent_id=ticket.assignee_id, score=score, rated_at=now)
+            session.add(rating)
             if comment is not None:
                 rating.comment = clean("message", comment, MESSAGE_MAX)
             self._desk(session, ticket, "rated", now, score=score)
@@ -602,7 +607,7 @@ class TicketService:
         )
         self._desk(session, ticket, "status_changed", now, old=current.value, new=target.value,
                    actor=by.actor.value, by=by.id, reason=reason)
-        if target == Status.CLOSED and reason != "withdrawn":
+        if rated(current, target, reason):
             session.info.setdefault("rating_due", []).append(ticket)
 
     async def _tell_status(
@@ -617,7 +622,7 @@ class TicketService:
         await self._ask_rating(session, now)
 
     async def _ask_rating(self, session: AsyncSession, now: datetime) -> None:
-        """After a ticket closes (not withdrawn), ask its customer how satisfied they were."""
+        """After a ticket closes after a solution (lifecycle.rated), ask its customer how satisfied they were."""
         due: list[Ticket] = session.info.pop("rating_due", [])
         for ticket in due:
             customer = await session.get_one(Customer, ticket.customer_id)

@@ -346,7 +346,7 @@ class SlackAdapter:
         """An ephemeral answer to whoever clicked (through the response URL when there is one)."""
         try:
             await respond(text=text, response_type="ephemeral", replace_original=False)
-        except Exception:  # noqa: BLE001 - no response URL: fall back to chat.postEphemeral
+        except Exception:
             await self._ephemeral(channel, user, text)
 
     async def _ephemeral(self, channel: str, user: str, text: str) -> None:

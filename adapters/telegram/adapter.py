@@ -14,6 +14,7 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
+from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
@@ -23,7 +24,7 @@ from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, T
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
 
 from adapters.telegram.poller import Poller
-from adapters.telegram.render import TEXT_LIMIT, chosen, messages
+from adapters.telegram.render import TEXT_LIMIT, chosen, messages, split_text
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
 from core.attachments import IncomingFile, prefetched
@@ -38,8 +39,7 @@ from core.startup import ServiceUnreachable, StartupError, network_reason
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
-INTERACTIVE_RETRIES = 3  # a reply hitting a flood limit waits and retries; a notification does not
-MAX_INTERACTIVE_WAIT = 30.0
+INTERACTIVE_RETRIES = 3  # a reply meeting a network error is retried; one meeting a flood limit is not
 NETWORK_BACKOFF = 0.5  # seconds before the first retry of a reply that met a network error; doubling
 CONCURRENT_UPDATES = 64
 # What this adapter and its sender send or edit and never read back (see AiohttpRequest).
@@ -57,6 +57,7 @@ def rate_limiter(delivery: Delivery) -> AIORateLimiter:
     margin leaves room for, so that any one second still stays within the rate: with a bucket
     of one, nearly every request of a burst waited on a timer of microseconds (profiled: 5% of
     the bot's CPU at 100,000/s). At Telegram's 30/s that is still a bucket of one."""
+    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_flood_wait_handled)
     margin = 1.02
     rate = delivery.telegram_global_per_second
     bucket = max(1, int(rate * (1 - 1 / margin)))
@@ -64,6 +65,12 @@ def rate_limiter(delivery: Delivery) -> AIORateLimiter:
         overall_max_rate=bucket, overall_time_period=bucket * margin / rate,
         group_max_rate=1, group_time_period=delivery.telegram_group_interval_seconds,
         max_retries=0)
+
+
+def _flood_wait_handled(record: logging.LogRecord) -> bool:
+    """PTB logs every 429 it passes on with a traceback; each is handled here (the reply goes to
+    the outbox, whose relay waits for that chat), so a flood would fill the log with them."""
+    return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
 
 
 def derive_webhook_secret(token: str) -> str:
@@ -217,13 +224,13 @@ class TelegramAdapter:
         try:
             data = await request.json()
             update = Update.de_json(data, self.application.bot)
-        except Exception:  # noqa: BLE001 - a malformed body is the sender's problem
+        except Exception:
             return web.Response(status=400, text="bad update")
         # Handled before answering: Telegram redelivers what was not acknowledged, so a failure
         # answers 500 (PTB's process_update would swallow it, and the update would be lost).
         try:
             await self._on_update(update, None)
-        except Exception:  # noqa: BLE001 - logged, and Telegram sends it again
+        except Exception:
             log.exception("telegram: update %s failed", update.update_id)
             return web.Response(status=500, text="failed")
         return web.Response(text="ok")
@@ -261,10 +268,18 @@ class TelegramAdapter:
             sent, released = 0, False
             try:
                 for reply in replies:
-                    await self._send(chat_id, reply)
+                    rest = await self._send(chat_id, reply)
+                    if rest is not None:
+                        # This chat is over Telegram's limit: what is left goes to the outbox,
+                        # whose relay waits for this chat alone. Waiting here would hold the
+                        # poller's offset, and with it every other customer's updates.
+                        await self.inbound_log.hand_over("telegram", key, str(chat_id),
+                                                         [rest, *replies[sent + 1:]])
+                        released = True  # marked done with the hand-over
+                        break
                     sent += 1
-            except (NetworkError, RetryAfter):
-                # Telegram still away after the retries, or flooding this chat: the update stays
+            except NetworkError:
+                # Telegram still away after the retries: the update stays
                 # unconfirmed (or its webhook post unanswered), and its redelivery sends the rest.
                 self.inbound_log.release("telegram", key, sent=sent)
                 released = True
@@ -283,6 +298,8 @@ class TelegramAdapter:
         if user is None or user.is_bot:
             return message.chat_id, no_replies
         t = translator(match_locale(user.language_code) or self.default_locale)
+        if message.chat.type == ChatType.PRIVATE and message.chat_id != user.id:
+            return message.chat_id, _misrouted(message.chat_id, user.id)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
                 return message.chat_id, _just(Reply(t._(
@@ -311,7 +328,8 @@ class TelegramAdapter:
             mime = doc.mime_type
         elif message.photo:
             photo = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
-            name, size, file_id, mime = f"photo_{photo.file_unique_id}.jpg", photo.file_size, photo.file_id, "image/jpeg"
+            # No extension: the stored name gets the one of the type found in the content.
+            name, size, file_id, mime = f"photo_{photo.file_unique_id}", photo.file_size, photo.file_id, "image/jpeg"
         else:
             return None
 
@@ -329,6 +347,8 @@ class TelegramAdapter:
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
             chores.append(asyncio.ensure_future(self._answer(query, t._("This button is no longer active."))))
             return user.id, no_replies
+        if message.chat_id != user.id:  # a private chat is its user's: a forged or misrouted press
+            return user.id, _misrouted(message.chat_id, user.id)
         data = query.data
         event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
                         user.language_code, choice=data)
@@ -366,17 +386,19 @@ class TelegramAdapter:
         except TelegramError as exc:
             log.warning("telegram: could not retire buttons: %s", type(exc).__name__)
 
-    async def _send(self, chat_id: int, reply: Reply) -> None:
-        for text, markup in messages(reply):
+    async def _send(self, chat_id: int, reply: Reply) -> Reply | None:
+        """Send a reply; None when sent, else the part of it this chat's flood limit held back."""
+        parts = messages(reply)
+        for index, (text, markup) in enumerate(parts):
             for attempt in range(INTERACTIVE_RETRIES + 1):
                 try:
                     await self.application.bot.send_message(
                         chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
                     break
-                except RetryAfter as exc:  # this chat waits; the others go on
-                    if attempt == INTERACTIVE_RETRIES:
-                        raise
-                    await asyncio.sleep(min(retry_seconds(exc), MAX_INTERACTIVE_WAIT))
+                except RetryAfter as exc:
+                    log.info("telegram: a reply met the chat's flood limit (RetryAfter %s s); "
+                             "the rest goes by the outbox", retry_seconds(exc))
+                    return reply if index == 0 else replace(reply, text="\n".join(split_text(reply.text)[index:]))
                 except NetworkError as exc:  # a 5xx or a time-out: most pass within seconds
                     if attempt == INTERACTIVE_RETRIES:
                         raise
@@ -384,6 +406,15 @@ class TelegramAdapter:
                     log.warning("telegram: a reply failed (%s); trying again in %.1f s",
                                 type(exc).__name__, wait, exc_info=True)
                     await asyncio.sleep(wait)
+        return None
+
+
+def _misrouted(chat_id: int, user_id: int) -> Callable[[], Awaitable[list[Reply]]]:
+    """An update whose private chat is not its sender's: recorded as handled, changing nothing
+    (no customer's chat is rewritten, no one's data shown), and answering no one."""
+    log.warning("telegram: an update from user %s in private chat %s ignored: the chat is not the user's",
+                user_id, chat_id)
+    return no_replies
 
 
 def _just(reply: Reply) -> Callable[[], Awaitable[list[Reply]]]:

@@ -15,7 +15,7 @@ from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
 
-from core.attachments import AttachmentStore, IncomingFile
+from core.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
 from core.clock import Clock, utcnow
 from core.config import LANGUAGES, HelpdeskConfig
 from core.conversation import intake as steps
@@ -23,13 +23,14 @@ from core.conversation.drafts import DraftState, DraftStore
 from core.conversation.intake import Intake
 from core.conversation.messages import Choice, Inbound, Reply
 from core.conversation.views import explain, ticket_actions, ticket_detail, ticket_line
-from core.domain import OPEN_STATUSES, Status, TicketFilter, Who
-from core.errors import DomainError, ReopenWindowPassed
+from core.domain import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, Status, TicketFilter, Who
+from core.errors import DomainError, RatingNotPossible, ReopenWindowPassed
 from core.i18n import LANGUAGE_NAMES, Translator, match_locale, translator
+from core.lifecycle import WITHDRAWN
 from core.metrics import LIMITED
 from core.storage.models import Customer, Ticket
 from core.textnorm import normalize, ticket_number
-from core.tickets import NewAttachment, TicketService
+from core.tickets import NewAttachment, TicketService, clean
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
 RATE_COMMENT = "rate_comment"
@@ -74,6 +75,7 @@ class Conversation:
         self.files = files
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
+        self._warned: set[tuple[str, str]] = set()  # told "too fast", and still too fast since
 
     def _too_fast(self, key: tuple[str, str]) -> bool:
         """Messages per minute per customer (in this process; buttons do not count)."""
@@ -84,8 +86,10 @@ class Conversation:
         if len(recent) >= self.config.limits.messages_per_minute:
             return True
         recent.append(now)
+        self._warned.discard(key)
         if len(self._recent) > 50_000:  # forget the quiet ones now and then
             self._recent = {k: v for k, v in self._recent.items() if v and now - v[-1] < timedelta(minutes=1)}
+            self._warned &= self._recent.keys()
         return False
 
     def locale_of(self, customer: Customer, language_code: str | None = None) -> str:
@@ -102,6 +106,9 @@ class Conversation:
             customer, draft = await self.drafts.load(event.platform, event.user_id)
             if event.choice is None and self._too_fast(key):
                 LIMITED.labels("messages_per_minute").inc()
+                if key in self._warned:  # told once in this window: answering every one feeds a flood
+                    return []
+                self._warned.add(key)
                 locale = (customer.locale if customer else None) or match_locale(event.language_code)
                 t = translator(locale or self.default_locale)
                 return [Reply(t._("You are sending messages faster than we can take them. Please wait a "
@@ -146,12 +153,16 @@ class Conversation:
         self, customer: Customer, t: Translator, draft: DraftState | None, ev: Inbound
     ) -> list[Reply]:
         data = dict(draft.data) if draft and draft.state == LANGUAGE else {}
+        refused: list[Reply] = []
         if ev.text and not normalize(ev.text).startswith("/"):
-            data["description"] = "\n".join(filter(None, [data.get("description"), ev.text.strip()]))
+            try:  # it becomes the ticket's description: checked now, not after the review showed it
+                data["description"] = _pending_text(data.get("description"), ev.text, "description")
+            except DomainError as exc:
+                refused.append(Reply(explain(t, exc), locale=t.locale))
         await self.drafts.put(customer.id, LANGUAGE, data)
         welcome = t._("Hello! This is the support desk. We will open a ticket for your request "
                       "and keep you informed here.")
-        return [Reply(welcome, locale=t.locale), self._language_prompt(t)]
+        return [*refused, Reply(welcome, locale=t.locale), self._language_prompt(t)]
 
     def _language_prompt(self, t: Translator) -> Reply:
         order = [t.locale, *[code for code in LANGUAGES if code != t.locale]]
@@ -203,7 +214,10 @@ class Conversation:
             score = ticket_number(key.rsplit(":", 1)[-1])
             number = ticket_number(value.split(":")[0])
             if number is not None and score is not None:
-                await self.tickets.rate(customer.id, number, score)
+                try:
+                    await self.tickets.rate(customer.id, number, score)
+                except RatingNotPossible as exc:  # the refusal alone: no prompt after it thanks for a rating
+                    return [Reply(explain(t, exc), locale=t.locale)]
                 await self._interrupt(customer, draft, RATE_COMMENT, {"number": number})
                 return [Reply(t._("Thank you for your rating! If you like, write a comment in one message."),
                               ((Choice("rate_done", t._("No comment")),),), t.locale, expects_text=True)]
@@ -220,7 +234,7 @@ class Conversation:
                   Choice("withdraw_no", t._("No, keep it"))),), t.locale)]
         if kind == "withdraw_yes" and number is not None and state == WITHDRAW \
                 and data.get("number") == number:
-            await self.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), "withdrawn")
+            await self.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
             await self._resume(customer, data)
             return [Reply(t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(number)),
                           locale=t.locale)]
@@ -369,7 +383,8 @@ class Conversation:
                               ticket=t.ticket(number)), locale=t.locale)]
         await self.drafts.put(customer.id, REPLY, {"number": number})
         return [Reply(t._("Ticket {ticket} is back in progress. Please tell us what is still not working.",
-                          ticket=t.ticket(number)), ((Choice("nav:cancel", t._("Cancel")),),), t.locale, expects_text=True)]
+                          ticket=t.ticket(number)), ((Choice("nav:cancel", t._("Cancel")),),), t.locale,
+                      expects_text=True)]
 
     # -- free text and files --------------------------------------------------------------
 
@@ -388,10 +403,10 @@ class Conversation:
             await self._resume(customer, data)
             return [Reply(t._("Thank you for your feedback."), locale=t.locale)]
         if state in (PICK, LINK):
-            data["text"] = "\n".join(filter(None, [data.get("text"), text.strip()]))
+            data["text"] = _pending_text(data.get("text"), text, "message")
             await self.drafts.put(customer.id, state, data)
             return [await self._current_prompt(customer, t) or Reply("", locale=t.locale)]
-        return await self._route(customer, t, {"text": text})
+        return await self._route(customer, t, {"text": _pending_text(None, text, "message")})
 
     async def _on_file(
         self, customer: Customer, t: Translator, draft: DraftState | None, file: IncomingFile, caption: str
@@ -400,6 +415,8 @@ class Conversation:
         data = dict(draft.data) if draft else {}
         if state in steps.STATES:
             return await self.intake.add_file(customer, t, state, data, file)
+        if state in (PICK, LINK) and len(data.get("files", [])) >= MAX_FILES:
+            raise TooManyFiles()  # they may become a new ticket's files: refused before the download
         stored = asdict(await self.files.receive(file))
         if state == REPLY:
             pending = {"text": caption, "files": [stored], **_resume_of(data)}
@@ -434,7 +451,8 @@ class Conversation:
             return Reply(t._("You have no open tickets. Shall I open a new ticket with this message?"),
                          ((Choice("pick:new", t._("Open a new ticket")),
                            Choice("nav:cancel", t._("Cancel"))),), t.locale)
-        rows = [(Choice(f"pick:{x.number}", f"{t.ticket(x.number)} {x.subject[:40]}"),) for x in candidates[:10]]
+        rows: list[tuple[Choice, ...]] = [
+            (Choice(f"pick:{x.number}", f"{t.ticket(x.number)} {x.subject[:40]}"),) for x in candidates[:10]]
         rows.append((Choice("pick:new", t._("Open a new ticket")), Choice("nav:cancel", t._("Cancel"))))
         return Reply(t._("Which ticket is this message about?"), tuple(rows), t.locale)
 
@@ -527,6 +545,13 @@ class Conversation:
             "Start again with /new.",
             "Your unfinished ticket was discarded after {n} hours without activity. "
             "Start again with /new.", hours), locale=t.locale)
+
+
+def _pending_text(earlier: str | None, text: str, field: str) -> str:
+    """A message kept for later (a ticket's description, or a ticket's message once the customer
+    says which), with what was kept before: checked as it will be then."""
+    joined = "\n".join(filter(None, [earlier, text.strip()]))
+    return clean(field, joined, min(DESCRIPTION_MAX, MESSAGE_MAX)) if joined else ""
 
 
 def _pending_as_form(data: dict[str, Any]) -> dict[str, Any]:

@@ -9,9 +9,9 @@ from core.attachments import MAX_FILES
 from core.config import HelpdeskConfig
 from core.conversation.messages import Choice
 from core.domain import TIERS, Status
-from core.sla import first_response_overdue
 from core.errors import DomainError
 from core.i18n import Translator
+from core.sla import first_response_overdue
 from core.storage.models import Ticket, TicketMessage
 
 
@@ -94,6 +94,11 @@ def explain(t: Translator, error: DomainError) -> str:
         case "escalation_too_early":
             return t._("Ticket {ticket} can be escalated only once its first response is overdue. "
                        "Thank you for your patience.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "rated":
+            return t._("Ticket {ticket} has been rated already.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "unresolved":
+            return t._("Ticket {ticket} was closed without a solution, so it cannot be rated.",
+                       ticket=t.ticket(p["number"]))
         case "rating_not_possible":
             return t._("Ticket {ticket} can be rated once it is closed.", ticket=t.ticket(p["number"]))
         case "too_many_open_tickets":

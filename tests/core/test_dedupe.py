@@ -159,15 +159,6 @@ async def test_a_claim_of_the_previous_version_is_handled_afresh(db: Database, c
     assert calls == ["afresh"]
 
 
-async def test_forget(db: Database, clock: FakeClock) -> None:
-    log = InboundLog(db, clock)
-    await log.beat()
-    await log.once("telegram", "1", _work([], "x"))
-    clock.advance(days=2)
-    assert await log.forget_before(clock.now - timedelta(days=1)) == 1
-    assert await log.state("telegram", "1") is None
-
-
 async def test_a_dead_workers_claim_is_waited_out_in_real_time(db: Database) -> None:
     from datetime import UTC, datetime
 
@@ -257,3 +248,48 @@ async def test_done_marks_are_written_a_batch_a_moment_under_steady_load(db: Dat
         done = (await session.execute(select(func.count()).select_from(InboundEvent)
                                       .where(InboundEvent.state == "done"))).scalar_one()
     assert done == n
+
+
+@pytest.mark.parametrize("redelivery_first", [True, False])
+async def test_a_worker_waiting_for_the_write_lock_is_not_taken_over(db: Database, redelivery_first: bool) -> None:
+    """Another process holds SQLite's write lock longer than the takeover limit: the owner's
+    heartbeat waits, and so does everyone's; no one takes the owner's claim meanwhile or after."""
+    if not db.is_sqlite:
+        pytest.skip("PostgreSQL has no database-wide write lock")
+    import sqlite3
+
+    owner = InboundLog(db, dead_after=timedelta(seconds=1))
+    other = InboundLog(db, dead_after=timedelta(seconds=1))
+    await owner.beat()
+    await other.beat()
+    calls: list[str] = []
+    assert await owner.once("telegram", "12", _work(calls, "first")) is not None  # in hand, being sent
+    holder = sqlite3.connect(db.url.database, timeout=0, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the other process
+
+    async def beating(log: InboundLog, until: float) -> None:  # as the heartbeat job does
+        loop = asyncio.get_running_loop()
+        while loop.time() < until:
+            await log.beat()
+            await asyncio.sleep(0.2)
+
+    loop = asyncio.get_running_loop()
+    end = loop.time() + 6
+    redelivery = None
+    if redelivery_first:  # its look at the claim comes while the lock is held, before any beat waits
+        await asyncio.sleep(1.2)
+        redelivery = asyncio.create_task(other.once("telegram", "12", _work(calls, "again"), patience=4.5))
+        await asyncio.sleep(0.3)
+    beats = [asyncio.create_task(beating(log, end)) for log in (owner, other)]
+    if redelivery is None:
+        await asyncio.sleep(1.5)
+        redelivery = asyncio.create_task(other.once("telegram", "12", _work(calls, "again"), patience=4.5))
+    await asyncio.sleep(1.5)  # held for longer than the takeover limit
+    holder.execute("COMMIT")
+    holder.close()
+    assert await asyncio.wait_for(redelivery, 30) is None  # left to its live owner
+    await asyncio.gather(*beats)
+    assert calls == ["first"]
+    async with db.read() as session:
+        assert (await session.execute(select(InboundEvent.owner).where(
+            InboundEvent.event_id == "12"))).scalar_one() == owner.worker

@@ -14,8 +14,8 @@ import pytest
 from bot.app import HelpDesk, build
 from bot.server import serve
 from bot.settings import Settings
-from tests.adapters.fast_config import fast_config
 from core.dedupe import InboundLog
+from tests.adapters.fast_config import fast_config
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456:TEST-token-never-real"
@@ -45,8 +45,8 @@ async def start_bot(tmp_path: Path, api: FakeTelegramAPI, **extra: Any) -> Async
         TELEGRAM_BOT_TOKEN=TOKEN,
         TELEGRAM_API_URL=api.server_url,
         HTTP_PORT=free_port(),
-        ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
-        **extra,
+        ATTACHMENTS_DIR=str(tmp_path / "files"),
+        **{"HELPDESK_CONFIG": str(fast_config(tmp_path)), **extra},
     )
     desk = await build(settings)
     stop = asyncio.Event()

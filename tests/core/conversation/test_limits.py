@@ -48,3 +48,24 @@ async def test_open_and_new_ticket_limits(service: TicketService, config: Helpde
     clock.advance(hours=1, minutes=1)
     await c.say("/new")
     assert "dep:technical" in c.keys()
+
+
+async def test_after_the_too_fast_notice_a_flood_gets_no_reply_until_the_window_passes(
+        service: TicketService, config: HelpdeskConfig, tmp_path: Path, clock: FakeClock) -> None:
+    strict = config.model_copy(update={"limits": Limits(messages_per_minute=3)})
+    conversation = make_conversation(service, strict, tmp_path)
+    flooder, other = Customer(conversation, "f", "en"), Customer(conversation, "o", "en")
+    for c in (flooder, other):
+        await c.say("/start")
+        await c.press("lang:en")
+    await flooder.say("/help")
+    await flooder.say("/help")
+    assert "faster than we can take them" in (await flooder.say("/help"))[0].text
+    for _ in range(50):
+        assert await flooder.say("/help") == []  # told once: the rest of the flood is not answered
+    assert "/new" in (await other.say("/help"))[0].text  # the limit is the flooder's alone
+    clock.advance(seconds=61)
+    assert "/new" in (await flooder.say("/help"))[0].text
+    await flooder.say("/help")
+    await flooder.say("/help")
+    assert "faster than we can take them" in (await flooder.say("/help"))[0].text  # a new window: told again
