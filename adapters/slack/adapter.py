@@ -86,6 +86,7 @@ class SlackAdapter:
         self.token = token
         self.app_token = app_token
         self.client = AsyncWebClient(token=token, base_url=api_url)
+        self._dms: dict[str, str] = {}  # user id -> the bot's DM channel with them
         logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
@@ -275,6 +276,11 @@ class SlackAdapter:
         await ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or body["container"]["channel_id"]
+        if not await self._is_dm_of(user, channel):
+            # A customer's chat is only ever their own DM with the bot: a press from anywhere
+            # else (misrouted or forged) must neither answer there nor move their stored chat.
+            log.warning("slack: a customer button pressed outside the presser's DM was ignored")
+            return
         message = body.get("message") or {}
         label = (action.get("text") or {}).get("text", "")
         if message.get("ts"):
@@ -287,6 +293,17 @@ class SlackAdapter:
         for reply in await self.conversation.handle(
                 Inbound("slack", user, channel, name, locale, choice=str(action.get("value", "")))):
             await self.replies.send(channel, reply)
+
+    async def _is_dm_of(self, user: str, channel: str) -> bool:
+        """Whether `channel` is the bot's DM with `user` (conversations.open names it; kept)."""
+        if user not in self._dms:
+            try:
+                opened = await self.client.conversations_open(users=user)
+            except SlackApiError as exc:
+                log.warning("slack: could not look up a customer's DM: %s", exc.response.get("error"))
+                return False
+            self._dms[user] = str((opened.get("channel") or {}).get("id", ""))
+        return self._dms[user] == channel
 
     async def _on_desk_action(self, ack: Any, body: dict[str, Any], action: dict[str, Any],
                               respond: Any) -> None:

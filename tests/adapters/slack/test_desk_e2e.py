@@ -7,7 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from core.domain import Status
-from core.storage.models import StatusChange
+from core.storage.models import Customer, StatusChange
 from tests.adapters.slack.conftest import AGENT, AGENT_CS, DESK, OUTSIDER, SLACK_CUSTOMER, Desk, telegram_ticket
 
 
@@ -182,6 +182,33 @@ async def test_slack_user_as_customer(world: Desk) -> None:
     assert retired, "pressed prompts lose their buttons"
     await world.click(AGENT, "desk:claim", 1001)
     assert any("chamado #1001" in m.get("text", "") for m in world.slack.messages_in(dm)[-2:])
+
+
+async def test_a_customer_button_pressed_outside_their_dm_changes_nothing(world: Desk) -> None:
+    dm, elsewhere = world.slack.open_dm(SLACK_CUSTOMER), world.slack.open_dm(OUTSIDER)
+    before = len(world.slack.messages_in(dm))
+    await world.events.dm_message(SLACK_CUSTOMER, "Olá")
+    await world.slack.wait_for(lambda: len(world.slack.messages_in(dm)) > before + 1, timeout=10)
+    await world.settle()
+    message = next(m for m in reversed(world.slack.messages_in(dm)) if "lang:pt" in str(m.get("blocks")))
+    action = next(e for b in message["blocks"] if b["type"] == "actions" for e in b["elements"]
+                  if e["value"] == "lang:pt")
+    counts = len(world.slack.messages_in(dm)), len(world.slack.messages_in(elsewhere))
+    for channel in (elsewhere, DESK):  # another user's DM, a channel
+        response = await world.events.block_action(SLACK_CUSTOMER, action["action_id"], "lang:pt", channel=channel)
+        assert response.status == 200
+    await world.settle()
+    await asyncio.sleep(0.5)
+    assert (len(world.slack.messages_in(dm)), len(world.slack.messages_in(elsewhere))) == counts
+    assert not [m for m in world.slack.messages_in(DESK) if "lang" in str(m.get("blocks"))]
+    async with world.desk.db.read() as s:
+        chat, locale = (await s.execute(select(Customer.chat_id, Customer.locale).where(
+            Customer.platform == "slack", Customer.platform_user_id == SLACK_CUSTOMER))).one()
+    assert chat == dm and locale is None  # neither moved nor answered: the choice was not taken
+    response = await world.events.block_action(SLACK_CUSTOMER, action["action_id"], "lang:pt", channel=dm,
+                                               message_ts=message["ts"], message=message)
+    assert response.status == 200
+    await world.slack.wait_for(lambda: len(world.slack.messages_in(dm)) > counts[0], timeout=10)
 
 
 async def test_a_dm_reply_that_meets_server_errors_still_arrives_once(world: Desk) -> None:
