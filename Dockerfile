@@ -5,7 +5,8 @@
 FROM python:3.11-slim AS build
 WORKDIR /src
 COPY . .
-RUN pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
+# The build tools (Babel compiles the catalogs) at the versions CI tested as well.
+RUN PIP_CONSTRAINT=/src/requirements.lock pip wheel --no-cache-dir --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PYTHONDONTWRITEBYTECODE=1 \
