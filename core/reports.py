@@ -71,11 +71,14 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
             select(t.department, t.status, func.count()).where(t.status.in_(list(OPEN_STATUSES)))
             .group_by(t.department, t.status))).all()
         opened: list[Any] = []
-        # In slices: turning thousands of rows into Python values is itself a long step for the loop.
+        # In slices, letting the loop run between them: turning thousands of rows into Python
+        # values is itself a long step, and the in-loop SQLite (core.storage.inline_sqlite)
+        # answers without ever yielding on its own.
         async for rows in (await session.stream(
                 select(t.number, t.department, t.subject, t.created_at, t.first_response_at, t.resolved_at)
                 .where(t.created_at >= start, t.created_at < end).order_by(t.created_at))).partitions(ROWS_AT_ONCE):
             opened += rows
+            await asyncio.sleep(0)
         breached = (await session.execute(
             select(t.department, t.first_response_breached_at, t.resolution_breached_at).where(
                 ((t.first_response_breached_at >= start) & (t.first_response_breached_at < end))
