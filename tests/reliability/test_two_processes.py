@@ -371,7 +371,10 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str)
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "SLACK_", "LOG_"))}
     env.update(DATABASE_URL=pg_url, TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_WEBHOOK_URL=PUBLIC_URL,
                HELPDESK_CONFIG=str(config_path), ATTACHMENTS_DIR=str(tmp_path / "files"),
-               LOG_LEVEL="INFO", LOG_FORMAT="text")
+               LOG_LEVEL="INFO", LOG_FORMAT="text",
+               # As docs/deployment.md says of several processes: their pools together stay under
+               # the server's max_connections (100 by default), with room for another test run.
+               DATABASE_POOL_SIZE="20")
 
     async with TaggedTelegramAPI(token=TOKEN) as api, \
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
