@@ -184,9 +184,13 @@ async def _held_by(db: Database, worker: str | None) -> set[int]:
 
 
 @pytest.mark.timeout(420)
-async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path) -> None:
+async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    def say(line: str) -> None:
+        with capsys.disabled():  # the figures belong in every run's output, CI's included
+            print(line)
+
     try:
-        await _scenario(tmp_path)
+        await _scenario(tmp_path, say)
     finally:  # a failed run leaves no bot behind
         for proc in _RUNNING:
             if proc.returncode is None:
@@ -195,7 +199,7 @@ async def test_kill_9_during_intakes_and_agent_work(tmp_path: Path) -> None:
         _RUNNING.clear()
 
 
-async def _scenario(tmp_path: Path) -> None:
+async def _scenario(tmp_path: Path, say: Callable[[str], None]) -> None:
     rng = random.Random(20261122)
     url = f"sqlite+aiosqlite:///{tmp_path / 'crash.db'}"
     api = TaggedTelegramAPI(token=TOKEN)
@@ -276,7 +280,7 @@ async def _scenario(tmp_path: Path) -> None:
     wrong = _unexplained(copies, kills, agents.config.delivery.concurrency)
     duplicates = sum(len(c) - 1 for c in copies.values() if c)
     lost = sum(not c for c in copies.values())
-    print(f"\ncrash test: {CUSTOMERS} customers, {len(kills)} kill -9, {len(outbox)} notifications, "
+    say(f"\ncrash test: {CUSTOMERS} customers, {len(kills)} kill -9, {len(outbox)} notifications, "
           f"lost {lost}, duplicated notifications {duplicates} (each after its sender's kill)")
     assert len(kills) >= 3, "the customers finished before the bot was killed a few times"
     assert problems == []

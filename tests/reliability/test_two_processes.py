@@ -357,7 +357,8 @@ async def pg_url() -> AsyncIterator[str]:
 
 # -- the test ---------------------------------------------------------------------------------------
 
-async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str) -> None:
+async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
     started = time.monotonic()
     config_path = fast_config(tmp_path)
     text = config_path.read_text(encoding="utf-8")
@@ -374,7 +375,7 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str)
                LOG_LEVEL="INFO", LOG_FORMAT="text",
                # As docs/deployment.md says of several processes: their pools together stay under
                # the server's max_connections (100 by default), with room for another test run.
-               DATABASE_POOL_SIZE="20")
+               DATABASE_POOL_SIZE="10")
 
     async with TaggedTelegramAPI(token=TOKEN) as api, \
             aiohttp.ClientSession(connector=aiohttp.TCPConnector(limit=0)) as http:
@@ -543,11 +544,12 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str)
              for c in customers if per_chat[c.user] != c.expected_replies + rows_per_chat[c.user]}
     assert not wrong, f"customer: (messages sent, expected): {wrong}"
 
-    print(f"\ntwo processes: {CUSTOMERS} customers, {len(lb.updates)} updates "
-          f"({lb.retried_at_once} delivered to both at once, {lb.retried_later} again later); "
-          f"POSTs A {bots[0].posts} / B {bots[1].posts}; handled A {handled['A']} / B {handled['B']}; "
-          f"{len(outbox)} notifications sent once (relay A {relay_share['127.0.0.1']} / "
-          f"B {relay_share['localhost']}); timers fired {dict(fired)} "
-          f"(A {dict(per_process['A'])} at {fired_at['A']} s, B {dict(per_process['B'])} at {fired_at['B']} s); "
-          f"ready {ready - started:.1f} s, served {served - ready:.1f} s, stop {stopped:.1f} s, "
-          f"total {time.monotonic() - started:.1f} s")
+    with capsys.disabled():  # the figures belong in every run's output, CI's included
+        print(f"\ntwo processes: {CUSTOMERS} customers, {len(lb.updates)} updates "
+              f"({lb.retried_at_once} delivered to both at once, {lb.retried_later} again later); "
+              f"POSTs A {bots[0].posts} / B {bots[1].posts}; handled A {handled['A']} / B {handled['B']}; "
+              f"{len(outbox)} notifications sent once (relay A {relay_share['127.0.0.1']} / "
+              f"B {relay_share['localhost']}); timers fired {dict(fired)} "
+              f"(A {dict(per_process['A'])} at {fired_at['A']} s, B {dict(per_process['B'])} at {fired_at['B']} s); "
+              f"ready {ready - started:.1f} s, served {served - ready:.1f} s, stop {stopped:.1f} s, "
+              f"total {time.monotonic() - started:.1f} s")
