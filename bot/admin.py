@@ -56,7 +56,7 @@ async def _current_or_none(settings: Settings) -> str | None:
 
 
 async def forget_command(settings: Settings, platform: str, user_id: str, yes: bool) -> int:
-    from core.forget import find_customer, forget_customer
+    from core.services.forget import find_customer, forget_customer
 
     who = f"{platform}:{user_id}"
     db = Database(settings.database_url)

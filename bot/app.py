@@ -8,18 +8,18 @@ from typing import Any
 from sqlalchemy.exc import DBAPIError
 
 from bot.settings import Settings
-from core.attachments import AttachmentStore
-from core.clock import Clock, utcnow
-from core.config import HelpdeskConfig, load_config
-from core.conversation import Conversation
-from core.conversation.drafts import DraftStore
-from core.dedupe import InboundLog
-from core.relay import Relay
+from core.chat import Conversation
+from core.chat.drafts import DraftStore
+from core.delivery.attachments import AttachmentStore
+from core.delivery.inbound import InboundLog
+from core.delivery.relay import Relay
+from core.domain.clock import Clock, utcnow
+from core.domain.config import HelpdeskConfig, load_config
+from core.services.tickets import TicketService
+from core.services.timers import Timers
 from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.storage.db import Database
 from core.storage.migrate import upgrade
-from core.tickets import TicketService
-from core.timers import Timers
 
 
 @dataclass

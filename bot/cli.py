@@ -17,7 +17,7 @@ from bot import __version__, admin
 from bot.app import reachable
 from bot.logs import setup_logging
 from bot.settings import Settings
-from core.config import LANGUAGES, ConfigError, load_config
+from core.domain.config import LANGUAGES, ConfigError, load_config
 from core.startup import StartupError
 
 EXIT_CONFIG = 2
@@ -138,7 +138,7 @@ def _check_config(file: str | None) -> int:
 
 async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None) -> int:
     from core.i18n import translator
-    from core.reports import build_report, render_csv, render_text
+    from core.services.reports import build_report, render_csv, render_text
     from core.storage.db import Database
     from core.storage.migrate import upgrade
 
@@ -168,7 +168,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
 
 
 async def _outbox(settings: Settings, retry: bool) -> int:
-    from core.relay import outbox_stats, retry_dead
+    from core.delivery.relay import outbox_stats, retry_dead
     from core.storage.db import Database
     from core.storage.migrate import upgrade
 

@@ -15,9 +15,9 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
 from bot.app import HelpDesk
-from core.dedupe import HEARTBEAT_EVERY
+from core.delivery.inbound import HEARTBEAT_EVERY
+from core.delivery.relay import Relay
 from core.metrics import SLA_BREACHES, SLA_WARNINGS
-from core.relay import Relay
 from core.storage.prune import forget_workers, prune
 
 log = logging.getLogger(__name__)

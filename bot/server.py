@@ -21,10 +21,10 @@ from sqlalchemy import func, select, text
 from bot.app import HelpDesk
 from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 from bot.settings import Settings
-from core.attachments import AttachmentStore
-from core.config import ConfigError
+from core.delivery.attachments import AttachmentStore
+from core.delivery.relay import Sender, outbox_stats
+from core.domain.config import ConfigError
 from core.metrics import exposition
-from core.relay import Sender, outbox_stats
 from core.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)

@@ -7,7 +7,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
-from core.config import LANGUAGES
+from core.domain.config import LANGUAGES
 
 # The asynchronous driver each supported database is used through; a URL naming the database
 # alone (as PostgreSQL's own tools and hosting providers write it) gets it.

@@ -28,7 +28,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
 
-from core.config import LANGUAGES
+from core.domain.config import LANGUAGES
 
 _PACKAGED = Path(__file__).resolve().parent / "locales"  # an installed wheel
 LOCALES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "locales"

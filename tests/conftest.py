@@ -18,10 +18,10 @@ from pathlib import Path
 
 import pytest
 
-from core.config import HelpdeskConfig, load_config
+from core.domain.config import HelpdeskConfig, load_config
+from core.services.tickets import TicketService
 from core.storage.db import Database
 from core.storage.migrate import upgrade
-from core.tickets import TicketService
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
 

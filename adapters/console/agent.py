@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from core.domain import Status, Who
-from core.errors import DomainError
+from core.domain.errors import DomainError
+from core.domain.model import Status, Who
+from core.domain.textnorm import ticket_number
 from core.i18n import Translator, translator
-from core.textnorm import ticket_number
-from core.tickets import TicketService
+from core.services.tickets import TicketService
 
 AGENT_ID = "console-agent"
 

@@ -13,9 +13,9 @@ from pathlib import Path
 from typing import TextIO
 
 from adapters.console.agent import AgentConsole
-from core.attachments import IncomingFile
-from core.conversation import Conversation, Inbound, Reply
-from core.relay import Relay
+from core.chat import Conversation, Inbound, Reply
+from core.delivery.attachments import IncomingFile
+from core.delivery.relay import Relay
 
 USER_ID = "console-user"
 

@@ -33,16 +33,16 @@ from adapters.slack.commands import DeskCommands, explain_for_agent
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
 from adapters.slack.inbound import incoming_files, to_plain
-from core.attachments import AttachmentStore, prefetched
-from core.config import HelpdeskConfig
-from core.conversation import Conversation, Inbound, Reply
-from core.dedupe import InboundLog, no_replies
-from core.domain import Status, Who
-from core.errors import DomainError
+from core.chat import Conversation, Inbound, Reply
+from core.delivery.attachments import AttachmentStore, prefetched
+from core.delivery.inbound import InboundLog, no_replies
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError
+from core.domain.model import Status, Who
 from core.i18n import translator
 from core.metrics import ANSWER_SECONDS, UPDATES
+from core.services.tickets import TicketService
 from core.startup import ServiceUnreachable, StartupError, network_reason
-from core.tickets import TicketService
 
 log = logging.getLogger(__name__)
 EVENTS_PATH = "/slack/events"

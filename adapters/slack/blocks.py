@@ -6,12 +6,12 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from adapters.slack.mrkdwn import BUTTON_TEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, escape, plain, safe, trim
-from core.config import HelpdeskConfig
-from core.conversation.messages import Reply
-from core.conversation.views import agent_status as desk_status
-from core.domain import TIERS, Actor, Status
+from core.chat.messages import Reply
+from core.chat.views import agent_status as desk_status
+from core.domain.config import HelpdeskConfig
+from core.domain.lifecycle import allowed_targets
+from core.domain.model import TIERS, Actor, Status
 from core.i18n import LANGUAGE_NAMES, Translator
-from core.lifecycle import allowed_targets
 from core.storage.models import Customer, Ticket
 
 Block = dict[str, Any]

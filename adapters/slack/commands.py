@@ -7,14 +7,14 @@ from zoneinfo import ZoneInfo
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.mrkdwn import escape
-from core.config import HelpdeskConfig
-from core.conversation.views import agent_status as desk_status
-from core.errors import DomainError
+from core.chat.views import agent_status as desk_status
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError
+from core.domain.textnorm import ticket_number
 from core.i18n import Translator, translator
-from core.reports import build_report, render_text
+from core.services.reports import build_report, render_text
+from core.services.tickets import TicketService
 from core.storage.models import Ticket
-from core.textnorm import ticket_number
-from core.tickets import TicketService
 
 
 def explain_for_agent(t: Translator, error: DomainError) -> str:

@@ -7,7 +7,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import reply_blocks
 from adapters.slack.desk import slack_failure
-from core.conversation.messages import Reply
+from core.chat.messages import Reply
 
 
 class SlackCustomerSender:

@@ -1,5 +1,5 @@
 """The agents' desk in Slack: each ticket a card in its department's channel, its thread the
-conversation. Delivers the desk's outbox rows (core.relay.DeskSender)."""
+conversation. Delivers the desk's outbox rows (core.delivery.relay.DeskSender)."""
 
 from __future__ import annotations
 
@@ -14,11 +14,11 @@ from sqlalchemy import select
 
 from adapters.slack.blocks import ticket_card
 from adapters.slack.mrkdwn import escape, safe
-from core.clock import Clock, utcnow
-from core.config import HelpdeskConfig
-from core.conversation.views import agent_status as desk_status
+from core.chat.views import agent_status as desk_status
+from core.delivery.relay import DeliveryError
+from core.domain.clock import Clock, utcnow
+from core.domain.config import HelpdeskConfig
 from core.i18n import Translator, translator
-from core.relay import DeliveryError
 from core.storage.db import Database
 from core.storage.models import Agent, Attachment, Customer, DeskPost, Ticket, TicketMessage
 

@@ -7,7 +7,7 @@ from typing import Any
 
 import aiohttp
 
-from core.attachments import IncomingFile
+from core.delivery.attachments import IncomingFile
 
 _LINK = re.compile(r"<((?:https?|mailto):[^|>]+)(?:\|([^>]+))?>")
 _USER = re.compile(r"<@([A-Z0-9]+)(?:\|([^>]+))?>")

@@ -27,11 +27,11 @@ from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages, split_text
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
-from core.attachments import IncomingFile, prefetched
-from core.config import LANGUAGES, Delivery
-from core.conversation import Conversation, Inbound, Reply
-from core.conversation.engine import COMMANDS, command_descriptions
-from core.dedupe import InboundLog, no_replies
+from core.chat import Conversation, Inbound, Reply
+from core.chat.engine import COMMANDS, command_descriptions
+from core.delivery.attachments import IncomingFile, prefetched
+from core.delivery.inbound import InboundLog, no_replies
+from core.domain.config import LANGUAGES, Delivery
 from core.i18n import match_locale, translator
 from core.metrics import ANSWER_SECONDS, UPDATES
 from core.startup import ServiceUnreachable, StartupError, network_reason

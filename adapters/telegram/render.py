@@ -6,7 +6,7 @@ import html
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from core.conversation.messages import Reply
+from core.chat.messages import Reply
 
 TEXT_LIMIT = 4096
 CALLBACK_LIMIT = 64

@@ -10,8 +10,8 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.render import messages
-from core.conversation.messages import Reply
-from core.relay import DeliveryError
+from core.chat.messages import Reply
+from core.delivery.relay import DeliveryError
 
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted",
          "peer_id_invalid", "group chat was upgraded")

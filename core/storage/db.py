@@ -25,8 +25,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
-from core.storage import inline_sqlite
-from core.storage.lean import Lean
+from core.storage.fastpath import inline_sqlite
+from core.storage.fastpath.lean import Lean
 
 BUSY_TIMEOUT_MS = 30_000
 # The unit of work open in this context, with the task that opened it: a task started inside a
@@ -104,7 +104,7 @@ class Database:
 
     def lean(self) -> Lean | None:
         """The driver connection of this task's unit, where the unit attached one (the event's
-        claim does: see core.storage.lean), for the statements every event runs."""
+        claim does: see core.storage.fastpath.lean), for the statements every event runs."""
         session = _joined()
         return session.info.get("lean") if session is not None else None
 

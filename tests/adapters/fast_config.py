@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from core.config import DEFAULT_CONFIG
+from core.domain.config import DEFAULT_CONFIG
 
 
 def fast_config(directory: Path, *, chat: float = 0.05, group: float = 0.1, global_rate: float = 500) -> Path:

@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from core.config import LANGUAGES
+from core.chat.notices import render
+from core.domain.config import LANGUAGES
 from core.i18n import translator
-from core.notifications import render
 
 SCRIPT = [
     "/new",

@@ -13,10 +13,10 @@ from telegram.ext import ExtBot
 
 from adapters.telegram.adapter import rate_limiter
 from adapters.telegram.sender import TelegramSender
-from core.clock import utcnow
-from core.config import Delivery
-from core.outbox import notify_customer
-from core.relay import Relay
+from core.delivery.outbox import notify_customer
+from core.delivery.relay import Relay
+from core.domain.clock import utcnow
+from core.domain.config import Delivery
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Customer

@@ -13,13 +13,13 @@ from typing import Any
 
 from sqlalchemy import insert, text
 
-from core.config import load_config
-from core.domain import Status, TicketFilter
+from core.domain.config import load_config
+from core.domain.model import Status, TicketFilter
+from core.services.tickets import TicketService
+from core.services.timers import Timers
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import ANSWERED, Customer, Ticket
-from core.tickets import TicketService
-from core.timers import Timers
 from tests.bench.pg import temporary_database
 
 CUSTOMERS_PER_TICKET = 5  # 1,000,000 tickets -> 200,000 customers

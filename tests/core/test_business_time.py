@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from core.business_time import add_business_time, business_time_between, first_response_due
-from core.config import Calendar, SlaPolicy
+from core.domain.business_time import add_business_time, business_time_between, first_response_due
+from core.domain.config import Calendar, SlaPolicy
 
 PRAGUE = Calendar(
     timezone="Europe/Prague", country="CZ",

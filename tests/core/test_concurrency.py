@@ -18,9 +18,9 @@ from tests.conftest import _admin_async
 
 WRITER = textwrap.dedent("""
     import asyncio, sys
-    from core.config import load_config
+    from core.domain.config import load_config
     from core.storage.db import Database
-    from core.tickets import TicketService
+    from core.services.tickets import TicketService
 
     async def main(url, tag):
         db = Database(url)

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.config import DEFAULT_CONFIG, LANGUAGES, ConfigError, load_config
+from core.domain.config import DEFAULT_CONFIG, LANGUAGES, ConfigError, load_config
 
 BASE = DEFAULT_CONFIG.read_text(encoding="utf-8")
 

@@ -9,8 +9,8 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import event, func, insert, select
 
-from core.conversation import Choice, Reply
-from core.dedupe import InboundLog
+from core.chat import Choice, Reply
+from core.delivery.inbound import InboundLog
 from core.storage.db import Database
 from core.storage.models import Customer, InboundEvent
 from tests.conftest import FakeClock

@@ -7,10 +7,11 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-import core.forget
-from core.config import HelpdeskConfig
-from core.conversation.drafts import DraftStore
-from core.forget import ERASED, find_customer, forget_customer
+import core.services.forget
+from core.chat.drafts import DraftStore
+from core.domain.config import HelpdeskConfig
+from core.services.forget import ERASED, find_customer, forget_customer
+from core.services.tickets import NewAttachment, TicketService
 from core.storage.db import Database
 from core.storage.models import (
     Attachment,
@@ -23,7 +24,6 @@ from core.storage.models import (
     Ticket,
     TicketMessage,
 )
-from core.tickets import NewAttachment, TicketService
 from tests.conftest import FakeClock
 
 
@@ -125,7 +125,7 @@ async def test_forget_is_one_transaction(
     def broken() -> object:
         raise RuntimeError("the database went away")
 
-    monkeypatch.setattr(core.forget, "null", broken)  # fails after the first changes were made
+    monkeypatch.setattr(core.services.forget, "null", broken)  # fails after the first changes were made
     with pytest.raises(RuntimeError):
         await forget_customer(db, "telegram", "42")
     async with db.read() as session:

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from core.attachments import AttachmentStore, FileTooLarge, FileTypeNotAllowed, IncomingFile, safe_name
-from core.errors import FieldTooLong
+from core.delivery.attachments import AttachmentStore, FileTooLarge, FileTypeNotAllowed, IncomingFile, safe_name
+from core.domain.errors import FieldTooLong
+from core.services.tickets import TicketService, clean
 from core.storage.models import Ticket
-from core.tickets import TicketService, clean
 
 
 def _file(name: str, data: bytes, size: int | None = None) -> IncomingFile:

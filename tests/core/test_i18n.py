@@ -16,7 +16,7 @@ import pytest
 from babel.messages.pofile import read_po
 from babel.support import Translations
 
-from core.config import LANGUAGES
+from core.domain.config import LANGUAGES
 from core.i18n import FSI, LOCALES_DIR, PDI, compiled_catalog, match_locale, translator
 
 PLACEHOLDER = re.compile(r"\{\w+\}")

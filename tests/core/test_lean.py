@@ -8,11 +8,11 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import select
 
-from core.conversation import Reply
-from core.conversation.drafts import DraftStore
-from core.dedupe import InboundLog
+from core.chat import Reply
+from core.chat.drafts import DraftStore
+from core.delivery.inbound import InboundLog
 from core.storage.db import Database
-from core.storage.lean import Lean, _numbered
+from core.storage.fastpath.lean import Lean, _numbered
 from core.storage.models import Customer, Draft, InboundEvent
 from tests.conftest import FakeClock
 

@@ -7,9 +7,9 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from core.domain import Actor, Status
-from core.errors import IllegalTransition, ReopenWindowPassed
-from core.lifecycle import TRANSITIONS, allowed_targets, check_transition
+from core.domain.errors import IllegalTransition, ReopenWindowPassed
+from core.domain.lifecycle import TRANSITIONS, allowed_targets, check_transition
+from core.domain.model import Actor, Status
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 WINDOW = timedelta(days=7)

@@ -20,13 +20,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import insert
 
-import core.reports
+import core.services.reports
 from adapters.slack.commands import DeskCommands
-from core.attachments import MAX_BYTES, AttachmentStore, IncomingFile
-from core.config import HelpdeskConfig
+from core.delivery.attachments import MAX_BYTES, AttachmentStore, IncomingFile
+from core.domain.config import HelpdeskConfig
 from core.i18n import translator
+from core.services.tickets import TicketService
 from core.storage.models import Customer, Ticket
-from core.tickets import TicketService
 from tests.conftest import FakeClock
 
 LIMIT = 0.05
@@ -101,7 +101,7 @@ async def test_stats_never_blocks_the_loop(service: TicketService, config: Helpd
     await commands._stats(translator("en"))  # first use: locale data, statement caches (once per process)
     await _tickets(service, clock)
     grouped_on_loop: list[bool] = []
-    group = core.reports.recurring_subjects
+    group = core.services.reports.recurring_subjects
 
     def spy(tickets: list[tuple[int, str]], *args: object, **kwargs: object) -> list[tuple[str, list[int]]]:
         try:
@@ -112,7 +112,7 @@ async def test_stats_never_blocks_the_loop(service: TicketService, config: Helpd
         assert len(tickets) == TICKETS
         return group(tickets, *args, **kwargs)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(core.reports, "recurring_subjects", spy)
+    monkeypatch.setattr(core.services.reports, "recurring_subjects", spy)
     steps.on = True
     text = await commands._stats(translator("en"))
     steps.on = False

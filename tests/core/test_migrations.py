@@ -6,10 +6,10 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
+from core.services.tickets import TicketService
 from core.storage.db import Database
 from core.storage.migrate import current_revision, downgrade, head_revision, history, upgrade
 from core.storage.models import Base, Ticket
-from core.tickets import TicketService
 
 
 async def _tables(db: Database) -> set[str]:

@@ -7,12 +7,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.config import HelpdeskConfig, Limits
-from core.domain import Status, Who
-from core.errors import RatingNotPossible
+from core.domain.config import HelpdeskConfig, Limits
+from core.domain.errors import RatingNotPossible
+from core.domain.model import Status, Who
+from core.services.tickets import TicketService
 from core.storage.models import OutboxMessage, Rating
-from core.tickets import TicketService
-from tests.core.conversation.harness import Customer, make_conversation, open_ticket
+from tests.core.chat.harness import Customer, make_conversation, open_ticket
 
 
 async def _setup(service: TicketService):  # type: ignore[no-untyped-def]

@@ -11,14 +11,14 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from core.config import Delivery
-from core.conversation.messages import Reply
-from core.domain import Status, Who
-from core.outbox import notify_customer
-from core.relay import DeliveryError, Relay, outbox_stats, retry_dead
+from core.chat.messages import Reply
+from core.delivery.outbox import notify_customer
+from core.delivery.relay import DeliveryError, Relay, outbox_stats, retry_dead
+from core.domain.config import Delivery
+from core.domain.model import Status, Who
+from core.services.tickets import TicketService
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage
-from core.tickets import TicketService
 from tests.conftest import FakeClock
 
 FAST = Delivery(telegram_chat_interval_seconds=0, slack_channel_interval_seconds=0)
@@ -211,7 +211,7 @@ async def test_pacing_per_chat(db: Database, clock: FakeClock) -> None:
 
 
 async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: FakeClock) -> None:
-    from core.dedupe import InboundLog
+    from core.delivery.inbound import InboundLog
 
     await _queue(db, clock, chats=2, per_chat=1)
     dead_log = InboundLog(db, clock, worker="killed-worker")
@@ -254,7 +254,7 @@ async def test_a_send_in_flight_is_never_sent_again_while_its_worker_lives(
         db: Database, clock: FakeClock) -> None:
     """Its lease runs out while the send is in flight: neither its own relay nor another takes it
     while its worker beats."""
-    from core.dedupe import InboundLog
+    from core.delivery.inbound import InboundLog
 
     await _queue(db, clock, chats=1, per_chat=1)
     owner = "far-host:77:beating1"

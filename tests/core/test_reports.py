@@ -6,12 +6,12 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
-from core.config import HelpdeskConfig
-from core.domain import Status, Who
+from core.domain.config import HelpdeskConfig
+from core.domain.model import Status, Who
 from core.i18n import translator
-from core.reports import ALL, build_report, recurring_subjects, render_csv, render_text
-from core.tickets import TicketService
-from core.timers import Timers
+from core.services.reports import ALL, build_report, recurring_subjects, render_csv, render_text
+from core.services.tickets import TicketService
+from core.services.timers import Timers
 from tests.conftest import FakeClock
 
 

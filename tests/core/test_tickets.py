@@ -7,8 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from core.domain import Status, TicketFilter, Who
-from core.errors import (
+from core.domain.errors import (
     EmptyField,
     FieldTooLong,
     IllegalTransition,
@@ -19,8 +18,9 @@ from core.errors import (
     UnknownDepartment,
     UnknownRequestType,
 )
+from core.domain.model import Status, TicketFilter, Who
+from core.services.tickets import NewAttachment, TicketService
 from core.storage.models import Attachment, OutboxMessage, StatusChange, Ticket, TicketMessage
-from core.tickets import NewAttachment, TicketService
 from tests.conftest import FakeClock
 
 

@@ -7,13 +7,13 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from core.config import HelpdeskConfig
-from core.domain import Status, Who
-from core.errors import EscalationTooEarly
-from core.sla import add_business_days
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import EscalationTooEarly
+from core.domain.model import Status, Who
+from core.domain.sla import add_business_days
+from core.services.tickets import TicketService
+from core.services.timers import Timers
 from core.storage.models import OutboxMessage, Rating
-from core.tickets import TicketService
-from core.timers import Timers
 from tests.conftest import FakeClock
 
 MONDAY_9_PRAGUE = datetime(2026, 11, 16, 8, 0, tzinfo=UTC)

@@ -7,9 +7,9 @@ import socket
 import subprocess
 import sys
 
-from core.conversation import Reply
-from core.dedupe import InboundLog, worker_id
-from core.relay import Relay
+from core.chat import Reply
+from core.delivery.inbound import InboundLog, worker_id
+from core.delivery.relay import Relay
 from core.storage.db import Database
 from tests.conftest import FakeClock
 

@@ -26,10 +26,11 @@ from aiohttp import web
 from sqlalchemy import func, select
 
 from adapters.telegram.render import messages
-from core.config import load_config
-from core.domain import Status, Who
+from core.chat.notices import render
+from core.domain.config import load_config
+from core.domain.model import Status, Who
 from core.i18n import translator
-from core.notifications import render
+from core.services.tickets import TicketService
 from core.storage.db import Database
 from core.storage.models import (
     Customer,
@@ -41,7 +42,6 @@ from core.storage.models import (
     TicketMessage,
     Worker,
 )
-from core.tickets import TicketService
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
 from tests.fakes.telegram_api import MAX_UPLOAD_SIZE, FakeTelegramAPI, RecordedRequest

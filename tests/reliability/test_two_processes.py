@@ -42,11 +42,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy import select, update
 
 from adapters.telegram.render import messages
-from core.clock import utcnow
-from core.config import load_config
-from core.domain import MessageKind, Status, Who
+from core.chat.notices import render
+from core.domain.clock import utcnow
+from core.domain.config import load_config
+from core.domain.model import MessageKind, Status, Who
 from core.i18n import translator
-from core.notifications import render
+from core.services.tickets import TicketService
 from core.storage.db import Database
 from core.storage.models import (
     Customer,
@@ -59,7 +60,6 @@ from core.storage.models import (
     TicketMessage,
     Worker,
 )
-from core.tickets import TicketService
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
 from tests.bench.pg import temporary_database

@@ -71,7 +71,7 @@ class Desk:
 
     async def processed(self, response: Any) -> None:
         """Wait until the event behind a SentResponse was handled by the bot."""
-        from core.dedupe import InboundLog
+        from core.delivery.inbound import InboundLog
 
         assert response.status == 200, response.body
         event_id = response.payload["event_id"]

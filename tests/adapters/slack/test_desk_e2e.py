@@ -6,7 +6,7 @@ import asyncio
 
 from sqlalchemy import func, select
 
-from core.domain import Status
+from core.domain.model import Status
 from core.storage.models import Customer, StatusChange
 from tests.adapters.slack.conftest import AGENT, AGENT_CS, DESK, OUTSIDER, SLACK_CUSTOMER, Desk, telegram_ticket
 

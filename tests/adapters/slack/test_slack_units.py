@@ -12,7 +12,7 @@ from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import reply_blocks
 from adapters.slack.inbound import to_plain
 from adapters.slack.mrkdwn import escape, safe
-from core.conversation.messages import Choice, Reply
+from core.chat.messages import Choice, Reply
 from tests.fakes.slack_api import FakeSlackAPI
 
 ROOT = Path(__file__).resolve().parents[3]

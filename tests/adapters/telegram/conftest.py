@@ -14,7 +14,7 @@ import pytest
 from bot.app import HelpDesk, build
 from bot.server import serve
 from bot.settings import Settings
-from core.dedupe import InboundLog
+from core.delivery.inbound import InboundLog
 from tests.adapters.fast_config import fast_config
 from tests.fakes.telegram_api import FakeTelegramAPI
 

@@ -12,9 +12,9 @@ from telegram.ext import ExtBot
 from adapters.telegram.adapter import rate_limiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender
-from core.config import Delivery
-from core.outbox import notify_customer
-from core.relay import Relay
+from core.delivery.outbox import notify_customer
+from core.delivery.relay import Relay
+from core.domain.config import Delivery
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Customer
@@ -25,7 +25,7 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 async def _setup(tmp_path: Path, chats: int, per_chat: int) -> Database:
     db = Database(f"sqlite+aiosqlite:///{tmp_path / 'relay.db'}")
     await upgrade(db)
-    from core.clock import utcnow
+    from core.domain.clock import utcnow
 
     async with db.write() as s:
         people = [Customer(platform="telegram", platform_user_id=str(i), chat_id=str(5000 + i), locale="cs",

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.clock import utcnow
+from core.domain.clock import utcnow
 from core.storage.models import Customer
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot

@@ -51,10 +51,10 @@ async def test_sigterm_lets_a_notification_in_flight_finish(tmp_path: Path) -> N
     not cut off (the next process would send it a second time)."""
     from sqlalchemy import select
 
-    from core.config import load_config
+    from core.domain.config import load_config
+    from core.services.tickets import TicketService
     from core.storage.db import Database
     from core.storage.models import OutboxMessage
-    from core.tickets import TicketService
 
     url = f"sqlite+aiosqlite:///{tmp_path / 'p.db'}"
     async with FakeTelegramAPI(token=TOKEN) as api:

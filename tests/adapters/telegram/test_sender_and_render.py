@@ -7,8 +7,8 @@ from telegram import Bot
 
 from adapters.telegram.render import messages, split_text
 from adapters.telegram.sender import TelegramSender
-from core.conversation.messages import Choice, Reply
-from core.relay import DeliveryError
+from core.chat.messages import Choice, Reply
+from core.delivery.relay import DeliveryError
 from tests.adapters.telegram.conftest import TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -74,7 +74,7 @@ async def test_the_global_limiter_keeps_every_second_within_the_rate(rate: float
     import asyncio
 
     from adapters.telegram.adapter import rate_limiter
-    from core.config import Delivery
+    from core.domain.config import Delivery
 
     limiter = rate_limiter(Delivery(telegram_global_per_second=rate))
     await limiter.initialize()

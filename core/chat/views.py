@@ -1,0 +1,175 @@
+"""How tickets, statuses and errors read to a customer, in the customer's language."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from core.chat.messages import Choice
+from core.delivery.attachments import MAX_FILES
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError
+from core.domain.model import TIERS, Status
+from core.domain.sla import first_response_overdue
+from core.i18n import Translator
+from core.storage.models import Ticket, TicketMessage
+
+
+def status_name(t: Translator, status: str) -> str:
+    names = {
+        Status.NEW: t._("New"),
+        Status.ACCEPTED: t._("In progress"),
+        Status.WAITING: t._("Waiting for your reply"),
+        Status.RESOLVED: t._("Resolved, awaiting your confirmation"),
+        Status.CLOSED: t._("Closed"),
+    }
+    return names.get(Status(status), status)
+
+
+def agent_status(t: Translator, status: str) -> str:
+    """A status as agents call it (the customer-side names say "your reply")."""
+    names = {
+        Status.NEW: t._("New"),
+        Status.ACCEPTED: t._("In progress"),
+        Status.WAITING: t._("Waiting for the customer"),
+        Status.RESOLVED: t._("Resolved, awaiting confirmation"),
+        Status.CLOSED: t._("Closed"),
+    }
+    return names.get(Status(status), status)
+
+
+def explain(t: Translator, error: DomainError) -> str:
+    """A domain error as a sentence for the customer."""
+    p = error.params
+    match error.code:
+        case "empty_field":
+            return {
+                "subject": t._("The subject cannot be empty. Please write a few words."),
+                "description": t._("The description cannot be empty. Please describe the problem."),
+            }.get(p["field"], t._("The message cannot be empty. Please write something."))
+        case "field_too_long":
+            n, length = p["limit"], t.number(p["length"])
+            if p["field"] == "subject":
+                return t.ngettext(
+                    "The subject is too long: at most {n} character is allowed, yours has {length}.",
+                    "The subject is too long: at most {n} characters are allowed, yours has {length}.",
+                    n, length=length)
+            if p["field"] == "description":
+                return t.ngettext(
+                    "The description is too long: at most {n} character is allowed, yours has {length}.",
+                    "The description is too long: at most {n} characters are allowed, yours has {length}.",
+                    n, length=length)
+            return t.ngettext(
+                "The message is too long: at most {n} character is allowed, yours has {length}.",
+                "The message is too long: at most {n} characters are allowed, yours has {length}.",
+                n, length=length)
+        case "ticket_not_found":
+            return t._("Ticket {ticket} was not found among your tickets.",
+                       ticket=t.ticket(p["number"]))
+        case "illegal_transition":
+            return t._("This is not possible for ticket {ticket} in its current status ({status}).",
+                       ticket=t.ticket(p["number"]), status=status_name(t, p["current"]))
+        case "reopen_window_passed":
+            return t.ngettext(
+                "Ticket {ticket} was closed more than {n} day ago and can no longer be reopened.",
+                "Ticket {ticket} was closed more than {n} days ago and can no longer be reopened.",
+                p["days"], ticket=t.ticket(p["number"]),
+            )
+        case "file_too_large":
+            return t.ngettext(
+                "This file is too large. Each file may be at most {n} MB.",
+                "This file is too large. Each file may be at most {n} MB.",
+                p["limit_mb"],
+            )
+        case "file_type_not_allowed":
+            return t._("This type of file is not accepted. Please send images, PDF, text or log "
+                       "files, office documents or zip archives.")
+        case "empty_file":
+            return t._("This file is empty.")
+        case "file_unavailable":
+            return t._("The file could not be received. Please send it again.")
+        case "too_many_files":
+            return t.ngettext("At most {n} file can be attached to one ticket.",
+                              "At most {n} files can be attached to one ticket.", MAX_FILES)
+        case "escalation_too_early":
+            return t._("Ticket {ticket} can be escalated only once its first response is overdue. "
+                       "Thank you for your patience.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "rated":
+            return t._("Ticket {ticket} has been rated already.", ticket=t.ticket(p["number"]))
+        case "rating_not_possible" if p.get("why") == "unresolved":
+            return t._("Ticket {ticket} was closed without a solution, so it cannot be rated.",
+                       ticket=t.ticket(p["number"]))
+        case "rating_not_possible":
+            return t._("Ticket {ticket} can be rated once it is closed.", ticket=t.ticket(p["number"]))
+        case "too_many_open_tickets":
+            return t.ngettext(
+                "You already have {n} open ticket, the most we take at once. Please add to it, or wait "
+                "until it is resolved.",
+                "You already have {n} open tickets, the most we take at once. Please add to one of them, "
+                "or wait until one is resolved.", p["limit"])
+        case "too_many_new_tickets":
+            return t.ngettext(
+                "You have opened {n} ticket within the last hour, the most we take. Please try again "
+                "later, or add to your open ticket.",
+                "You have opened {n} tickets within the last hour, the most we take. Please try again "
+                "later, or add to one of your open tickets.", p["limit"])
+        case "top_tier_reached":
+            return t._("Ticket {ticket} is already with our most senior team.",
+                       ticket=t.ticket(p["number"]))
+        case _:
+            return t._("Sorry, that did not work. Please try again.")
+
+
+def ticket_line(t: Translator, ticket: Ticket) -> str:
+    return f"{t.ticket(ticket.number)} · {ticket.subject} · {status_name(t, ticket.status)}"
+
+
+def ticket_detail(
+    t: Translator, config: HelpdeskConfig, ticket: Ticket, thread: list[TicketMessage],
+    attachments: int,
+) -> str:
+    dep = config.department(ticket.department)
+    zone = ZoneInfo(config.calendar_of(ticket.department).timezone)
+    lines = [
+        t._("Ticket {ticket}: {subject}", ticket=t.ticket(ticket.number), subject=ticket.subject),
+        t._("Status: {status}", status=status_name(t, ticket.status)),
+        t._("Department: {department}", department=dep.name.get(t.locale) if dep else ticket.department),
+        t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)),
+    ]
+    if ticket.first_response_at is None and ticket.first_response_due is not None \
+            and ticket.status in (Status.NEW, Status.ACCEPTED):
+        lines.append(t._("Expected first response by {when}",
+                         when=t.datetime(ticket.first_response_due, zone)))
+    if attachments:
+        lines.append(t.ngettext("{n} file attached", "{n} files attached", attachments))
+    lines.append("")
+    lines.append(t._("You wrote:"))
+    lines.append(ticket.description)
+    for msg in thread[-10:]:
+        who = t._("You") if msg.kind == "customer" else (
+            t._("Support team") if msg.kind == "agent" else t._("Note"))
+        if msg.kind == "system":
+            continue
+        lines.append("")
+        # TRANSLATORS: the heading of one message in a ticket's history: who wrote it, and when.
+        lines.append(t._("{author}, {when}:", author=who, when=t.datetime(msg.created_at, zone, with_zone=False)))
+        lines.append(msg.body)
+    return "\n".join(lines)
+
+
+def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[Choice, ...], ...]:
+    n = ticket.number
+    rows: list[tuple[Choice, ...]] = []
+    if first_response_overdue(ticket, now) and ticket.tier < TIERS[-1]:
+        rows.append((Choice(f"escalate:{n}", t._("Ask for escalation")),))
+    if ticket.status == Status.RESOLVED:
+        rows.append((Choice(f"confirm:{n}", t._("Yes, it is solved")),
+                     Choice(f"dispute:{n}", t._("No, not solved"))))
+    if ticket.status != Status.CLOSED:
+        rows.append((Choice(f"reply:{n}", t._("Write to this ticket")),))
+    if ticket.status in (Status.NEW, Status.ACCEPTED, Status.WAITING):
+        rows.append((Choice(f"withdraw:{n}", t._("Withdraw the ticket")),))
+    if ticket.status == Status.CLOSED:
+        rows.append((Choice(f"reply:{n}", t._("Reopen with a message")),))
+    rows.append((Choice("list:all", t._("My tickets")),))
+    return tuple(rows)

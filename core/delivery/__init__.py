@@ -1,0 +1,1 @@
+"""Delivery: the channel contract, the exactly-once inbound pipeline, the outbox and its relay."""

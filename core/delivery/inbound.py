@@ -1,0 +1,289 @@
+"""Taking each platform event once, across restarts and processes.
+
+An event is claimed, handled and its replies kept in one transaction (once()); it is marked
+done when the replies were sent. A redelivery of a done event is skipped, and so is one that a
+live worker has in hand. A claim whose worker stopped beating (killed, crashed: no heartbeat for
+`dead_after`) is taken over at once: its kept replies are sent by the new worker. A worker killed
+before the commit leaves nothing behind, and the redelivery is handled afresh. So a crash loses
+nothing and adds nothing twice: a customer's message is in the ticket once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import socket
+import time
+from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
+from functools import cache
+from typing import Any
+
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+
+from core.chat.messages import Reply
+from core.delivery.outbox import queue_reply
+from core.domain.clock import Clock, utcnow
+from core.storage.db import Database
+from core.storage.fastpath.lean import Lean
+from core.storage.models import InboundEvent, Worker
+
+HEARTBEAT_EVERY = 3.0
+
+
+def worker_id() -> str:
+    """A new id for this worker, unique per start: the host name and pid only help a reader
+    (containers sharing a host name can share a pid too), the random part makes it unique."""
+    return f"{socket.gethostname()[:30]}:{os.getpid()}:{secrets.token_hex(8)}"
+
+
+async def no_replies() -> list[Reply]:
+    """The work of an event that is recorded as handled but answers nothing."""
+    return []
+
+
+class InboundLog:
+    def __init__(self, db: Database, clock: Clock = utcnow, dead_after: timedelta = timedelta(seconds=10),
+                 commit_delay: float = 0.1, worker: str | None = None) -> None:
+        self.db = db
+        self.clock = clock
+        self.dead_after = dead_after
+        self.commit_delay = commit_delay
+        self.worker = worker or worker_id()
+        self._done: set[tuple[str, str]] = set()
+        self._in_hand: set[tuple[str, str]] = set()  # claimed here, replies not yet sent
+        self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
+        self._sent: dict[tuple[str, str], int] = {}  # released events: how many replies went out
+        self._flusher: asyncio.Task[None] | None = None
+        # A write lock that long in coming is another process holding the database, not a worker gone.
+        self._long_wait = dead_after.total_seconds() / 4
+        self._beat_asked: float | None = None  # monotonic time of the beat in progress
+        self._wait_ended: float | None = None  # monotonic time the last long wait for the lock ended
+
+    async def beat(self) -> None:
+        """This worker is alive (called at start and every HEARTBEAT_EVERY seconds).
+
+        The time written is when the write got the database, not when it was asked for: a beat
+        that waited for another process's write lock must not arrive looking as old as the wait."""
+        insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
+        self._beat_asked = time.monotonic()
+        try:
+            async with self.db.write(urgent=True) as session:
+                await self._locked(session)
+                stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
+                stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
+                                                  set_={"heartbeat_at": stmt.excluded.heartbeat_at})
+                await session.execute(stmt)
+        finally:
+            self._beat_asked = None
+
+    async def _locked(self, session: Any) -> bool:
+        """Take the database's write lock (SQLite: BEGIN IMMEDIATE) in this write transaction;
+        whether that meant a long wait, which is then remembered (see _may_judge)."""
+        asked = time.monotonic()
+        await session.connection()
+        if time.monotonic() - asked < self._long_wait:
+            return False
+        self._wait_ended = time.monotonic()
+        return True
+
+    def _may_judge(self) -> bool:
+        """Whether this worker may call another dead now. Not while its own heartbeat waits for
+        the write lock, nor for `dead_after` after any long wait for it: whatever held the
+        database held the other's heartbeat too, which is then old for that reason alone."""
+        now = time.monotonic()
+        if self._beat_asked is not None and now - self._beat_asked >= self._long_wait:
+            return False
+        return self._wait_ended is None or now - self._wait_ended >= self.dead_after.total_seconds()
+
+    async def once(self, platform: str, event_id: str, work: Callable[[], Awaitable[list[Reply]]], *,
+                   patience: float = 300.0) -> list[Reply] | None:
+        """Handle the event once, across redeliveries, restarts and processes; the replies to send.
+
+        `work` runs in one unit of work with the event's claim, and the replies it returns are
+        kept with the claim until done(): all of it commits, or none. A worker killed after the
+        commit but before sending leaves the replies to whoever takes the redelivery, who sends
+        them without handling the event again. None: nothing to send, because the event was
+        handled already or a live worker has it in hand (waited for up to `patience` seconds:
+        skipping would confirm an update that a killed worker never finished)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + patience
+        key = (platform, event_id)
+        claim, keep = _claim(self.db.is_sqlite), _KEEP
+        while True:
+            if self._here(key):  # handled here: its replies on their way, or sent
+                return None
+            replies: list[Reply] | None = None
+            async with self.db.unit() as session:
+                connection = await session.connection()  # Core statements: no ORM bookkeeping
+                # The claim comes first: on PostgreSQL another process's uncommitted claim of the
+                # event makes this wait, so two deliveries are never worked on side by side. Once
+                # the transaction has begun, the statements every event runs go below SQLAlchemy
+                # (the claim, the customer and draft, the kept replies: core.storage.fastpath.lean).
+                lean = Lean.of(connection)
+                if lean is not None:
+                    claimed = await lean.execute(_CLAIM_SQL, (platform, event_id, "replying", lean.time(self.clock()),
+                                                              self.worker))
+                else:
+                    claimed = (await connection.execute(claim, {
+                        "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
+                        "owner": self.worker})).rowcount
+                    lean = Lean.of(connection)
+                if claimed == 1:
+                    session.info["lean"] = lean
+                    replies = await work()
+                    kept = [r.to_json() for r in replies]
+                    if lean is not None:
+                        await lean.execute(_KEEP_SQL, (lean.json(kept), platform, event_id))
+                    else:
+                        await connection.execute(keep, {"p": platform, "e": event_id, "replies": kept})
+            if replies is not None:  # committed
+                self._in_hand.add(key)
+                return replies
+            # Someone has it: wait (reading, not writing) until it is done or its worker is gone.
+            while True:
+                state, owner, beat = await self._holder(platform, event_id)
+                if state is None:
+                    break  # forgotten meanwhile: claim it afresh
+                if state == "done" or self._here(key):
+                    return None
+                if self._alive(owner, beat) or not (self._may_judge() or self._gone(owner)):
+                    if loop.time() >= deadline:  # a live worker holds it this long: leave it to them
+                        return None
+                    await asyncio.sleep(1.0)
+                    continue
+                taken = await self._take_over(platform, event_id, owner)
+                if taken is not None:
+                    self._in_hand.add(key)
+                    return taken[self._sent.pop(key, 0):]
+
+    def _here(self, key: tuple[str, str]) -> bool:
+        """Taken by this worker, and not yet marked done in the database."""
+        return key in self._in_hand or key in self._done or key in self._flushing
+
+    def _alive(self, owner: str | None, beat: datetime | None) -> bool:
+        """Whether the worker `owner` may still be working: its heartbeat is recent. The
+        heartbeat is the only evidence: a host name and pid in the id say nothing about another
+        container, which may reuse both."""
+        if owner is None or beat is None or beat <= self.clock() - self.dead_after:
+            return False
+        return not self._gone(owner)
+
+    def _gone(self, owner: str | None) -> bool:
+        """Known not to work any more, whatever its heartbeat says: this worker before a restart
+        of its work (nobody else will send). Nothing else is known without the heartbeat: a host
+        name and pid in another worker's id say nothing about another container."""
+        return owner == self.worker
+
+    async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
+        query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)
+                 .outerjoin(Worker, Worker.id == InboundEvent.owner).where(*_event(platform, event_id)))
+        async with self.db.read() as session:
+            row = (await session.execute(query)).first()
+        return (row[0], row[1], row[2]) if row else (None, None, None)
+
+    async def _take_over(self, platform: str, event_id: str, owner: str | None) -> list[Reply] | None:
+        """The kept replies of an event whose worker is gone (or was this process before it
+        restarted its work), now this worker's to send; None to look again."""
+        async with self.db.write() as session:
+            if await self._locked(session) and not self._gone(owner):
+                return None  # the owner's heartbeat may have waited as long: judged again later
+            # Locked first, so of two redeliveries racing for it the second sees the first's claim.
+            row = (await session.execute(
+                select(InboundEvent).where(*_event(platform, event_id)).with_for_update())).scalar_one_or_none()
+            if row is None or row.state == "done" or row.owner != owner:
+                return None
+            beat = (await session.execute(select(Worker.heartbeat_at).where(Worker.id == owner))).scalar()
+            if self._alive(owner, beat):  # it beat since it was seen: this lock ends any race with that
+                return None
+            if row.replies is None:  # claimed by a version that kept no replies: handle it afresh
+                await session.delete(row)
+                return None
+            row.owner, row.at = self.worker, self.clock()
+            return [Reply.from_json(r) for r in row.replies]
+
+    def release(self, platform: str, event_id: str, *, sent: int) -> None:
+        """Sending the replies failed after `sent` of them went out: the event stays claimed with
+        its replies kept, and the platform's redelivery of it (an unconfirmed update, a webhook
+        answered 500) takes them over and sends the rest, here or in another process."""
+        key = (platform, event_id)
+        self._in_hand.discard(key)
+        self._sent[key] = sent
+        if len(self._sent) > 10_000:  # redeliveries that never came: forget the oldest
+            del self._sent[next(iter(self._sent))]
+
+    async def hand_over(self, platform: str, event_id: str, chat_id: str, replies: list[Reply]) -> None:
+        """The event's replies not yet sent go to the outbox, and the event is done, together: the
+        relay sends them when the chat may be written to again, and a redelivery sends nothing."""
+        async with self.db.write(urgent=True) as session:
+            for reply in replies:
+                queue_reply(session, platform, chat_id, reply, self.clock())
+            await (await session.connection()).execute(_DONE, {"p": platform, "ids": [event_id]})
+        self._in_hand.discard((platform, event_id))
+
+    async def done(self, platform: str, event_id: str) -> None:
+        """Mark an event handled. Marks are committed together a moment later (one write for
+        many: profiled, this write was a third of the database time per update). A crash in that
+        moment leaves the claim to be taken over if the platform delivers the event again; by
+        then a polled update was confirmed, so it is not."""
+        self._done.add((platform, event_id))
+        self._in_hand.discard((platform, event_id))
+        if self._flusher is None or self._flusher.done():
+            self._flusher = asyncio.create_task(self._flush_later())
+
+    async def _flush_later(self) -> None:
+        # A batch a moment while marks keep coming. Writing the next batch as soon as the last
+        # was written degenerated under steady load into a transaction of one or two marks per
+        # event (the write waits its turn behind a unit, and one more event is done meanwhile).
+        while self._done:
+            await asyncio.sleep(self.commit_delay)
+            await self._write_marks()
+
+    async def flush(self) -> None:
+        """Write every done mark now (before the poller's last confirm, at shutdown)."""
+        while self._done:
+            await self._write_marks()
+
+    async def _write_marks(self) -> None:
+        if self._done:
+            batch, self._done = self._done, set()
+            self._flushing |= batch
+            by_platform: dict[str, list[str]] = {}
+            for platform, event_id in batch:
+                by_platform.setdefault(platform, []).append(event_id)
+            try:
+                async with self.db.write(urgent=True) as session:
+                    connection = await session.connection()
+                    for platform, ids in by_platform.items():
+                        await connection.execute(_DONE, {"p": platform, "ids": ids})
+            finally:
+                self._flushing -= batch
+
+    async def state(self, platform: str, event_id: str) -> str | None:
+        async with self.db.read() as session:
+            return (await session.execute(
+                select(InboundEvent.state).where(*_event(platform, event_id))
+            )).scalar_one_or_none()
+
+
+def _event(platform: str, event_id: str) -> tuple[Any, ...]:
+    return InboundEvent.platform == platform, InboundEvent.event_id == event_id
+
+
+# The statements run for every event, built once (profiled: building them cost more than running).
+@cache
+def _claim(is_sqlite: bool) -> Any:
+    return (sqlite_insert if is_sqlite else pg_insert)(InboundEvent).on_conflict_do_nothing()
+
+
+_KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
+         .values(replies=bindparam("replies")))
+_CLAIM_SQL = ("INSERT INTO inbound_events (platform, event_id, state, at, owner) VALUES (?, ?, ?, ?, ?) "
+              "ON CONFLICT DO NOTHING")  # _claim, below SQLAlchemy
+_KEEP_SQL = "UPDATE inbound_events SET replies = ? WHERE platform = ? AND event_id = ?"  # _KEEP, below SQLAlchemy
+_DONE = (update(InboundEvent)
+         .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))
+         .values(state="done", replies=None))

@@ -1,0 +1,1 @@
+"""The domain: statuses, limits, the lifecycle, SLA, business time, errors, configuration."""

@@ -1,0 +1,1 @@
+"""The application services: every change of a ticket, one transaction each."""

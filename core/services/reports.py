@@ -1,0 +1,209 @@
+"""Reports for a period: open tickets, response and resolution times in business hours, SLA
+breaches, satisfaction, and recurring subjects (the Portuguese seed: spot recurring problems).
+
+The figures are worked out in a thread: comparing thousands of subjects with each other takes
+seconds, and on the event loop every chat of the process would wait for it."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import statistics
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from rapidfuzz import fuzz, process
+from sqlalchemy import func, select
+
+from core.chat.views import agent_status
+from core.domain.business_time import business_time_between
+from core.domain.config import HelpdeskConfig
+from core.domain.model import OPEN_STATUSES, Status
+from core.domain.textnorm import for_matching
+from core.i18n import Translator
+from core.storage.db import Database
+from core.storage.models import Rating, Ticket
+
+ALL = "*"
+MAX_SUBJECTS = 5000
+ROWS_AT_ONCE = 500
+
+
+@dataclass
+class Durations:
+    hours: list[float] = field(default_factory=list)
+
+    @property
+    def count(self) -> int:
+        return len(self.hours)
+
+    @property
+    def median(self) -> float | None:
+        return statistics.median(self.hours) if self.hours else None
+
+    @property
+    def p90(self) -> float | None:
+        if len(self.hours) < 2:
+            return self.hours[0] if self.hours else None
+        return statistics.quantiles(self.hours, n=10, method="inclusive")[8]
+
+
+@dataclass
+class Report:
+    start: datetime
+    end: datetime
+    open_now: dict[tuple[str, str], int] = field(default_factory=dict)
+    first_response: dict[str, Durations] = field(default_factory=lambda: defaultdict(Durations))
+    resolution: dict[str, Durations] = field(default_factory=lambda: defaultdict(Durations))
+    breaches: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
+    ratings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
+    recurring: list[tuple[str, list[int]]] = field(default_factory=list)
+
+
+async def build_report(db: Database, config: HelpdeskConfig, start: datetime, end: datetime) -> Report:
+    t = Ticket
+    async with db.read() as session:
+        open_now = (await session.execute(
+            select(t.department, t.status, func.count()).where(t.status.in_(list(OPEN_STATUSES)))
+            .group_by(t.department, t.status))).all()
+        opened: list[Any] = []
+        # In slices, letting the loop run between them: turning thousands of rows into Python
+        # values is itself a long step, and the in-loop SQLite (core.storage.fastpath.inline_sqlite)
+        # answers without ever yielding on its own.
+        async for rows in (await session.stream(
+                select(t.number, t.department, t.subject, t.created_at, t.first_response_at, t.resolved_at)
+                .where(t.created_at >= start, t.created_at < end).order_by(t.created_at))).partitions(ROWS_AT_ONCE):
+            opened += rows
+            await asyncio.sleep(0)
+        breached = (await session.execute(
+            select(t.department, t.first_response_breached_at, t.resolution_breached_at).where(
+                ((t.first_response_breached_at >= start) & (t.first_response_breached_at < end))
+                | ((t.resolution_breached_at >= start) & (t.resolution_breached_at < end))))).all()
+        rated = (await session.execute(
+            select(t.department, Rating.score).join(Rating, Rating.ticket_id == t.id)
+            .where(Rating.rated_at >= start, Rating.rated_at < end))).all()
+    return await asyncio.to_thread(_tally, Report(start, end), config, open_now, opened, breached, rated)
+
+
+def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], opened: Sequence[Any],
+           breached: Sequence[Any], rated: Sequence[Any]) -> Report:
+    """The report from the rows read (runs in a thread: touches no database and no loop)."""
+    start, end = report.start, report.end
+    for dep, status, n in open_now:
+        report.open_now[(dep, status)] = int(n)
+    for _number, dep, _subject, created, answered, resolved in opened:
+        cal = config.calendar_of(dep) if config.department(dep) else None
+        for moment, table in ((answered, report.first_response), (resolved, report.resolution)):
+            if moment is not None and cal is not None:
+                hours = business_time_between(cal, created, moment).total_seconds() / 3600
+                table[dep].hours.append(hours)
+                table[ALL].hours.append(hours)
+    for dep, first, resolution in breached:
+        for key in (dep, ALL):
+            report.breaches[key][0] += int(first is not None and start <= first < end)
+            report.breaches[key][1] += int(resolution is not None and start <= resolution < end)
+    for dep, score in rated:
+        report.ratings[dep].append(score)
+        report.ratings[ALL].append(score)
+    report.recurring = recurring_subjects([(n, s) for n, _, s, *_ in opened[-MAX_SUBJECTS:]])
+    return report
+
+
+def recurring_subjects(tickets: list[tuple[int, str]], threshold: int = 80,
+                       top: int = 10) -> list[tuple[str, list[int]]]:
+    """Groups of alike subjects (rapidfuzz token-set ratio), the largest first, two or more each.
+
+    Each subject joins the group of the first earlier subject it is most alike, or starts one.
+    CPU-bound for seconds with thousands of subjects: call it off the event loop."""
+    groups: list[tuple[str, list[int]]] = []
+    keys: list[str] = []  # each group's first subject, as matched
+    group_of: dict[str, int] = {}  # a subject met before joins its group without comparing again
+    for number, subject in tickets:
+        key = for_matching(subject)
+        if not key:
+            continue
+        index = group_of.get(key)
+        if index is None:
+            match = process.extractOne(key, keys, scorer=fuzz.token_set_ratio, score_cutoff=threshold) if keys else None
+            if match is None:
+                index = len(groups)
+                keys.append(key)
+                groups.append((subject, []))
+            else:
+                index = match[2]
+            group_of[key] = index
+        groups[index][1].append(number)
+    found = [g for g in groups if len(g[1]) >= 2]
+    return sorted(found, key=lambda g: -len(g[1]))[:top]
+
+
+def _hours(value: float | None, t: Translator | None = None) -> str:
+    if value is None:
+        return "—"
+    return t.decimal(value) if t is not None else f"{value:.1f}"
+
+
+def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
+    def name(dep: str) -> str:
+        if dep == ALL:
+            return t._("All departments")
+        d = config.department(dep)
+        return d.name.get(t.locale) if d else dep
+
+    lines = [t._("Report from {start} to {end}", start=report.start.date().isoformat(),
+                 end=(report.end - timedelta(microseconds=1)).date().isoformat()),
+             "", t._("Open tickets now:")]
+    for department in config.departments:
+        counts = [(s, report.open_now.get((department.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
+        lines.append(f"  {name(department.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
+    deps = [ALL, *(d.code for d in config.departments)]
+    for dep in deps:
+        first, res = report.first_response.get(dep, Durations()), report.resolution.get(dep, Durations())
+        breach = report.breaches.get(dep, [0, 0])
+        scores = report.ratings.get(dep, [])
+        if not (first.count or res.count or any(breach) or scores) and dep != ALL:
+            continue
+        lines += ["", name(dep) + ":",
+                  "  " + t._("First response (business hours): median {median}, 90th percentile {p90}, "
+                             "tickets: {count}", median=_hours(first.median, t), p90=_hours(first.p90, t),
+                             count=t.number(first.count)),
+                  "  " + t._("Resolution (business hours): median {median}, 90th percentile {p90}, "
+                             "tickets: {count}", median=_hours(res.median, t), p90=_hours(res.p90, t),
+                             count=t.number(res.count)),
+                  "  " + t._("SLA breaches: first response {first}, resolution {resolution}",
+                             first=t.number(breach[0]), resolution=t.number(breach[1])),
+                  "  " + t._("Satisfaction: {average} on average, ratings: {count}",
+                             average=t.decimal(statistics.mean(scores), "0.00") if scores else "—",
+                             count=t.number(len(scores)))]
+    lines += ["", t._("Recurring subjects:")]
+    if not report.recurring:
+        lines.append("  —")
+    for subject, numbers in report.recurring:
+        lines.append(f"  {len(numbers)}× {subject} (" + ", ".join(f"#{n}" for n in numbers[:8]) + ")")
+    return "\n".join(lines)
+
+
+def render_csv(config: HelpdeskConfig, report: Report) -> str:
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["section", "department", "metric", "value"])
+    for (dep, status), n in sorted(report.open_now.items()):
+        w.writerow(["open_now", dep, status, n])
+    for section, table in (("first_response_hours", report.first_response), ("resolution_hours", report.resolution)):
+        for dep, d in sorted(table.items()):
+            w.writerow([section, dep, "count", d.count])
+            w.writerow([section, dep, "median", _hours(d.median) if d.median is not None else ""])
+            w.writerow([section, dep, "p90", _hours(d.p90) if d.p90 is not None else ""])
+    for dep, (first, resolution) in sorted(report.breaches.items()):
+        w.writerow(["sla_breaches", dep, "first_response", first])
+        w.writerow(["sla_breaches", dep, "resolution", resolution])
+    for dep, scores in sorted(report.ratings.items()):
+        w.writerow(["satisfaction", dep, "count", len(scores)])
+        w.writerow(["satisfaction", dep, "average", f"{statistics.mean(scores):.2f}"])
+    for subject, numbers in report.recurring:
+        w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
+    return out.getvalue()

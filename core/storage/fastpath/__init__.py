@@ -1,0 +1,1 @@
+"""The in-loop SQLite and the lean statements: private to core.storage."""

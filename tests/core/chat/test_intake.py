@@ -1,0 +1,221 @@
+"""The ticket form step by step: language, every step, back, cancel, review, restart."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from core.chat import Conversation
+from core.domain.config import HelpdeskConfig
+from core.domain.model import Status
+from core.services.tickets import TicketService
+from tests.conftest import FakeClock
+from tests.core.chat.harness import Customer, make_conversation, open_ticket
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+async def test_first_contact_offers_languages_preselected(conversation: Conversation) -> None:
+    c = Customer(conversation, language_code="fa-IR")
+    await c.say("/start")
+    assert c.keys()[0] == "lang:fa"  # the platform's language first
+    assert "پشتیبانی" in c.text  # and the greeting already in it
+    await c.press("lang:cs")
+    assert "Tipy" in c.last[0].text or "tiket" in c.text.lower()
+    assert all(k.startswith("dep:") or k == "nav:cancel" for k in c.keys())
+
+
+async def test_first_message_becomes_the_description(conversation: Conversation, service: TicketService) -> None:
+    c = Customer(conversation)
+    await c.say("My invoice is wrong")
+    await c.press("lang:en")
+    await c.press("dep:billing")
+    await c.press("rt:consultation")
+    await c.say("Invoice 2026-11")
+    await c.press("pri:normal")
+    assert any(k == "att:done" for k in c.keys())  # the description step was skipped
+    await c.press("att:done")
+    assert "My invoice is wrong" in c.text
+    await c.press("rev:submit")
+    assert "#1001" in c.text
+
+
+async def test_full_intake_gives_number_and_due_time(customer: Customer, service: TicketService) -> None:
+    number = await open_ticket(customer)
+    assert number == 1001
+    assert "#1001" in customer.text and "in this chat" in customer.text
+    assert "Expected first response by" in customer.text and "Central European Time" in customer.text
+    ticket = await service.get(number)
+    assert (ticket.department, ticket.request_type, ticket.priority, ticket.status) == (
+        "technical", "bug", "high", Status.NEW)
+    assert await conversation_draft(customer) is None
+
+
+async def conversation_draft(c: Customer):
+    customer = await c.conversation.tickets.customer(c.platform, c.user_id, f"chat-{c.user_id}")
+    return await c.conversation.drafts.get(customer.id)
+
+
+async def test_critical_bug_skips_priority_and_is_urgent(customer: Customer, service: TicketService) -> None:
+    number = await open_ticket(customer, request_type="bug_critical", priority=None)
+    assert (await service.get(number)).priority == "urgent"
+
+
+async def test_change_request_defaults_to_low(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:change")
+    await customer.say("New export format")
+    assert "pri:low" in customer.keys()
+    low = next(c for r in customer.last for c in r.flat_choices if c.key == "pri:low")
+    assert low.label.endswith("✓")
+
+
+async def test_back_at_every_step(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:sales")
+    await customer.press("rt:consultation")
+    await customer.say("Prices")
+    await customer.press("pri:normal")
+    await customer.say("What does the premium plan cost?")
+    assert "att:done" in customer.keys()
+    await customer.press("nav:back")
+    assert "Describe the problem" in customer.text
+    await customer.press("nav:back")
+    assert "pri:normal" in customer.keys()
+    await customer.press("nav:back")
+    assert "short subject" in customer.text
+    await customer.press("nav:back")
+    assert "rt:change" in customer.keys()
+    await customer.press("nav:back")
+    assert "dep:sales" in customer.keys()
+    assert "nav:back" not in customer.keys()  # the first step has only Cancel
+
+
+async def test_cancel_discards_everything(customer: Customer, service: TicketService) -> None:
+    await customer.say("/new")
+    await customer.press("dep:sales")
+    await customer.press("nav:cancel")
+    assert "Nothing was sent" in customer.text
+    assert await conversation_draft(customer) is None
+    await customer.say("/cancel")
+    assert "nothing to cancel" in customer.text
+
+
+async def test_review_edits_a_field_and_returns(customer: Customer, service: TicketService) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:bug")
+    await customer.say("Typo")
+    await customer.press("pri:low")
+    await customer.say("Typo on the pricing page")
+    await customer.press("att:done")
+    await customer.press("rev:edit:subject")
+    await customer.say("Typo on pricing page")
+    assert "rev:submit" in customer.keys() and "Subject: Typo on pricing page" in customer.text
+    await customer.press("rev:edit:request_type")
+    await customer.press("rt:bug_critical")
+    assert "Urgent" in customer.text  # a critical bug forces urgent
+    assert "rev:edit:priority" not in customer.keys()
+    await customer.press("rev:submit")
+    assert (await service.get(1001)).priority == "urgent"
+
+
+async def test_typed_label_or_number_works_as_a_button(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.say("billing")
+    assert "rt:bug" in customer.keys()
+    await customer.say("4")
+    assert "short subject" in customer.text
+    await customer.say("/back")
+    await customer.say("something else")
+    assert "choose one of the options" in customer.text
+
+
+async def test_restart_mid_intake_keeps_the_form(
+    service: TicketService, config: HelpdeskConfig, tmp_path: Path, customer: Customer
+) -> None:
+    await customer.say("/new")
+    await customer.press("dep:billing")
+    await customer.press("rt:bug")
+    await customer.say("Double charge")
+    # A new process on the same database: nothing in memory survives.
+    fresh = Customer(make_conversation(TicketService(service.db, config, service.clock), config,
+                                       tmp_path / "files"))
+    await fresh.say("/start")
+    assert "resume:continue" in fresh.keys()
+    await fresh.press("resume:continue")
+    assert "pri:normal" in fresh.keys()
+    await fresh.press("pri:high")
+    await fresh.say("Charged twice on 2026-11-20")
+    await fresh.press("att:done")
+    assert "Double charge" in fresh.text and "Billing" in fresh.text
+    await fresh.press("rev:submit")
+    assert "#1001" in fresh.text
+
+
+async def test_new_while_form_open_asks(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:billing")
+    await customer.say("/new")
+    assert customer.keys() == ["resume:continue", "resume:restart"]
+    await customer.press("resume:restart")
+    assert "dep:billing" in customer.keys()
+
+
+async def test_stale_form_expires_with_a_message(customer: Customer, clock: FakeClock) -> None:
+    await customer.say("/new")
+    await customer.press("dep:billing")
+    clock.advance(hours=25)
+    await customer.press_any("rt:bug")
+    assert "discarded after 24 hours" in customer.text
+    assert "no longer active" in customer.text
+
+
+async def test_sweep_expires_forms_and_notifies(customer: Customer, clock: FakeClock,
+                                                service: TicketService) -> None:
+    from sqlalchemy import select
+
+    from core.storage.models import OutboxMessage
+
+    await customer.say("/new")
+    await customer.press("dep:billing")
+    assert await customer.conversation.expire_drafts() == 0
+    clock.advance(hours=25)
+    assert await customer.conversation.expire_drafts() == 1
+    assert await conversation_draft(customer) is None
+    async with service.db.read() as s:
+        events = [o.event for o in (await s.execute(select(OutboxMessage))).scalars()]
+    assert events == ["draft_expired"]
+
+
+async def test_attachments_in_the_form(customer: Customer, service: TicketService) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:bug")
+    await customer.say("Broken chart")
+    await customer.press("pri:normal")
+    await customer.say("The chart on the dashboard is empty.")
+    await customer.send_file("../../etc/screen shot.png", PNG)
+    assert "Received “screen shot.png”. 1 file attached." in customer.text
+    await customer.send_file("notes.log", b"2026-11-20 ERROR timeout\n")
+    assert "2 files attached" in customer.text
+    await customer.press("att:done")
+    assert "screen shot.png, notes.log" in customer.text
+    await customer.press("rev:submit")
+    stored = await service.attachments((await service.get(1001)).id)
+    assert [(a.filename, a.mime_type) for a in stored] == [
+        ("screen shot.png", "image/png"), ("notes.log", "text/plain")]
+    assert all(Path(a.stored_path).is_file() for a in stored)
+
+
+async def test_send_pressed_twice_confirms_the_same_ticket(customer: Customer, service: TicketService) -> None:
+    number = await open_ticket(customer)
+    first = customer.text
+    await customer.press_any("rev:submit")  # a double tap, or a redelivery after a crash
+    assert customer.text == first and f"#{number}" in customer.text
+    from sqlalchemy import func, select
+
+    from core.storage.models import Ticket
+
+    async with service.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 1
