@@ -29,16 +29,17 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import CUSTOMER_ACTION, answered_blocks
-from adapters.slack.commands import DeskCommands, explain_for_agent
+from adapters.slack.commands import DeskCommands, render
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
 from adapters.slack.inbound import incoming_files, to_plain
+from adapters.slack.mrkdwn import escape
+from core.agents import AgentDesk, Post, Refused, Result, button
+from core.agents.notices import only_agents_answer
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.inbound import InboundLog, no_replies
 from core.domain.config import HelpdeskConfig
-from core.domain.errors import DomainError
-from core.domain.model import Status, Who
 from core.i18n import translator
 from core.metrics import ANSWER_SECONDS, UPDATES
 from core.services.tickets import TicketService
@@ -102,7 +103,7 @@ class SlackAdapter:
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
-        self.commands = DeskCommands(tickets, config, self.agents)
+        self.commands = DeskCommands(AgentDesk(tickets, tickets, tickets.db, config, files), self.agents)
         self._socket: Any = None
         self._auth_ok = False
         self._busy = 0
@@ -231,35 +232,29 @@ class SlackAdapter:
             await self._once(event_id, no_replies)
             return
         user = event["user"]
-        name, locale = await self.agents.profile(user)
-        t = translator(locale)
         if not await self.agents.is_agent(user):
             if await self._once(event_id, no_replies):
-                await self._ephemeral(event["channel"], user, t._(
-                    "Only help-desk agents can answer customers; your message was not sent."))
+                _, locale = await self.agents.profile(user)
+                await self._ephemeral(event["channel"], user, escape(only_agents_answer(translator(locale))))
             return
         text = to_plain(event.get("text") or "").strip()
         internal = text.lower().startswith("note:")
         if internal:
             text = text[5:].strip()
-        files = [await prefetched(f) for f in incoming_files(event, self.token)]
-        refused: list[DomainError] = []
+        files = tuple([await prefetched(f) for f in incoming_files(event, self.token)])
+        refused: list[Result] = []
 
         async def work() -> list[Reply]:
             ticket = await self.tickets.get_by_id(post.ticket_id)
-            agent = await self.tickets.agent("slack", user, name, locale)
-            try:
-                stored = [await self.files.receive(f) for f in files]
-                await self.tickets.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
-                                                     attachments=stored, via="slack")
-            except DomainError as exc:
-                refused.append(exc)
+            result = await self.commands.act(user, Post(ticket.number, text or "📎", internal, files, via="slack"))
+            if isinstance(result, Refused):
+                refused.append(result)
             return []
 
         if not await self._once(event_id, work):
             return
-        for exc in refused:
-            await self._ephemeral(event["channel"], user, explain_for_agent(t, exc))
+        for result in refused:
+            await self._ephemeral(event["channel"], user, render(result))
 
     async def _once(self, event_id: str, work: Callable[[], Awaitable[list[Reply]]]) -> bool:
         """Handle an event that sends no replies once; False when it was handled already."""
@@ -314,41 +309,17 @@ class SlackAdapter:
         await ack()
         user = body["user"]["id"]
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
-        name, locale = await self.agents.profile(user)
-        t = translator(locale)
-        if not await self.agents.is_agent(user):
-            await self._tell(respond, channel, user, t._("Only help-desk agents can do this."))
-            return
         block = str(action.get("block_id") or "")
         raw = block.split(":", 1)[1] if block.startswith("desk:") else str(action.get("value") or "")
         if not raw.isdigit():
             return
-        number = int(raw)
-        agent = await self.tickets.agent("slack", user, name, locale)
-        who = Who.agent(agent.id)
-        kind = action["action_id"].split(":", 1)[1]
-        try:
-            if kind == "claim":
-                await self.tickets.assign(number, agent.id, who)
-            elif kind == "assign":
-                target = action.get("selected_user") or ""
-                if not await self.agents.is_agent(target):
-                    await self._tell(respond, channel, user, t._("<@{user}> is not a help-desk agent.", user=target))
-                    return
-                target_name, target_locale = await self.agents.profile(target)
-                assignee = await self.tickets.agent("slack", target, target_name, target_locale)
-                await self.tickets.assign(number, assignee.id, who)
-            elif kind == "status":
-                value = (action.get("selected_option") or {}).get("value", "")
-                await self.tickets.change_status(number, Status(value), who)
-            elif kind == "priority":
-                value = (action.get("selected_option") or {}).get("value", "")
-                await self.tickets.set_priority(number, value, who)
-            elif kind == "escalate":
-                await self.tickets.escalate(number, who)
-        except (DomainError, ValueError) as exc:
-            message = explain_for_agent(t, exc) if isinstance(exc, DomainError) else t._("Unknown status.")
-            await self._tell(respond, channel, user, message)
+        choice = action.get("selected_user") or (action.get("selected_option") or {}).get("value", "")
+        decoded = button(str(action["action_id"]).split(":", 1)[1], int(raw), str(choice))
+        if decoded is None:
+            return
+        result = await self.commands.act(user, decoded)
+        if isinstance(result, Refused):  # a change shows on the card and in its thread
+            await self._tell(respond, channel, user, render(result))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         with self._working():

@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterable
 
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
+from core.agents import AgentIdentity
 from core.i18n import match_locale
 
 CACHE_SECONDS = 300.0
+# A user as Slack writes one in escaped text (<@U123|name>, <@U123>), or a bare id from a select.
+_USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
 
 
 class AgentDirectory:
@@ -72,3 +76,11 @@ class AgentDirectory:
             pass
         self._profiles[user_id] = (time.monotonic(), name, locale)
         return name, locale
+
+    async def lookup(self, ref: str) -> AgentIdentity | None:
+        """The user a mention or an id names (whether they are an agent is asked apart)."""
+        found = _USER.match(ref.strip())
+        if found is None:
+            return None
+        name, locale = await self.profile(found.group(1))
+        return AgentIdentity("slack", found.group(1), name, locale)

@@ -1,102 +1,68 @@
-"""`/helpdesk` for agents: mine, queue [department], show 1042, stats."""
+"""Agents in Slack: `/helpdesk` and the card's controls go to the agents' core (core.agents);
+this module only turns Slack's shapes into actions and lays the results out in mrkdwn."""
 
 from __future__ import annotations
 
-from datetime import timedelta
-from zoneinfo import ZoneInfo
-
 from adapters.slack.agents import AgentDirectory
+from adapters.slack.inbound import to_plain
 from adapters.slack.mrkdwn import escape
-from core.chat.views import agent_status as desk_status
-from core.domain.config import HelpdeskConfig
-from core.domain.errors import DomainError
-from core.domain.textnorm import ticket_number
-from core.i18n import Translator, translator
-from core.services.reports import build_report, render_text
-from core.services.tickets import TicketService
-from core.storage.models import Ticket
+from core.agents import (
+    Action,
+    AgentDesk,
+    AgentIdentity,
+    Done,
+    Help,
+    Post,
+    Refused,
+    ReportView,
+    Result,
+    TicketList,
+    TicketView,
+    parse,
+)
+
+PLATFORM = "slack"
+PREFIX = "/helpdesk "
+THREAD_LINES = 10  # the end of a thread is what an agent needs in an ephemeral answer
 
 
-def explain_for_agent(t: Translator, error: DomainError) -> str:
-    p = error.params
-    match error.code:
-        case "illegal_transition":
-            return t._("Ticket #{number} cannot go from “{old}” to “{new}”.", number=p["number"],
-                       old=desk_status(t, p["current"]), new=desk_status(t, p["target"]))
-        case "ticket_not_found":
-            return t._("There is no ticket #{number}.", number=p["number"])
-        case "top_tier_reached":
-            return t._("Ticket #{number} is already at L3.", number=p["number"])
-        case "empty_field":
-            return t._("An empty message cannot be sent.")
-        case "field_too_long":
-            return t._("The message is too long: at most {limit} characters.", limit=p["limit"])
-        case "unknown_department":
-            return t._("There is no department “{department}”.", department=p["department"])
-        case "file_too_large" | "file_type_not_allowed" | "empty_file" | "file_unavailable":
-            return t._("A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
-        case _:
-            return t._("That did not work.")
+def render(result: Result) -> str:
+    """A result in Slack mrkdwn: every text that is not ours escaped."""
+    match result:
+        case Done(text) | Refused(text):
+            return escape(text)
+        case ReportView(text):
+            return "```" + escape(text) + "```"
+        case TicketList(title, rows, empty):
+            if not rows:
+                return escape(empty)
+            return "\n".join([escape(title), *(f"• *#{r.number}* {escape(r.subject)} — {escape(r.status)}, "
+                                               f"{escape(r.priority)}, {escape(r.department)}" for r in rows)])
+        case TicketView():
+            lines = [f"*#{result.number}* {escape(result.subject)}", escape(result.summary), escape(result.opened),
+                     escape(result.description[:1500])]
+            lines += [f"_{escape(m.kind)}_: {escape(m.body[:500])}" for m in result.thread[-THREAD_LINES:]]
+            return "\n".join(lines)
+        case Help(intro, usage, footer):
+            return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
+    raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
 
 
 class DeskCommands:
-    def __init__(self, tickets: TicketService, config: HelpdeskConfig, agents: AgentDirectory) -> None:
-        self.tickets = tickets
-        self.config = config
+    """One Slack user's actions, as the agents' core sees them."""
+
+    def __init__(self, agents: AgentDesk, directory: AgentDirectory) -> None:
         self.agents = agents
+        self.directory = directory
+
+    async def act(self, user: str, action: Action) -> Result:
+        name, locale = await self.directory.profile(user)
+        return await self.agents.run(AgentIdentity(PLATFORM, user, name, locale), action, self.directory,
+                                     prefix=PREFIX)
 
     async def run(self, user: str, text: str) -> str:
-        name, locale = await self.agents.profile(user)
-        t = translator(locale)
-        if not await self.agents.is_agent(user):
-            return t._("Only help-desk agents can do this.")
-        words = text.split()
-        command = words[0].lower() if words else "help"
-        try:
-            if command == "mine":
-                agent = await self.tickets.agent("slack", user, name, locale)
-                return self._list(t, t._("Your open tickets:"), await self.tickets.queue(assignee_id=agent.id))
-            if command == "queue":
-                department = words[1] if len(words) > 1 else None
-                return self._list(t, t._("Open tickets, longest-waiting first:"),
-                                  await self.tickets.queue(department=department))
-            if command == "show" and len(words) > 1 and (number := ticket_number(words[1])) is not None:
-                return await self._show(t, number)
-            if command == "stats":
-                return await self._stats(t)
-        except DomainError as exc:
-            return explain_for_agent(t, exc)
-        return "\n".join([
-            t._("Usage:"),
-            "`/helpdesk mine` — " + t._("your open tickets"),
-            "`/helpdesk queue [department]` — " + t._("open tickets, longest-waiting first"),
-            "`/helpdesk show 1042` — " + t._("one ticket"),
-            "`/helpdesk stats` — " + t._("the last 30 days: tickets, response times, SLA, satisfaction"),
-            t._("Departments: {codes}", codes=", ".join(d.code for d in self.config.departments)),
-        ])
-
-    def _list(self, t: Translator, title: str, tickets: list[Ticket]) -> str:
-        if not tickets:
-            return t._("No open tickets.")
-        lines = [title]
-        for x in tickets[:30]:
-            pri = self.config.priority(x.priority)
-            lines.append(f"• *#{x.number}* {escape(x.subject)} — {desk_status(t, x.status)}, "
-                         f"{pri.name.get(t.locale) if pri else x.priority}, {x.department}")
-        return "\n".join(lines)
-
-    async def _show(self, t: Translator, number: int) -> str:
-        ticket = await self.tickets.get(number)
-        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
-        lines = [f"*#{ticket.number}* {escape(ticket.subject)}",
-                 f"{desk_status(t, ticket.status)} · {ticket.priority} · {ticket.department} · L{ticket.tier}",
-                 t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)),
-                 escape(ticket.description[:1500])]
-        for msg in (await self.tickets.thread(ticket.id, internal=True))[-10:]:
-            lines.append(f"_{msg.kind}_: {escape(msg.body[:500])}")
-        return "\n".join(lines)
-
-    async def _stats(self, t: Translator, days: int = 30) -> str:
-        end = self.tickets.clock()
-        report = await build_report(self.tickets.db, self.config, end - timedelta(days=days), end)
-        return "```" + escape(render_text(t, self.config, report)) + "```"
+        """`/helpdesk <text>` (Slack escapes mentions in it: see the manifest's should_escape)."""
+        action = parse(text)
+        if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
+            action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
+        return render(await self.act(user, action))

@@ -21,10 +21,9 @@ import pytest
 from sqlalchemy import insert
 
 import core.services.reports
-from adapters.slack.commands import DeskCommands
+from core.agents import AgentDesk, AgentIdentity, as_text, parse
 from core.delivery.attachments import MAX_BYTES, AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig
-from core.i18n import translator
 from core.services.tickets import TicketService
 from core.storage.models import Customer, Ticket
 from tests.conftest import FakeClock
@@ -95,10 +94,25 @@ async def _tickets(service: TicketService, clock: FakeClock) -> None:
         await session.execute(insert(Ticket), rows)
 
 
+class Everyone:
+    """A desk where everyone is an agent."""
+
+    async def is_agent(self, user_id: str) -> bool:
+        return True
+
+    async def lookup(self, ref: str) -> AgentIdentity | None:
+        return None
+
+
 async def test_stats_never_blocks_the_loop(service: TicketService, config: HelpdeskConfig, clock: FakeClock,
                                            steps: Steps, monkeypatch: pytest.MonkeyPatch) -> None:
-    commands = DeskCommands(service, config, agents=None)  # type: ignore[arg-type]
-    await commands._stats(translator("en"))  # first use: locale data, statement caches (once per process)
+    agents = AgentDesk(service, service, service.db, config)
+    who = AgentIdentity("test", "agent", "Agent", "en")
+
+    async def stats() -> str:
+        return as_text(await agents.run(who, parse("stats"), Everyone()))
+
+    await stats()  # first use: locale data, statement caches (once per process)
     await _tickets(service, clock)
     grouped_on_loop: list[bool] = []
     group = core.services.reports.recurring_subjects
@@ -114,7 +128,7 @@ async def test_stats_never_blocks_the_loop(service: TicketService, config: Helpd
 
     monkeypatch.setattr(core.services.reports, "recurring_subjects", spy)
     steps.on = True
-    text = await commands._stats(translator("en"))
+    text = await stats()
     steps.on = False
     assert "tickets: 5000" in text
     assert grouped_on_loop == [False]  # in a thread, not on the loop

@@ -1,0 +1,46 @@
+"""The agents' core: one interpreter of agent actions for every desk.
+
+A desk (a chat channel of agents, a terminal) parses its own shapes (a command line, a button)
+into an `Action`, hands it to `AgentDesk.run` with the agent's `AgentIdentity`, and renders the
+`Result` it gets back: text in the agent's language, or lists and ticket views as data.
+"""
+
+from core.agents.actions import (
+    Action,
+    AgentIdentity,
+    Assign,
+    Claim,
+    Escalate,
+    HelpRequest,
+    Incomplete,
+    Mine,
+    Post,
+    Queue,
+    ReportRequest,
+    SetPriority,
+    SetStatus,
+    Show,
+    button,
+    decode,
+    parse,
+)
+from core.agents.interpreter import AgentDesk, Directory
+from core.agents.results import (
+    Done,
+    Help,
+    Refused,
+    ReportView,
+    Result,
+    ThreadLine,
+    TicketList,
+    TicketRow,
+    TicketView,
+    as_text,
+)
+
+__all__ = [
+    "Action", "AgentDesk", "AgentIdentity", "Assign", "Claim", "Directory", "Done", "Escalate", "Help",
+    "HelpRequest", "Incomplete", "Mine", "Post", "Queue", "Refused", "ReportRequest", "ReportView", "Result",
+    "SetPriority", "SetStatus", "Show", "ThreadLine", "TicketList", "TicketRow", "TicketView", "as_text",
+    "button", "decode", "parse",
+]

@@ -1,0 +1,197 @@
+"""What an agent can ask of the desk, as typed actions; command lines and button keys are
+parsed here and nowhere else.
+
+A desk turns its own shapes into these: a typed line (`claim 1042`, `status 1042 resolved`) goes
+through `parse`; a button press through `button` (a desk that names its controls itself) or
+`decode` (a key made by `encode`, short enough for the 64 bytes of a chat button's data).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.delivery.attachments import IncomingFile
+from core.domain.textnorm import ticket_number
+
+KEY_PREFIX = "ag"  # a button key of the agents' desk; customer keys never start with it
+KEY_LIMIT = 64  # bytes: the smallest button payload among the desks
+REPORT_DAYS = 30
+REPORT_MAX_DAYS = 366
+
+
+@dataclass(frozen=True, slots=True)
+class AgentIdentity:
+    """An agent as their desk knows them: where they work, their id there, name and language."""
+
+    platform: str
+    user_id: str
+    name: str = ""
+    locale: str = "en"
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class Assign:
+    number: int
+    assignee: str  # how the desk names the agent: an id or a mention, resolved by its Directory
+
+
+@dataclass(frozen=True, slots=True)
+class SetStatus:
+    number: int
+    status: str  # as typed or chosen; checked by the interpreter
+
+
+@dataclass(frozen=True, slots=True)
+class SetPriority:
+    number: int
+    priority: str
+
+
+@dataclass(frozen=True, slots=True)
+class Escalate:
+    number: int
+    reason: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Post:
+    """A reply to the customer, or an internal note, with files the desk received."""
+
+    number: int
+    body: str
+    internal: bool = False
+    files: tuple[IncomingFile, ...] = ()
+    via: str = ""  # the desk that shows the message already (it is not echoed back there)
+
+
+@dataclass(frozen=True, slots=True)
+class Queue:
+    department: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Mine:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class Show:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    days: int = REPORT_DAYS
+
+
+@dataclass(frozen=True, slots=True)
+class HelpRequest:
+    unknown: str = ""  # the command that was not understood, if that is why help is shown
+
+
+@dataclass(frozen=True, slots=True)
+class Incomplete:
+    """A command missing what it needs: `needs` is "number", "status", "priority", "agent" or "days"."""
+
+    command: str
+    needs: str
+
+
+Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest
+          | HelpRequest | Incomplete)
+
+_WITH_NUMBER = frozenset({"show", "claim", "assign", "reply", "note", "status", "priority", "escalate"})
+_ALIASES = {"stats": "report"}
+
+
+def parse(line: str) -> Action:
+    """An agent's command line (without the desk's own prefix such as a slash command's name)."""
+    words = line.strip().split(maxsplit=2)
+    if not words:
+        return HelpRequest()
+    command = words[0].lower().lstrip("/")
+    command = _ALIASES.get(command, command)
+    rest = words[1:]
+    if command == "help":
+        return HelpRequest()
+    if command == "queue":
+        return Queue(rest[0] if rest else None)
+    if command == "mine":
+        return Mine()
+    if command == "report":
+        if not rest:
+            return ReportRequest()
+        days = ticket_number(rest[0])
+        if days is None or not 1 <= days <= REPORT_MAX_DAYS:
+            return Incomplete(command, "days")
+        return ReportRequest(days)
+    if command not in _WITH_NUMBER:
+        return HelpRequest(unknown=command)
+    number = ticket_number(rest[0]) if rest else None
+    if number is None:
+        return Incomplete(command, "number")
+    arg = rest[1].strip() if len(rest) > 1 else ""
+    match command:
+        case "show":
+            return Show(number)
+        case "claim":
+            return Claim(number)
+        case "escalate":
+            return Escalate(number, arg)
+        case "reply" | "note":
+            return Post(number, arg, internal=command == "note")
+        case "status":
+            return SetStatus(number, arg.lower()) if arg else Incomplete(command, "status")
+        case "priority":
+            return SetPriority(number, arg.lower()) if arg else Incomplete(command, "priority")
+        case _:  # assign
+            return Assign(number, arg.split()[0]) if arg else Incomplete(command, "agent")
+
+
+def button(kind: str, number: int, value: str = "") -> Action | None:
+    """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice."""
+    match kind:
+        case "claim":
+            return Claim(number)
+        case "escalate":
+            return Escalate(number)
+        case "status":
+            return SetStatus(number, value)
+        case "priority":
+            return SetPriority(number, value)
+        case "assign" if value:
+            return Assign(number, value)
+    return None
+
+
+def encode(action: Action) -> str:
+    """The button key of a card's control (for desks whose buttons carry one string)."""
+    match action:
+        case Claim(number):
+            key = f"{KEY_PREFIX}:claim:{number}"
+        case Escalate(number):
+            key = f"{KEY_PREFIX}:escalate:{number}"
+        case SetStatus(number, status):
+            key = f"{KEY_PREFIX}:status:{number}:{status}"
+        case SetPriority(number, priority):
+            key = f"{KEY_PREFIX}:priority:{number}:{priority}"
+        case Assign(number, assignee):
+            key = f"{KEY_PREFIX}:assign:{number}:{assignee}"
+        case _:
+            raise ValueError(f"{type(action).__name__} is not a button")
+    if len(key.encode()) > KEY_LIMIT:
+        raise ValueError(f"button key over {KEY_LIMIT} bytes: {key!r}")
+    return key
+
+
+def decode(key: str) -> Action | None:
+    """The action of a key made by `encode`; None for anything else."""
+    parts = key.split(":", 3)
+    if len(parts) < 3 or parts[0] != KEY_PREFIX or not parts[2].isdigit():
+        return None
+    return button(parts[1], int(parts[2]), parts[3] if len(parts) > 3 else "")

@@ -1,0 +1,186 @@
+"""The agents' interpreter: an agent's action in, a result in the agent's language out.
+
+Every desk goes through `AgentDesk.run`; it knows no desk. What differs between desks is passed
+in: who the agent is (`AgentIdentity`), how the desk finds other agents (`Directory`), and the
+prefix its commands are typed with (for help and examples).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from core.agents import wording as w
+from core.agents.actions import (
+    REPORT_MAX_DAYS,
+    Action,
+    AgentIdentity,
+    Assign,
+    Claim,
+    Escalate,
+    HelpRequest,
+    Incomplete,
+    Mine,
+    Post,
+    Queue,
+    ReportRequest,
+    SetPriority,
+    SetStatus,
+    Show,
+)
+from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
+from core.delivery.attachments import AttachmentStore
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError
+from core.domain.model import MessageKind, Status, Who
+from core.i18n import Translator, translator
+from core.services.reports import build_report, render_text
+from core.services.tickets import TicketService
+from core.storage.db import Database
+from core.storage.models import Agent, Ticket
+
+LIST_LIMIT = 30
+
+
+class Directory(Protocol):
+    """Who counts as an agent on a desk, and whom a command names."""
+
+    async def is_agent(self, user_id: str) -> bool: ...
+
+    async def lookup(self, ref: str) -> AgentIdentity | None:
+        """The person a desk's reference names (an id, a mention); None when nobody is found."""
+        ...
+
+
+class AgentDesk:
+    """One interpreter of agent actions, shared by every desk."""
+
+    def __init__(self, desk: TicketService, queries: TicketService, db: Database, config: HelpdeskConfig,
+                 files: AttachmentStore | None = None) -> None:
+        self.desk = desk  # agent actions
+        self.queries = queries  # reading tickets
+        self.db = db
+        self.config = config
+        self.files = files
+
+    async def run(self, who: AgentIdentity, action: Action, directory: Directory, *, prefix: str = "") -> Result:
+        """Carry out `action` for `who`; domain errors come back as a `Refused` explanation."""
+        t = translator(who.locale)
+        if not await directory.is_agent(who.user_id):
+            return Refused(t._("Only help-desk agents can do this."))
+        try:
+            return await self._run(t, who, action, directory, prefix)
+        except DomainError as exc:
+            return Refused(w.explain(t, exc, [p.code for p in self.config.priorities]))
+
+    async def _run(self, t: Translator, who: AgentIdentity, action: Action, directory: Directory,
+                   prefix: str) -> Result:
+        match action:
+            case HelpRequest(unknown):
+                return self.help(t, prefix, unknown)
+            case Incomplete(command, needs):
+                return self._incomplete(t, prefix, command, needs)
+            case Queue(department):
+                return self._list(t, t._("Open tickets, longest-waiting first:"),
+                                  await self.queries.queue(department=department, limit=LIST_LIMIT))
+            case Show(number):
+                return await self._show(t, number)
+            case ReportRequest(days):
+                return await self._report(t, days)
+        agent = await self._agent(who)
+        by = Who.agent(agent.id)
+        match action:
+            case Mine():
+                return self._list(t, t._("Your open tickets:"),
+                                  await self.queries.queue(assignee_id=agent.id, limit=LIST_LIMIT))
+            case Claim(number):
+                await self.desk.assign(number, agent.id, by)
+                return Done(t._("You now handle ticket {ticket}.", ticket=t.ticket(number)))
+            case Assign(number, ref):
+                return await self._assign(t, number, ref, by, directory)
+            case SetStatus(number, value):
+                try:
+                    target = Status(value.strip().lower())
+                except ValueError:
+                    return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
+                await self.desk.change_status(number, target, by)
+                return Done(t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number),
+                                status=w.agent_status(t, target)))
+            case SetPriority(number, value):
+                ticket = await self.desk.set_priority(number, value, by)
+                return Done(t._("Ticket {ticket} now has the priority {priority}.", ticket=t.ticket(number),
+                                priority=w.priority_name(t, self.config, ticket.priority)))
+            case Escalate(number, reason):
+                ticket = await self.desk.escalate(number, by, reason)
+                return Done(t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(number),
+                                tier=ticket.tier))
+            case Post():
+                return await self._post(t, agent, action)
+        raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
+
+    async def _agent(self, who: AgentIdentity) -> Agent:
+        return await self.desk.agent(who.platform, who.user_id, who.name, who.locale)
+
+    async def _assign(self, t: Translator, number: int, ref: str, by: Who, directory: Directory) -> Result:
+        target = await directory.lookup(ref)
+        if target is None:
+            return Refused(t._("Nobody called “{name}” was found.", name=ref))
+        if not await directory.is_agent(target.user_id):
+            return Refused(t._("{name} is not a help-desk agent.", name=target.name or target.user_id))
+        assignee = await self._agent(target)
+        await self.desk.assign(number, assignee.id, by)
+        return Done(t._("{name} now handles ticket {ticket}.", name=target.name or target.user_id,
+                        ticket=t.ticket(number)))
+
+    async def _post(self, t: Translator, agent: Agent, action: Post) -> Result:
+        stored = []
+        for file in action.files:
+            if self.files is None:
+                return Refused(t._("Files cannot be sent from here."))
+            stored.append(await self.files.receive(file))
+        await self.desk.add_agent_message(agent.id, action.number, action.body, internal=action.internal,
+                                          attachments=stored, via=action.via)
+        return Done(t._("Note saved.") if action.internal else t._("Sent to the customer."))
+
+    def _list(self, t: Translator, title: str, tickets: list[Ticket]) -> TicketList:
+        rows = tuple(TicketRow(x.number, x.subject, w.agent_status(t, x.status),
+                               w.priority_name(t, self.config, x.priority),
+                               w.department_name(t, self.config, x.department)) for x in tickets)
+        return TicketList(title, rows, t._("No open tickets."))
+
+    async def _show(self, t: Translator, number: int) -> TicketView:
+        ticket = await self.queries.get(number)
+        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
+        summary = " · ".join([w.agent_status(t, ticket.status), w.priority_name(t, self.config, ticket.priority),
+                              w.department_name(t, self.config, ticket.department),
+                              w.request_type_name(t, self.config, ticket.request_type), f"L{ticket.tier}"])
+        thread = tuple(ThreadLine(w.kind_name(t, m.kind), m.body, m.kind == MessageKind.NOTE)
+                       for m in await self.queries.thread(ticket.id, internal=True))
+        return TicketView(ticket.number, ticket.subject, summary,
+                          t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread)
+
+    async def _report(self, t: Translator, days: int) -> ReportView:
+        end = self.desk.clock()
+        report = await build_report(self.db, self.config, end - timedelta(days=days), end)
+        return ReportView(render_text(t, self.config, report))
+
+    def help(self, t: Translator, prefix: str, unknown: str = "") -> Help:
+        intro = t._("Unknown agent command: {command}", command=unknown) if unknown else t._("Agent commands:")
+        return Help(intro, w.usage(t, prefix),
+                    t._("Departments: {codes}", codes=", ".join(d.code for d in self.config.departments)))
+
+    def _incomplete(self, t: Translator, prefix: str, command: str, needs: str) -> Refused:
+        match needs:
+            case "number":
+                return Refused(t._("Give a ticket number, for example: {example}", example=f"{prefix}{command} 1042"))
+            case "status":
+                return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
+            case "priority":
+                return Refused(t._("Give a priority, one of: {codes}.",
+                                   codes=", ".join(p.code for p in self.config.priorities)))
+            case "agent":
+                return Refused(t._("Name the agent, for example: {example}", example=f"{prefix}{command} 1042 @agent"))
+        return Refused(t._("Give a number of days from 1 to {limit}, for example: {example}",
+                           limit=t.number(REPORT_MAX_DAYS),
+                           example=f"{prefix}{command} 7"))

@@ -1,0 +1,85 @@
+"""What the desk is told about a ticket's changes, in the desk's language.
+
+Plain text: a desk escapes it for its markup and adds its own pings (a mention of the assignee,
+a supervisor group); values that carry such markup are passed in already rendered.
+"""
+
+from __future__ import annotations
+
+from core.agents.wording import agent_status, priority_name
+from core.domain.config import HelpdeskConfig
+from core.i18n import Translator
+
+
+def actor_name(t: Translator, actor: str | None, name: str | None) -> str:
+    """Who did something: an agent's name, the customer, the system, or "someone"."""
+    if actor == "system":
+        return t._("The system")
+    if actor == "customer":
+        return t._("The customer")
+    return name or t._("Someone")
+
+
+def agent_message_head(t: Translator, who: str, internal: bool) -> str:
+    return t._("{who} (internal note):", who=who) if internal else t._("{who} replied to the customer:", who=who)
+
+
+def customer_message_head(t: Translator, name: str | None) -> str:
+    return t._("{who} wrote:", who=name or t._("The customer"))
+
+
+def status_changed(t: Translator, who: str, old: str, new: str) -> str:
+    return t._("{who} changed the status: {old} → {new}", who=who, old=agent_status(t, old),
+               new=agent_status(t, new))
+
+
+def priority_changed(t: Translator, config: HelpdeskConfig, who: str, old: str, new: str) -> str:
+    return t._("{who} changed the priority: {old} → {new}", who=who, old=priority_name(t, config, old),
+               new=priority_name(t, config, new))
+
+
+def escalated(t: Translator, who: str, tier: int) -> str:
+    return t._("{who} escalated the ticket to L{tier}.", who=who, tier=tier)
+
+
+def escalation_reason(t: Translator, reason: str) -> str:
+    """The reason of an escalation: the system's own reasons named, an agent's quoted as written."""
+    reasons = {
+        "first_response_overdue": t._("The first response is overdue."),
+        "resolution_overdue": t._("The resolution is overdue."),
+        "customer_request": t._("The customer asked for it: the first response is overdue."),
+    }
+    return reasons.get(reason, reason)
+
+
+def sla(t: Translator, event: str, first_response: bool, when: str) -> str:
+    """A deadline coming (sla_warning) or missed (sla_breach)."""
+    if event == "sla_warning":
+        return t._("⏰ The first response to this ticket is due {when}.", when=when) if first_response else \
+            t._("⏰ The resolution of this ticket is due {when}.", when=when)
+    return t._("The first-response deadline of this ticket was missed.") if first_response else \
+        t._("The resolution deadline of this ticket was missed.")
+
+
+def rated(t: Translator, score: int) -> str:
+    return t._("The customer rated this ticket {score} of 5.", score=score)
+
+
+def unreachable(t: Translator, platform: str, reason: str) -> str:
+    return t._("The customer cannot be reached on {platform} any more ({reason}); "
+               "notifications to them are kept as dead letters.", platform=platform, reason=reason)
+
+
+def assigned(t: Translator, assignee: str, who: str | None) -> str:
+    """`who` is None when the assignee took the ticket themselves."""
+    if who is None:
+        return t._("{assignee} is now handling this ticket.", assignee=assignee)
+    return t._("{assignee} is now handling this ticket (assigned by {who}).", assignee=assignee, who=who)
+
+
+def assigned_to_you(t: Translator, number: int, subject: str) -> str:
+    return t._("You have been assigned ticket #{number}: {subject}", number=number, subject=subject)
+
+
+def only_agents_answer(t: Translator) -> str:
+    return t._("Only help-desk agents can answer customers; your message was not sent.")

@@ -1,0 +1,87 @@
+"""What the agents' interpreter answers: texts already in the agent's language, and lists and
+ticket views as data that each desk lays out in its own markup (`as_text` is the plain layout)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The action was carried out; `text` says what changed."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Refused:
+    """Nothing was changed; `text` says why."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketRow:
+    number: int
+    subject: str
+    status: str  # the names in the agent's language
+    priority: str
+    department: str
+
+
+@dataclass(frozen=True, slots=True)
+class TicketList:
+    title: str
+    rows: tuple[TicketRow, ...]
+    empty: str  # what to say when there are no rows
+
+
+@dataclass(frozen=True, slots=True)
+class ThreadLine:
+    kind: str  # who wrote it, in the agent's language (customer, agent, internal note, system)
+    body: str
+    internal: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TicketView:
+    number: int
+    subject: str
+    summary: str  # status · priority · department · request type · level
+    opened: str
+    description: str
+    thread: tuple[ThreadLine, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportView:
+    text: str  # a fixed-width table: desks show it as preformatted text
+
+
+@dataclass(frozen=True, slots=True)
+class Help:
+    intro: str
+    usage: tuple[tuple[str, str], ...]  # (the command as typed on this desk, what it does)
+    footer: str
+
+
+Result = Done | Refused | TicketList | TicketView | ReportView | Help
+
+
+def as_text(result: Result) -> str:
+    """A result as plain text, for desks without markup."""
+    match result:
+        case Done(text) | Refused(text) | ReportView(text):
+            return text
+        case TicketList(title, rows, empty):
+            if not rows:
+                return empty
+            return "\n".join([title, *(f"#{r.number} {r.subject} — {r.status}, {r.priority}, {r.department}"
+                                       for r in rows)])
+        case TicketView():
+            lines = [f"#{result.number} {result.subject}", result.summary, result.opened, result.description]
+            return "\n".join(lines + [f"[{m.kind}] {m.body}" for m in result.thread])
+        case Help(intro, usage, footer):
+            width = max((len(u) for u, _ in usage), default=0)
+            return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])
+    raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed

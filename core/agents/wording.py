@@ -1,0 +1,86 @@
+"""How the desk speaks to agents: statuses, priorities and domain errors in the agent's language.
+
+One wording for every desk: a desk may lay a text out in its markup, never reword it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from core.chat.views import agent_status
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError
+from core.domain.model import MessageKind
+from core.i18n import Translator
+
+__all__ = ["agent_status", "department_name", "explain", "kind_name", "priority_name", "usage"]
+
+
+def priority_name(t: Translator, config: HelpdeskConfig, code: str) -> str:
+    found = config.priority(code)
+    return found.name.get(t.locale) if found else code
+
+
+def department_name(t: Translator, config: HelpdeskConfig, code: str) -> str:
+    found = config.department(code)
+    return found.name.get(t.locale) if found else code
+
+
+def request_type_name(t: Translator, config: HelpdeskConfig, code: str) -> str:
+    found = config.request_type(code)
+    return found.name.get(t.locale) if found else code
+
+
+def kind_name(t: Translator, kind: str) -> str:
+    """Who wrote a line of a ticket's thread."""
+    names = {
+        MessageKind.CUSTOMER: t._("Customer"),
+        MessageKind.AGENT: t._("Agent"),
+        MessageKind.NOTE: t._("Internal note"),
+        MessageKind.SYSTEM: t._("System"),
+    }
+    return names.get(MessageKind(kind), kind)
+
+
+def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -> str:
+    """A domain error as a sentence for an agent."""
+    p = error.params
+    match error.code:
+        case "illegal_transition":
+            return t._("Ticket #{number} cannot go from “{old}” to “{new}”.", number=p["number"],
+                       old=agent_status(t, p["current"]), new=agent_status(t, p["target"]))
+        case "ticket_not_found":
+            return t._("There is no ticket #{number}.", number=p["number"])
+        case "top_tier_reached":
+            return t._("Ticket #{number} is already at L3.", number=p["number"])
+        case "empty_field":
+            return t._("An empty message cannot be sent.")
+        case "field_too_long":
+            return t._("The message is too long: at most {limit} characters.", limit=p["limit"])
+        case "unknown_department":
+            return t._("There is no department “{department}”.", department=p["department"])
+        case "unknown_priority":
+            return t._("There is no priority “{priority}”. Use one of: {codes}.", priority=p["priority"],
+                       codes=", ".join(priorities))
+        case "file_too_large" | "file_type_not_allowed" | "empty_file" | "file_unavailable" | "too_many_files":
+            return t._("A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
+        case _:
+            return t._("That did not work.")
+
+
+def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
+    """Every agent command as typed on a desk whose commands start with `prefix`."""
+    return (
+        (f"{prefix}queue [department]", t._("open tickets, longest-waiting first")),
+        (f"{prefix}mine", t._("your open tickets")),
+        (f"{prefix}show 1042", t._("a ticket with its thread")),
+        (f"{prefix}claim 1042", t._("take a ticket")),
+        (f"{prefix}assign 1042 @agent", t._("give a ticket to another agent")),
+        (f"{prefix}reply 1042 text", t._("answer the customer")),
+        (f"{prefix}note 1042 text", t._("internal note, not shown to the customer")),
+        (f"{prefix}status 1042 STATUS", t._("new, accepted, waiting, resolved or closed")),
+        (f"{prefix}priority 1042 PRIORITY", t._("change the priority")),
+        (f"{prefix}escalate 1042 [reason]", t._("pass to the next support level")),
+        (f"{prefix}report [days]", t._("tickets, response times, SLA and satisfaction over the last days "
+                                        "(30 unless given)")),
+    )
