@@ -14,7 +14,7 @@ from core.i18n import match_locale
 
 CACHE_SECONDS = 300.0
 # A user as Slack writes one in escaped text (<@U123|name>, <@U123>), or a bare id from a select.
-_USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]{2,})(?:\|[^>]*)?>?$")
+_USER = re.compile(r"^(?:<@)?([UW][A-Z0-9]+)(?:\|[^>]*)?>?$")
 
 
 class AgentDirectory:

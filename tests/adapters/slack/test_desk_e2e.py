@@ -236,3 +236,20 @@ async def test_files_relay_both_ways(world: Desk) -> None:
     documents = world.tg.requests_for("sendDocument", 700)
     assert documents and documents[-1].files["document"].content == b"apply this patch\n"
     assert any("Here is the fix" in m["text"] for m in u.sent())
+
+
+async def test_helpdesk_acts_like_the_buttons(world: Desk) -> None:
+    """`/helpdesk` speaks the agents' core's commands: the same actions as the card's controls."""
+    await telegram_ticket(world)
+    for text, expected in (("claim 1001", "You now handle ticket #1001."),
+                           (f"assign 1001 <@{AGENT_CS}|jana>", "Jana Novak now handles ticket #1001."),
+                           ("priority 1001 nonsense", "There is no priority “nonsense”"),
+                           ("show 9999", "There is no ticket #9999.")):
+        response = await world.events.slash_command(AGENT, text=text, channel_id=DESK)
+        assert response.status == 200
+        await world.slack.wait_for(lambda: expected in str(world.slack.ephemerals[-1:]), timeout=5)
+    await world.settle()
+    ticket = await world.desk.tickets.get(1001)
+    assert ticket.status == Status.ACCEPTED and ticket.priority == "high"
+    thread = " ".join(m.get("text", "") for m in world.thread(1001))
+    assert f"<@{AGENT_CS}> is now handling this ticket" in thread

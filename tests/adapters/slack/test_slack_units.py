@@ -54,6 +54,10 @@ async def test_agent_directory_rules() -> None:
         members = AgentDirectory(client, channels=["C1"])
         assert await members.is_agent("U1") and await members.is_agent("U2") and not await members.is_agent("U3")
         assert (await members.profile("U2"))[1] == "ru"
+        for ref in ("<@U2|u2>", "<@U2>", "U2"):
+            found = await members.lookup(ref)
+            assert found is not None and (found.user_id, found.locale) == ("U2", "ru"), ref
+        assert await members.lookup("@u2") is None and await members.lookup("#general") is None
 
 
 # The Web API methods the code calls, and the scope each needs.
