@@ -1,5 +1,5 @@
 """A ticket's card on the agents' desk, as data: its fields and its controls, in the desk's
-language. Each desk lays it out (Slack blocks, a chat message with buttons)."""
+language. Each desk lays it out in its own way (blocks, a message with buttons)."""
 
 from __future__ import annotations
 
