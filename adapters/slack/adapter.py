@@ -243,10 +243,11 @@ class SlackAdapter:
             text = text[5:].strip()
         files = tuple([await prefetched(f) for f in incoming_files(event, self.token)])
         refused: list[Result] = []
+        who = await self.commands.who(user)
 
         async def work() -> list[Reply]:
             ticket = await self.tickets.get_by_id(post.ticket_id)
-            result = await self.commands.act(user, Post(ticket.number, text or "📎", internal, files, via="slack"))
+            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via="slack"))
             if isinstance(result, Refused):
                 refused.append(result)
             return []
@@ -317,7 +318,7 @@ class SlackAdapter:
         decoded = button(str(action["action_id"]).split(":", 1)[1], int(raw), str(choice))
         if decoded is None:
             return
-        result = await self.commands.act(user, decoded)
+        result = await self.commands.act(await self.commands.who(user), decoded)
         if isinstance(result, Refused):  # a change shows on the card and in its thread
             await self._tell(respond, channel, user, render(result))
 

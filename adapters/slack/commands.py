@@ -55,14 +55,18 @@ class DeskCommands:
         self.agents = agents
         self.directory = directory
 
-    async def act(self, user: str, action: Action) -> Result:
+    async def who(self, user: str) -> AgentIdentity:
+        """The user as the agents' core sees them (their Slack profile, cached: ask before a
+        transaction, not inside one)."""
         name, locale = await self.directory.profile(user)
-        return await self.agents.run(AgentIdentity(PLATFORM, user, name, locale), action, self.directory,
-                                     prefix=PREFIX)
+        return AgentIdentity(PLATFORM, user, name, locale)
+
+    async def act(self, who: AgentIdentity, action: Action) -> Result:
+        return await self.agents.run(who, action, self.directory, prefix=PREFIX)
 
     async def run(self, user: str, text: str) -> str:
         """`/helpdesk <text>` (Slack escapes mentions in it: see the manifest's should_escape)."""
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
-        return render(await self.act(user, action))
+        return render(await self.act(await self.who(user), action))
