@@ -21,7 +21,7 @@ def _field(label: str, value: str) -> Block:
     return {"type": "mrkdwn", "text": trim(f"*{label}*\n{value}", 2000)}
 
 
-def ticket_card(card: Card, assignee_slack_id: str | None) -> tuple[str, list[Block]]:
+def card_blocks(card: Card, assignee_slack_id: str | None) -> tuple[str, list[Block]]:
     """The card of a ticket in its department's channel: its state and its controls."""
     fields = [_field(f.label, f"<@{assignee_slack_id}>" if f.key == ASSIGNEE and assignee_slack_id
                      else escape(f.value)) for f in card.fields]

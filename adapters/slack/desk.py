@@ -11,10 +11,10 @@ from zoneinfo import ZoneInfo
 from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
-from adapters.slack.blocks import ticket_card
+from adapters.slack.blocks import card_blocks
 from adapters.slack.mrkdwn import escape, safe
 from core.agents import notices
-from core.agents.card import ticket_card as ticket_card_view
+from core.agents.card import ticket_card
 from core.delivery.relay import DeliveryError
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
@@ -70,7 +70,7 @@ class SlackDesk:
         channel = self.channel_for(ticket.department)
         if channel is None:
             raise DeliveryError(f"no Slack channel for department {ticket.department}", permanent=True)
-        text, blocks = ticket_card(ticket_card_view(self.t, self.config, state),
+        text, blocks = card_blocks(ticket_card(self.t, self.config, state),
                                    assignee.platform_user_id if assignee and assignee.platform == "slack" else None)
         post = state.post
         if post is None:
