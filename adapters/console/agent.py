@@ -7,7 +7,7 @@ one agent and prints the results as plain text.
 from __future__ import annotations
 
 from core.agents import AgentDesk, AgentIdentity, as_text, parse
-from core.services.tickets import TicketService
+from core.services import Services
 
 AGENT_ID = "console-agent"
 PREFIX = "/agent "
@@ -24,8 +24,8 @@ class ConsoleDirectory:
 
 
 class AgentConsole:
-    def __init__(self, tickets: TicketService, locale: str = "en") -> None:
-        self.agents = AgentDesk(tickets, tickets, tickets.db, tickets.config)
+    def __init__(self, services: Services, locale: str = "en") -> None:
+        self.agents = AgentDesk(services)
         self.who = AgentIdentity("console", AGENT_ID, "Console agent", locale)
         self.directory = ConsoleDirectory()
 

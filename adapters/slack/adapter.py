@@ -42,7 +42,7 @@ from core.delivery.inbound import InboundLog, no_replies
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
 from core.metrics import ANSWER_SECONDS, UPDATES
-from core.services.tickets import TicketService
+from core.services import Services
 from core.startup import ServiceUnreachable, StartupError, network_reason
 
 log = logging.getLogger(__name__)
@@ -67,7 +67,7 @@ class SlackAdapter:
     def __init__(
         self,
         conversation: Conversation,
-        tickets: TicketService,
+        services: Services,
         config: HelpdeskConfig,
         inbound_log: InboundLog,
         files: AttachmentStore,
@@ -81,7 +81,7 @@ class SlackAdapter:
         agent_group: str | None = None,
     ) -> None:
         self.conversation = conversation
-        self.tickets = tickets
+        self.services = services
         self.inbound_log = inbound_log
         self.files = files
         self.token = token
@@ -91,8 +91,8 @@ class SlackAdapter:
         logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
-        self.desk = SlackDesk(self.client, tickets.db, config, default_channel=agent_channel,
-                              clock=tickets.clock)
+        self.desk = SlackDesk(self.client, services.db, config, default_channel=agent_channel,
+                              clock=services.clock)
         self.agents = AgentDirectory(self.client, users=(agent_users or "").split(","), group=agent_group,
                                      channels=self.desk.channels())
         self.sender = SlackCustomerSender(self.client)  # the relay's: it paces and reschedules itself
@@ -103,7 +103,7 @@ class SlackAdapter:
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
-        self.commands = DeskCommands(AgentDesk(tickets, tickets, tickets.db, config, files), self.agents)
+        self.commands = DeskCommands(AgentDesk(services, files), self.agents)
         self._socket: Any = None
         self._auth_ok = False
         self._busy = 0
@@ -246,7 +246,7 @@ class SlackAdapter:
         who = await self.commands.who(user)
 
         async def work() -> list[Reply]:
-            ticket = await self.tickets.get_by_id(post.ticket_id)
+            ticket = await self.services.queries.get_by_id(post.ticket_id)
             result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via="slack"))
             if isinstance(result, Refused):
                 refused.append(result)

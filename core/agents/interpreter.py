@@ -31,13 +31,11 @@ from core.agents.actions import (
 )
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.delivery.attachments import AttachmentStore
-from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import MessageKind, Status, Who
 from core.i18n import Translator, translator
+from core.services import Services
 from core.services.reports import build_report, render_text
-from core.services.tickets import TicketService
-from core.storage.db import Database
 from core.storage.models import Agent, Ticket
 
 LIST_LIMIT = 30
@@ -56,13 +54,13 @@ class Directory(Protocol):
 class AgentDesk:
     """One interpreter of agent actions, shared by every desk."""
 
-    def __init__(self, desk: TicketService, queries: TicketService, db: Database, config: HelpdeskConfig,
-                 files: AttachmentStore | None = None) -> None:
-        self.desk = desk  # agent actions
-        self.queries = queries  # reading tickets
-        self.db = db
-        self.config = config
-        self.files = files
+    def __init__(self, services: Services, files: AttachmentStore | None = None) -> None:
+        self.desk = services.desk  # agent actions
+        self.queries = services.queries  # reading tickets
+        self.db = services.db
+        self.config = services.config
+        self.clock = services.clock
+        self.files = files  # where files agents send are kept (a desk without files passes none)
 
     async def run(self, who: AgentIdentity, action: Action, directory: Directory, *, prefix: str = "") -> Result:
         """Carry out `action` for `who`; domain errors come back as a `Refused` explanation."""
@@ -161,7 +159,7 @@ class AgentDesk:
                           t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread)
 
     async def _report(self, t: Translator, days: int) -> ReportView:
-        end = self.desk.clock()
+        end = self.clock()
         report = await build_report(self.db, self.config, end - timedelta(days=days), end)
         return ReportView(render_text(t, self.config, report))
 

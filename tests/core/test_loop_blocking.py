@@ -24,7 +24,7 @@ import core.services.reports
 from core.agents import AgentDesk, AgentIdentity, as_text, parse
 from core.delivery.attachments import MAX_BYTES, AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.models import Customer, Ticket
 from tests.conftest import FakeClock
 
@@ -66,7 +66,7 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Steps]:
         gc.unfreeze()
 
 
-async def _tickets(service: TicketService, clock: FakeClock) -> None:
+async def _tickets(service: Services, clock: FakeClock) -> None:
     """TICKETS tickets of the last days, answered and resolved; half of them one of 40 subjects,
     the others each unlike the rest (comparing them takes the loop seconds)."""
     rng = random.Random(21)
@@ -104,9 +104,9 @@ class Everyone:
         return None
 
 
-async def test_stats_never_blocks_the_loop(service: TicketService, config: HelpdeskConfig, clock: FakeClock,
+async def test_stats_never_blocks_the_loop(service: Services, config: HelpdeskConfig, clock: FakeClock,
                                            steps: Steps, monkeypatch: pytest.MonkeyPatch) -> None:
-    agents = AgentDesk(service, service, service.db, config)
+    agents = AgentDesk(service)
     who = AgentIdentity("test", "agent", "Agent", "en")
 
     async def stats() -> str:

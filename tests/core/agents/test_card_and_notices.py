@@ -9,18 +9,18 @@ from core.agents.card import ASSIGNEE, ticket_card
 from core.domain.config import HelpdeskConfig
 from core.domain.model import Status, Who
 from core.i18n import translator
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.desk import agent_by_id, card_state, message_with_files, post_at, save_post
 
 
-async def _opened(service: TicketService) -> int:
-    customer = await service.customer("chat", "100", "100", "Ali", "fa")
-    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+async def _opened(service: Services) -> int:
+    customer = await service.customers.customer("chat", "100", "100", "Ali", "fa")
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="Login fails", description="500 since the morning")
     return ticket.id
 
 
-async def test_card_fields_and_controls(service: TicketService, config: HelpdeskConfig) -> None:
+async def test_card_fields_and_controls(service: Services, config: HelpdeskConfig) -> None:
     ticket_id = await _opened(service)
     t = translator("cs")
     card = ticket_card(t, config, await card_state(service.db, ticket_id))
@@ -35,29 +35,29 @@ async def test_card_fields_and_controls(service: TicketService, config: Helpdesk
     assert card.controls.current_priority.value == "normal"
     assert card.controls.escalate is not None and card.controls.escalate.label == t._("Escalate to L{tier}", tier=2)
 
-    agent = await service.agent("desk", "eva", "Eva")
-    await service.assign(1001, agent.id, Who.agent(agent.id))
-    await service.escalate(1001, Who.agent(agent.id))
-    await service.escalate(1001, Who.agent(agent.id))
+    agent = await service.desk.agent("desk", "eva", "Eva")
+    await service.desk.assign(1001, agent.id, Who.agent(agent.id))
+    await service.desk.escalate(1001, Who.agent(agent.id))
+    await service.desk.escalate(1001, Who.agent(agent.id))
     card = ticket_card(t, config, await card_state(service.db, ticket_id))
     assert {f.key: f.value for f in card.fields}[ASSIGNEE] == "Eva"
     assert card.controls is not None and card.controls.escalate is None  # L3 is the top
     assert card.controls.statuses[0].value == "accepted"
-    await service.change_status(1001, Status.CLOSED, Who.agent(agent.id))
+    await service.desk.change_status(1001, Status.CLOSED, Who.agent(agent.id))
     assert ticket_card(t, config, await card_state(service.db, ticket_id)).controls is None
 
 
-async def test_desk_bookkeeping(service: TicketService, clock) -> None:
+async def test_desk_bookkeeping(service: Services, clock) -> None:
     ticket_id = await _opened(service)
     assert await post_at(service.db, "C1", "1.0") is None
     await save_post(service.db, ticket_id, "C1", "1.0", clock())
     assert (await post_at(service.db, "C1", "1.0")).ticket_id == ticket_id  # type: ignore[union-attr]
     assert (await card_state(service.db, ticket_id)).post is not None
-    agent = await service.agent("desk", "eva", "Eva")
+    agent = await service.desk.agent("desk", "eva", "Eva")
     assert (await agent_by_id(service.db, agent.id)).display_name == "Eva"  # type: ignore[union-attr]
     assert await agent_by_id(service.db, agent.id + 1) is None
-    await service.add_agent_message(agent.id, 1001, "Which browser?")
-    message_id = (await service.thread(ticket_id))[0].id
+    await service.desk.add_agent_message(agent.id, 1001, "Which browser?")
+    message_id = (await service.queries.thread(ticket_id))[0].id
     message, files = await message_with_files(service.db, message_id)
     assert message.body == "Which browser?" and files == []
 

@@ -24,7 +24,7 @@ from core.delivery.attachments import MAX_BYTES, AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig
 from core.domain.model import MESSAGE_MAX, MessageKind, Status
 from core.i18n import Translator, translator
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.models import Agent, Ticket
 
 EVA = AgentIdentity("desk", "eva", "Eva", "en")
@@ -47,13 +47,13 @@ class People:
 
 
 @pytest.fixture
-def agents(service: TicketService, config: HelpdeskConfig, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, service, service.db, config, AttachmentStore(tmp_path / "files"))
+def agents(service: Services, config: HelpdeskConfig, tmp_path: Path) -> AgentDesk:
+    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
 
 
-async def _ticket(service: TicketService, subject: str = "Login fails") -> Ticket:
-    customer = await service.customer("chat", "100", "100", "Ali", "fa")
-    return await service.open_ticket(customer.id, department="technical", request_type="bug", subject=subject,
+async def _ticket(service: Services, subject: str = "Login fails") -> Ticket:
+    customer = await service.customers.customer("chat", "100", "100", "Ali", "fa")
+    return await service.tickets.open_ticket(customer.id, department="technical", request_type="bug", subject=subject,
                                      description="Since this morning the login page says 500.")
 
 
@@ -61,90 +61,90 @@ async def run(agents: AgentDesk, line: str, who: AgentIdentity = EVA) -> Result:
     return await agents.run(who, parse(line), People(), prefix="/agent ")
 
 
-async def _agent_row(service: TicketService, who: AgentIdentity) -> Agent:
-    return await service.agent(who.platform, who.user_id)
+async def _agent_row(service: Services, who: AgentIdentity) -> Agent:
+    return await service.desk.agent(who.platform, who.user_id)
 
 
-async def test_claim(agents: AgentDesk, service: TicketService) -> None:
+async def test_claim(agents: AgentDesk, service: Services) -> None:
     ticket = await _ticket(service)
     assert await run(agents, f"claim {ticket.number}") == Done("You now handle ticket #1001.")
-    after = await service.get(ticket.number)
+    after = await service.queries.get(ticket.number)
     assert after.status == Status.ACCEPTED and after.assignee_id == (await _agent_row(service, EVA)).id
 
 
-async def test_assign(agents: AgentDesk, service: TicketService) -> None:
+async def test_assign(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "assign 1001 @jana") == Done("Jana now handles ticket #1001.")
-    assert (await service.get(1001)).assignee_id == (await _agent_row(service, JANA)).id
+    assert (await service.queries.get(1001)).assignee_id == (await _agent_row(service, JANA)).id
     assert await run(agents, "assign 1001 @olaf") == Refused("Olaf is not a help-desk agent.")
     assert await run(agents, "assign 1001 @nobody") == Refused("Nobody called “@nobody” was found.")
     assert await run(agents, "assign 1001") == Refused("Name the agent, for example: /agent assign 1042 @agent")
-    assert (await service.get(1001)).assignee_id == (await _agent_row(service, JANA)).id
+    assert (await service.queries.get(1001)).assignee_id == (await _agent_row(service, JANA)).id
 
 
-async def test_status(agents: AgentDesk, service: TicketService) -> None:
+async def test_status(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "status 1001 resolved") == Done("Ticket #1001 is now Resolved, awaiting confirmation.")
-    assert (await service.get(1001)).status == Status.RESOLVED
+    assert (await service.queries.get(1001)).status == Status.RESOLVED
     assert await run(agents, "status 1001 waiting") == Refused(
         "Ticket #1001 cannot go from “Resolved, awaiting confirmation” to “Waiting for the customer”.")
     refusal = Refused("Unknown status. Use new, accepted, waiting, resolved or closed.")
     assert await run(agents, "status 1001 done") == refusal
     assert await run(agents, "status 1001") == refusal
-    assert (await service.get(1001)).status == Status.RESOLVED
+    assert (await service.queries.get(1001)).status == Status.RESOLVED
 
 
-async def test_priority(agents: AgentDesk, service: TicketService) -> None:
+async def test_priority(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "priority 1001 urgent") == Done("Ticket #1001 now has the priority Urgent.")
-    assert (await service.get(1001)).priority == "urgent"
+    assert (await service.queries.get(1001)).priority == "urgent"
     assert await run(agents, "priority 1001 asap") == Refused(
         "There is no priority “asap”. Use one of: low, normal, high, urgent.")
     assert await run(agents, "priority 1001") == Refused("Give a priority, one of: low, normal, high, urgent.")
-    assert (await service.get(1001)).priority == "urgent"
+    assert (await service.queries.get(1001)).priority == "urgent"
 
 
-async def test_escalate_up_to_the_top(agents: AgentDesk, service: TicketService) -> None:
+async def test_escalate_up_to_the_top(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "escalate 1001 needs a DBA") == Done("Ticket #1001 is now at level L2.")
     assert await run(agents, "escalate 1001") == Done("Ticket #1001 is now at level L3.")
     assert await run(agents, "escalate 1001") == Refused("Ticket #1001 is already at L3.")
-    assert (await service.get(1001)).tier == 3
+    assert (await service.queries.get(1001)).tier == 3
 
 
-async def test_reply_and_note(agents: AgentDesk, service: TicketService) -> None:
+async def test_reply_and_note(agents: AgentDesk, service: Services) -> None:
     ticket = await _ticket(service)
     assert await run(agents, "reply 1001 Which browser?") == Done("Sent to the customer.")
     assert await run(agents, "note 1001 probably the proxy") == Done("Note saved.")
-    thread = await service.thread(ticket.id, internal=True)
+    thread = await service.queries.thread(ticket.id, internal=True)
     assert [(m.kind, m.body) for m in thread] == [(MessageKind.AGENT, "Which browser?"),
                                                    (MessageKind.NOTE, "probably the proxy")]
-    assert (await service.get(1001)).status == Status.WAITING
+    assert (await service.queries.get(1001)).status == Status.WAITING
     assert await run(agents, "reply 1001") == Refused("An empty message cannot be sent.")
     assert await run(agents, f"reply 1001 {'x' * (MESSAGE_MAX + 1)}") == Refused(
         f"The message is too long: at most {MESSAGE_MAX} characters.")
-    assert len(await service.thread(ticket.id, internal=True)) == 2
+    assert len(await service.queries.thread(ticket.id, internal=True)) == 2
 
 
 async def _bytes(data: bytes) -> bytes:
     return data
 
 
-async def test_files(agents: AgentDesk, service: TicketService, config: HelpdeskConfig) -> None:
+async def test_files(agents: AgentDesk, service: Services, config: HelpdeskConfig) -> None:
     ticket = await _ticket(service)
     log = IncomingFile("app.log", 6, lambda: _bytes(b"error\n"))
     assert await agents.run(EVA, Post(1001, "The log", files=(log,)), People()) == Done("Sent to the customer.")
-    assert [a.filename for a in await service.attachments(ticket.id)] == ["app.log"]
+    assert [a.filename for a in await service.queries.attachments(ticket.id)] == ["app.log"]
     huge = IncomingFile("huge.bin", MAX_BYTES + 1, lambda: _bytes(b""))
     assert await agents.run(EVA, Post(1001, "Too big", files=(huge,)), People()) == Refused(
         "A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
-    no_files = AgentDesk(service, service, service.db, config)
+    no_files = AgentDesk(service)
     assert await no_files.run(EVA, Post(1001, "The log", files=(log,)), People()) == Refused(
         "Files cannot be sent from here.")
-    assert len(await service.thread(ticket.id)) == 1
+    assert len(await service.queries.thread(ticket.id)) == 1
 
 
-async def test_queue_mine_show(agents: AgentDesk, service: TicketService) -> None:
+async def test_queue_mine_show(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     await _ticket(service, "Invoice missing")
     assert await run(agents, "mine") == TicketList("Your open tickets:", (), "No open tickets.")
@@ -171,7 +171,7 @@ async def test_queue_mine_show(agents: AgentDesk, service: TicketService) -> Non
     assert await run(agents, "claim 9999") == Refused("There is no ticket #9999.")
 
 
-async def test_report(agents: AgentDesk, service: TicketService) -> None:
+async def test_report(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     report = await run(agents, "report 7")
     assert isinstance(report, ReportView) and "Open tickets now:" in report.text and "New 1" in report.text
@@ -189,13 +189,13 @@ async def test_help_unknown_and_incomplete(agents: AgentDesk) -> None:
     assert await run(agents, "claim") == Refused("Give a ticket number, for example: /agent claim 1042")
 
 
-async def test_outsiders_change_nothing(agents: AgentDesk, service: TicketService) -> None:
+async def test_outsiders_change_nothing(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     for line in ("claim 1001", "status 1001 closed", "reply 1001 hello", "queue", "show 1001"):
         assert await run(agents, line, OLAF) == Refused("Only help-desk agents can do this."), line
-    ticket = await service.get(1001)
+    ticket = await service.queries.get(1001)
     assert ticket.status == Status.NEW and ticket.assignee_id is None
-    assert not await service.thread(ticket.id, internal=True)
+    assert not await service.queries.thread(ticket.id, internal=True)
 
 
 def _wording(t: Translator) -> dict[str, str]:
@@ -216,7 +216,7 @@ def _wording(t: Translator) -> dict[str, str]:
 
 
 @pytest.mark.parametrize("who", [JANA, DARIUSH])
-async def test_the_agent_reads_their_language(agents: AgentDesk, service: TicketService, who: AgentIdentity) -> None:
+async def test_the_agent_reads_their_language(agents: AgentDesk, service: Services, who: AgentIdentity) -> None:
     t = translator(who.locale)
     await _ticket(service)
     english = _wording(translator("en"))
@@ -229,7 +229,7 @@ async def test_the_agent_reads_their_language(agents: AgentDesk, service: Ticket
     assert mine.rows[0].status == t._("In progress") != "In progress" and mine.rows[0].priority != "Normal"
 
 
-async def test_czech_and_persian_wording_spot_checks(agents: AgentDesk, service: TicketService) -> None:
+async def test_czech_and_persian_wording_spot_checks(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "show 9999", JANA) == Refused("Tiket #9999 neexistuje.")
     assert await run(agents, "assign 1001 @olaf", JANA) == Refused("Olaf není agentem podpory.")
