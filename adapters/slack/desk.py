@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from adapters.slack.blocks import ticket_card
 from adapters.slack.mrkdwn import escape, safe
+from adapters.slack.pacing import NAME
 from core.chat.views import agent_status as desk_status
 from core.delivery.relay import DeliveryError
 from core.domain.clock import Clock, utcnow
@@ -51,7 +52,7 @@ class SlackDesk:
 
     def channel_for(self, department: str) -> str | None:
         dep = self.config.department(department)
-        return (dep.slack_channel if dep else None) or self.default_channel
+        return (dep.desks.get(NAME) if dep else None) or self.default_channel
 
     def channels(self) -> set[str]:
         found = {self.channel_for(d.code) for d in self.config.departments}
