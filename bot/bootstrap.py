@@ -20,7 +20,7 @@ from core.delivery.inbound import InboundLog
 from core.delivery.relay import Relay
 from core.domain.clock import Clock, utcnow
 from core.domain.config import ConfigError, HelpdeskConfig, load_config
-from core.services.tickets import TicketService
+from core.services import Services
 from core.services.timers import Timers
 from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.storage.db import Database
@@ -33,7 +33,7 @@ class Parts:
 
     settings: Settings
     config: HelpdeskConfig
-    tickets: TicketService
+    services: Services
     conversation: Conversation
     inbound: InboundLog
     files: AttachmentStore
@@ -44,7 +44,7 @@ class App:
     settings: Settings
     config: HelpdeskConfig
     db: Database
-    tickets: TicketService
+    services: Services
     conversation: Conversation
     clock: Clock
     relay: Relay  # anything may wake it
@@ -88,7 +88,7 @@ def _slack(parts: Parts) -> ServedChannel | None:
         raise ConfigError("SLACK_BOT_TOKEN is set: set SLACK_SIGNING_SECRET too (or SLACK_APP_TOKEN "
                           "for Socket Mode)")
     return SlackAdapter(
-        parts.conversation, parts.tickets, parts.config, parts.inbound, parts.files,
+        parts.conversation, parts.services, parts.config, parts.inbound, parts.files,
         token=settings.slack_bot_token.get_secret_value(),
         signing_secret=(settings.slack_signing_secret.get_secret_value()
                         if settings.slack_signing_secret else "socket-mode-unsigned"),
@@ -141,12 +141,12 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         if migrate:
             await reachable(db)
             await upgrade(db)
-        tickets = TicketService(db, config, clock, desk=settings.slack_enabled)
+        services = Services.build(db, config, clock, desk_connected=settings.slack_enabled)
         files = AttachmentStore(settings.attachments_dir)
-        conversation = Conversation(tickets, DraftStore(db, clock), files, config,
+        conversation = Conversation(services, DraftStore(db, clock), files, config,
                                     default_locale=settings.default_locale, clock=clock)
         inbound = InboundLog(db, clock)
-        parts = Parts(settings, config, tickets, conversation, inbound, files)
+        parts = Parts(settings, config, services, conversation, inbound, files)
         served: dict[str, ServedChannel] = {}
         channels: dict[str, Channel] = {}
         if console:
@@ -159,7 +159,8 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     except BaseException:
         await db.dispose()
         raise
-    return App(settings, config, db, tickets, conversation, clock, relay, Timers(tickets), inbound, served, channels)
+    return App(settings, config, db, services, conversation, clock, relay, Timers(services), inbound, served,
+               channels)
 
 
 async def reachable(db: Database) -> None:

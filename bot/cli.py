@@ -226,7 +226,7 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
         print(banner, file=sys.stderr)
     screen = app.channels["console"]
     assert isinstance(screen, ConsoleScreen)
-    chat = ConsoleChat(app.conversation, AgentConsole(app.tickets), screen, app.relay, language=language,
+    chat = ConsoleChat(app.conversation, AgentConsole(app.services), screen, app.relay, language=language,
                        user_id=user)
     background = asyncio.create_task(deliver(app.relay))
     jobs = scheduler(app)

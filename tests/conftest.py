@@ -22,7 +22,7 @@ import pytest
 
 from core.delivery.contract import Pacing
 from core.domain.config import HelpdeskConfig, load_config
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 
@@ -128,8 +128,8 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def service(db: Database, config: HelpdeskConfig, clock: FakeClock) -> TicketService:
-    return TicketService(db, config, clock)
+def service(db: Database, config: HelpdeskConfig, clock: FakeClock) -> Services:
+    return Services.build(db, config, clock)
 
 
 @dataclass

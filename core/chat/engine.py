@@ -28,7 +28,8 @@ from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, Statu
 from core.domain.textnorm import normalize, ticket_number
 from core.i18n import LANGUAGE_NAMES, Translator, match_locale, translator
 from core.metrics import LIMITED
-from core.services.tickets import NewAttachment, TicketService, clean
+from core.services import Services
+from core.services.steps import NewAttachment, clean
 from core.storage.models import Customer, Ticket
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
@@ -57,7 +58,7 @@ def command_descriptions(t: Translator) -> dict[str, str]:
 class Conversation:
     def __init__(
         self,
-        tickets: TicketService,
+        services: Services,
         drafts: DraftStore,
         files: AttachmentStore,
         config: HelpdeskConfig,
@@ -65,12 +66,12 @@ class Conversation:
         default_locale: str = "en",
         clock: Clock = utcnow,
     ) -> None:
-        self.tickets = tickets
+        self.services = services
         self.drafts = drafts
         self.config = config
         self.default_locale = default_locale
         self.clock = clock
-        self.intake = Intake(config, tickets, drafts, files)
+        self.intake = Intake(config, services, drafts, files)
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -110,7 +111,7 @@ class Conversation:
                 return [Reply(t._("You are sending messages faster than we can take them. Please wait a "
                                   "minute and send this one again."), locale=t.locale)]
             if customer is None or customer.chat_id != event.chat_id or not customer.reachable:
-                customer = await self.tickets.customer(
+                customer = await self.services.customers.customer(
                     event.platform, event.user_id, event.chat_id, event.display_name)
             t = translator(self.locale_of(customer, event.language_code))
             out: list[Reply] = []
@@ -176,7 +177,7 @@ class Conversation:
         number = ticket_number(value.rpartition(":")[2]) if value else None
 
         if kind == "lang" and value in LANGUAGES:
-            await self.tickets.set_customer_locale(customer.id, value)
+            await self.services.customers.set_locale(customer.id, value)
             customer.locale = value
             t = translator(value)
             if state == LANGUAGE:  # first contact: straight on to the ticket form
@@ -203,7 +204,7 @@ class Conversation:
         if kind in ("confirm", "dispute") and number is not None:
             return await self._settle(customer, t, draft, number, solved=kind == "confirm")
         if kind == "escalate" and number is not None:
-            await self.tickets.request_escalation(customer.id, number)
+            await self.services.tickets.request_escalation(customer.id, number)
             return [Reply(t._("Done: ticket {ticket} has been passed to our senior specialists. We are sorry "
                               "for the wait.", ticket=t.ticket(number)), locale=t.locale)]
         if kind == "rate":
@@ -211,7 +212,7 @@ class Conversation:
             number = ticket_number(value.split(":")[0])
             if number is not None and score is not None:
                 try:
-                    await self.tickets.rate(customer.id, number, score)
+                    await self.services.tickets.rate(customer.id, number, score)
                 except RatingNotPossible as exc:  # the refusal alone: no prompt after it thanks for a rating
                     return [Reply(explain(t, exc), locale=t.locale)]
                 await self._interrupt(customer, draft, RATE_COMMENT, {"number": number})
@@ -221,7 +222,7 @@ class Conversation:
             await self._resume(customer, data)
             return [Reply(t._("Thank you!"), locale=t.locale)]
         if kind == "withdraw" and number is not None:
-            await self.tickets.get_for_customer(customer.id, number)
+            await self.services.queries.get_for_customer(customer.id, number)
             await self._interrupt(customer, draft, WITHDRAW, {"number": number})
             return [Reply(
                 t._("Withdraw ticket {ticket}? It will be closed without a solution.",
@@ -230,7 +231,7 @@ class Conversation:
                   Choice("withdraw_no", t._("No, keep it"))),), t.locale)]
         if kind == "withdraw_yes" and number is not None and state == WITHDRAW \
                 and data.get("number") == number:
-            await self.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
+            await self.services.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
             await self._resume(customer, data)
             return [Reply(t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(number)),
                           locale=t.locale)]
@@ -257,7 +258,7 @@ class Conversation:
         if key == "rev:submit" and draft is None:
             # Sent already: a double tap, or the same press redelivered after a crash that came
             # between opening the ticket and answering. Say again what was said, not "stale".
-            latest = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
+            latest = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
             if latest and self.clock() - latest[0].created_at < timedelta(minutes=10):
                 return [self.intake.confirmation(t, latest[0])]
         return await self._stale(customer, t)
@@ -330,7 +331,7 @@ class Conversation:
     # -- tickets ------------------------------------------------------------------------
 
     async def _list(self, customer: Customer, t: Translator, view: TicketFilter) -> list[Reply]:
-        tickets = await self.tickets.list_for_customer(customer.id, view, limit=20)
+        tickets = await self.services.queries.list_for_customer(customer.id, view, limit=20)
         titles = {
             TicketFilter.ALL: t._("Your tickets:"),
             TicketFilter.OPEN: t._("Your open tickets:"),
@@ -349,16 +350,16 @@ class Conversation:
         return [Reply(text, tuple(rows), t.locale)]
 
     async def _show(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
-        ticket = await self.tickets.get_for_customer(customer.id, number)
-        thread = await self.tickets.thread(ticket.id)
-        files = await self.tickets.attachments(ticket.id)
+        ticket = await self.services.queries.get_for_customer(customer.id, number)
+        thread = await self.services.queries.thread(ticket.id)
+        files = await self.services.queries.attachments(ticket.id)
         text = ticket_detail(t, self.config, ticket, thread, len(files))
         return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
 
     async def _ask_reply(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
     ) -> list[Reply]:
-        await self.tickets.get_for_customer(customer.id, number)
+        await self.services.queries.get_for_customer(customer.id, number)
         await self._interrupt(customer, draft, REPLY, {"number": number})
         return [Reply(t._("Write your message for ticket {ticket}. You can also send files.",
                           ticket=t.ticket(number)),
@@ -370,7 +371,7 @@ class Conversation:
         comment = ""
         if draft is not None and draft.state == PICK:
             comment = draft.data.get("text", "")
-        await self.tickets.settle_resolution(customer.id, number, solved=solved, comment=comment)
+        await self.services.tickets.settle_resolution(customer.id, number, solved=solved, comment=comment)
         if solved:
             return [Reply(t._("Thank you for confirming! Ticket {ticket} is now closed.",
                               ticket=t.ticket(number)), locale=t.locale)]
@@ -395,7 +396,7 @@ class Conversation:
             return await self._deliver(customer, t, data["number"], {"text": text, **_resume_of(data)},
                                        clear_draft=not data.get("resume"))
         if state == RATE_COMMENT:
-            await self.tickets.comment_rating(customer.id, data["number"], text)
+            await self.services.tickets.comment_rating(customer.id, data["number"], text)
             await self._resume(customer, data)
             return [Reply(t._("Thank you for your feedback."), locale=t.locale)]
         if state in (PICK, LINK):
@@ -425,7 +426,7 @@ class Conversation:
 
     async def _route(self, customer: Customer, t: Translator, pending: dict[str, Any]) -> list[Reply]:
         """A message outside any step: to the one open ticket, else ask which."""
-        active = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
+        active = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
         candidates = [x for x in active if x.status in OPEN_STATUSES or x.status == Status.RESOLVED]
         open_ones = [x for x in candidates if x.status in OPEN_STATUSES]
         if len(candidates) == 1 and open_ones:
@@ -457,7 +458,7 @@ class Conversation:
     ) -> list[Reply]:
         files = [NewAttachment(**f) for f in pending.get("files", [])]
         try:
-            ticket = await self.tickets.add_customer_message(
+            ticket = await self.services.tickets.add_customer_message(
                 customer.id, number, pending.get("text", ""), files, clear_draft=clear_draft
             )
         except ReopenWindowPassed:
@@ -511,7 +512,7 @@ class Conversation:
                              ticket=t.ticket(draft.data["number"])),
                          ((Choice("nav:cancel", t._("Cancel")),),), t.locale, expects_text=True)
         if draft.state == PICK:
-            active = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
+            active = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
             return self._pick_prompt(t, [x for x in active if x.status in OPEN_STATUSES
                                          or x.status == Status.RESOLVED])
         if draft.state == LINK:

@@ -20,7 +20,8 @@ from core.domain.config import HelpdeskConfig
 from core.domain.model import DESCRIPTION_MAX, SUBJECT_MAX, TicketFilter
 from core.domain.textnorm import for_matching
 from core.i18n import Translator
-from core.services.tickets import NewAttachment, TicketService, clean
+from core.services import Services
+from core.services.steps import NewAttachment, clean
 from core.storage.models import Customer, Ticket
 
 DEPARTMENT, REQUEST_TYPE, SUBJECT, DUPLICATE = "department", "request_type", "subject", "duplicate"
@@ -32,18 +33,18 @@ EDITABLE = (DEPARTMENT, REQUEST_TYPE, SUBJECT, PRIORITY, DESCRIPTION, ATTACHMENT
 
 class Intake:
     def __init__(
-        self, config: HelpdeskConfig, tickets: TicketService, drafts: DraftStore,
+        self, config: HelpdeskConfig, services: Services, drafts: DraftStore,
         files: AttachmentStore,
     ) -> None:
         self.config = config
-        self.tickets = tickets
+        self.services = services
         self.drafts = drafts
         self.files = files
 
     # -- entering and showing ---------------------------------------------------------
 
     async def start(self, customer: Customer, t: Translator, data: dict[str, Any] | None = None) -> list[Reply]:
-        await self.tickets.check_can_open(customer.id)  # say so now, not after the whole form
+        await self.services.tickets.check_can_open(customer.id)  # say so now, not after the whole form
         data = dict(data or {})
         await self.drafts.put(customer.id, DEPARTMENT, data)
         tips = t._(
@@ -79,7 +80,7 @@ class Intake:
                 ((Choice(f"dup:add:{n}", t._("Add my message to {ticket}", ticket=t.ticket(n))),),
                  (Choice("dup:new", t._("Open a new ticket anyway")),), nav), loc)
         if state == PRIORITY:
-            default = self.tickets.resolve_priority(data["request_type"], None)
+            default = self.services.tickets.resolve_priority(data["request_type"], None)
             rows = [(Choice(f"pri:{p.code}", p.name.get(loc) + (" ✓" if p.code == default else "")),)
                     for p in self.config.priorities]
             return Reply(t._("How urgent is it? The usual choice for this kind of request is marked ✓."),
@@ -148,7 +149,7 @@ class Intake:
         order = list(STEPS)
         nxt = order[order.index(state) + 1]
         if nxt == PRIORITY and self._fixed_priority(data):
-            data["priority"] = self.tickets.resolve_priority(data["request_type"], None)
+            data["priority"] = self.services.tickets.resolve_priority(data["request_type"], None)
             nxt = DESCRIPTION
         if nxt == DESCRIPTION and data.get("description"):
             nxt = ATTACHMENTS  # already given (a message that started this ticket)
@@ -188,7 +189,7 @@ class Intake:
             previous_fixed = self._fixed_priority(data)
             data["request_type"] = value
             if self._fixed_priority(data) or previous_fixed or "priority" not in data:
-                data["priority"] = self.tickets.resolve_priority(value, None)
+                data["priority"] = self.services.tickets.resolve_priority(value, None)
             return await self._go(customer, t, self._next(state, data), data)
         if state == PRIORITY and kind == "pri" and self.config.priority(value):
             data["priority"] = value
@@ -246,7 +247,7 @@ class Intake:
         return [note, self.prompt(t, state, data)]
 
     async def submit(self, customer: Customer, t: Translator, data: dict[str, Any]) -> list[Reply]:
-        ticket = await self.tickets.open_ticket(
+        ticket = await self.services.tickets.open_ticket(
             customer.id,
             department=data["department"],
             request_type=data["request_type"],
@@ -274,7 +275,7 @@ class Intake:
         wanted = for_matching(subject)
         threshold = self.config.lifecycle.duplicate_similarity
         best: tuple[float, int, str] | None = None
-        for ticket in await self.tickets.list_for_customer(customer_id, TicketFilter.OPEN):
+        for ticket in await self.services.queries.list_for_customer(customer_id, TicketFilter.OPEN):
             score = fuzz.token_set_ratio(wanted, for_matching(ticket.subject))
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, ticket.number, ticket.subject)

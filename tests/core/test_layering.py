@@ -13,7 +13,7 @@ QUOTED = re.compile(r"""(["'])[^"'\n]*(telegram|slack)[^"'\n]*\1""", re.IGNORECA
 MAX_LINES = 400
 # Being split on other branches at the time of writing (the lead merges them): remove each
 # name when its split lands, so that the check holds for every module.
-PENDING_SPLIT = frozenset({"core/chat/engine.py", "core/services/tickets.py"})
+PENDING_SPLIT = frozenset({"core/chat/engine.py"})
 
 
 def _modules(*folders: str) -> list[Path]:
