@@ -7,7 +7,7 @@ import sys
 
 from alembic.util import CommandError
 
-from bot.app import reachable
+from bot.bootstrap import reachable
 from bot.settings import Settings
 from core.storage.db import Database
 

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import __version__, admin
-from bot.app import reachable
+from bot.bootstrap import reachable
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.domain.config import LANGUAGES, ConfigError, load_config
@@ -126,8 +126,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _check_config(file: str | None) -> int:
+    from bot.bootstrap import check_channel_keys
+
     path = file or _settings().helpdesk_config
     config = load_config(path)
+    check_channel_keys(config)
     print(
         f"{path or 'bundled default configuration'}: OK "
         f"({len(config.departments)} departments, {len(config.request_types)} request types, "
@@ -194,12 +197,12 @@ async def _run(settings: Settings) -> int:
         return await _console(settings, None, "console-user", banner=(
             "No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "
             "See .env.example to connect a messenger."))
-    from bot.app import build
+    from bot.bootstrap import build
     from bot.server import serve
 
-    desk = await build(settings)
+    app = await build(settings)
     try:
-        return await serve(desk, settings)
+        return await serve(app, settings)
     except OSError as exc:
         if exc.errno not in (errno.EADDRINUSE, errno.EADDRNOTAVAIL, errno.EACCES):
             raise
@@ -209,34 +212,35 @@ async def _run(settings: Settings) -> int:
                            "Set HTTP_PORT to a free port (HTTP_HOST to an address of this machine), or stop "
                            "what listens there.") from None
     finally:
-        await desk.close()
+        await app.close()
 
 
 async def _console(settings: Settings, language: str | None, user: str, banner: str = "") -> int:
     from adapters.console.agent import AgentConsole
-    from adapters.console.chat import ConsoleChat, ConsoleSender
-    from bot.app import build
+    from adapters.console.chat import ConsoleChat, ConsoleScreen
+    from bot.bootstrap import build
     from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 
-    desk = await build(settings)
+    app = await build(settings, console=True)
     if banner:
         print(banner, file=sys.stderr)
-    chat = ConsoleChat(desk.conversation, AgentConsole(desk.services), language=language, user_id=user)
-    desk.relay.senders["console"] = ConsoleSender(chat)
-    chat.relay = desk.relay
-    background = asyncio.create_task(deliver(desk.relay))
-    jobs = scheduler(desk)
+    screen = app.channels["console"]
+    assert isinstance(screen, ConsoleScreen)
+    chat = ConsoleChat(app.conversation, AgentConsole(app.services), screen, app.relay, language=language,
+                       user_id=user)
+    background = asyncio.create_task(deliver(app.relay))
+    jobs = scheduler(app)
     running = running_jobs(jobs)
     jobs.start()
     try:
         await chat.run()
-        await chat.relay.flush()
+        await app.relay.flush()
     finally:
         await stop_jobs(jobs, running)
         background.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await background
-        await desk.close()
+        await app.close()
     return 0
 
 

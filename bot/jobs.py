@@ -14,7 +14,7 @@ from datetime import UTC, datetime, timedelta
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.interval import IntervalTrigger
 
-from bot.app import HelpDesk
+from bot.bootstrap import App
 from core.delivery.inbound import HEARTBEAT_EVERY
 from core.delivery.relay import Relay
 from core.metrics import SLA_BREACHES, SLA_WARNINGS
@@ -46,14 +46,14 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
             await asyncio.sleep(0)
 
 
-def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
+def scheduler(app: App) -> AsyncIOScheduler:
     """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms;
     the heartbeat; retention."""
     jobs = AsyncIOScheduler(timezone=UTC)
-    inbound = desk.inbound
+    inbound = app.inbound
 
     async def sla() -> None:
-        fired = await desk.timers.sweep()
+        fired = await app.timers.sweep()
         for name, count in fired.items():
             if count and name.endswith("_warning"):
                 SLA_WARNINGS.labels(name.removesuffix("_warning")).inc(count)
@@ -61,21 +61,21 @@ def scheduler(desk: HelpDesk) -> AsyncIOScheduler:
                 SLA_BREACHES.labels(name.removesuffix("_breach")).inc(count)
         if any(fired.values()):
             log.info("timers fired: %s", {k: v for k, v in fired.items() if v})
-            desk.relay.wake.set()
+            app.relay.wake.set()
 
     async def drafts() -> None:
-        if await desk.conversation.expire_drafts():
-            desk.relay.wake.set()
+        if await app.conversation.expire_drafts():
+            app.relay.wake.set()
 
     async def retention() -> None:
-        now = desk.clock()
-        days = desk.settings.retention_days
+        now = app.clock()
+        days = app.settings.retention_days
         if days:
-            pruned = await prune(desk.db, now - timedelta(days=days))
+            pruned = await prune(app.db, now - timedelta(days=days))
             if pruned.outbox or pruned.events:
                 log.info("retention: deleted %s sent notifications and %s handled events older than %s days",
                          pruned.outbox, pruned.events, days)
-        await forget_workers(desk.db, now - WORKERS_FORGOTTEN_AFTER)
+        await forget_workers(app.db, now - WORKERS_FORGOTTEN_AFTER)
 
     async def heartbeat() -> None:
         await inbound.beat()

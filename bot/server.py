@@ -12,82 +12,33 @@ import contextlib
 import gc
 import logging
 import signal
-from typing import Any, Protocol
+from collections.abc import Mapping
+from typing import Any
 
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import func, select, text
 
-from bot.app import HelpDesk
+from bot.bootstrap import App
 from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 from bot.settings import Settings
-from core.delivery.attachments import AttachmentStore
-from core.delivery.relay import Sender, outbox_stats
-from core.domain.config import ConfigError
+from core.delivery.contract import ServedChannel
+from core.delivery.relay import outbox_stats
 from core.metrics import exposition
 from core.storage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
 
-class Adapter(Protocol):
-    @property
-    def sender(self) -> Sender: ...
-
-    def routes(self) -> list[web.RouteDef]: ...
-    def health(self) -> tuple[bool, str]: ...
-    async def start(self, http: web.Application | None = None) -> None: ...
-    async def stop(self) -> None: ...
-
-
-def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
-    adapters: dict[str, Adapter] = {}
-    inbound_log = desk.inbound
-    if settings.telegram_bot_token is not None:
-        from adapters.telegram.adapter import TelegramAdapter
-
-        secret = settings.telegram_webhook_secret
-        adapters["telegram"] = TelegramAdapter(
-            desk.conversation, inbound_log,
-            token=settings.telegram_bot_token.get_secret_value(),
-            api_url=settings.telegram_api_url,
-            webhook_url=settings.telegram_webhook_url,
-            webhook_secret=secret.get_secret_value() if secret else None,
-            default_locale=settings.default_locale,
-            delivery=desk.config.delivery,
-        )
-    if settings.slack_bot_token is not None:
-        from adapters.slack.adapter import SlackAdapter
-
-        if settings.slack_signing_secret is None and settings.slack_app_token is None:
-            raise ConfigError("SLACK_BOT_TOKEN is set: set SLACK_SIGNING_SECRET too (or SLACK_APP_TOKEN "
-                              "for Socket Mode)")
-        slack = SlackAdapter(
-            desk.conversation, desk.services, desk.config, inbound_log,
-            AttachmentStore(settings.attachments_dir),
-            token=settings.slack_bot_token.get_secret_value(),
-            signing_secret=(settings.slack_signing_secret.get_secret_value()
-                            if settings.slack_signing_secret else "socket-mode-unsigned"),
-            api_url=settings.slack_api_url,
-            app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
-            agent_channel=settings.slack_agent_channel,
-            agent_users=settings.slack_agent_users,
-            agent_group=settings.slack_agent_group,
-        )
-        desk.relay.desk = slack.desk
-        adapters["slack"] = slack
-    return adapters
-
-
 READY_TIMEOUT = 2.0  # seconds the database has to answer a readiness probe
 
 
-async def _database_answers(desk: HelpDesk) -> None:
-    async with desk.db.read() as session:
+async def _database_answers(app: App) -> None:
+    async with app.db.read() as session:
         await session.execute(text("SELECT 1"))
 
 
-def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
+def http_app(bot: App, channels: Mapping[str, ServedChannel]) -> web.Application:
     app = web.Application(client_max_size=2 * 1024 * 1024)
 
     async def livez(_: web.Request) -> web.Response:
@@ -103,7 +54,7 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
         checks: dict[str, Any] = {}
         failed: list[str] = []
         try:
-            await asyncio.wait_for(_database_answers(desk), READY_TIMEOUT)
+            await asyncio.wait_for(_database_answers(bot), READY_TIMEOUT)
             checks["database"] = "ok"
         except TimeoutError:
             checks["database"] = "error: no answer in time"
@@ -111,8 +62,8 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
         except Exception as exc:
             checks["database"] = f"error: {type(exc).__name__}"
             failed.append("database")
-        for name, adapter in adapters.items():
-            ok, detail = adapter.health()
+        for name, channel in channels.items():
+            ok, detail = channel.health()
             checks[name] = {"status": "ok" if ok else "down", "mode": detail}
             if not ok:
                 failed.append(name)
@@ -120,19 +71,19 @@ def http_app(desk: HelpDesk, adapters: dict[str, Adapter]) -> web.Application:
         return web.json_response(body, status=503 if failed else 200)
 
     async def metrics(_: web.Request) -> web.Response:
-        counts = await outbox_stats(desk.db)
-        async with desk.db.read() as session:
+        counts = await outbox_stats(bot.db)
+        async with bot.db.read() as session:
             oldest = (await session.execute(
                 select(func.min(OutboxMessage.created_at)).where(OutboxMessage.status == "pending"))).scalar()
-        age = (desk.clock() - oldest).total_seconds() if oldest is not None else 0.0
+        age = (bot.clock() - oldest).total_seconds() if oldest is not None else 0.0
         return web.Response(body=exposition(counts, age), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     app.router.add_get("/livez", livez)
     app.router.add_get("/readyz", readyz)
     app.router.add_get("/healthz", readyz)  # what deployments before /readyz probe
     app.router.add_get("/metrics", metrics)
-    for adapter in adapters.values():
-        app.add_routes(adapter.routes())
+    for channel in channels.values():
+        app.add_routes(channel.routes())
     return app
 
 
@@ -157,10 +108,9 @@ def _dump_tasks() -> None:
         log.warning("task %s waits in: %s", task.get_name(), " -> ".join(chain) or repr(task))
 
 
-async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None = None) -> int:
-    adapters = build_adapters(desk, settings)
-    desk.adapters = dict(adapters)
-    app = http_app(desk, adapters)
+async def serve(bot: App, settings: Settings, stop: asyncio.Event | None = None) -> int:
+    channels = bot.served
+    app = http_app(bot, channels)
     runner = web.AppRunner(app, access_log=None)
     await runner.setup()
     site = web.TCPSite(runner, settings.http_host, settings.http_port)
@@ -173,20 +123,19 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
             loop.add_signal_handler(sig, stop.set)
     with contextlib.suppress(NotImplementedError, RuntimeError, AttributeError):
         loop.add_signal_handler(signal.SIGUSR1, _dump_tasks)  # what is every task waiting on?
-    started: list[Any] = []
+    started: list[ServedChannel] = []
     background: asyncio.Task[None] | None = None
     relay_stop = asyncio.Event()
-    jobs = scheduler(desk)
+    jobs = scheduler(bot)
     running = running_jobs(jobs)
     try:
-        await desk.inbound.beat()
-        for name, adapter in adapters.items():
-            await adapter.start(app)
-            started.append(adapter)
+        await bot.inbound.beat()
+        for name, channel in channels.items():
+            await channel.start(app)
+            started.append(channel)
             log.info("%s adapter started", name)
-        for name, adapter in adapters.items():
-            desk.relay.senders[name] = adapter.sender
-        background = asyncio.create_task(deliver(desk.relay, stop=relay_stop))
+        # The relay runs once every channel has started: none sends through a channel not ready.
+        background = asyncio.create_task(deliver(bot.relay, stop=relay_stop))
         jobs.start()
         _settle_heap()
         await stop.wait()
@@ -195,23 +144,22 @@ async def serve(desk: HelpDesk, settings: Settings, stop: asyncio.Event | None =
         # Stop taking updates first, then let the relay flush what is due, within the budget.
         if jobs.running:
             await stop_jobs(jobs, running)
-        for adapter in reversed(started):
+        for channel in reversed(started):
             with contextlib.suppress(Exception):
-                await adapter.stop()
+                await channel.stop()
         if background is not None:
             relay_stop.set()
-            desk.relay.wake.set()
+            bot.relay.wake.set()
             try:  # the sends in hand finish rather than being cut off
                 await asyncio.wait_for(asyncio.shield(background), 4.0)
             except Exception:
                 background.cancel()
                 with contextlib.suppress(asyncio.CancelledError, Exception):
                     await background
-        with contextlib.suppress(Exception):
-            await desk.relay.drain(timeout=4.0)
-        for adapter in reversed(started):
-            if hasattr(adapter, "close"):
-                with contextlib.suppress(Exception):
-                    await adapter.close()
+            with contextlib.suppress(Exception):
+                await bot.relay.drain(timeout=4.0)
+        for channel in reversed(started):
+            with contextlib.suppress(Exception):
+                await channel.close()
         await runner.cleanup()
     return 0

@@ -13,11 +13,14 @@ import os
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from core.delivery.contract import Pacing
 from core.domain.config import HelpdeskConfig, load_config
 from core.services import Services
 from core.storage.db import Database
@@ -127,3 +130,17 @@ def clock() -> FakeClock:
 @pytest.fixture
 def service(db: Database, config: HelpdeskConfig, clock: FakeClock) -> Services:
     return Services.build(db, config, clock)
+
+
+@dataclass
+class Line:
+    """A channel as the relay sees it: a name, a sender, its pace, and Telegram's rule for a
+    group chat (a leading '-'), since the tests' chats are Telegram's."""
+
+    name: str
+    sender: Any
+    pacing: Pacing = field(default_factory=Pacing)
+    desk: Any = None
+
+    def is_group(self, chat_id: str) -> bool:
+        return chat_id.startswith("-")

@@ -15,40 +15,33 @@ from typing import TextIO
 from adapters.console.agent import AgentConsole
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import IncomingFile
+from core.delivery.contract import Pacing
 from core.delivery.relay import Relay
 
 USER_ID = "console-user"
 
 
-class ConsoleSender:
-    """Delivers notifications for console customers by printing them."""
+class ConsoleScreen:
+    """The console channel: the terminal that shows the customer their replies, and prints
+    their notifications as the outbox relay delivers them."""
 
-    def __init__(self, chat: ConsoleChat) -> None:
-        self.chat = chat
+    name = "console"
+    pacing = Pacing()  # a terminal has no limits
+    desk = None
+
+    def __init__(self, stdout: TextIO = sys.stdout) -> None:
+        self.stdout = stdout
+        self.choices: list[str] = []  # the keys of the buttons last shown, by their number
+
+    @property
+    def sender(self) -> ConsoleScreen:
+        return self
+
+    def is_group(self, chat_id: str) -> bool:
+        return False
 
     async def send(self, chat_id: str, reply: Reply) -> None:
-        self.chat.show(reply, notification=True)
-
-
-class ConsoleChat:
-    def __init__(
-        self,
-        conversation: Conversation,
-        agent: AgentConsole,
-        *,
-        language: str | None = None,
-        stdin: TextIO = sys.stdin,
-        stdout: TextIO = sys.stdout,
-        user_id: str = USER_ID,
-    ) -> None:
-        self.conversation = conversation
-        self.agent = agent
-        self.language = language
-        self.stdin = stdin
-        self.stdout = stdout
-        self.user_id = user_id
-        self.relay: Relay | None = None
-        self._choices: list[str] = []
+        self.show(reply, notification=True)
 
     def show(self, reply: Reply, *, notification: bool = False) -> None:
         prefix = "🔔 " if notification else ""
@@ -62,13 +55,39 @@ class ConsoleChat:
             if shown:
                 lines.append("  " + " · ".join(shown))
         elif choices:
-            self._choices = [c.key for c in choices]
+            self.choices = [c.key for c in choices]
             lines += [f"  [{i}] {c.label}" for i, c in enumerate(choices, 1)]
         self.write("\n".join(lines))
 
     def write(self, text: str) -> None:
         self.stdout.write(text + "\n\n")
         self.stdout.flush()
+
+
+class ConsoleChat:
+    """The customer's side of the terminal: reads lines, hands them to the conversation."""
+
+    def __init__(
+        self,
+        conversation: Conversation,
+        agent: AgentConsole,
+        screen: ConsoleScreen,
+        relay: Relay,
+        *,
+        language: str | None = None,
+        stdin: TextIO = sys.stdin,
+        user_id: str = USER_ID,
+    ) -> None:
+        self.conversation = conversation
+        self.agent = agent
+        self.screen = screen
+        self.relay = relay
+        self.language = language
+        self.stdin = stdin
+        self.user_id = user_id
+
+    def write(self, text: str) -> None:
+        self.screen.write(text)
 
     async def run(self) -> None:
         if self.language:
@@ -89,15 +108,16 @@ class ConsoleChat:
             return
         if stripped.split(" ", 1)[0] == "/agent":
             self.write(await self.agent.handle(stripped.removeprefix("/agent").strip()))
-            await self._flush()
+            await self.relay.flush()
             return
         if stripped.startswith("/file "):
             await self._send_file(Path(stripped.removeprefix("/file ").strip()))
             return
         event = Inbound("console", self.user_id, self.user_id, "Console user", self.language, text=line)
-        if stripped.isdigit() and 1 <= int(stripped) <= len(self._choices):
+        choices = self.screen.choices
+        if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
             event = Inbound("console", self.user_id, self.user_id, "Console user", self.language,
-                            choice=self._choices[int(stripped) - 1])
+                            choice=choices[int(stripped) - 1])
         await self._send(event)
 
     async def _send_file(self, path: Path) -> None:
@@ -111,14 +131,10 @@ class ConsoleChat:
                                  self.language, file=file))
 
     async def _send(self, event: Inbound) -> None:
-        self._choices = []
+        self.screen.choices = []
         for reply in await self.conversation.handle(event):
-            self.show(reply)
-        await self._flush()
-
-    async def _flush(self) -> None:
-        if self.relay is not None:
-            await self.relay.flush()
+            self.screen.show(reply)
+        await self.relay.flush()
 
     async def _preset_language(self, language: str) -> None:
         customer = await self.conversation.services.customers.customer(

@@ -34,14 +34,16 @@ from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
 from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
+from adapters.slack.pacing import NAME, is_group
 from core.agents import AgentDesk, Post, Refused, Result, button
 from core.agents.notices import only_agents_answer
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
+from core.delivery.contract import Pacing
 from core.delivery.inbound import InboundLog, no_replies
+from core.delivery.pipeline import Pipeline
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
-from core.metrics import ANSWER_SECONDS, UPDATES
 from core.services import Services
 from core.startup import ServiceUnreachable, StartupError, network_reason
 
@@ -64,6 +66,8 @@ _NO_TOKEN_NOTICE = _NoTokenNotice()
 
 
 class SlackAdapter:
+    name = NAME
+
     def __init__(
         self,
         conversation: Conversation,
@@ -74,6 +78,7 @@ class SlackAdapter:
         *,
         token: str,
         signing_secret: str,
+        pacing: Pacing,
         api_url: str = "https://slack.com/api/",
         app_token: str | None = None,
         agent_channel: str | None = None,
@@ -82,7 +87,9 @@ class SlackAdapter:
     ) -> None:
         self.conversation = conversation
         self.services = services
-        self.inbound_log = inbound_log
+        self.pacing = pacing
+        # No release on failure: an event acknowledged to Slack is never delivered again.
+        self.pipeline = Pipeline(inbound_log, NAME)
         self.files = files
         self.token = token
         self.app_token = app_token
@@ -173,7 +180,13 @@ class SlackAdapter:
             await self._socket.close_async()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self.drained(), 10)
-        await self.inbound_log.flush()
+        await self.pipeline.log.flush()
+
+    async def close(self) -> None:
+        """Nothing to release: the Web API clients open a session per call."""
+
+    def is_group(self, chat_id: str) -> bool:
+        return is_group(chat_id)
 
     # -- listeners ----------------------------------------------------------------------
 
@@ -184,28 +197,31 @@ class SlackAdapter:
         self.app.command("/helpdesk")(self._on_command)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
-        started = time.monotonic()
         with self._working():
-            await self._on_message_body(body, event)
-        UPDATES.labels("slack").inc()
-        ANSWER_SECONDS.labels("slack").observe(time.monotonic() - started)
+            await self._on_message_body(body, event, time.monotonic())
 
     def health(self) -> tuple[bool, str]:
         return self._auth_ok, "socket mode" if self.app_token else "http"
 
-    async def _on_message_body(self, body: dict[str, Any], event: dict[str, Any]) -> None:
+    async def _on_message_body(self, body: dict[str, Any], event: dict[str, Any], started: float) -> None:
         if event.get("bot_id") or event.get("subtype") not in (None, "file_share", "thread_broadcast"):
             return
         event_id = str(body.get("event_id") or f"{event.get('channel')}:{event.get('ts')}")
         if event.get("channel_type") == "im":
-            await self._customer_message(event_id, event)
+            await self._customer_message(event_id, event, started)
         elif event.get("thread_ts") and event.get("thread_ts") != event.get("ts"):
-            await self._thread_reply(event_id, event)
+            await self._thread_reply(event_id, event, started)
         else:
-            await self._once(event_id, no_replies)
+            await self._once(event_id, no_replies, started)
 
-    async def _customer_message(self, event_id: str, event: dict[str, Any]) -> None:
+    async def _customer_message(self, event_id: str, event: dict[str, Any], started: float) -> None:
         user, channel = event["user"], event["channel"]
+        # Locked before the first await: one customer's messages are handled in the order they came.
+        async with self.pipeline.in_order(user):
+            await self._customer_message_in_order(event_id, event, user, channel, started)
+
+    async def _customer_message_in_order(self, event_id: str, event: dict[str, Any], user: str, channel: str,
+                                         started: float) -> None:
         name, locale = await self.agents.profile(user)
         files = [await prefetched(f) for f in incoming_files(event, self.token)]
         text = event.get("text") or None
@@ -216,24 +232,16 @@ class SlackAdapter:
         async def work() -> list[Reply]:
             return [reply for inbound in events for reply in await self.conversation.handle(inbound)]
 
-        # Handled, and its replies kept, in one transaction with the event's claim (see dedupe).
-        replies = await self.inbound_log.once("slack", event_id, work)
-        if replies is None:
-            return
-        try:
-            for reply in replies:
-                await self.replies.send(channel, reply)
-        finally:
-            await self.inbound_log.done("slack", event_id)
+        await self.pipeline.take(event_id, channel, work, self.replies.send, started=started)
 
-    async def _thread_reply(self, event_id: str, event: dict[str, Any]) -> None:
+    async def _thread_reply(self, event_id: str, event: dict[str, Any], started: float) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
         if post is None:  # a thread that is not a ticket's
-            await self._once(event_id, no_replies)
+            await self._once(event_id, no_replies, started)
             return
         user = event["user"]
         if not await self.agents.is_agent(user):
-            if await self._once(event_id, no_replies):
+            if await self._once(event_id, no_replies, started):
                 _, locale = await self.agents.profile(user)
                 await self._ephemeral(event["channel"], user, escape(only_agents_answer(translator(locale))))
             return
@@ -252,17 +260,14 @@ class SlackAdapter:
                 refused.append(result)
             return []
 
-        if not await self._once(event_id, work):
+        if not await self._once(event_id, work, started):
             return
         for result in refused:
             await self._ephemeral(event["channel"], user, render(result))
 
-    async def _once(self, event_id: str, work: Callable[[], Awaitable[list[Reply]]]) -> bool:
+    async def _once(self, event_id: str, work: Callable[[], Awaitable[list[Reply]]], started: float) -> bool:
         """Handle an event that sends no replies once; False when it was handled already."""
-        if await self.inbound_log.once("slack", event_id, work) is None:
-            return False
-        await self.inbound_log.done("slack", event_id)
-        return True
+        return await self.pipeline.once(event_id, work, started=started)
 
     async def _on_customer_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         with self._working():

@@ -13,6 +13,7 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import card_blocks
 from adapters.slack.mrkdwn import escape, safe
+from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
 from core.delivery.relay import DeliveryError
@@ -52,7 +53,7 @@ class SlackDesk:
 
     def channel_for(self, department: str) -> str | None:
         dep = self.config.department(department)
-        return (dep.slack_channel if dep else None) or self.default_channel
+        return (dep.desks.get(NAME) if dep else None) or self.default_channel
 
     def channels(self) -> set[str]:
         found = {self.channel_for(d.code) for d in self.config.departments}

@@ -7,119 +7,83 @@ Only private chats talk to the help desk; a group gets a hint to write privately
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import hashlib
 import hmac
 import logging
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from telegram import BotCommand, CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType, ParseMode
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter, TelegramError
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, TypeHandler
+from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
+from telegram.ext import Application, ApplicationBuilder
 
 from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages, split_text
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
+from adapters.telegram.startup import NAME, connect, derive_webhook_secret, rate_limiter, release
 from core.chat import Conversation, Inbound, Reply
-from core.chat.engine import COMMANDS, command_descriptions
 from core.delivery.attachments import IncomingFile, prefetched
+from core.delivery.contract import Pacing
 from core.delivery.inbound import InboundLog, no_replies
-from core.domain.config import LANGUAGES, Delivery
+from core.delivery.pipeline import Pipeline
 from core.i18n import match_locale, translator
-from core.metrics import ANSWER_SECONDS, UPDATES
-from core.startup import ServiceUnreachable, StartupError, network_reason
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply meeting a network error is retried; one meeting a flood limit is not
 NETWORK_BACKOFF = 0.5  # seconds before the first retry of a reply that met a network error; doubling
-CONCURRENT_UPDATES = 64
 # What this adapter and its sender send or edit and never read back (see AiohttpRequest).
 UNREAD = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessageReplyMarkup",
                     "answerCallbackQuery"})
 
 
-def rate_limiter(delivery: Delivery) -> AIORateLimiter:
-    """PTB's limiter, set to pace strictly: a bucket of one request per 1/rate seconds (and per
-    interval per group), where a bucket of 30 would let a burst of twice the limit through in a
-    second. A 2% margin absorbs network jitter. No retries here: a flood wait must hold back only
-    its own chat (the relay reschedules it; interactive replies wait in _send).
-
-    At a high global rate (a self-hosted Bot API server, a test) the bucket holds what the
-    margin leaves room for, so that any one second still stays within the rate: with a bucket
-    of one, nearly every request of a burst waited on a timer of microseconds (profiled: 5% of
-    the bot's CPU at 100,000/s). At Telegram's 30/s that is still a bucket of one."""
-    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_flood_wait_handled)
-    margin = 1.02
-    rate = delivery.telegram_global_per_second
-    bucket = max(1, int(rate * (1 - 1 / margin)))
-    return AIORateLimiter(
-        overall_max_rate=bucket, overall_time_period=bucket * margin / rate,
-        group_max_rate=1, group_time_period=delivery.telegram_group_interval_seconds,
-        max_retries=0)
-
-
-def _flood_wait_handled(record: logging.LogRecord) -> bool:
-    """PTB logs every 429 it passes on with a traceback; each is handled here (the reply goes to
-    the outbox, whose relay waits for that chat), so a flood would fill the log with them."""
-    return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
-
-
-def derive_webhook_secret(token: str) -> str:
-    """A stable secret from the token, so every process and restart agrees without config."""
-    return hmac.new(token.encode(), b"helpdesk-telegram-webhook", hashlib.sha256).hexdigest()
-
-
 class TelegramAdapter:
+    """The Telegram channel (Bale too: the same Bot API): its pace and identity rule declared
+    here, each update taken once through the pipeline."""
+
+    name = NAME
+    desk = None  # customers only: the agents work elsewhere
+
     def __init__(
         self,
         conversation: Conversation,
         inbound_log: InboundLog,
         *,
         token: str,
+        pacing: Pacing,
         api_url: str = "https://api.telegram.org",
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_locale: str = "en",
-        delivery: Delivery | None = None,
     ) -> None:
-        self.delivery = delivery or Delivery()
+        self.pacing = pacing
         self.conversation = conversation
-        self.inbound_log = inbound_log
+        # Telegram still away after the retries releases the update: left unconfirmed (or its
+        # webhook post unanswered), its redelivery sends the rest.
+        self.pipeline = Pipeline(inbound_log, NAME, release_on=NetworkError)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or derive_webhook_secret(token)
         self.default_locale = default_locale
-        self._user_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._updates_request = UpdatesRequest()
         self.api_url = api_url.rstrip("/")
-        self.application = self._build(token, self.api_url)
+        # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
+        # confirms them only once handled (PTB's Updater would confirm them before), and both
+        # call _on_update directly: PTB's update queue, handlers and their concurrency go unused.
+        self.application: Application[Any, Any, Any, Any, Any, Any] = (
+            ApplicationBuilder().token(token).base_url(f"{self.api_url}/bot").base_file_url(f"{self.api_url}/file/bot")
+            .rate_limiter(rate_limiter(pacing)).request(AiohttpRequest(unread=UNREAD))
+            .get_updates_request(self._updates_request).updater(None).build())
         self._poller: Poller | None = None
-        self.application.add_handler(TypeHandler(Update, self._on_update))
         self.sender = TelegramSender(self.application.bot)
 
-    def _build(self, token: str, root: str) -> Application[Any, Any, Any, Any, Any, Any]:
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .base_url(f"{root}/bot")
-            .base_file_url(f"{root}/file/bot")
-            .rate_limiter(rate_limiter(self.delivery))
-            .request(AiohttpRequest(unread=UNREAD))
-            .get_updates_request(self._updates_request)
-            # Updates of different users are handled side by side; one user's stay in order (_on_update).
-            .concurrent_updates(CONCURRENT_UPDATES)
-        )
-        # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
-        # confirms them only once handled; PTB's Updater would confirm them before.
-        return builder.updater(None).build()
+    def is_group(self, chat_id: str) -> bool:
+        """Telegram's rule: groups, supergroups and channels have negative ids, users positive."""
+        return chat_id.startswith("-")
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -127,9 +91,10 @@ class TelegramAdapter:
         if self.webhook_url and http is None:
             raise RuntimeError("webhook mode needs the bot's HTTP server")
         try:
-            await self._connect()
+            await connect(self.application, api_url=self.api_url, webhook_url=self.webhook_url,
+                          webhook_secret=self.webhook_secret, default_locale=self.default_locale)
         except BaseException:
-            await self._release()
+            await release(self.application)
             raise
         await self.application.start()
         if self.webhook_url:
@@ -137,53 +102,10 @@ class TelegramAdapter:
         else:
             # Handled directly, as webhook posts are: python-telegram-bot's process_update would
             # swallow a failure, and the poller would confirm an update that was never handled.
-            self._poller = Poller(self.application.bot, lambda update: self._on_update(update, None),
-                                  before_confirm=self.inbound_log.flush, request=self._updates_request)
+            self._poller = Poller(self.application.bot, self._on_update,
+                                  before_confirm=self.pipeline.log.flush, request=self._updates_request)
             self._poller.start()
             log.info("telegram: polling")
-
-    async def _connect(self) -> None:
-        """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
-        bot's own message for a rejected token quotes the token)."""
-        try:
-            await self.application.initialize()
-            await self._register_commands()
-            if not self.webhook_url:
-                await self.application.bot.delete_webhook()
-                return
-            try:
-                await self.application.bot.set_webhook(
-                    self.webhook_url, secret_token=self.webhook_secret,
-                    allowed_updates=["message", "callback_query"],
-                )
-            except BadRequest as exc:
-                raise StartupError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}",
-                                   "Set it to a public https:// URL of this bot's /telegram/webhook "
-                                   "(ports 443, 80, 88 or 8443).") from None
-        except InvalidToken:  # 401, or 404 from a server that is no Bot API
-            raise StartupError(
-                f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {self.api_url}",
-                "Set it to the token @BotFather gave the bot; if TELEGRAM_API_URL is set, check that "
-                "it is a Bot API server.") from None
-        except RetryAfter as exc:
-            raise ServiceUnreachable(
-                f"the Telegram Bot API at {self.api_url} asks to wait {retry_seconds(exc):.0f} s "
-                "(flood control)", "Start again after that.") from None
-        except NetworkError as exc:  # TimedOut too
-            raise ServiceUnreachable(
-                f"the Telegram Bot API at {self.api_url} cannot be reached: {network_reason(exc)}",
-                "Check the network (a proxy in HTTPS_PROXY?) and TELEGRAM_API_URL, then start again."
-            ) from None
-
-    async def _release(self) -> None:
-        """After a failed start: close the HTTP sessions the start opened."""
-        if self.application.running:
-            with contextlib.suppress(Exception):
-                await self.application.stop()
-        with contextlib.suppress(Exception):
-            await self.application.shutdown()
-        with contextlib.suppress(Exception):
-            await self.application.bot.shutdown()  # when initialize() itself failed
 
     def routes(self) -> list[web.RouteDef]:
         return [web.post(WEBHOOK_PATH, self.webhook)]
@@ -202,18 +124,11 @@ class TelegramAdapter:
             await self._poller.stop()
         if self.application.running:
             await self.application.stop()
-        await self.inbound_log.flush()
+        await self.pipeline.log.flush()
 
     async def close(self) -> None:
         """After stop() and the outbox relay's last pass: release the HTTP connections."""
         await self.application.shutdown()
-
-    async def _register_commands(self) -> None:
-        for lang in (None, *LANGUAGES):
-            t = translator(lang or self.default_locale)
-            texts = command_descriptions(t)
-            commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS]
-            await self.application.bot.set_my_commands(commands, language_code=lang)
 
     # -- webhook ------------------------------------------------------------------------
 
@@ -229,7 +144,7 @@ class TelegramAdapter:
         # Handled before answering: Telegram redelivers what was not acknowledged, so a failure
         # answers 500 (PTB's process_update would swallow it, and the update would be lost).
         try:
-            await self._on_update(update, None)
+            await self._on_update(update)
         except Exception:
             log.exception("telegram: update %s failed", update.update_id)
             return web.Response(status=500, text="failed")
@@ -237,60 +152,20 @@ class TelegramAdapter:
 
     # -- updates ------------------------------------------------------------------------
 
-    async def _on_update(self, update: Update, context: ContextTypes.DEFAULT_TYPE | None) -> None:
-        # The lock is taken before the first await: tasks start in arrival order and asyncio's
-        # locks are fair, so one user's updates are handled in the order Telegram sent them.
+    async def _on_update(self, update: Update) -> None:
         user = update.effective_user
-        lock = self._user_locks.get(user.id) if user else None
-        if user is not None and lock is None:
-            lock = self._user_locks[user.id] = asyncio.Lock()
-        async with lock or contextlib.nullcontext():
-            await self._take(update)
-
-    async def _take(self, update: Update) -> None:
-        key = str(update.update_id)
-        started = time.monotonic()
-        chores: list[asyncio.Future[Any]] = []
-        try:
+        # Locked before the first await: one user's updates are handled in the order Telegram sent them.
+        async with self.pipeline.in_order(user.id if user is not None else None):
+            started = time.monotonic()
+            chores: list[asyncio.Future[Any]] = []
             if update.callback_query is not None:
                 chat_id, work = self._on_callback(update.callback_query, chores)
             elif update.message is not None:
                 chat_id, work = await self._on_message(update.message)
             else:
                 return
-            # The claim, the handling and the replies kept to send commit together; a claim held
-            # by a worker that was killed is waited out, not skipped: the update stays
-            # unconfirmed (polling) or unanswered (webhook) until it is handled here or was there.
-            replies = await self.inbound_log.once("telegram", key, work)
-            if replies is None:
-                return
-            UPDATES.labels("telegram").inc()  # handled here, not a redelivery of one handled before
-            sent, released = 0, False
-            try:
-                for reply in replies:
-                    rest = await self._send(chat_id, reply)
-                    if rest is not None:
-                        # This chat is over Telegram's limit: what is left goes to the outbox,
-                        # whose relay waits for this chat alone. Waiting here would hold the
-                        # poller's offset, and with it every other customer's updates.
-                        await self.inbound_log.hand_over("telegram", key, str(chat_id),
-                                                         [rest, *replies[sent + 1:]])
-                        released = True  # marked done with the hand-over
-                        break
-                    sent += 1
-            except NetworkError:
-                # Telegram still away after the retries: the update stays
-                # unconfirmed (or its webhook post unanswered), and its redelivery sends the rest.
-                self.inbound_log.release("telegram", key, sent=sent)
-                released = True
-                raise
-            finally:
-                if not released:  # sent, or refused for good (a crash leaves them to a redelivery)
-                    await self.inbound_log.done("telegram", key)
-        finally:
-            if chores:
-                await asyncio.gather(*chores)
-            ANSWER_SECONDS.labels("telegram").observe(time.monotonic() - started)
+            await self.pipeline.take(str(update.update_id), chat_id, work, self._send,
+                                     started=started, chores=chores)
 
     async def _on_message(self, message: Message) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:
         """The chat to answer and the work that answers it (run in the event's transaction)."""

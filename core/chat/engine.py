@@ -8,9 +8,7 @@ unfinished form met /new). Every state lives in the database.
 
 from __future__ import annotations
 
-import asyncio
 import collections
-import weakref
 from dataclasses import asdict
 from datetime import datetime, timedelta
 from typing import Any
@@ -21,6 +19,7 @@ from core.chat.form import Intake
 from core.chat.messages import Choice, Inbound, Reply
 from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
+from core.delivery.ordering import KeyedLocks
 from core.domain.clock import Clock, utcnow
 from core.domain.config import LANGUAGES, HelpdeskConfig
 from core.domain.errors import DomainError, RatingNotPossible, ReopenWindowPassed
@@ -74,7 +73,7 @@ class Conversation:
         self.clock = clock
         self.intake = Intake(config, services, drafts, files)
         self.files = files
-        self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
+        self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
         self._warned: set[tuple[str, str]] = set()  # told "too fast", and still too fast since
 
@@ -100,10 +99,7 @@ class Conversation:
         # Locked before the first await, so one customer's events are handled one at a time and
         # in the order they arrived (asyncio locks are fair).
         key = (event.platform, event.user_id)
-        lock = self._locks.get(key)
-        if lock is None:
-            lock = self._locks[key] = asyncio.Lock()
-        async with lock:
+        async with self._locks(key):
             customer, draft = await self.drafts.load(event.platform, event.user_id)
             if event.choice is None and self._too_fast(key):
                 LIMITED.labels("messages_per_minute").inc()

@@ -32,6 +32,7 @@ from core.storage.fastpath.lean import Lean
 from core.storage.models import InboundEvent, Worker
 
 HEARTBEAT_EVERY = 3.0
+WORKER_DEAD_AFTER = timedelta(seconds=10)  # no heartbeat for this long: the worker is gone
 
 
 def worker_id() -> str:
@@ -46,7 +47,7 @@ async def no_replies() -> list[Reply]:
 
 
 class InboundLog:
-    def __init__(self, db: Database, clock: Clock = utcnow, dead_after: timedelta = timedelta(seconds=10),
+    def __init__(self, db: Database, clock: Clock = utcnow, dead_after: timedelta = WORKER_DEAD_AFTER,
                  commit_delay: float = 0.1, worker: str | None = None) -> None:
         self.db = db
         self.clock = clock

@@ -23,8 +23,9 @@ from core.storage.models import Customer, OutboxMessage, Ticket
 if TYPE_CHECKING:  # at run time it would import the conversation, which imports this module
     from core.chat.messages import Reply
 
-DESK = "desk"
-"""Outbox platform of the agents' desk: one chat per department, delivered by the desk adapter."""
+AGENTS_DESK = "desk"
+"""Outbox platform of the agents' desk: one chat per department, delivered by the channel that
+serves the desk (its DeskSender). The stored value stays "desk": rows already queued keep it."""
 _QUEUED = "helpdesk_outbox_queued"
 _relays: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
@@ -96,5 +97,5 @@ def notify_desk(
     session: AsyncSession, ticket: Ticket, event: str, now: datetime, **params: Any
 ) -> OutboxMessage:
     """Queue news of a ticket for the agents (the department's channel and the ticket's thread)."""
-    return _queue(session, platform=DESK, chat_id=ticket.department, event=event, now=now,
+    return _queue(session, platform=AGENTS_DESK, chat_id=ticket.department, event=event, now=now,
                   customer_id=None, ticket_id=ticket.id, params={"number": ticket.number, **params})

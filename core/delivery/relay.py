@@ -17,7 +17,7 @@ its lease ran out. A lease running out while its holder beats is no proof of a c
 still in flight on a busy machine). The heartbeat is the only evidence of life, as in
 core.delivery.inbound: a host name and pid say nothing across containers that share a host name.
 So a second send needs a crash: the holder killed after its send started and before the send
-was recorded. Such a row goes out again (Telegram offers no way to ask whether it has a
+was recorded. Such a row goes out again (a platform may offer no way to ask whether it has a
 message): at most the sends in flight at that moment, once each. (A send whose answer never
 came, a time-out, is the other case that can repeat a message: it is retried, since the
 platform may not have it.)
@@ -29,55 +29,37 @@ import asyncio
 import logging
 import random
 import time
+from collections.abc import Mapping
 from datetime import timedelta
-from typing import Any, Protocol, cast
+from typing import Any, cast
 
 from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
-from core.chat.messages import Reply
 from core.chat.notices import render
-from core.delivery.inbound import worker_id
-from core.delivery.outbox import DESK, notify_desk, wake_on_commit
+from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing, Sender
+from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
+from core.delivery.outbox import AGENTS_DESK, notify_desk, wake_on_commit
 from core.domain.clock import Clock, utcnow
 from core.domain.config import Delivery
 from core.i18n import translator
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage, Ticket, Worker
 
-WORKER_DEAD_AFTER = timedelta(seconds=10)  # as core.delivery.inbound: no heartbeat for this long
+__all__ = ["DeliveryError", "DeskSender", "Relay", "Sender", "outbox_stats", "retry_dead"]
 
 log = logging.getLogger(__name__)
 
 
-class DeliveryError(Exception):
-    """A send failed; `permanent` means it never will succeed (blocked, chat gone)."""
-
-    def __init__(self, reason: str, *, permanent: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(reason)
-        self.permanent = permanent
-        self.retry_after = retry_after
-
-
-class Sender(Protocol):
-    """Delivers a rendered reply to a customer's chat on one platform."""
-
-    async def send(self, chat_id: str, reply: Reply) -> None: ...
-
-
-class DeskSender(Protocol):
-    """Shows a ticket's news to the agents (its card and thread in the department's channel)."""
-
-    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None: ...
-
-
 class Relay:
+    """Sends the outbox through the channels, each row at its channel's declared pace; the
+    agents' news through the desk of the channel that serves one."""
+
     def __init__(
         self,
         db: Database,
-        senders: dict[str, Sender],
+        channels: Mapping[str, Channel],
         *,
-        desk: DeskSender | None = None,
         desk_enabled: bool = False,
         delivery: Delivery | None = None,
         default_locale: str = "en",
@@ -85,13 +67,22 @@ class Relay:
         owner: str | None = None,
     ) -> None:
         self.db = db
-        self.senders = senders
-        self.desk = desk
+        self.channels = dict(channels)
+        self.desk: DeskSender | None = None
+        desk_pacing = Pacing()
+        for channel in self.channels.values():
+            if channel.desk is not None:
+                interval = channel.pacing.chat_interval  # a desk's chats are the channel's own channels
+                self.desk, desk_pacing = channel.desk, Pacing(interval, interval)
         self.desk_enabled = desk_enabled  # some process delivers desk rows: tell agents of failures
         self.delivery = delivery or Delivery()
         self.default_locale = default_locale
         self.clock = clock
         self.owner = owner or worker_id()
+        # Each outbox platform's pacing: a channel's, and the agents' desk at its channel's pace.
+        self._pacing = {name: c.pacing for name, c in self.channels.items()}
+        if self.desk is not None:
+            self._pacing[AGENTS_DESK] = desk_pacing
         self._in_hand: set[int] = set()  # claimed here: the send or its record not yet done
         self._unrecorded: dict[int, dict[str, Any]] = {}  # sent here, the sent-mark still to write
         self._long_wait_ended = -WORKER_DEAD_AFTER.total_seconds()  # monotonic; none yet
@@ -101,15 +92,18 @@ class Relay:
     # -- claiming -------------------------------------------------------------------------
 
     def _platforms(self) -> list[str]:
-        return [*self.senders, *([DESK] if self.desk is not None else [])]
+        return list(self._pacing)
 
-    def _interval(self, platform: str, group: bool = False) -> float:
-        d = self.delivery
-        if platform == "telegram":
-            return d.telegram_group_interval_seconds if group else d.telegram_chat_interval_seconds
-        if platform in ("slack", DESK):
-            return d.slack_channel_interval_seconds
-        return 0.0
+    def _paced_late(self, row: OutboxMessage, last_sent: Any, now: Any) -> bool:
+        """Whether a row the query let through must still wait: its chat's kind, asked of its
+        channel, has the longer of the channel's two intervals (the query applied the shorter)."""
+        channel = self.channels.get(row.platform)
+        if last_sent is None or channel is None:
+            return False
+        pacing = channel.pacing
+        interval = pacing.group_interval if channel.is_group(row.chat_id) else pacing.chat_interval
+        return interval > min(pacing.chat_interval, pacing.group_interval) and \
+            last_sent > now - timedelta(seconds=interval)
 
     async def claim(self, limit: int) -> list[tuple[OutboxMessage, str | None, bool]]:
         """Lease up to `limit` rows that may be sent now, each the next of its chat."""
@@ -132,17 +126,22 @@ class Relay:
             and_(mine, o.lease_until < now)))
         blocked = exists().where(earlier.platform == o.platform, earlier.chat_id == o.chat_id,
                                  earlier.id < o.id, earlier.status.in_(("pending", "sending")))
-        paced = []
-        for platform in platforms:
-            for group in ((False, True) if platform == "telegram" else (False,)):
-                interval = self._interval(platform, group)
-                shape = o.chat_id.like("-%") if group else ~o.chat_id.like("-%")
-                condition = [o.platform == platform] + ([shape] if platform == "telegram" else [])
-                if interval > 0:
-                    condition.append(~exists().where(
-                        recent.platform == o.platform, recent.chat_id == o.chat_id,
-                        recent.sent_at > now - timedelta(seconds=interval)))
-                paced.append(and_(*condition))
+        paced, longest = [], 0.0
+        for platform, pacing in self._pacing.items():
+            # The shorter interval here, the longer one in _paced_late: only the channel can tell
+            # a group chat from a private one.
+            interval = min(pacing.chat_interval, pacing.group_interval)
+            if pacing.group_interval != pacing.chat_interval:
+                longest = max(longest, pacing.chat_interval, pacing.group_interval)
+            condition = [o.platform == platform]
+            if interval > 0:
+                condition.append(~exists().where(
+                    recent.platform == o.platform, recent.chat_id == o.chat_id,
+                    recent.sent_at > now - timedelta(seconds=interval)))
+            paced.append(and_(*condition))
+        last_sent = (select(func.max(recent.sent_at)).where(
+            recent.platform == o.platform, recent.chat_id == o.chat_id,
+            recent.sent_at > now - timedelta(seconds=longest)).scalar_subquery() if longest else None)
         asked = time.monotonic()
         async with self.db.write() as session:
             # A long wait for the database (SQLite's one writer) held the holders' heartbeats up
@@ -153,9 +152,15 @@ class Relay:
                 self._long_wait_ended = got
             judging = got - self._long_wait_ended >= WORKER_DEAD_AFTER.total_seconds()
             due = or_(waiting, taken_over) if judging else waiting
-            query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
-                     .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
-            rows = [row for row in (await session.execute(query)).scalars() if self._may_take(row)]
+            if last_sent is None:
+                query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
+                         .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
+                rows = [row for row in (await session.execute(query)).scalars() if self._may_take(row)]
+            else:
+                with_last = (select(o, last_sent).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
+                             .order_by(o.id).limit(limit).with_for_update(of=o, skip_locked=True))
+                rows = [row for row, last in (await session.execute(with_last)).all()
+                        if self._may_take(row) and not self._paced_late(row, last, now)]
             for row in rows:
                 row.status = "sending"
                 row.lease_until = now + timedelta(seconds=self.delivery.lease_seconds)
@@ -195,14 +200,14 @@ class Relay:
 
     async def _deliver(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
         try:
-            if row.platform == DESK:
+            if row.platform == AGENTS_DESK:
                 assert self.desk is not None and row.ticket_id is not None
                 await self.desk.deliver(row.event, row.params, row.ticket_id)
             else:
                 if not reachable:
                     raise DeliveryError("the customer cannot be reached", permanent=True)
                 reply = render(translator(locale or self.default_locale), row.event, row.params)
-                await self.senders[row.platform].send(row.chat_id, reply)
+                await self.channels[row.platform].sender.send(row.chat_id, reply)
         except DeliveryError as exc:
             await self._failed(row, exc, was_reachable=reachable)
             return False
@@ -254,7 +259,7 @@ class Relay:
                 OutboxMessage.id == row.id, OutboxMessage.lease_owner == self.owner).values(**values))
 
     async def pending(self) -> bool:
-        """Whether anything waits to be sent (now or later) on the platforms this relay serves."""
+        """Whether anything waits to be sent (now or later) on the channels this relay serves."""
         query = select(OutboxMessage.id).where(
             OutboxMessage.status.in_(("pending", "sending")),
             OutboxMessage.platform.in_(self._platforms())).limit(1)

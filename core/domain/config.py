@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import tomllib
 from calendar import day_name
+from collections.abc import Callable, Iterable
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -167,8 +168,16 @@ class Department(_Strict):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     name: Names
     calendar: str
-    slack_channel: str | None = None
-    escalation: dict[str, str] = {}  # "l2"/"l3" -> Slack channel or user group id
+    # Where each channel posts this department's tickets (its agents' desk there), read by the
+    # channel under its own name; the file spells it `<channel>_channel = "..."`.
+    desks: dict[str, str] = {}
+    escalation: dict[str, str] = {}  # "l2"/"l3" -> the desk's channel or user group id
+
+    @model_validator(mode="before")
+    @classmethod
+    def _desk_keys(cls, data: Any) -> Any:
+        return _gather(data, cls.model_fields, "desks",
+                       lambda key: (key.removesuffix("_channel"), "") if key.endswith("_channel") else None)
 
     @field_validator("escalation")
     @classmethod
@@ -177,6 +186,29 @@ class Department(_Strict):
             if key not in ("l2", "l3"):
                 raise ValueError(f"unknown tier {key!r}; use l2 or l3")
         return value
+
+
+def _gather(data: Any, fields: Iterable[str], into: str, split: Callable[[str], tuple[str, str] | None]) -> Any:
+    """Move a section's keys that are not its own fields and that `split` reads as (channel,
+    key) into the mapping `into`, by channel: core keeps them for the channel, naming none."""
+    if not isinstance(data, dict):
+        return data
+    known = set(fields)
+    data = dict(data)
+    gathered: dict[str, Any] = {}
+    for name in [k for k in data if isinstance(k, str) and k not in known]:
+        parts = split(name)
+        if parts is not None:
+            channel, key = parts
+            value = data.pop(name)
+            if key:
+                gathered.setdefault(channel, {})[key] = value
+            else:
+                gathered[channel] = value
+    if gathered:
+        mine = data.get(into)
+        data[into] = {**gathered, **mine} if isinstance(mine, dict) else gathered
+    return data
 
 
 class Lifecycle(_Strict):
@@ -189,15 +221,20 @@ class Lifecycle(_Strict):
 
 
 class Delivery(_Strict):
-    """Pace of notifications: kept below the platforms' limits so that none is ever hit."""
+    """How notifications go out. Each channel's pace (kept below its platform's limits so that
+    none is ever hit) is the channel's own: the file spells it `<channel>_<key> = number` in this
+    section, gathered here under `channels` and read, checked and defaulted by the channel."""
 
-    telegram_chat_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # one message a second per chat
-    telegram_group_interval_seconds: Annotated[float, Field(ge=0)] = 3.0  # 20 a minute per group
-    telegram_global_per_second: Annotated[float, Field(gt=0)] = 30.0  # per process
-    slack_channel_interval_seconds: Annotated[float, Field(ge=0)] = 1.0  # per channel or DM
+    channels: dict[str, dict[str, float]] = {}
     concurrency: Annotated[int, Field(ge=1, le=256)] = 32  # sends in flight at once
     lease_seconds: Annotated[float, Field(gt=0)] = 60.0  # a send not confirmed by then is retried
     max_attempts: Annotated[int, Field(ge=1)] = 12
+
+    @model_validator(mode="before")
+    @classmethod
+    def _channel_keys(cls, data: Any) -> Any:
+        return _gather(data, cls.model_fields, "channels",
+                       lambda key: (key.split("_", 1)[0], key.split("_", 1)[1]) if "_" in key else None)
 
 
 class Limits(_Strict):

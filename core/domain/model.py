@@ -35,12 +35,6 @@ class MessageKind(enum.StrEnum):
     SYSTEM = "system"
 
 
-class Platform(enum.StrEnum):
-    TELEGRAM = "telegram"
-    SLACK = "slack"
-    CONSOLE = "console"
-
-
 class TicketFilter(enum.StrEnum):
     """The three views of the Czech seed's ticket list."""
 

@@ -11,8 +11,8 @@ from typing import Any
 
 from telegram.ext import ExtBot
 
-from adapters.telegram.adapter import rate_limiter
 from adapters.telegram.sender import TelegramSender
+from adapters.telegram.startup import pacing, rate_limiter
 from core.delivery.outbox import notify_customer
 from core.delivery.relay import Relay
 from core.domain.clock import utcnow
@@ -21,6 +21,7 @@ from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Customer
 from tests.bench.driver import TOKEN
+from tests.conftest import Line
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -41,9 +42,9 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
     total = chats * per_chat
     async with FakeTelegramAPI(token=TOKEN) as api:
         bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
-                     rate_limiter=rate_limiter(delivery))
+                     rate_limiter=rate_limiter(pacing(delivery)))
         await bot.initialize()
-        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery)
+        relay = Relay(db, {"telegram": Line("telegram", TelegramSender(bot), pacing(delivery))}, delivery=delivery)
         started = time.monotonic()
         while await relay.flush() or await relay.pending():
             await asyncio.sleep(0.01)
@@ -56,8 +57,8 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
     for r in sends:
         per_chat_times[int(r.chat_id)].append(r.received_at)  # type: ignore[arg-type]
     chat_violations = sum(1 for ts in per_chat_times.values() for a, b in zip(ts, ts[1:])
-                          if b - a < delivery.telegram_chat_interval_seconds)
-    limit = delivery.telegram_global_per_second
+                          if b - a < pacing(delivery).chat_interval)
+    limit = pacing(delivery).global_per_second or 30.0
     peak, j = 0, 0
     for i, t in enumerate(times):
         while t - times[j] >= 1.0:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from bot.app import build
+from bot.bootstrap import build
 from bot.jobs import scheduler
 from bot.settings import Settings
 from core.storage.models import InboundEvent, OutboxMessage, Worker

@@ -14,7 +14,7 @@ from aiohttp.test_utils import TestClient, TestServer
 from prometheus_client.parser import text_string_to_metric_families
 
 import bot.server
-from bot.app import HelpDesk, build
+from bot.bootstrap import App, build
 from bot.server import http_app
 from bot.settings import Settings
 from core.storage.models import OutboxMessage
@@ -35,20 +35,20 @@ class FakeAdapter:
 
 
 @pytest.fixture
-async def desk(tmp_path: Path) -> AsyncIterator[HelpDesk]:
+async def desk(tmp_path: Path) -> AsyncIterator[App]:
     settings = Settings(_env_file=None, DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'bot.db'}")
     desk = await build(settings, clock=FakeClock())
     yield desk
     await desk.close()
 
 
-async def _client(desk: HelpDesk, adapters: dict[str, Any]) -> TestClient[Any, Any]:
+async def _client(desk: App, adapters: dict[str, Any]) -> TestClient[Any, Any]:
     client = TestClient(TestServer(http_app(desk, adapters)))
     await client.start_server()
     return client
 
 
-async def _pending(desk: HelpDesk, platform: str, n: int, age: timedelta) -> None:
+async def _pending(desk: App, platform: str, n: int, age: timedelta) -> None:
     now = desk.clock()
     async with desk.db.write() as session:
         for i in range(n):
@@ -57,7 +57,7 @@ async def _pending(desk: HelpDesk, platform: str, n: int, age: timedelta) -> Non
                                       next_attempt_at=now, created_at=now - age))
 
 
-async def test_live_and_ready(desk: HelpDesk) -> None:
+async def test_live_and_ready(desk: App) -> None:
     client = await _client(desk, {"telegram": FakeAdapter()})
     try:
         for path in ("/livez", "/readyz", "/healthz"):
@@ -69,7 +69,7 @@ async def test_live_and_ready(desk: HelpDesk) -> None:
         await client.close()
 
 
-async def test_a_platform_down_is_not_ready_but_live(desk: HelpDesk) -> None:
+async def test_a_platform_down_is_not_ready_but_live(desk: App) -> None:
     client = await _client(desk, {"telegram": FakeAdapter(connected=False), "slack": FakeAdapter()})
     try:
         for path in ("/readyz", "/healthz"):
@@ -82,11 +82,11 @@ async def test_a_platform_down_is_not_ready_but_live(desk: HelpDesk) -> None:
         await client.close()
 
 
-async def test_a_database_that_fails_or_hangs_is_not_ready(desk: HelpDesk, monkeypatch: pytest.MonkeyPatch) -> None:
-    async def hangs(_: HelpDesk) -> None:
+async def test_a_database_that_fails_or_hangs_is_not_ready(desk: App, monkeypatch: pytest.MonkeyPatch) -> None:
+    async def hangs(_: App) -> None:
         await asyncio.sleep(3600)
 
-    async def fails(_: HelpDesk) -> None:
+    async def fails(_: App) -> None:
         raise OSError("connection refused")
 
     monkeypatch.setattr(bot.server, "READY_TIMEOUT", 0.2)
@@ -102,7 +102,7 @@ async def test_a_database_that_fails_or_hangs_is_not_ready(desk: HelpDesk, monke
         await client.close()
 
 
-async def test_an_old_backlog_fails_no_probe_and_is_a_metric(desk: HelpDesk) -> None:
+async def test_an_old_backlog_fails_no_probe_and_is_a_metric(desk: App) -> None:
     await _pending(desk, "telegram", 5, timedelta(hours=2))
     await _pending(desk, "slack", 3, timedelta(minutes=1))
     client = await _client(desk, {"telegram": FakeAdapter()})
@@ -122,7 +122,7 @@ async def test_an_old_backlog_fails_no_probe_and_is_a_metric(desk: HelpDesk) -> 
     assert families["helpdesk_outbox_oldest_pending_seconds"].samples[0].value == 7200
 
 
-async def test_metric_names_follow_the_conventions(desk: HelpDesk) -> None:
+async def test_metric_names_follow_the_conventions(desk: App) -> None:
     client = await _client(desk, {})
     try:
         text = await (await client.get("/metrics")).text()

@@ -11,7 +11,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
+from adapters.telegram.startup import pacing as telegram_pacing
 from core.chat.messages import Reply
+from core.delivery.contract import Pacing
 from core.delivery.outbox import notify_customer
 from core.delivery.relay import DeliveryError, Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
@@ -19,9 +21,14 @@ from core.domain.model import Status, Who
 from core.services import Services
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage
-from tests.conftest import FakeClock
+from tests.conftest import FakeClock, Line
 
 FAST = Delivery(telegram_chat_interval_seconds=0, slack_channel_interval_seconds=0)
+
+
+def line(sender: object, delivery: Delivery | None = None) -> Line:
+    """The sender as a Telegram channel, paced as `delivery` says."""
+    return Line("telegram", sender, telegram_pacing(delivery or Delivery()))
 
 
 class Recorder:
@@ -69,7 +76,7 @@ async def test_rolled_back_change_sends_nothing(service: Services, monkeypatch: 
     with pytest.raises(RuntimeError):
         await service.desk.change_status(ticket.number, Status.ACCEPTED, Who.agent(agent.id))
     sender = Recorder()
-    assert await Relay(service.db, {"telegram": sender}, clock=service.clock).flush() == 0
+    assert await Relay(service.db, {"telegram": line(sender)}, clock=service.clock).flush() == 0
     assert sender.sent == []
     assert (await service.queries.get(ticket.number)).status == Status.NEW
 
@@ -78,10 +85,10 @@ async def test_a_crash_after_commit_delivers_once_after_restart(db: Database, cl
     await _queue(db, clock, chats=3, per_chat=2)
     # The first process (on another machine, without a heartbeat) claims a batch, then dies
     # before sending anything.
-    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock, owner="elsewhere:4242:dead0001")
+    dead = Relay(db, {"telegram": line(Recorder(), FAST)}, delivery=FAST, clock=clock, owner="elsewhere:4242:dead0001")
     assert len(await dead.claim(10)) == 3
     restarted_sender = Recorder()
-    restarted = Relay(db, {"telegram": restarted_sender}, delivery=FAST, clock=clock)
+    restarted = Relay(db, {"telegram": line(restarted_sender, FAST)}, delivery=FAST, clock=clock)
     assert await restarted.flush() == 0  # the dead process's lease still holds
     clock.advance(seconds=FAST.lease_seconds + 1)
     while await restarted.flush():
@@ -95,7 +102,7 @@ async def test_order_per_chat_and_backoff(db: Database, clock: FakeClock) -> Non
     await _queue(db, clock, chats=2, per_chat=3)
     sender = Recorder()
     sender.fail["1000"] = [DeliveryError("502 Bad Gateway")]
-    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    relay = Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock)
     await relay.flush()
     assert [c for c, _ in sender.sent] == ["1001"]  # chat 1000 waits; chat 1001 does not
     while await relay.flush():
@@ -117,7 +124,7 @@ async def test_permanent_failure_is_a_dead_letter(service: Services, clock: Fake
     await service.desk.assign(ticket.number, agent.id, Who.agent(agent.id))
     sender = Recorder()
     sender.fail["9"] = [DeliveryError("Forbidden: bot was blocked by the user", permanent=True)]
-    relay = Relay(service.db, {"telegram": sender}, desk_enabled=True, delivery=FAST, clock=clock)
+    relay = Relay(service.db, {"telegram": line(sender, FAST)}, desk_enabled=True, delivery=FAST, clock=clock)
     await relay.flush()
     stats = await outbox_stats(service.db)
     assert stats[("telegram", "dead")] == 1
@@ -135,7 +142,7 @@ async def test_429_waits_the_time_given(db: Database, clock: FakeClock) -> None:
     await _queue(db, clock, chats=2, per_chat=1)
     sender = Recorder()
     sender.fail["1000"] = [DeliveryError("flood", retry_after=3)]
-    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    relay = Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock)
     await relay.flush()
     clock.advance(seconds=2.9)
     assert await relay.flush() == 0
@@ -152,8 +159,8 @@ async def test_two_relays_share_the_outbox_without_duplicates(db: Database, cloc
     second = Database(db.url.render_as_string(hide_password=False))
     senders = [Recorder(delay=0.003), Recorder(delay=0.003)]
     try:
-        relays = [Relay(db, {"telegram": senders[0]}, delivery=FAST, clock=clock),
-                  Relay(second, {"telegram": senders[1]}, delivery=FAST, clock=clock)]
+        relays = [Relay(db, {"telegram": line(senders[0], FAST)}, delivery=FAST, clock=clock),
+                  Relay(second, {"telegram": line(senders[1], FAST)}, delivery=FAST, clock=clock)]
 
         async def run(relay: Relay) -> None:
             while await relay.flush() or await relay.pending():
@@ -199,15 +206,37 @@ async def _while_moving(work: Awaitable[object], progress: Callable[[], int], st
 async def test_pacing_per_chat(db: Database, clock: FakeClock) -> None:
     await _queue(db, clock, chats=1, per_chat=3)
     sender = Recorder()
-    relay = Relay(db, {"telegram": sender}, delivery=Delivery(), clock=clock)
+    relay = Relay(db, {"telegram": line(sender, Delivery())}, delivery=Delivery(), clock=clock)
     assert await relay.flush() == 1
     assert await relay.flush() == 0  # a second message to the same chat within a second: not yet
     clock.advance(seconds=1.01)
     assert await relay.flush() == 1
-    group = Relay(db, {"telegram": sender}, delivery=Delivery(telegram_chat_interval_seconds=0), clock=clock)
-    assert group._interval("telegram", group=True) == 3.0
+    unpaced = Delivery(telegram_chat_interval_seconds=0)
+    group = Relay(db, {"telegram": line(sender, unpaced)}, delivery=unpaced, clock=clock)
+    assert group.channels["telegram"].pacing.group_interval == 3.0
     clock.advance(seconds=timedelta(seconds=1).total_seconds())
     assert await group.flush() == 1
+
+
+async def test_pacing_per_group_as_the_channel_tells_groups(db: Database, clock: FakeClock) -> None:
+    """A group chat (the channel's rule says which) waits its longer interval; a private chat
+    sent to at the same moment waits only its own."""
+    async with db.write() as s:
+        for chat in ("-100", "200"):
+            c = Customer(platform="telegram", platform_user_id=chat, chat_id=chat, locale="en",
+                         reachable=True, created_at=clock())
+            s.add(c)
+            await s.flush()
+            for n in range(2):
+                notify_customer(s, c, "escalated", clock(), number=n, tier=2)
+    sender = Recorder()
+    relay = Relay(db, {"telegram": Line("telegram", sender, Pacing(chat_interval=1.0, group_interval=3.0))},
+                  delivery=Delivery(), clock=clock)
+    assert await relay.flush() == 2
+    clock.advance(seconds=1.01)
+    assert await relay.flush() == 1 and sender.sent[-1][0] == "200"  # the group's turn is not yet
+    clock.advance(seconds=2.0)
+    assert await relay.flush() == 1 and sender.sent[-1][0] == "-100"
 
 
 async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: FakeClock) -> None:
@@ -216,11 +245,11 @@ async def test_a_killed_workers_lease_is_taken_at_once(db: Database, clock: Fake
     await _queue(db, clock, chats=2, per_chat=1)
     dead_log = InboundLog(db, clock, worker="killed-worker")
     await dead_log.beat()
-    dead = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock, owner="killed-worker")
+    dead = Relay(db, {"telegram": line(Recorder(), FAST)}, delivery=FAST, clock=clock, owner="killed-worker")
     assert len(await dead.claim(10)) == 2  # ...and the process was killed right there
     clock.advance(seconds=11)  # no heartbeat since: the lease (60 s) need not run out
     sender = Recorder()
-    assert await Relay(db, {"telegram": sender}, delivery=FAST, clock=clock).flush() == 2
+    assert await Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock).flush() == 2
     assert len(sender.sent) == 2
 
 
@@ -261,13 +290,13 @@ async def test_a_send_in_flight_is_never_sent_again_while_its_worker_lives(
     worker = InboundLog(db, clock, worker=owner)
     await worker.beat()
     held = Held()
-    first = Relay(db, {"telegram": held}, delivery=FAST, clock=clock, owner=owner)
+    first = Relay(db, {"telegram": line(held, FAST)}, delivery=FAST, clock=clock, owner=owner)
     sending = asyncio.create_task(first.flush())
     await _eventually(lambda: held.started == ["1000"])
     clock.advance(seconds=FAST.lease_seconds + 1)
     await worker.beat()  # alive: its heartbeat goes on
     other_sender = Recorder()
-    other = Relay(db, {"telegram": other_sender}, delivery=FAST, clock=clock)
+    other = Relay(db, {"telegram": line(other_sender, FAST)}, delivery=FAST, clock=clock)
     assert await other.flush() == 0
     assert await first.flush() == 0  # its own relay, in a second pass, leaves the send in hand alone
     assert other_sender.sent == [] and held.started == ["1000"]
@@ -282,7 +311,7 @@ async def test_a_sent_mark_that_failed_is_written_later_and_not_sent_again(
         db: Database, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
     await _queue(db, clock, chats=1, per_chat=1)
     sender = Recorder()
-    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    relay = Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock)
 
     async def database_gone(*args: object, **kw: object) -> None:
         raise ConnectionError("the database went away")
@@ -304,7 +333,7 @@ async def test_a_row_left_by_a_failed_record_is_sent_by_its_own_relay_after_the_
     await _queue(db, clock, chats=1, per_chat=1)
     sender = Recorder()
     sender.fail["1000"] = [DeliveryError("502 Bad Gateway")]
-    relay = Relay(db, {"telegram": sender}, delivery=FAST, clock=clock)
+    relay = Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock)
 
     async def database_gone(*args: object, **kw: object) -> None:
         raise ConnectionError("the database went away")
@@ -319,7 +348,7 @@ async def test_a_row_left_by_a_failed_record_is_sent_by_its_own_relay_after_the_
 
 
 async def test_woken_when_queued_news_commits_and_only_then(db: Database, clock: FakeClock) -> None:
-    relay = Relay(db, {"telegram": Recorder()}, delivery=FAST, clock=clock)
+    relay = Relay(db, {"telegram": line(Recorder(), FAST)}, delivery=FAST, clock=clock)
     async with db.write() as s:  # a change without news: the relay is left alone
         s.add(Customer(platform="telegram", platform_user_id="quiet", chat_id="1", locale="en",
                        reachable=True, created_at=clock()))

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import HelpDesk, build
+from bot.bootstrap import App, build
 from bot.server import serve
 from bot.settings import Settings
 from tests.adapters.fast_config import fast_config
@@ -35,7 +35,7 @@ class Desk:
     tg: FakeTelegramAPI
     slack: FakeSlackAPI
     events: SlackEventSender
-    desk: HelpDesk
+    desk: App
 
     def card(self, number: int) -> dict[str, Any] | None:
         for m in self.slack.messages_in(DESK):
@@ -51,12 +51,12 @@ class Desk:
     async def settle(self) -> None:
         """Let the Slack handlers finish (they run after the ack) and the relay deliver all that is due."""
         await asyncio.sleep(0)
-        await self.desk.adapters["slack"].drained()
+        await self.desk.served["slack"].drained()
         self.desk.relay.wake.set()
         for _ in range(300):
             await asyncio.sleep(0.02)
             if await self.pending() == 0:
-                await self.desk.adapters["slack"].drained()
+                await self.desk.served["slack"].drained()
                 return
         raise TimeoutError("outbox not drained")
 

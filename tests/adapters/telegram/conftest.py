@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.app import HelpDesk, build
+from bot.bootstrap import App, build
 from bot.server import serve
 from bot.settings import Settings
 from core.delivery.inbound import InboundLog
@@ -19,6 +19,13 @@ from tests.adapters.fast_config import fast_config
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 TOKEN = "123456:TEST-token-never-real"
+
+
+@pytest.fixture(autouse=True)
+def _timedelta_durations(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What the bootstrap does when it builds the channel (adapters.telegram.startup), for the
+    # tests that build its parts alone: PTB 22 warns whenever a RetryAfter is built otherwise.
+    monkeypatch.setenv("PTB_TIMEDELTA", "true")
 
 
 def free_port() -> int:
@@ -30,7 +37,7 @@ def free_port() -> int:
 @dataclass
 class Running:
     api: FakeTelegramAPI
-    desk: HelpDesk
+    desk: App
     settings: Settings
 
     @property

@@ -9,9 +9,9 @@ from pathlib import Path
 
 from telegram.ext import ExtBot
 
-from adapters.telegram.adapter import rate_limiter
 from adapters.telegram.request import AiohttpRequest
 from adapters.telegram.sender import TelegramSender
+from adapters.telegram.startup import pacing, rate_limiter
 from core.delivery.outbox import notify_customer
 from core.delivery.relay import Relay
 from core.domain.config import Delivery
@@ -19,6 +19,7 @@ from core.storage.db import Database
 from core.storage.migrate import upgrade
 from core.storage.models import Customer
 from tests.adapters.telegram.conftest import TOKEN
+from tests.conftest import Line
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 
@@ -50,9 +51,9 @@ async def test_1000_notifications_keep_every_limit_and_lose_none(tmp_path: Path)
     db = await _setup(tmp_path, chats=100, per_chat=10)
     async with FakeTelegramAPI(token=TOKEN) as api:
         bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
-                     rate_limiter=rate_limiter(delivery))
+                     rate_limiter=rate_limiter(pacing(delivery)))
         await bot.initialize()
-        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery)
+        relay = Relay(db, {"telegram": Line("telegram", TelegramSender(bot), pacing(delivery))}, delivery=delivery)
         started = time.monotonic()
         await _drain(relay, 120)
         elapsed = time.monotonic() - started
@@ -82,10 +83,10 @@ async def test_flood_wait_for_one_chat_delays_that_chat_only(tmp_path: Path) -> 
     delivery = Delivery(telegram_chat_interval_seconds=0.05)
     async with FakeTelegramAPI(token=TOKEN) as api:
         bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
-                     rate_limiter=rate_limiter(delivery))
+                     rate_limiter=rate_limiter(pacing(delivery)))
         await bot.initialize()
         api.fail_next("sendMessage", status=429, retry_after=3, chat_id=5000)
-        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery)
+        relay = Relay(db, {"telegram": Line("telegram", TelegramSender(bot), pacing(delivery))}, delivery=delivery)
         started = time.monotonic()
         await _drain(relay, 30)
         await bot.shutdown()
@@ -109,13 +110,14 @@ async def test_platform_outage_then_recovery_loses_nothing(tmp_path: Path) -> No
     delivery = Delivery(telegram_chat_interval_seconds=0)
     async with FakeTelegramAPI(token=TOKEN) as api:
         bot = ExtBot(TOKEN, base_url=api.api_base_url, base_file_url=api.file_base_url,
-                     rate_limiter=rate_limiter(delivery),
+                     rate_limiter=rate_limiter(pacing(delivery)),
                      request=AiohttpRequest(read_timeout=0.3))  # a hung server times out fast
         await bot.initialize()
         api.fail_next("sendMessage", status=500, count=15)
         api.fail_next("sendMessage", status=429, retry_after=30, count=5, chat_id=5002)
         api.delay_next("sendMessage", 2.0, count=3, processed=False)
-        relay = Relay(db, {"telegram": TelegramSender(bot)}, delivery=delivery, clock=clock)
+        relay = Relay(db, {"telegram": Line("telegram", TelegramSender(bot), pacing(delivery))},
+                      delivery=delivery, clock=clock)
         for _ in range(200):  # an outage of many minutes of relay time
             await relay.flush()
             if not await relay.pending():

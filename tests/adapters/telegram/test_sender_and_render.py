@@ -73,10 +73,10 @@ async def test_the_global_limiter_keeps_every_second_within_the_rate(rate: float
     leaves room for (fewer waits on microsecond timers), still within the rate in any one second."""
     import asyncio
 
-    from adapters.telegram.adapter import rate_limiter
+    from adapters.telegram.startup import pacing, rate_limiter
     from core.domain.config import Delivery
 
-    limiter = rate_limiter(Delivery(telegram_global_per_second=rate))
+    limiter = rate_limiter(pacing(Delivery(telegram_global_per_second=rate)))
     await limiter.initialize()
     loop = asyncio.get_running_loop()
     stamps: list[float] = []

@@ -158,6 +158,22 @@ async def test_an_update_in_hand_is_not_fetched_again_while_it_is_handled(bot: R
     assert len(_fetched(bot, update["update_id"])) == 1
 
 
+async def test_users_are_handled_side_by_side_and_each_in_order(bot: Running) -> None:
+    """The concurrency is our poller's (a task per update; PTB's update queue is not used): a
+    user whose reply hangs holds up nobody else, and their own next update waits its turn."""
+    slow, quick = TgUser(bot, 801), TgUser(bot, 802)
+    bot.api.delay_next("sendMessage", 3.0, chat_id=801)  # sent at once, answered late (not timed out)
+    first = str(bot.api.user_message(801, "/start")["update_id"])
+    second = str(bot.api.user_message(801, "/help")["update_id"])
+    await quick.say("/start")
+    assert quick.sent()
+    assert await slow.log.state("telegram", first) != "done"  # still waiting for its answer
+    while await slow.log.state("telegram", first) != "done":
+        assert await slow.log.state("telegram", second) != "done"
+        await asyncio.sleep(0.01)
+    await slow._processed({"update_id": int(second)})
+
+
 def _fetched(bot: Running, update_id: int) -> list[Any]:
     """The getUpdates answers that held the update."""
     return [r for r in bot.api.requests_for("getUpdates")

@@ -1,0 +1,128 @@
+"""The Telegram channel's start: its settings and pace, the Bot API calls of the start (their
+failures said as StartupErrors), and the release of what a failed start opened."""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import logging
+import os
+from typing import Any
+
+from telegram import BotCommand
+from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram.ext import AIORateLimiter, Application
+
+from adapters.telegram.sender import retry_seconds
+from core.chat.engine import COMMANDS, command_descriptions
+from core.delivery.contract import Pacing, pace_keys
+from core.domain.config import LANGUAGES, ConfigError, Delivery
+from core.i18n import translator
+from core.startup import ServiceUnreachable, StartupError, network_reason
+
+NAME = "telegram"
+
+
+def pacing(delivery: Delivery) -> Pacing:
+    """Telegram's pace: its limits, or what the configuration's [delivery] section sets."""
+    keys = pace_keys(delivery, NAME, {
+        "chat_interval_seconds": 1.0,  # one message a second per chat
+        "group_interval_seconds": 3.0,  # 20 a minute per group
+        "global_per_second": 30.0,  # per process
+    })
+    if keys["global_per_second"] <= 0:
+        raise ConfigError(f"[delivery] {NAME}_global_per_second: must be more than 0")
+    return Pacing(keys["chat_interval_seconds"], keys["group_interval_seconds"], keys["global_per_second"])
+
+
+def use_timedelta_durations() -> None:
+    """Opt in to python-telegram-bot's coming behaviour (durations such as RetryAfter.retry_after
+    as timedeltas; retry_seconds reads both). Without it, PTB 22 warns (PTBDeprecationWarning)
+    whenever a RetryAfter is built, which is at every flood wait. PTB reads it from the
+    environment at each use, so it is set there, once, by the bootstrap building this channel."""
+    os.environ.setdefault("PTB_TIMEDELTA", "true")
+
+
+def rate_limiter(pacing: Pacing) -> AIORateLimiter:
+    """PTB's limiter, set to pace strictly: a bucket of one request per 1/rate seconds (and per
+    interval per group), where a bucket of 30 would let a burst of twice the limit through in a
+    second. A 2% margin absorbs network jitter. No retries here: a flood wait must hold back only
+    its own chat (the relay reschedules it; interactive replies wait in the adapter's _send).
+
+    At a high global rate (a self-hosted Bot API server, a test) the bucket holds what the
+    margin leaves room for, so that any one second still stays within the rate: with a bucket
+    of one, nearly every request of a burst waited on a timer of microseconds. At Telegram's
+    30/s that is still a bucket of one."""
+    logging.getLogger("telegram.ext.AIORateLimiter").addFilter(_flood_wait_handled)
+    margin = 1.02
+    rate = pacing.global_per_second or 30.0
+    bucket = max(1, int(rate * (1 - 1 / margin)))
+    return AIORateLimiter(
+        overall_max_rate=bucket, overall_time_period=bucket * margin / rate,
+        group_max_rate=1, group_time_period=pacing.group_interval,
+        max_retries=0)
+
+
+def _flood_wait_handled(record: logging.LogRecord) -> bool:
+    """PTB logs every 429 it passes on with a traceback; each is handled here (the reply goes to
+    the outbox, whose relay waits for that chat), so a flood would fill the log with them."""
+    return not (record.exc_info and isinstance(record.exc_info[1], RetryAfter))
+
+
+def derive_webhook_secret(token: str) -> str:
+    """A stable secret from the token, so every process and restart agrees without config."""
+    return hmac.new(token.encode(), b"helpdesk-telegram-webhook", hashlib.sha256).hexdigest()
+
+
+async def connect(application: Application[Any, Any, Any, Any, Any, Any], *, api_url: str,
+                  webhook_url: str | None, webhook_secret: str, default_locale: str) -> None:
+    """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
+    bot's own message for a rejected token quotes the token)."""
+    try:
+        await application.initialize()
+        await register_commands(application, default_locale)
+        if not webhook_url:
+            await application.bot.delete_webhook()
+            return
+        try:
+            await application.bot.set_webhook(
+                webhook_url, secret_token=webhook_secret, allowed_updates=["message", "callback_query"],
+            )
+        except BadRequest as exc:
+            raise StartupError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}",
+                               "Set it to a public https:// URL of this bot's /telegram/webhook "
+                               "(ports 443, 80, 88 or 8443).") from None
+    except InvalidToken:  # 401, or 404 from a server that is no Bot API
+        raise StartupError(
+            f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {api_url}",
+            "Set it to the token @BotFather gave the bot; if TELEGRAM_API_URL is set, check that "
+            "it is a Bot API server.") from None
+    except RetryAfter as exc:
+        raise ServiceUnreachable(
+            f"the Telegram Bot API at {api_url} asks to wait {retry_seconds(exc):.0f} s "
+            "(flood control)", "Start again after that.") from None
+    except NetworkError as exc:  # TimedOut too
+        raise ServiceUnreachable(
+            f"the Telegram Bot API at {api_url} cannot be reached: {network_reason(exc)}",
+            "Check the network (a proxy in HTTPS_PROXY?) and TELEGRAM_API_URL, then start again."
+        ) from None
+
+
+async def release(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """After a failed start: close the HTTP sessions the start opened."""
+    if application.running:
+        with contextlib.suppress(Exception):
+            await application.stop()
+    with contextlib.suppress(Exception):
+        await application.shutdown()
+    with contextlib.suppress(Exception):
+        await application.bot.shutdown()  # when initialize() itself failed
+
+
+async def register_commands(application: Application[Any, Any, Any, Any, Any, Any], default_locale: str) -> None:
+    for lang in (None, *LANGUAGES):
+        t = translator(lang or default_locale)
+        texts = command_descriptions(t)
+        commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS]
+        await application.bot.set_my_commands(commands, language_code=lang)

@@ -1,0 +1,192 @@
+"""The composition root: builds the bot's parts from settings, once, in one place.
+
+A channel is one folder under adapters/ and one line in CHANNELS below (with the function that
+reads its settings); nothing is patched after it is built.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import DBAPIError
+
+from bot.settings import Settings
+from core.chat import Conversation
+from core.chat.drafts import DraftStore
+from core.delivery.attachments import AttachmentStore
+from core.delivery.contract import Channel, ServedChannel
+from core.delivery.inbound import InboundLog
+from core.delivery.relay import Relay
+from core.domain.clock import Clock, utcnow
+from core.domain.config import ConfigError, HelpdeskConfig, load_config
+from core.services import Services
+from core.services.timers import Timers
+from core.startup import ServiceUnreachable, StartupError, network_reason
+from core.storage.db import Database
+from core.storage.migrate import upgrade
+
+
+@dataclass(frozen=True)
+class Parts:
+    """What a channel is built from."""
+
+    settings: Settings
+    config: HelpdeskConfig
+    services: Services
+    conversation: Conversation
+    inbound: InboundLog
+    files: AttachmentStore
+
+
+@dataclass
+class App:
+    settings: Settings
+    config: HelpdeskConfig
+    db: Database
+    services: Services
+    conversation: Conversation
+    clock: Clock
+    relay: Relay  # anything may wake it
+    timers: Timers
+    inbound: InboundLog  # platform events taken once; its heartbeat says this worker lives
+    served: dict[str, ServedChannel]  # the channels the bot server runs, by name
+    channels: dict[str, Channel]  # every channel the relay delivers to (the served ones, the console)
+
+    async def close(self) -> None:
+        await self.db.dispose()
+
+
+def _telegram(parts: Parts) -> ServedChannel | None:
+    settings = parts.settings
+    if settings.telegram_bot_token is None:
+        return None
+    from adapters.telegram.adapter import TelegramAdapter
+    from adapters.telegram.startup import pacing, use_timedelta_durations
+
+    use_timedelta_durations()
+    secret = settings.telegram_webhook_secret
+    return TelegramAdapter(
+        parts.conversation, parts.inbound,
+        token=settings.telegram_bot_token.get_secret_value(),
+        pacing=pacing(parts.config.delivery),
+        api_url=settings.telegram_api_url,
+        webhook_url=settings.telegram_webhook_url,
+        webhook_secret=secret.get_secret_value() if secret else None,
+        default_locale=settings.default_locale,
+    )
+
+
+def _slack(parts: Parts) -> ServedChannel | None:
+    settings = parts.settings
+    if settings.slack_bot_token is None:
+        return None
+    from adapters.slack.adapter import SlackAdapter
+    from adapters.slack.pacing import pacing
+
+    if settings.slack_signing_secret is None and settings.slack_app_token is None:
+        raise ConfigError("SLACK_BOT_TOKEN is set: set SLACK_SIGNING_SECRET too (or SLACK_APP_TOKEN "
+                          "for Socket Mode)")
+    return SlackAdapter(
+        parts.conversation, parts.services, parts.config, parts.inbound, parts.files,
+        token=settings.slack_bot_token.get_secret_value(),
+        signing_secret=(settings.slack_signing_secret.get_secret_value()
+                        if settings.slack_signing_secret else "socket-mode-unsigned"),
+        pacing=pacing(parts.config.delivery),
+        api_url=settings.slack_api_url,
+        app_token=settings.slack_app_token.get_secret_value() if settings.slack_app_token else None,
+        agent_channel=settings.slack_agent_channel,
+        agent_users=settings.slack_agent_users,
+        agent_group=settings.slack_agent_group,
+    )
+
+
+def _console(parts: Parts) -> Channel:
+    from adapters.console.chat import ConsoleScreen
+
+    return ConsoleScreen()
+
+
+# The channels the bot server runs: one line each.
+CHANNELS: tuple[Callable[[Parts], ServedChannel | None], ...] = (_telegram, _slack)
+
+
+def check_channel_keys(config: HelpdeskConfig) -> None:
+    """The configuration's keys that belong to a channel ([delivery] `<channel>_...`, a
+    department's `<channel>_channel`), each checked by its channel: ConfigError for a channel
+    that does not exist or a key it does not know."""
+    from adapters.slack import pacing as slack
+    from adapters.telegram import startup as telegram
+
+    readers = {telegram.NAME: telegram.pacing, slack.NAME: slack.pacing}
+    for name in config.delivery.channels:
+        if name not in readers:
+            keys = ", ".join(f"{name}_{key}" for key in config.delivery.channels[name])
+            raise ConfigError(f"[delivery] {keys}: unknown key")
+    for read in readers.values():
+        read(config.delivery)
+    for department in config.departments:
+        for name in department.desks:
+            if name != slack.NAME:  # the one channel with a desk today
+                raise ConfigError(f"departments.{department.code}.{name}_channel: unknown key")
+
+
+async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True, console: bool = False) -> App:
+    """Everything the process needs; the schema is brought up to date first. With `console`,
+    the one channel is the console (the terminal chat), whatever else the settings enable."""
+    config = load_config(settings.helpdesk_config)
+    check_channel_keys(config)
+    db = Database(settings.database_url, pool_size=settings.database_pool_size)
+    try:
+        if migrate:
+            await reachable(db)
+            await upgrade(db)
+        services = Services.build(db, config, clock, desk_connected=settings.slack_enabled)
+        files = AttachmentStore(settings.attachments_dir)
+        conversation = Conversation(services, DraftStore(db, clock), files, config,
+                                    default_locale=settings.default_locale, clock=clock)
+        inbound = InboundLog(db, clock)
+        parts = Parts(settings, config, services, conversation, inbound, files)
+        served: dict[str, ServedChannel] = {}
+        channels: dict[str, Channel] = {}
+        if console:
+            channels["console"] = _console(parts)
+        else:
+            served = {c.name: c for c in (make(parts) for make in CHANNELS) if c is not None}
+            channels.update(served)
+        relay = Relay(db, channels, desk_enabled=settings.slack_enabled, delivery=config.delivery,
+                      default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
+    except BaseException:
+        await db.dispose()
+        raise
+    return App(settings, config, db, services, conversation, clock, relay, Timers(services), inbound, served,
+               channels)
+
+
+async def reachable(db: Database) -> None:
+    """Connect once, so that a database that cannot be used stops the start with a StartupError
+    naming DATABASE_URL, rather than with the driver's traceback halfway through a migration."""
+    url = db.url
+    try:
+        async with db.engine.connect():
+            pass
+    except OSError as exc:  # refused, no such host, time-out: asyncpg lets the OS error through
+        raise ServiceUnreachable(
+            f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432} (DATABASE_URL) cannot be "
+            f"reached: {network_reason(exc)}",
+            "Start PostgreSQL, or set DATABASE_URL to where it listens "
+            "(postgresql://user:password@host:5432/database).") from None
+    except DBAPIError as exc:
+        # The server's own words ("role ... does not exist"), first line only; a password is
+        # never in them, but one would be masked all the same.
+        said = str(exc.orig).splitlines()[0] if exc.orig is not None else type(exc).__name__
+        if url.password:
+            said = said.replace(url.password, "***")
+        if db.is_sqlite:
+            raise StartupError(f"the SQLite file {url.database} (DATABASE_URL) cannot be opened: {said}",
+                               "Create its folder and let this user write there, or set "
+                               "DATABASE_URL to another file.") from None
+        raise StartupError(f"PostgreSQL at {url.host or 'localhost'}:{url.port or 5432} refused the "
+                           f"connection (DATABASE_URL): {said}",
+                           "Check the user, password and database name in DATABASE_URL "
+                           "(the database must exist).") from None
