@@ -15,7 +15,7 @@ from core.delivery.inbound import InboundLog
 from core.delivery.relay import Relay
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig, load_config
-from core.services.tickets import TicketService
+from core.services import Services
 from core.services.timers import Timers
 from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.storage.db import Database
@@ -27,7 +27,7 @@ class HelpDesk:
     settings: Settings
     config: HelpdeskConfig
     db: Database
-    tickets: TicketService
+    services: Services
     conversation: Conversation
     clock: Clock
     relay: Relay  # adapters register their senders on it; anything may wake it
@@ -50,9 +50,9 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         except BaseException:
             await db.dispose()
             raise
-    tickets = TicketService(db, config, clock, desk=settings.slack_enabled)
+    services = Services.build(db, config, clock, desk_connected=settings.slack_enabled)
     conversation = Conversation(
-        tickets,
+        services,
         DraftStore(db, clock),
         AttachmentStore(settings.attachments_dir),
         config,
@@ -62,7 +62,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     inbound = InboundLog(db, clock)
     relay = Relay(db, {}, desk_enabled=settings.slack_enabled, delivery=config.delivery,
                   default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
-    return HelpDesk(settings, config, db, tickets, conversation, clock, relay, Timers(tickets), inbound)
+    return HelpDesk(settings, config, db, services, conversation, clock, relay, Timers(services), inbound)
 
 
 async def reachable(db: Database) -> None:

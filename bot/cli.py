@@ -221,7 +221,7 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
     desk = await build(settings)
     if banner:
         print(banner, file=sys.stderr)
-    chat = ConsoleChat(desk.conversation, AgentConsole(desk.tickets), language=language, user_id=user)
+    chat = ConsoleChat(desk.conversation, AgentConsole(desk.services), language=language, user_id=user)
     desk.relay.senders["console"] = ConsoleSender(chat)
     chat.relay = desk.relay
     background = asyncio.create_task(deliver(desk.relay))

@@ -63,7 +63,7 @@ def build_adapters(desk: HelpDesk, settings: Settings) -> dict[str, Adapter]:
             raise ConfigError("SLACK_BOT_TOKEN is set: set SLACK_SIGNING_SECRET too (or SLACK_APP_TOKEN "
                               "for Socket Mode)")
         slack = SlackAdapter(
-            desk.conversation, desk.tickets, desk.config, inbound_log,
+            desk.conversation, desk.services, desk.config, inbound_log,
             AttachmentStore(settings.attachments_dir),
             token=settings.slack_bot_token.get_secret_value(),
             signing_secret=(settings.slack_signing_secret.get_secret_value()

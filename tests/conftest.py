@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from core.domain.config import HelpdeskConfig, load_config
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 
@@ -125,5 +125,5 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def service(db: Database, config: HelpdeskConfig, clock: FakeClock) -> TicketService:
-    return TicketService(db, config, clock)
+def service(db: Database, config: HelpdeskConfig, clock: FakeClock) -> Services:
+    return Services.build(db, config, clock)

@@ -6,14 +6,14 @@ from core.domain.errors import DomainError
 from core.domain.model import Status, Who
 from core.domain.textnorm import ticket_number
 from core.i18n import Translator, translator
-from core.services.tickets import TicketService
+from core.services import Services
 
 AGENT_ID = "console-agent"
 
 
 class AgentConsole:
-    def __init__(self, tickets: TicketService, locale: str = "en") -> None:
-        self.tickets = tickets
+    def __init__(self, services: Services, locale: str = "en") -> None:
+        self.services = services
         self.t: Translator = translator(locale)
 
     def help(self) -> str:
@@ -41,26 +41,26 @@ class AgentConsole:
             number = ticket_number(rest[0]) if rest else None
             if number is None:
                 return t._("Give a ticket number, for example: /agent {command} 1042", command=command)
-            agent = await self.tickets.agent("console", AGENT_ID, "Console agent")
+            agent = await self.services.desk.agent("console", AGENT_ID, "Console agent")
             who = Who.agent(agent.id)
             arg = rest[1] if len(rest) > 1 else ""
             if command == "show":
                 return await self._show(number)
             if command == "claim":
-                await self.tickets.assign(number, agent.id, who)
+                await self.services.desk.assign(number, agent.id, who)
                 return t._("You now handle ticket {ticket}.", ticket=t.ticket(number))
             if command in ("reply", "note"):
-                await self.tickets.add_agent_message(agent.id, number, arg, internal=command == "note")
+                await self.services.desk.add_agent_message(agent.id, number, arg, internal=command == "note")
                 return t._("Sent to the customer.") if command == "reply" else t._("Note saved.")
             if command == "status":
                 try:
                     target = Status(arg.strip().lower())
                 except ValueError:
                     return t._("Unknown status. Use new, accepted, waiting, resolved or closed.")
-                await self.tickets.change_status(number, target, who)
+                await self.services.desk.change_status(number, target, who)
                 return t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number), status=target.value)
             if command == "escalate":
-                ticket = await self.tickets.escalate(number, who, arg)
+                ticket = await self.services.desk.escalate(number, who, arg)
                 return t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(number),
                            tier=ticket.tier)
         except DomainError as exc:
@@ -69,7 +69,7 @@ class AgentConsole:
 
     async def _queue(self, department: str | None) -> str:
         t = self.t
-        tickets = await self.tickets.queue(department=department, limit=30)
+        tickets = await self.services.queries.queue(department=department, limit=30)
         if not tickets:
             return t._("The queue is empty.")
         lines = [t._("Open tickets, longest-waiting first:")]
@@ -79,12 +79,12 @@ class AgentConsole:
 
     async def _show(self, number: int) -> str:
         t = self.t
-        ticket = await self.tickets.get(number)
+        ticket = await self.services.queries.get(number)
         lines = [
             f"{t.ticket(ticket.number)} {ticket.subject}",
             f"{ticket.status} · {ticket.priority} · {ticket.department} · {ticket.request_type} · L{ticket.tier}",
             ticket.description,
         ]
-        for msg in await self.tickets.thread(ticket.id, internal=True):
+        for msg in await self.services.queries.thread(ticket.id, internal=True):
             lines.append(f"[{msg.kind}] {msg.body}")
         return "\n".join(lines)

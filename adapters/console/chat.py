@@ -121,7 +121,7 @@ class ConsoleChat:
             await self.relay.flush()
 
     async def _preset_language(self, language: str) -> None:
-        customer = await self.conversation.tickets.customer(
+        customer = await self.conversation.services.customers.customer(
             "console", self.user_id, self.user_id, "Console user")
         if customer.locale != language:
-            await self.conversation.tickets.set_customer_locale(customer.id, language)
+            await self.conversation.services.customers.set_locale(customer.id, language)

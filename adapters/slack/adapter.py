@@ -41,7 +41,7 @@ from core.domain.errors import DomainError
 from core.domain.model import Status, Who
 from core.i18n import translator
 from core.metrics import ANSWER_SECONDS, UPDATES
-from core.services.tickets import TicketService
+from core.services import Services
 from core.startup import ServiceUnreachable, StartupError, network_reason
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class SlackAdapter:
     def __init__(
         self,
         conversation: Conversation,
-        tickets: TicketService,
+        services: Services,
         config: HelpdeskConfig,
         inbound_log: InboundLog,
         files: AttachmentStore,
@@ -80,7 +80,7 @@ class SlackAdapter:
         agent_group: str | None = None,
     ) -> None:
         self.conversation = conversation
-        self.tickets = tickets
+        self.services = services
         self.inbound_log = inbound_log
         self.files = files
         self.token = token
@@ -90,8 +90,8 @@ class SlackAdapter:
         logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
-        self.desk = SlackDesk(self.client, tickets.db, config, default_channel=agent_channel,
-                              clock=tickets.clock)
+        self.desk = SlackDesk(self.client, services.db, config, default_channel=agent_channel,
+                              clock=services.clock)
         self.agents = AgentDirectory(self.client, users=(agent_users or "").split(","), group=agent_group,
                                      channels=self.desk.channels())
         self.sender = SlackCustomerSender(self.client)  # the relay's: it paces and reschedules itself
@@ -102,7 +102,7 @@ class SlackAdapter:
             AsyncConnectionErrorRetryHandler(max_retry_count=3),
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
-        self.commands = DeskCommands(tickets, config, self.agents)
+        self.commands = DeskCommands(services, config, self.agents)
         self._socket: Any = None
         self._auth_ok = False
         self._busy = 0
@@ -246,11 +246,11 @@ class SlackAdapter:
         refused: list[DomainError] = []
 
         async def work() -> list[Reply]:
-            ticket = await self.tickets.get_by_id(post.ticket_id)
-            agent = await self.tickets.agent("slack", user, name, locale)
+            ticket = await self.services.queries.get_by_id(post.ticket_id)
+            agent = await self.services.desk.agent("slack", user, name, locale)
             try:
                 stored = [await self.files.receive(f) for f in files]
-                await self.tickets.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
+                await self.services.desk.add_agent_message(agent.id, ticket.number, text or "📎", internal=internal,
                                                      attachments=stored, via="slack")
             except DomainError as exc:
                 refused.append(exc)
@@ -324,28 +324,28 @@ class SlackAdapter:
         if not raw.isdigit():
             return
         number = int(raw)
-        agent = await self.tickets.agent("slack", user, name, locale)
+        agent = await self.services.desk.agent("slack", user, name, locale)
         who = Who.agent(agent.id)
         kind = action["action_id"].split(":", 1)[1]
         try:
             if kind == "claim":
-                await self.tickets.assign(number, agent.id, who)
+                await self.services.desk.assign(number, agent.id, who)
             elif kind == "assign":
                 target = action.get("selected_user") or ""
                 if not await self.agents.is_agent(target):
                     await self._tell(respond, channel, user, t._("<@{user}> is not a help-desk agent.", user=target))
                     return
                 target_name, target_locale = await self.agents.profile(target)
-                assignee = await self.tickets.agent("slack", target, target_name, target_locale)
-                await self.tickets.assign(number, assignee.id, who)
+                assignee = await self.services.desk.agent("slack", target, target_name, target_locale)
+                await self.services.desk.assign(number, assignee.id, who)
             elif kind == "status":
                 value = (action.get("selected_option") or {}).get("value", "")
-                await self.tickets.change_status(number, Status(value), who)
+                await self.services.desk.change_status(number, Status(value), who)
             elif kind == "priority":
                 value = (action.get("selected_option") or {}).get("value", "")
-                await self.tickets.set_priority(number, value, who)
+                await self.services.desk.set_priority(number, value, who)
             elif kind == "escalate":
-                await self.tickets.escalate(number, who)
+                await self.services.desk.escalate(number, who)
         except (DomainError, ValueError) as exc:
             message = explain_for_agent(t, exc) if isinstance(exc, DomainError) else t._("Unknown status.")
             await self._tell(respond, channel, user, message)

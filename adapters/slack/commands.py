@@ -12,8 +12,8 @@ from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.textnorm import ticket_number
 from core.i18n import Translator, translator
+from core.services import Services
 from core.services.reports import build_report, render_text
-from core.services.tickets import TicketService
 from core.storage.models import Ticket
 
 
@@ -40,8 +40,8 @@ def explain_for_agent(t: Translator, error: DomainError) -> str:
 
 
 class DeskCommands:
-    def __init__(self, tickets: TicketService, config: HelpdeskConfig, agents: AgentDirectory) -> None:
-        self.tickets = tickets
+    def __init__(self, services: Services, config: HelpdeskConfig, agents: AgentDirectory) -> None:
+        self.services = services
         self.config = config
         self.agents = agents
 
@@ -54,12 +54,12 @@ class DeskCommands:
         command = words[0].lower() if words else "help"
         try:
             if command == "mine":
-                agent = await self.tickets.agent("slack", user, name, locale)
-                return self._list(t, t._("Your open tickets:"), await self.tickets.queue(assignee_id=agent.id))
+                agent = await self.services.desk.agent("slack", user, name, locale)
+                return self._list(t, t._("Your open tickets:"), await self.services.queries.queue(assignee_id=agent.id))
             if command == "queue":
                 department = words[1] if len(words) > 1 else None
                 return self._list(t, t._("Open tickets, longest-waiting first:"),
-                                  await self.tickets.queue(department=department))
+                                  await self.services.queries.queue(department=department))
             if command == "show" and len(words) > 1 and (number := ticket_number(words[1])) is not None:
                 return await self._show(t, number)
             if command == "stats":
@@ -86,17 +86,17 @@ class DeskCommands:
         return "\n".join(lines)
 
     async def _show(self, t: Translator, number: int) -> str:
-        ticket = await self.tickets.get(number)
+        ticket = await self.services.queries.get(number)
         zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
         lines = [f"*#{ticket.number}* {escape(ticket.subject)}",
                  f"{desk_status(t, ticket.status)} · {ticket.priority} · {ticket.department} · L{ticket.tier}",
                  t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)),
                  escape(ticket.description[:1500])]
-        for msg in (await self.tickets.thread(ticket.id, internal=True))[-10:]:
+        for msg in (await self.services.queries.thread(ticket.id, internal=True))[-10:]:
             lines.append(f"_{msg.kind}_: {escape(msg.body[:500])}")
         return "\n".join(lines)
 
     async def _stats(self, t: Translator, days: int = 30) -> str:
-        end = self.tickets.clock()
-        report = await build_report(self.tickets.db, self.config, end - timedelta(days=days), end)
+        end = self.services.clock()
+        report = await build_report(self.services.db, self.config, end - timedelta(days=days), end)
         return "```" + escape(render_text(t, self.config, report)) + "```"

@@ -39,7 +39,7 @@ from core.domain.model import TicketFilter
 from core.domain.textnorm import normalize, ticket_number
 from core.i18n import Translator, match_locale, translator
 from core.metrics import LIMITED
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.models import Customer
 
 __all__ = ["COMMANDS", "LANGUAGE", "LINK", "PICK", "RATE_COMMENT", "REPLY", "RESUME", "WITHDRAW", "Conversation",
@@ -68,7 +68,7 @@ def command_descriptions(t: Translator) -> dict[str, str]:
 class Conversation:
     def __init__(
         self,
-        tickets: TicketService,
+        services: Services,
         drafts: DraftStore,
         files: AttachmentStore,
         config: HelpdeskConfig,
@@ -76,13 +76,13 @@ class Conversation:
         default_locale: str = "en",
         clock: Clock = utcnow,
     ) -> None:
-        self.tickets = tickets
+        self.services = services
         self.drafts = drafts
         self.config = config
         self.default_locale = default_locale
         self.clock = clock
-        self.intake = Intake(config, tickets, drafts, files)
-        self.flows = Flows(tickets, drafts, self.intake, files, config, clock)
+        self.intake = Intake(config, services, drafts, files)
+        self.flows = Flows(services, drafts, self.intake, files, config, clock)
         self.files = files
         self._locks: weakref.WeakValueDictionary[tuple[str, str], asyncio.Lock] = weakref.WeakValueDictionary()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -125,7 +125,7 @@ class Conversation:
                 return [Reply(t._("You are sending messages faster than we can take them. Please wait a "
                                   "minute and send this one again."), locale=t.locale)]
             if customer is None or customer.chat_id != event.chat_id or not customer.reachable:
-                customer = await self.tickets.customer(
+                customer = await self.services.customers.customer(
                     event.platform, event.user_id, event.chat_id, event.display_name)
             t = translator(self.locale_of(customer, event.language_code))
             out: list[Reply] = []
@@ -195,7 +195,7 @@ class Conversation:
         flows = self.flows
         match action:
             case act.SetLanguage(code=code) if code in LANGUAGES:
-                await self.tickets.set_customer_locale(customer.id, code)
+                await self.services.customers.set_locale(customer.id, code)
                 customer.locale = code
                 t = translator(code)
                 if state == LANGUAGE:  # first contact: straight on to the ticket form
@@ -249,7 +249,7 @@ class Conversation:
         if isinstance(action, act.Submit) and draft is None:
             # Sent already: a double tap, or the same press redelivered after a crash that came
             # between opening the ticket and answering. Say again what was said, not "stale".
-            latest = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
+            latest = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
             if latest and self.clock() - latest[0].created_at < timedelta(minutes=10):
                 return [self.intake.confirmation(t, latest[0])]
         return await self._stale(customer, t)

@@ -25,7 +25,8 @@ from core.domain.errors import RatingNotPossible, ReopenWindowPassed
 from core.domain.lifecycle import WITHDRAWN
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, Status, TicketFilter, Who
 from core.i18n import LANGUAGE_NAMES, Translator
-from core.services.tickets import NewAttachment, TicketService, clean
+from core.services import Services
+from core.services.steps import NewAttachment, clean
 from core.storage.models import Customer, Ticket
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
@@ -45,10 +46,10 @@ def cancel_row(t: Translator) -> tuple[tuple[Choice, ...], ...]:
 
 class Flows:
     def __init__(
-        self, tickets: TicketService, drafts: DraftStore, intake: Intake, files: AttachmentStore,
+        self, services: Services, drafts: DraftStore, intake: Intake, files: AttachmentStore,
         config: HelpdeskConfig, clock: Clock,
     ) -> None:
-        self.tickets = tickets
+        self.services = services
         self.drafts = drafts
         self.intake = intake
         self.files = files
@@ -58,7 +59,7 @@ class Flows:
     # -- tickets ------------------------------------------------------------------------
 
     async def list_tickets(self, customer: Customer, t: Translator, view: TicketFilter) -> list[Reply]:
-        tickets = await self.tickets.list_for_customer(customer.id, view, limit=20)
+        tickets = await self.services.queries.list_for_customer(customer.id, view, limit=20)
         titles = {
             TicketFilter.ALL: t._("Your tickets:"),
             TicketFilter.OPEN: t._("Your open tickets:"),
@@ -79,14 +80,14 @@ class Flows:
         return [Reply(text, tuple(rows), t.locale)]
 
     async def show(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
-        ticket = await self.tickets.get_for_customer(customer.id, number)
-        thread = await self.tickets.thread(ticket.id)
-        files = await self.tickets.attachments(ticket.id)
+        ticket = await self.services.queries.get_for_customer(customer.id, number)
+        thread = await self.services.queries.thread(ticket.id)
+        files = await self.services.queries.attachments(ticket.id)
         text = ticket_detail(t, self.config, ticket, thread, len(files))
         return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
 
     async def escalate(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
-        await self.tickets.request_escalation(customer.id, number)
+        await self.services.tickets.request_escalation(customer.id, number)
         return [Reply(t._("Done: ticket {ticket} has been passed to our senior specialists. We are sorry "
                           "for the wait.", ticket=t.ticket(number)), locale=t.locale)]
 
@@ -99,7 +100,7 @@ class Flows:
     async def ask_reply(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
     ) -> list[Reply]:
-        await self.tickets.get_for_customer(customer.id, number)
+        await self.services.queries.get_for_customer(customer.id, number)
         await self.interrupt(customer, draft, REPLY, {"number": number})
         return [self.reply_prompt(t, number)]
 
@@ -114,7 +115,7 @@ class Flows:
         comment = ""
         if draft is not None and draft.state == PICK:
             comment = draft.data.get("text", "")
-        await self.tickets.settle_resolution(customer.id, number, solved=solved, comment=comment)
+        await self.services.tickets.settle_resolution(customer.id, number, solved=solved, comment=comment)
         if solved:
             return [Reply(t._("Thank you for confirming! Ticket {ticket} is now closed.",
                               ticket=t.ticket(number)), locale=t.locale)]
@@ -135,7 +136,7 @@ class Flows:
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int, score: int
     ) -> list[Reply]:
         try:
-            await self.tickets.rate(customer.id, number, score)
+            await self.services.tickets.rate(customer.id, number, score)
         except RatingNotPossible as exc:  # the refusal alone: no prompt after it thanks for a rating
             return [Reply(explain(t, exc), locale=t.locale)]
         await self.interrupt(customer, draft, RATE_COMMENT, {"number": number})
@@ -150,7 +151,7 @@ class Flows:
     async def ask_withdraw(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
     ) -> list[Reply]:
-        await self.tickets.get_for_customer(customer.id, number)
+        await self.services.queries.get_for_customer(customer.id, number)
         await self.interrupt(customer, draft, WITHDRAW, {"number": number})
         return [Reply(
             t._("Withdraw ticket {ticket}? It will be closed without a solution.", ticket=t.ticket(number)),
@@ -158,7 +159,7 @@ class Flows:
               Choice(act.WithdrawNo().encode(), t._("No, keep it"))),), t.locale)]
 
     async def withdraw(self, customer: Customer, t: Translator, number: int, data: Data) -> list[Reply]:
-        await self.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
+        await self.services.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
         await self.resume(customer, data)
         return [Reply(t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(number)), locale=t.locale)]
 
@@ -190,7 +191,7 @@ class Flows:
 
     async def candidates(self, customer: Customer) -> list[Ticket]:
         """The tickets a message outside any step may be about: open ones, and resolved ones."""
-        active = await self.tickets.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
+        active = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
         return [x for x in active if x.status in OPEN_STATUSES or x.status == Status.RESOLVED]
 
     def link_prompt(self, t: Translator, number: int) -> Reply:
@@ -210,7 +211,7 @@ class Flows:
             return await self.deliver(customer, t, data["number"], {"text": text, **_resume_of(data)},
                                       clear_draft=not data.get("resume"))
         if state == RATE_COMMENT:
-            await self.tickets.comment_rating(customer.id, data["number"], text)
+            await self.services.tickets.comment_rating(customer.id, data["number"], text)
             await self.resume(customer, data)
             return [Reply(t._("Thank you for your feedback."), locale=t.locale)]
         if state in (PICK, LINK):
@@ -262,7 +263,7 @@ class Flows:
     ) -> list[Reply]:
         files = [NewAttachment(**f) for f in pending.get("files", [])]
         try:
-            ticket = await self.tickets.add_customer_message(
+            ticket = await self.services.tickets.add_customer_message(
                 customer.id, number, pending.get("text", ""), files, clear_draft=clear_draft
             )
         except ReopenWindowPassed:

@@ -29,7 +29,8 @@ from core.domain.config import HelpdeskConfig, Names
 from core.domain.model import DESCRIPTION_MAX, SUBJECT_MAX, TicketFilter
 from core.domain.textnorm import for_matching
 from core.i18n import Translator
-from core.services.tickets import NewAttachment, TicketService, clean
+from core.services import Services
+from core.services.steps import NewAttachment, clean
 from core.storage.models import Customer, Ticket
 
 Data = dict[str, Any]
@@ -89,13 +90,13 @@ class Step:
 def _priority_fixed(form: Intake, data: Data) -> str | None:
     if not form.fixed_priority(data.get("request_type")):
         return None
-    return form.tickets.resolve_priority(data["request_type"], None)
+    return form.services.tickets.resolve_priority(data["request_type"], None)
 
 
 def _priority_follows_type(form: Intake, data: Data, before: Any) -> None:
     """A type that fixes the priority sets it; so does leaving such a type, or the first choice."""
     if form.fixed_priority(data["request_type"]) or form.fixed_priority(before) or "priority" not in data:
-        data["priority"] = form.tickets.resolve_priority(data["request_type"], None)
+        data["priority"] = form.services.tickets.resolve_priority(data["request_type"], None)
 
 
 async def _offer_duplicate(form: Intake, customer: Customer, data: Data) -> str | None:
@@ -140,7 +141,7 @@ FORM: tuple[Step, ...] = (
     Step("priority", "priority",
          Buttons("pri", lambda c: c.priorities,
                  lambda t: t._("How urgent is it? The usual choice for this kind of request is marked ✓."),
-                 marked=lambda f, d: f.tickets.resolve_priority(d["request_type"], None)),
+                 marked=lambda f, d: f.services.tickets.resolve_priority(d["request_type"], None)),
          edit_label=lambda t: t._("Edit priority"),
          review=lambda t, f, d: [t._("Priority: {priority}", priority=f.option_name("priority", d, t.locale))],
          fixed=_priority_fixed),
@@ -170,14 +171,14 @@ EDITABLE = tuple(BY_KEY)
 
 class Intake:
     config: HelpdeskConfig
-    tickets: TicketService  # declared here for the table's entries above, which use it
+    services: Services  # declared here for the table's entries above, which use it
 
     def __init__(
-        self, config: HelpdeskConfig, tickets: TicketService, drafts: DraftStore,
+        self, config: HelpdeskConfig, services: Services, drafts: DraftStore,
         files: AttachmentStore,
     ) -> None:
         self.config = config
-        self.tickets = tickets
+        self.services = services
         self.drafts = drafts
         self.files = files
 
@@ -202,7 +203,7 @@ class Intake:
     # -- entering and showing ---------------------------------------------------------
 
     async def start(self, customer: Customer, t: Translator, data: Data | None = None) -> list[Reply]:
-        await self.tickets.check_can_open(customer.id)  # say so now, not after the whole form
+        await self.services.tickets.check_can_open(customer.id)  # say so now, not after the whole form
         data = dict(data or {})
         await self.drafts.put(customer.id, FORM[0].key, data)
         tips = t._(
@@ -350,7 +351,7 @@ class Intake:
         return [note, self.prompt(t, state, data)]
 
     async def submit(self, customer: Customer, t: Translator, data: Data) -> list[Reply]:
-        ticket = await self.tickets.open_ticket(
+        ticket = await self.services.tickets.open_ticket(
             customer.id,
             department=data["department"],
             request_type=data["request_type"],
@@ -378,7 +379,7 @@ class Intake:
         wanted = for_matching(subject)
         threshold = self.config.lifecycle.duplicate_similarity
         best: tuple[float, int, str] | None = None
-        for ticket in await self.tickets.list_for_customer(customer_id, TicketFilter.OPEN):
+        for ticket in await self.services.queries.list_for_customer(customer_id, TicketFilter.OPEN):
             score = fuzz.token_set_ratio(wanted, for_matching(ticket.subject))
             if score >= threshold and (best is None or score > best[0]):
                 best = (score, ticket.number, ticket.subject)

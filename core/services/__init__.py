@@ -1,1 +1,37 @@
-"""The application services: every change of a ticket, one transaction each."""
+"""The application services: every change of a ticket, one transaction each, with its news.
+
+`Services` bundles them for the layers above: the customers' chat (core.chat), the agents'
+desks (core.agents), the timers and the command line.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.clock import Clock, utcnow
+from core.domain.config import HelpdeskConfig
+from core.services.customers import CustomerService
+from core.services.desk import DeskService
+from core.services.news import News
+from core.services.queries import QueryService
+from core.services.tickets import TicketService
+from core.storage.db import Database
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    db: Database
+    config: HelpdeskConfig
+    clock: Clock
+    customers: CustomerService
+    tickets: TicketService
+    desk: DeskService
+    queries: QueryService
+
+    @classmethod
+    def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
+              desk_connected: bool = False) -> Services:
+        """`desk_connected`: an agents' desk is connected, so every change is news for it too."""
+        news = News(desk=desk_connected)
+        return cls(db, config, clock, CustomerService(db, clock), TicketService(db, config, clock, news),
+                   DeskService(db, config, clock, news), QueryService(db, config))

@@ -14,10 +14,10 @@ from typing import Any
 from sqlalchemy import Select, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.delivery.outbox import notify_customer
 from core.domain.model import OPEN_STATUSES, TIERS, Status, Who
-from core.services.tickets import TicketService
-from core.storage.models import TIMER_INDEXES, Customer, Ticket
+from core.services import Services
+from core.services.news import CustomerNews, DeskNews
+from core.storage.models import TIMER_INDEXES, Ticket
 
 BATCH = 200
 
@@ -27,12 +27,16 @@ def _predicate(index: str) -> str:
 
 
 class Timers:
-    def __init__(self, tickets: TicketService) -> None:
-        self.tickets = tickets
+    def __init__(self, services: Services) -> None:
+        self.db = services.db
+        self.clock = services.clock
+        self.config = services.config
+        self.news = services.desk.news
+        self.steps = services.desk.steps
 
     async def sweep(self) -> dict[str, int]:
         """Fire every timer that is due; returns how many of each fired."""
-        now = self.tickets.clock()
+        now = self.clock()
         t = Ticket
         def due(index: str, column: Any, *, predicate: str = "") -> Select[Ticket]:
             # The partial index's own predicate, spelled the same: SQLite matches it literally.
@@ -60,7 +64,7 @@ class Timers:
 
     async def _each(self, query: Select[Ticket],
                     action: Callable[[AsyncSession, Ticket, datetime], Awaitable[None]], now: datetime) -> int:
-        async with self.tickets.db.write() as session:
+        async with self.db.write() as session:
             due = list((await session.execute(
                 query.limit(BATCH).with_for_update(skip_locked=True))).scalars())
             for ticket in due:
@@ -69,13 +73,13 @@ class Timers:
 
     async def _first_response_warning(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         ticket.first_response_warned_at = now
-        self.tickets._desk(session, ticket, "sla_warning", now, kind="first_response",
-                           due=ticket.first_response_due.isoformat() if ticket.first_response_due else None)
+        self.news.desk(session, ticket, DeskNews.SLA_WARNING, now, kind="first_response",
+                       due=ticket.first_response_due.isoformat() if ticket.first_response_due else None)
 
     async def _resolution_warning(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         ticket.resolution_warned_at = now
-        self.tickets._desk(session, ticket, "sla_warning", now, kind="resolution",
-                           due=ticket.resolution_due.isoformat() if ticket.resolution_due else None)
+        self.news.desk(session, ticket, DeskNews.SLA_WARNING, now, kind="resolution",
+                       due=ticket.resolution_due.isoformat() if ticket.resolution_due else None)
 
     async def _first_response_breach(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         ticket.first_response_breached_at = now
@@ -88,15 +92,14 @@ class Timers:
     async def _breach(self, session: AsyncSession, ticket: Ticket, now: datetime, kind: str) -> None:
         """Up one tier (the supervisor mentioned, the customer told), or flag it at the top tier."""
         if ticket.tier < TIERS[-1]:
-            await self.tickets._escalate(session, ticket, Who.system(), f"{kind}_overdue", now)
+            await self.steps.escalate(session, ticket, Who.system(), f"{kind}_overdue", now)
         else:
-            self.tickets._desk(session, ticket, "sla_breach", now, kind=kind)
+            self.news.desk(session, ticket, DeskNews.SLA_BREACH, now, kind=kind)
 
     async def _reminder(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
         ticket.reminded_at = now
-        customer = await session.get_one(Customer, ticket.customer_id)
-        notify_customer(session, customer, "reminder", now, ticket=ticket, number=ticket.number)
+        await self.news.customer(session, ticket, CustomerNews.REMINDER, now)
 
     async def _auto_close(self, session: AsyncSession, ticket: Ticket, now: datetime) -> None:
-        self.tickets._move(session, ticket, Status.CLOSED, Who.system(), "auto_closed", now)
-        await self.tickets._tell_status(session, ticket, Status.RESOLVED, now, "auto_closed")
+        self.steps.move(session, ticket, Status.CLOSED, Who.system(), "auto_closed", now)
+        await self.steps.tell_status(session, ticket, Status.RESOLVED, now, "auto_closed")

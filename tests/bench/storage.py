@@ -15,7 +15,7 @@ from sqlalchemy import insert, text
 
 from core.domain.config import load_config
 from core.domain.model import Status, TicketFilter
-from core.services.tickets import TicketService
+from core.services import Services
 from core.services.timers import Timers
 from core.storage.db import Database
 from core.storage.migrate import upgrade
@@ -75,7 +75,7 @@ def _p99(samples: list[float]) -> float:
     return statistics.quantiles(samples, n=100, method="inclusive")[98] if len(samples) > 1 else samples[0]
 
 
-async def _measure(db: Database, service: TicketService, size: int, rng: random.Random) -> dict[str, float]:
+async def _measure(db: Database, service: Services, size: int, rng: random.Random) -> dict[str, float]:
     if not db.is_sqlite:
         async with db.engine.begin() as conn:
             await conn.execute(text("ANALYZE"))
@@ -87,11 +87,11 @@ async def _measure(db: Database, service: TicketService, size: int, rng: random.
     departments = [d.code for d in service.config.departments]
     for _ in range(300):
         t = time.perf_counter()
-        await service.list_for_customer(1 + rng.randrange(customers), TicketFilter.ALL, limit=20)
+        await service.queries.list_for_customer(1 + rng.randrange(customers), TicketFilter.ALL, limit=20)
         mine.append(time.perf_counter() - t)
     for i in range(300):
         t = time.perf_counter()
-        await service.queue(department=departments[i % len(departments)], limit=50)
+        await service.queries.queue(department=departments[i % len(departments)], limit=50)
         queue.append(time.perf_counter() - t)
     sweeps = []
     for _ in range(5):
@@ -106,7 +106,7 @@ async def _backend(name: str, url: str, sizes: list[int]) -> list[dict[str, floa
     db = Database(url)
     await upgrade(db)
     config = load_config()
-    service = TicketService(db, config, clock=lambda: NOW)
+    service = Services.build(db, config, clock=lambda: NOW)
     rng = random.Random(42)
     have, out = 0, []
     for size in sizes:

@@ -20,17 +20,17 @@ WRITER = textwrap.dedent("""
     import asyncio, sys
     from core.domain.config import load_config
     from core.storage.db import Database
-    from core.services.tickets import TicketService
+    from core.services import Services
 
     async def main(url, tag):
         db = Database(url)
-        service = TicketService(db, load_config())
+        service = Services.build(db, load_config())
         async def one(i):
-            c = await service.customer("telegram", f"{tag}-{i}", f"{tag}-{i}", "w", "en")
-            await service.open_ticket(c.id, department="billing", request_type="consultation",
+            c = await service.customers.customer("telegram", f"{tag}-{i}", f"{tag}-{i}", "w", "en")
+            await service.tickets.open_ticket(c.id, department="billing", request_type="consultation",
                                       subject=f"s {tag} {i}", description="d")
-            t = await service.list_for_customer(c.id)
-            await service.add_customer_message(c.id, t[0].number, "more")
+            t = await service.queries.list_for_customer(c.id)
+            await service.tickets.add_customer_message(c.id, t[0].number, "more")
         await asyncio.gather(*(one(i) for i in range(50)))
         await db.dispose()
 
@@ -55,8 +55,8 @@ async def test_fifty_writers_in_three_processes_on_sqlite(tmp_path: Path) -> Non
 
 
 async def test_concurrent_numbers_unique(service) -> None:  # type: ignore[no-untyped-def]
-    customers = [await service.customer("slack", str(i), str(i), "x", "en") for i in range(50)]
-    opened = await asyncio.gather(*(service.open_ticket(c.id, department="sales", request_type="consultation",
+    customers = [await service.customers.customer("slack", str(i), str(i), "x", "en") for i in range(50)]
+    opened = await asyncio.gather(*(service.tickets.open_ticket(c.id, department="sales", request_type="consultation",
                                                         subject="s", description="d") for c in customers))
     assert len({t.number for t in opened}) == 50
 

@@ -10,8 +10,9 @@ from sqlalchemy import func, select
 import core.services.forget
 from core.chat.drafts import DraftStore
 from core.domain.config import HelpdeskConfig
+from core.services import Services
 from core.services.forget import ERASED, find_customer, forget_customer
-from core.services.tickets import NewAttachment, TicketService
+from core.services.steps import NewAttachment
 from core.storage.db import Database
 from core.storage.models import (
     Attachment,
@@ -36,18 +37,19 @@ def _file(tmp_path: Path, name: str) -> NewAttachment:
 
 async def _setting(db: Database, config: HelpdeskConfig, clock: FakeClock, tmp_path: Path) -> dict[str, object]:
     """Jana (to forget) and Petr (to keep), each with a ticket, messages, files and notifications."""
-    service = TicketService(db, config, clock, desk=True)
-    jana = await service.customer("telegram", "42", "42", "Jana Nováková", "cs")
-    petr = await service.customer("telegram", "43", "43", "Petr Novák", "cs")
-    agent = await service.agent("slack", "U1", "Eva")
+    service = Services.build(db, config, clock, desk_connected=True)
+    jana = await service.customers.customer("telegram", "42", "42", "Jana Nováková", "cs")
+    petr = await service.customers.customer("telegram", "43", "43", "Petr Novák", "cs")
+    agent = await service.desk.agent("slack", "U1", "Eva")
     shared, own = _file(tmp_path, "shared.txt"), _file(tmp_path, "jana.txt")
-    mine = await service.open_ticket(jana.id, department="technical", request_type="bug", subject="Jana's login",
-                                     description="My phone is +420 777 123 456.", attachments=[shared, own])
-    theirs = await service.open_ticket(petr.id, department="technical", request_type="bug", subject="Petr's login",
-                                       description="Petr's text.", attachments=[shared])
-    await service.add_agent_message(agent.id, mine.number, "Hello Jana, which browser?")
-    await service.add_customer_message(jana.id, mine.number, "Firefox, Jana")
-    await service.add_agent_message(agent.id, theirs.number, "Hello Petr")
+    mine = await service.tickets.open_ticket(jana.id, department="technical", request_type="bug",
+                                             subject="Jana's login", description="My phone is +420 777 123 456.",
+                                             attachments=[shared, own])
+    theirs = await service.tickets.open_ticket(petr.id, department="technical", request_type="bug",
+                                               subject="Petr's login", description="Petr's text.", attachments=[shared])
+    await service.desk.add_agent_message(agent.id, mine.number, "Hello Jana, which browser?")
+    await service.tickets.add_customer_message(jana.id, mine.number, "Firefox, Jana")
+    await service.desk.add_agent_message(agent.id, theirs.number, "Hello Petr")
     await DraftStore(db, clock).put(jana.id, "subject", {"subject": "half-written"})
     await DraftStore(db, clock).put(petr.id, "subject", {"subject": "Petr's draft"})
     async with db.write() as session:
@@ -113,7 +115,7 @@ async def test_forget_erases_the_customer_and_keeps_statistics(
     assert await find_customer(db, "telegram", "42") is None
     assert await forget_customer(db, "telegram", "42") is None
     # Writing again, Jana is a new customer.
-    again = await TicketService(db, config, clock).customer("telegram", "42", "42", "Jana", "cs")
+    again = await Services.build(db, config, clock).customers.customer("telegram", "42", "42", "Jana", "cs")
     assert again.id != jana.id
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 
 from core.delivery.attachments import AttachmentStore, FileTooLarge, FileTypeNotAllowed, IncomingFile, safe_name
 from core.domain.errors import FieldTooLong
-from core.services.tickets import TicketService, clean
+from core.services import Services
+from core.services.steps import clean
 from core.storage.models import Ticket
 
 
@@ -78,13 +79,13 @@ async def test_zip_bomb_is_refused(tmp_path: Path) -> None:
     assert (await AttachmentStore(tmp_path).receive(_file("logs.zip", fine.getvalue()))).mime_type == "application/zip"
 
 
-async def test_nothing_stored_half_way(service: TicketService) -> None:
-    customer = await service.customer("telegram", "1", "1", "x", "en")
+async def test_nothing_stored_half_way(service: Services) -> None:
+    customer = await service.customers.customer("telegram", "1", "1", "x", "en")
     with pytest.raises(FieldTooLong):
-        await service.open_ticket(customer.id, department="technical", request_type="bug", subject="ok",
+        await service.tickets.open_ticket(customer.id, department="technical", request_type="bug", subject="ok",
                                   description="\u202e" + "y" * 5000)
     async with service.db.read() as s:
         assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 0
-    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="\u202eevil\u202c subject", description="fine")
     assert ticket.subject == "evil subject"

@@ -25,7 +25,7 @@ from adapters.slack.commands import DeskCommands
 from core.delivery.attachments import MAX_BYTES, AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.models import Customer, Ticket
 from tests.conftest import FakeClock
 
@@ -67,7 +67,7 @@ def steps(monkeypatch: pytest.MonkeyPatch) -> Iterator[Steps]:
         gc.unfreeze()
 
 
-async def _tickets(service: TicketService, clock: FakeClock) -> None:
+async def _tickets(service: Services, clock: FakeClock) -> None:
     """TICKETS tickets of the last days, answered and resolved; half of them one of 40 subjects,
     the others each unlike the rest (comparing them takes the loop seconds)."""
     rng = random.Random(21)
@@ -95,7 +95,7 @@ async def _tickets(service: TicketService, clock: FakeClock) -> None:
         await session.execute(insert(Ticket), rows)
 
 
-async def test_stats_never_blocks_the_loop(service: TicketService, config: HelpdeskConfig, clock: FakeClock,
+async def test_stats_never_blocks_the_loop(service: Services, config: HelpdeskConfig, clock: FakeClock,
                                            steps: Steps, monkeypatch: pytest.MonkeyPatch) -> None:
     commands = DeskCommands(service, config, agents=None)  # type: ignore[arg-type]
     await commands._stats(translator("en"))  # first use: locale data, statement caches (once per process)

@@ -6,7 +6,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, select
 
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import current_revision, downgrade, head_revision, history, upgrade
 from core.storage.models import Base, Ticket
@@ -27,15 +27,15 @@ async def test_models_and_migrations_agree(db: Database) -> None:
     assert await _differences(db) == []
 
 
-async def test_every_migration_can_be_undone(db: Database, service: TicketService) -> None:
-    customer = await service.customer("telegram", "5", "5", "Jana", "cs")
-    await service.open_ticket(customer.id, department="technical", request_type="bug",
+async def test_every_migration_can_be_undone(db: Database, service: Services) -> None:
+    customer = await service.customers.customer("telegram", "5", "5", "Jana", "cs")
+    await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                               subject="Faktura", description="Chybí mi faktura.")
     # Down to the first revision with a ticket in the tables, and up again: the data survives.
     await downgrade(db, "0001")
     assert await current_revision(db) == "0001"
     await upgrade(db)
-    second = await service.open_ticket(customer.id, department="technical", request_type="bug",
+    second = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="Faktura 2", description="Chybí mi další faktura.")
     assert second.number == 1002  # numbering goes on where it stood, on either backend
     async with db.read() as session:

@@ -16,7 +16,7 @@ from core.delivery.outbox import notify_customer
 from core.delivery.relay import DeliveryError, Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
 from core.domain.model import Status, Who
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage
 from tests.conftest import FakeClock
@@ -54,24 +54,24 @@ async def _queue(db: Database, clock: FakeClock, chats: int, per_chat: int, plat
                 notify_customer(s, c, "escalated", clock(), number=n, tier=2)
 
 
-async def test_rolled_back_change_sends_nothing(service: TicketService, monkeypatch: pytest.MonkeyPatch) -> None:
-    customer = await service.customer("telegram", "1", "1", "A", "en")
-    agent = await service.agent("slack", "U1")
-    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+async def test_rolled_back_change_sends_nothing(service: Services, monkeypatch: pytest.MonkeyPatch) -> None:
+    customer = await service.customers.customer("telegram", "1", "1", "A", "en")
+    agent = await service.desk.agent("slack", "U1")
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="s", description="d")
-    original = service._tell_status
+    original = service.desk.steps.tell_status
 
     async def tell_then_fail(*args: object, **kw: object) -> None:
         await original(*args, **kw)  # type: ignore[arg-type]
         raise RuntimeError("the database went away mid-transaction")
 
-    monkeypatch.setattr(service, "_tell_status", tell_then_fail)
+    monkeypatch.setattr(service.desk.steps, "tell_status", tell_then_fail)
     with pytest.raises(RuntimeError):
-        await service.change_status(ticket.number, Status.ACCEPTED, Who.agent(agent.id))
+        await service.desk.change_status(ticket.number, Status.ACCEPTED, Who.agent(agent.id))
     sender = Recorder()
     assert await Relay(service.db, {"telegram": sender}, clock=service.clock).flush() == 0
     assert sender.sent == []
-    assert (await service.get(ticket.number)).status == Status.NEW
+    assert (await service.queries.get(ticket.number)).status == Status.NEW
 
 
 async def test_a_crash_after_commit_delivers_once_after_restart(db: Database, clock: FakeClock) -> None:
@@ -108,13 +108,13 @@ async def test_order_per_chat_and_backoff(db: Database, clock: FakeClock) -> Non
     assert texts == sorted(texts) and len(texts) == 3  # #0, #1, #2 in the order they were written
 
 
-async def test_permanent_failure_is_a_dead_letter(service: TicketService, clock: FakeClock) -> None:
-    service.desk = True
-    customer = await service.customer("telegram", "9", "9", "Bo", "en")
-    agent = await service.agent("slack", "U1")
-    ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+async def test_permanent_failure_is_a_dead_letter(service: Services, clock: FakeClock) -> None:
+    service.desk.news.to_desk = True
+    customer = await service.customers.customer("telegram", "9", "9", "Bo", "en")
+    agent = await service.desk.agent("slack", "U1")
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="s", description="d")
-    await service.assign(ticket.number, agent.id, Who.agent(agent.id))
+    await service.desk.assign(ticket.number, agent.id, Who.agent(agent.id))
     sender = Recorder()
     sender.fail["9"] = [DeliveryError("Forbidden: bot was blocked by the user", permanent=True)]
     relay = Relay(service.db, {"telegram": sender}, desk_enabled=True, delivery=FAST, clock=clock)

@@ -9,29 +9,29 @@ from datetime import UTC, datetime, timedelta
 from core.domain.config import HelpdeskConfig
 from core.domain.model import Status, Who
 from core.i18n import translator
+from core.services import Services
 from core.services.reports import ALL, build_report, recurring_subjects, render_csv, render_text
-from core.services.tickets import TicketService
 from core.services.timers import Timers
 from tests.conftest import FakeClock
 
 
-async def test_report(service: TicketService, clock: FakeClock, config: HelpdeskConfig) -> None:
+async def test_report(service: Services, clock: FakeClock, config: HelpdeskConfig) -> None:
     start = clock.now
-    agent = await service.agent("slack", "U1", "Eva")
+    agent = await service.desk.agent("slack", "U1", "Eva")
     numbers = []
     for i, (subject, answer_after) in enumerate([("Cannot log in", 1), ("cannot log in again", 3),
                                                  ("Invoice missing", 2), ("Login fails, cannot log in", None)]):
-        customer = await service.customer("telegram", str(i), str(i), "C", "en")
+        customer = await service.customers.customer("telegram", str(i), str(i), "C", "en")
         clock.now = start + timedelta(minutes=i)
-        t = await service.open_ticket(customer.id, department="technical", request_type="bug",
+        t = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                       subject=subject, description="d", priority="normal")
         numbers.append(t.number)
         if answer_after is not None:
             clock.now = start + timedelta(minutes=i, hours=answer_after)
-            await service.add_agent_message(agent.id, t.number, "hello")
-    await service.change_status(numbers[0], Status.RESOLVED, Who.agent(agent.id))
-    await service.change_status(numbers[0], Status.CLOSED, Who.agent(agent.id))
-    await service.rate((await service.get(numbers[0])).customer_id, numbers[0], 4)
+            await service.desk.add_agent_message(agent.id, t.number, "hello")
+    await service.desk.change_status(numbers[0], Status.RESOLVED, Who.agent(agent.id))
+    await service.desk.change_status(numbers[0], Status.CLOSED, Who.agent(agent.id))
+    await service.tickets.rate((await service.queries.get(numbers[0])).customer_id, numbers[0], 4)
     clock.now = start + timedelta(days=3, minutes=4)  # past the first-response due of the unanswered one
     assert (await Timers(service).sweep())["first_response_breach"] == 1
     report = await build_report(service.db, config, start, clock.now + timedelta(minutes=1))
@@ -58,7 +58,7 @@ def test_recurring_subjects_normalize_persian() -> None:
     assert groups == [("مشكل ورود", [1, 2, 4])]
 
 
-async def test_empty_report(service: TicketService, config: HelpdeskConfig) -> None:
+async def test_empty_report(service: Services, config: HelpdeskConfig) -> None:
     now = datetime(2026, 11, 20, tzinfo=UTC)
     report = await build_report(service.db, config, now - timedelta(days=30), now)
     assert "Recurring subjects:\n  —" in render_text(translator("en"), config, report)

@@ -19,16 +19,17 @@ from core.domain.errors import (
     UnknownRequestType,
 )
 from core.domain.model import Status, TicketFilter, Who
-from core.services.tickets import NewAttachment, TicketService
+from core.services import Services
+from core.services.steps import NewAttachment
 from core.storage.models import Attachment, OutboxMessage, StatusChange, Ticket, TicketMessage
 from tests.conftest import FakeClock
 
 
-async def _customer(service: TicketService, uid: str = "100"):
-    return await service.customer("telegram", uid, uid, "Ali", "fa")
+async def _customer(service: Services, uid: str = "100"):
+    return await service.customers.customer("telegram", uid, uid, "Ali", "fa")
 
 
-async def _open(service: TicketService, customer_id: int, **kw):
+async def _open(service: Services, customer_id: int, **kw):
     fields = {
         "department": "technical",
         "request_type": "bug",
@@ -36,15 +37,15 @@ async def _open(service: TicketService, customer_id: int, **kw):
         "description": "Since this morning the login page says 500.",
     }
     fields.update(kw)
-    return await service.open_ticket(customer_id, **fields)
+    return await service.tickets.open_ticket(customer_id, **fields)
 
 
-async def _count(service: TicketService, model) -> int:
+async def _count(service: Services, model) -> int:
     async with service.db.read() as s:
         return int((await s.execute(select(func.count()).select_from(model))).scalar_one())
 
 
-async def test_numbers_start_at_1001_and_increase(service: TicketService) -> None:
+async def test_numbers_start_at_1001_and_increase(service: Services) -> None:
     c = await _customer(service)
     first = await _open(service, c.id)
     second = await _open(service, c.id, subject="Another")
@@ -53,7 +54,7 @@ async def test_numbers_start_at_1001_and_increase(service: TicketService) -> Non
     assert first.first_response_due is not None and first.first_response_due > first.created_at
 
 
-async def test_concurrent_openings_get_unique_numbers(service: TicketService) -> None:
+async def test_concurrent_openings_get_unique_numbers(service: Services) -> None:
     customers = [await _customer(service, str(i)) for i in range(10)]
     tickets = await asyncio.gather(
         *(_open(service, customers[i % 10].id, subject=f"s{i}") for i in range(30))
@@ -65,7 +66,7 @@ async def test_concurrent_openings_get_unique_numbers(service: TicketService) ->
 async def test_the_number_is_the_one_stored_and_told(db, config, clock) -> None:
     """The row, the object and the desk's card all carry the number, and a refused opening
     leaves neither a ticket nor a used number."""
-    service = TicketService(db, config, clock, desk=True)
+    service = Services.build(db, config, clock, desk_connected=True)
     c = await _customer(service)
     ticket = await _open(service, c.id)
     async with db.read() as s:
@@ -84,7 +85,7 @@ async def test_on_postgresql_an_opening_waits_for_no_other(db, config, clock) ->
     second waited for the first's commit, and a wave of submitted forms queued there)."""
     if db.is_sqlite:
         pytest.skip("SQLite has one writer at a time: every opening waits for the last by design")
-    service = TicketService(db, config, clock)
+    service = Services.build(db, config, clock)
     alice, bob = await _customer(service, "1"), await _customer(service, "2")
     opened, release = asyncio.Event(), asyncio.Event()
 
@@ -119,12 +120,12 @@ async def test_numbers_continue_from_the_counter_after_the_upgrade(db, config, c
     async with db.engine.begin() as conn:
         await conn.execute(text("UPDATE counters SET value = 1500 WHERE name = 'ticket'"))
     await upgrade(db)
-    service = TicketService(db, config, clock)
+    service = Services.build(db, config, clock)
     c = await _customer(service)
     assert (await _open(service, c.id)).number == 1501
 
 
-async def test_priority_rules(service: TicketService) -> None:
+async def test_priority_rules(service: Services) -> None:
     c = await _customer(service)
     critical = await _open(service, c.id, request_type="bug_critical", priority="low")
     change = await _open(service, c.id, request_type="change")
@@ -134,13 +135,13 @@ async def test_priority_rules(service: TicketService) -> None:
     assert chosen.priority == "high"
 
 
-async def test_opening_stores_attachments_and_history(service: TicketService) -> None:
+async def test_opening_stores_attachments_and_history(service: Services) -> None:
     c = await _customer(service)
     att = NewAttachment("log.txt", "text/plain", 12, "ab" * 32, "/tmp/x/log.txt", "tg-file-1")
     t = await _open(service, c.id, attachments=[att])
-    stored = await service.attachments(t.id)
+    stored = await service.queries.attachments(t.id)
     assert [(a.filename, a.size, a.platform_file_id) for a in stored] == [("log.txt", 12, "tg-file-1")]
-    history = await service.history(t.id)
+    history = await service.queries.history(t.id)
     assert [(h.from_status, h.to_status, h.actor) for h in history] == [(None, "new", "customer")]
 
 
@@ -155,7 +156,7 @@ async def test_opening_stores_attachments_and_history(service: TicketService) ->
         ({"request_type": "wish"}, UnknownRequestType, "unknown_request_type"),
     ],
 )
-async def test_bad_input_writes_nothing(service: TicketService, fields, error, code) -> None:
+async def test_bad_input_writes_nothing(service: Services, fields, error, code) -> None:
     c = await _customer(service)
     with pytest.raises(error) as info:
         await _open(service, c.id, **fields)
@@ -164,46 +165,46 @@ async def test_bad_input_writes_nothing(service: TicketService, fields, error, c
     assert await _count(service, StatusChange) == 0
 
 
-async def test_limits_are_inclusive(service: TicketService) -> None:
+async def test_limits_are_inclusive(service: Services) -> None:
     c = await _customer(service)
     t = await _open(service, c.id, subject="s" * 120, description="d" * 4000)
     assert len(t.subject) == 120
 
 
-async def test_lookups_are_scoped_to_the_requester(service: TicketService) -> None:
+async def test_lookups_are_scoped_to_the_requester(service: Services) -> None:
     alice, bob = await _customer(service, "1"), await _customer(service, "2")
     t = await _open(service, alice.id)
-    assert (await service.get_for_customer(alice.id, t.number)).id == t.id
+    assert (await service.queries.get_for_customer(alice.id, t.number)).id == t.id
     with pytest.raises(NotYourTicket) as info:
-        await service.get_for_customer(bob.id, t.number)
+        await service.queries.get_for_customer(bob.id, t.number)
     assert info.value.code == "ticket_not_found"  # indistinguishable from a missing one
     with pytest.raises(TicketNotFound):
-        await service.get_for_customer(alice.id, 999999)
+        await service.queries.get_for_customer(alice.id, 999999)
     with pytest.raises(NotYourTicket):
-        await service.add_customer_message(bob.id, t.number, "let me in")
+        await service.tickets.add_customer_message(bob.id, t.number, "let me in")
     with pytest.raises(NotYourTicket):
-        await service.change_status(t.number, Status.CLOSED, Who.customer(bob.id))
+        await service.tickets.change_status(t.number, Status.CLOSED, Who.customer(bob.id))
     assert await _count(service, TicketMessage) == 0
 
 
-async def test_conversation_moves_the_ticket(service: TicketService, clock: FakeClock) -> None:
+async def test_conversation_moves_the_ticket(service: Services, clock: FakeClock) -> None:
     c = await _customer(service)
-    agent = await service.agent("slack", "U1", "Eva")
+    agent = await service.desk.agent("slack", "U1", "Eva")
     t = await _open(service, c.id)
-    t = await service.assign(t.number, agent.id, Who.agent(agent.id))
+    t = await service.desk.assign(t.number, agent.id, Who.agent(agent.id))
     assert t.status == Status.ACCEPTED and t.assignee_id == agent.id
     clock.advance(hours=1)
-    t = await service.add_agent_message(agent.id, t.number, "Which browser do you use?")
+    t = await service.desk.add_agent_message(agent.id, t.number, "Which browser do you use?")
     assert t.status == Status.WAITING and t.first_response_at == clock.now and t.waiting_since is None
     clock.advance(hours=1)
-    t = await service.add_customer_message(c.id, t.number, "Firefox")
+    t = await service.tickets.add_customer_message(c.id, t.number, "Firefox")
     assert t.status == Status.ACCEPTED and t.waiting_since == clock.now
-    await service.add_agent_message(agent.id, t.number, "note: check the proxy", internal=True)
-    assert [m.kind for m in await service.thread(t.id)] == ["agent", "customer"]
-    assert len(await service.thread(t.id, internal=True)) == 3
-    t = await service.change_status(t.number, Status.RESOLVED, Who.agent(agent.id), "fixed")
+    await service.desk.add_agent_message(agent.id, t.number, "note: check the proxy", internal=True)
+    assert [m.kind for m in await service.queries.thread(t.id)] == ["agent", "customer"]
+    assert len(await service.queries.thread(t.id, internal=True)) == 3
+    t = await service.desk.change_status(t.number, Status.RESOLVED, Who.agent(agent.id), "fixed")
     assert t.resolved_at == clock.now
-    t = await service.change_status(t.number, Status.CLOSED, Who.customer(c.id), "confirmed")
+    t = await service.tickets.change_status(t.number, Status.CLOSED, Who.customer(c.id), "confirmed")
     assert t.status == Status.CLOSED and t.closed_at == clock.now
     async with service.db.read() as s:
         events = [(o.event, o.params.get("new")) for o in (await s.execute(
@@ -215,107 +216,107 @@ async def test_conversation_moves_the_ticket(service: TicketService, clock: Fake
     ]
 
 
-async def test_customer_reply_to_resolved_ticket_disputes_it(service: TicketService) -> None:
+async def test_customer_reply_to_resolved_ticket_disputes_it(service: Services) -> None:
     c = await _customer(service)
-    agent = await service.agent("slack", "U1")
+    agent = await service.desk.agent("slack", "U1")
     t = await _open(service, c.id)
-    await service.change_status(t.number, Status.RESOLVED, Who.agent(agent.id))
-    t = await service.add_customer_message(c.id, t.number, "Still broken")
+    await service.desk.change_status(t.number, Status.RESOLVED, Who.agent(agent.id))
+    t = await service.tickets.add_customer_message(c.id, t.number, "Still broken")
     assert t.status == Status.ACCEPTED and t.resolved_at is None
 
 
-async def test_reopen_window(service: TicketService, clock: FakeClock) -> None:
+async def test_reopen_window(service: Services, clock: FakeClock) -> None:
     c = await _customer(service)
     t = await _open(service, c.id)
-    await service.change_status(t.number, Status.CLOSED, Who.customer(c.id), "withdrawn")
+    await service.tickets.change_status(t.number, Status.CLOSED, Who.customer(c.id), "withdrawn")
     clock.advance(days=6)
-    t = await service.add_customer_message(c.id, t.number, "Actually, it is back")
+    t = await service.tickets.add_customer_message(c.id, t.number, "Actually, it is back")
     assert t.status == Status.ACCEPTED
-    await service.change_status(t.number, Status.CLOSED, Who.customer(c.id), "withdrawn")
+    await service.tickets.change_status(t.number, Status.CLOSED, Who.customer(c.id), "withdrawn")
     clock.advance(days=8)
     before = await _count(service, TicketMessage)
     with pytest.raises(ReopenWindowPassed):
-        await service.add_customer_message(c.id, t.number, "And again")
+        await service.tickets.add_customer_message(c.id, t.number, "And again")
     assert await _count(service, TicketMessage) == before
     linked = await _open(service, c.id, linked_to=t.number)
     assert linked.linked_ticket_id == t.id
 
 
-async def test_illegal_transition_rolls_back_everything(service: TicketService) -> None:
+async def test_illegal_transition_rolls_back_everything(service: Services) -> None:
     c = await _customer(service)
     t = await _open(service, c.id)
     with pytest.raises(IllegalTransition):
-        await service.change_status(t.number, Status.RESOLVED, Who.customer(c.id))
+        await service.tickets.change_status(t.number, Status.RESOLVED, Who.customer(c.id))
     with pytest.raises(IllegalTransition):
-        await service.change_status(t.number, Status.CLOSED, Who.system())
-    assert (await service.get(t.number)).status == Status.NEW
+        await service.desk.change_status(t.number, Status.CLOSED, Who.system())
+    assert (await service.queries.get(t.number)).status == Status.NEW
     assert await _count(service, OutboxMessage) == 0
     assert await _count(service, StatusChange) == 1
 
 
-async def test_escalation_goes_up_to_l3(service: TicketService) -> None:
+async def test_escalation_goes_up_to_l3(service: Services) -> None:
     c = await _customer(service)
-    agent = await service.agent("slack", "U1")
+    agent = await service.desk.agent("slack", "U1")
     t = await _open(service, c.id)
-    assert (await service.escalate(t.number, Who.agent(agent.id))).tier == 2
-    assert (await service.escalate(t.number, Who.agent(agent.id), "needs a developer")).tier == 3
+    assert (await service.desk.escalate(t.number, Who.agent(agent.id))).tier == 2
+    assert (await service.desk.escalate(t.number, Who.agent(agent.id), "needs a developer")).tier == 3
     with pytest.raises(TopTierReached):
-        await service.escalate(t.number, Who.agent(agent.id))
-    assert (await service.get(t.number)).tier == 3
+        await service.desk.escalate(t.number, Who.agent(agent.id))
+    assert (await service.queries.get(t.number)).tier == 3
 
 
-async def test_customer_views(service: TicketService) -> None:
+async def test_customer_views(service: Services) -> None:
     c = await _customer(service)
-    agent = await service.agent("slack", "U1")
+    agent = await service.desk.agent("slack", "U1")
     a = await _open(service, c.id, subject="a")
     b = await _open(service, c.id, subject="b")
-    await service.change_status(b.number, Status.RESOLVED, Who.agent(agent.id))
+    await service.desk.change_status(b.number, Status.RESOLVED, Who.agent(agent.id))
     d = await _open(service, c.id, subject="d")
-    await service.change_status(d.number, Status.CLOSED, Who.customer(c.id))
-    views = {v: [t.number for t in await service.list_for_customer(c.id, v)] for v in TicketFilter}
+    await service.tickets.change_status(d.number, Status.CLOSED, Who.customer(c.id))
+    views = {v: [t.number for t in await service.queries.list_for_customer(c.id, v)] for v in TicketFilter}
     assert views[TicketFilter.ALL] == [d.number, b.number, a.number]
     assert views[TicketFilter.OPEN] == [a.number]
     assert views[TicketFilter.DONE] == [d.number, b.number]
 
 
-async def test_queue_order_and_views(service: TicketService, clock: FakeClock) -> None:
+async def test_queue_order_and_views(service: Services, clock: FakeClock) -> None:
     c1, c2 = await _customer(service, "1"), await _customer(service, "2")
-    agent = await service.agent("slack", "U1")
+    agent = await service.desk.agent("slack", "U1")
     first = await _open(service, c1.id, subject="first")
     clock.advance(minutes=5)
     second = await _open(service, c2.id, subject="second", department="billing")
     clock.advance(minutes=5)
     # Writing again does not push the first ticket back in the queue.
-    await service.add_customer_message(c1.id, first.number, "any news?")
-    await service.add_customer_message(c1.id, first.number, "hello??")
-    assert [t.number for t in await service.queue()] == [first.number, second.number]
+    await service.tickets.add_customer_message(c1.id, first.number, "any news?")
+    await service.tickets.add_customer_message(c1.id, first.number, "hello??")
+    assert [t.number for t in await service.queries.queue()] == [first.number, second.number]
     # Once answered, it waits for no one and goes behind the unanswered ones.
-    await service.add_agent_message(agent.id, first.number, "Looking into it")
-    assert [t.number for t in await service.queue()] == [second.number, first.number]
-    assert [t.number for t in await service.queue(department="billing")] == [second.number]
-    await service.assign(second.number, agent.id, Who.agent(agent.id))
-    assert [t.number for t in await service.queue(unassigned=True)] == [first.number]
-    assert [t.number for t in await service.queue(assignee_id=agent.id)] == [second.number]
+    await service.desk.add_agent_message(agent.id, first.number, "Looking into it")
+    assert [t.number for t in await service.queries.queue()] == [second.number, first.number]
+    assert [t.number for t in await service.queries.queue(department="billing")] == [second.number]
+    await service.desk.assign(second.number, agent.id, Who.agent(agent.id))
+    assert [t.number for t in await service.queries.queue(unassigned=True)] == [first.number]
+    assert [t.number for t in await service.queries.queue(assignee_id=agent.id)] == [second.number]
     with pytest.raises(UnknownDepartment):
-        await service.queue(department="nope")
+        await service.queries.queue(department="nope")
 
 
-async def test_customer_identity_is_stable(service: TicketService) -> None:
-    a = await service.customer("telegram", "7", "7", "Jana", "cs")
-    await service.mark_unreachable(a.id)
-    b = await service.customer("telegram", "7", "7", "Jana", "cs")
+async def test_customer_identity_is_stable(service: Services) -> None:
+    a = await service.customers.customer("telegram", "7", "7", "Jana", "cs")
+    await service.customers.mark_unreachable(a.id)
+    b = await service.customers.customer("telegram", "7", "7", "Jana", "cs")
     assert a.id == b.id and b.reachable
-    other = await service.customer("slack", "7", "D7", "Jana")
+    other = await service.customers.customer("slack", "7", "D7", "Jana")
     assert other.id != a.id
-    await service.set_customer_locale(a.id, "ru")
-    assert (await service.customer("telegram", "7", "7")).locale == "ru"
+    await service.customers.set_locale(a.id, "ru")
+    assert (await service.customers.customer("telegram", "7", "7")).locale == "ru"
 
 
-async def test_attachment_only_message(service: TicketService) -> None:
+async def test_attachment_only_message(service: Services) -> None:
     c = await _customer(service)
     t = await _open(service, c.id)
     att = NewAttachment("s.png", "image/png", 3, "cd" * 32, "/tmp/s.png")
-    await service.add_customer_message(c.id, t.number, "", [att])
+    await service.tickets.add_customer_message(c.id, t.number, "", [att])
     assert await _count(service, Attachment) == 1
     with pytest.raises(EmptyField):
-        await service.add_customer_message(c.id, t.number, "  ")
+        await service.tickets.add_customer_message(c.id, t.number, "  ")

@@ -30,7 +30,7 @@ from core.chat.notices import render
 from core.domain.config import load_config
 from core.domain.model import Status, Who
 from core.i18n import translator
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.models import (
     Customer,
@@ -212,7 +212,7 @@ async def _scenario(tmp_path: Path, say: Callable[[str], None]) -> None:
         await api.wait_for(lambda: api.requests_for("getUpdates"), timeout=30)
         db = Database(url)
         workers = [await _new_worker(db, set())]  # per process, in order
-        agents = TicketService(db, load_config(fast_config(tmp_path, chat=0.0, group=0.0, global_rate=1000)))
+        agents = Services.build(db, load_config(fast_config(tmp_path, chat=0.0, group=0.0, global_rate=1000)))
         calm = asyncio.Event()  # set when the kills are over
         customers = asyncio.gather(*(_customer(api, i, calm) for i in range(CUSTOMERS)))
 
@@ -220,15 +220,15 @@ async def _scenario(tmp_path: Path, say: Callable[[str], None]) -> None:
             """Another process works the tickets whose customers are done writing: claim, reply,
             resolve (a follow-up to a resolved ticket would be a question, not a message). Done
             writing is read from the ticket: a reply the customer saw may be a resend."""
-            agent = await agents.agent("console", "crash-agent", "Agent")
+            agent = await agents.desk.agent("console", "crash-agent", "Agent")
             worked: set[int] = set()
             while len(worked) < CUSTOMERS and not (customers.done() and customers.exception()):
-                for ticket in await agents.queue(limit=200):
+                for ticket in await agents.queries.queue(limit=200):
                     if ticket.number in worked or not await _followed_up(db, ticket.id):
                         continue
-                    await agents.assign(ticket.number, agent.id, Who.agent(agent.id))
-                    await agents.add_agent_message(agent.id, ticket.number, f"Looking at #{ticket.number}")
-                    await agents.change_status(ticket.number, Status.RESOLVED, Who.agent(agent.id))
+                    await agents.desk.assign(ticket.number, agent.id, Who.agent(agent.id))
+                    await agents.desk.add_agent_message(agent.id, ticket.number, f"Looking at #{ticket.number}")
+                    await agents.desk.change_status(ticket.number, Status.RESOLVED, Who.agent(agent.id))
                     worked.add(ticket.number)
                 await asyncio.sleep(0.2)
             return len(worked)

@@ -47,7 +47,7 @@ from core.domain.clock import utcnow
 from core.domain.config import load_config
 from core.domain.model import MessageKind, Status, Who
 from core.i18n import translator
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.models import (
     Customer,
@@ -294,15 +294,15 @@ class Agent:
     """Another process working the tickets: claim, reply, resolve; and time passing (the
     reminder and the auto-close made due by moving their times into the past)."""
 
-    service: TicketService
+    service: Services
     agent_id: int = 0
 
     async def work(self, number: int, *, resolve: bool) -> None:
         who = Who.agent(self.agent_id)
-        await self.service.assign(number, self.agent_id, who)
-        await self.service.add_agent_message(self.agent_id, number, f"Looking at #{number} now.")
+        await self.service.desk.assign(number, self.agent_id, who)
+        await self.service.desk.add_agent_message(self.agent_id, number, f"Looking at #{number} now.")
         if resolve:
-            await self.service.change_status(number, Status.RESOLVED, who)
+            await self.service.desk.change_status(number, Status.RESOLVED, who)
         past = utcnow() - timedelta(seconds=1)
         due = {"auto_close_at": past} if resolve else {"reminder_due_at": past}
         async with self.service.db.write() as s:
@@ -389,9 +389,9 @@ async def test_two_processes_behind_a_load_balancer(tmp_path: Path, pg_url: str,
             assert len(api.requests_for("setWebhook")) == 2 and api.webhook_headers()
             ready = time.monotonic()
 
-            service = TicketService(db, config)
+            service = Services.build(db, config)
             agent = Agent(service)
-            agent.agent_id = (await service.agent("console", "lb-agent", "Agent")).id
+            agent.agent_id = (await service.desk.agent("console", "lb-agent", "Agent")).id
             lb = LoadBalancer(api, bots, http)
             customers = [Person(i, api, lb, random.Random(20261122 + i)) for i in range(CUSTOMERS)]
             tasks = [asyncio.create_task(_customer(c, agent, stagger=c.rng.uniform(0, 1.0))) for c in customers]

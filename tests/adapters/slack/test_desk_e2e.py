@@ -37,7 +37,7 @@ async def test_the_whole_loop(world: Desk) -> None:
     assert "desk:claim" in blocks and "desk:assign" in blocks and "desk:escalate" in blocks
 
     await world.click(AGENT, "desk:claim", 1001)
-    assert (await world.desk.tickets.get(1001)).status == Status.ACCEPTED
+    assert (await world.desk.services.queries.get(1001)).status == Status.ACCEPTED
     taken = u.sent()[-1]["text"]
     assert "tiket #1001 převzal" in taken  # the customer hears it in Czech
     assert "<@UAGENT001>" in str(world.card(1001)["blocks"])  # the card updated in place
@@ -45,7 +45,7 @@ async def test_the_whole_loop(world: Desk) -> None:
     await world.processed(await world.events.channel_message(
         AGENT, "Jaký prohlížeč používáte? &lt;b&gt;", channel=DESK, thread_ts=world.card(1001)["ts"]))
     assert "Jaký prohlížeč používáte? <b>" in u.sent()[-1]["text"]
-    assert (await world.desk.tickets.get(1001)).status == Status.WAITING
+    assert (await world.desk.services.queries.get(1001)).status == Status.WAITING
 
     await world.processed(await world.events.channel_message(
         AGENT, "note: probably the proxy", channel=DESK, thread_ts=world.card(1001)["ts"]))
@@ -54,13 +54,13 @@ async def test_the_whole_loop(world: Desk) -> None:
     await u.say("Firefox 133")
     await world.settle()
     assert any("Firefox 133" in m.get("text", "") for m in world.thread(1001))
-    assert (await world.desk.tickets.get(1001)).status == Status.ACCEPTED
+    assert (await world.desk.services.queries.get(1001)).status == Status.ACCEPTED
 
     await world.click(AGENT, "desk:status", 1001, selected_option="resolved")
     assert "confirm:1001" in u.buttons()
     await u.press("confirm:1001")
     await world.settle()
-    assert (await world.desk.tickets.get(1001)).status == Status.CLOSED
+    assert (await world.desk.services.queries.get(1001)).status == Status.CLOSED
     thread = " ".join(m.get("text", "") for m in world.thread(1001))
     assert "Closed" in thread and "Resolved" in thread
 
@@ -69,11 +69,11 @@ async def test_outsiders_cannot_act(world: Desk) -> None:
     await telegram_ticket(world)
     before = len(world.slack.ephemerals)
     await world.click(OUTSIDER, "desk:claim", 1001)
-    assert (await world.desk.tickets.get(1001)).status == Status.NEW
+    assert (await world.desk.services.queries.get(1001)).status == Status.NEW
     assert len(world.slack.ephemerals) == before + 1
     await world.processed(await world.events.channel_message(
         OUTSIDER, "I am not an agent", channel=DESK, thread_ts=world.card(1001)["ts"]))
-    assert not await world.desk.tickets.thread((await world.desk.tickets.get(1001)).id)
+    assert not await world.desk.services.queries.thread((await world.desk.services.queries.get(1001)).id)
     response = await world.events.slash_command(OUTSIDER, text="queue", channel_id="CGENERAL1")
     assert response.status == 200
     await world.slack.wait_for(lambda: len(world.slack.ephemerals) >= before + 3)
@@ -90,7 +90,7 @@ async def test_forged_and_stale_signatures_are_refused(world: Desk) -> None:
     await world.settle()
     async with world.desk.db.read() as s:
         assert (await s.execute(select(func.count()).select_from(StatusChange))).scalar_one() == 1
-    assert (await world.desk.tickets.get(1001)).assignee_id is None
+    assert (await world.desk.services.queries.get(1001)).assignee_id is None
 
 
 async def test_retried_event_is_processed_once(world: Desk) -> None:
@@ -99,15 +99,15 @@ async def test_retried_event_is_processed_once(world: Desk) -> None:
     envelope = world.events.event_envelope(event, event_id="Ev0RETRY1")
     await world.processed(await world.events.post_json(envelope))
     await world.processed(await world.events.post_json(envelope, retry_num=1, retry_reason="http_timeout"))
-    ticket = await world.desk.tickets.get(1001)
-    assert [m.body for m in await world.desk.tickets.thread(ticket.id)] == ["Once only"]
+    ticket = await world.desk.services.queries.get(1001)
+    assert [m.body for m in await world.desk.services.queries.thread(ticket.id)] == ["Once only"]
     assert sum("Once only" in m["text"] for m in u.sent()) == 1
 
 
 async def test_assign_escalate_priority_and_agent_locale(world: Desk) -> None:
     await telegram_ticket(world)
     await world.click(AGENT, "desk:assign", 1001, selected_user=AGENT_CS, action_type="users_select")
-    ticket = await world.desk.tickets.get(1001)
+    ticket = await world.desk.services.queries.get(1001)
     assert ticket.assignee_id is not None
     thread = " ".join(m.get("text", "") for m in world.thread(1001))
     assert f"<@{AGENT_CS}> is now handling this ticket" in thread
@@ -116,10 +116,10 @@ async def test_assign_escalate_priority_and_agent_locale(world: Desk) -> None:
     await world.click(AGENT, "desk:assign", 1001, selected_user=OUTSIDER, action_type="users_select")
     assert "not a help-desk agent" in str(world.slack.ephemerals[-1])
     await world.click(AGENT, "desk:priority", 1001, selected_option="urgent")
-    assert (await world.desk.tickets.get(1001)).priority == "urgent"
+    assert (await world.desk.services.queries.get(1001)).priority == "urgent"
     await world.click(AGENT, "desk:escalate", 1001)
     await world.click(AGENT, "desk:escalate", 1001)
-    assert (await world.desk.tickets.get(1001)).tier == 3
+    assert (await world.desk.services.queries.get(1001)).tier == 3
     assert "desk:escalate" not in str(world.card(1001)["blocks"])  # L3 is the top
     await world.click(AGENT, "desk:status", 1001, selected_option="new")
     assert "cannot go from" in str(world.slack.ephemerals[-1])
@@ -176,7 +176,7 @@ async def test_slack_user_as_customer(world: Desk) -> None:
     await press("rev:submit")
     texts = [m.get("text", "") for m in world.slack.messages_in(dm)]
     assert any("#1001" in t and "chamado" in t for t in texts)
-    ticket = await world.desk.tickets.get(1001)
+    ticket = await world.desk.services.queries.get(1001)
     assert ticket.description == "Olá" and ticket.department == "billing"
     retired = [m for m in world.slack.messages_in(dm) if "✓" in str(m.get("blocks"))]
     assert retired, "pressed prompts lose their buttons"

@@ -52,7 +52,7 @@ async def test_sigterm_lets_a_notification_in_flight_finish(tmp_path: Path) -> N
     from sqlalchemy import select
 
     from core.domain.config import load_config
-    from core.services.tickets import TicketService
+    from core.services import Services
     from core.storage.db import Database
     from core.storage.models import OutboxMessage
 
@@ -67,13 +67,13 @@ async def test_sigterm_lets_a_notification_in_flight_finish(tmp_path: Path) -> N
         db = Database(url)
         try:
             await api.wait_for(lambda: api.requests_for("getUpdates"), timeout=30)
-            service = TicketService(db, load_config(None))
-            customer = await service.customer("telegram", "902", "902", "Eva")
-            ticket = await service.open_ticket(customer.id, department="technical", request_type="bug",
+            service = Services.build(db, load_config(None))
+            customer = await service.customers.customer("telegram", "902", "902", "Eva")
+            ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                                subject="Login", description="Error 500")
-            agent = await service.agent("console", "a1", "Agent")
+            agent = await service.desk.agent("console", "a1", "Agent")
             api.delay_next("sendMessage", 1.5, chat_id=902)  # sent at once, answered late
-            await service.add_agent_message(agent.id, ticket.number, "Looking at it")
+            await service.desk.add_agent_message(agent.id, ticket.number, "Looking at it")
             await api.wait_for(lambda: api.requests_for("sendMessage", chat_id=902), timeout=15)
             started = time.monotonic()
             proc.send_signal(signal.SIGTERM)

@@ -35,7 +35,7 @@ async def test_full_intake_in_persian(bot: Running) -> None:
     done = await _intake(u, "خطای ورود", "صفحهٔ ورود خطای ۵۰۰ می‌دهد.")
     text = done[-1]["text"]
     assert "#1001" in text and "تیکت" in text and "۱۴۰۵" in text  # Solar Hijri year
-    ticket = await bot.desk.tickets.get(1001)
+    ticket = await bot.desk.services.queries.get(1001)
     assert ticket.subject == "خطای ورود"
 
 
@@ -51,7 +51,7 @@ async def test_full_intake_in_czech_with_typed_text(bot: Running) -> None:
     await u.press("att:done")
     out = await u.press("rev:submit")
     assert "Váš tiket #1001 byl založen" in out[-1]["text"]
-    assert (await bot.desk.tickets.get(1001)).request_type == "bug"
+    assert (await bot.desk.services.queries.get(1001)).request_type == "bug"
 
 
 async def test_buttons_are_retired_after_a_press(bot: Running) -> None:

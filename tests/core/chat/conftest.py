@@ -6,12 +6,12 @@ import pytest
 
 from core.chat import Conversation
 from core.domain.config import HelpdeskConfig, Limits
-from core.services.tickets import TicketService
+from core.services import Services
 from tests.core.chat.harness import Customer, make_conversation
 
 
 @pytest.fixture
-def conversation(service: TicketService, config: HelpdeskConfig, tmp_path: Path) -> Conversation:
+def conversation(service: Services, config: HelpdeskConfig, tmp_path: Path) -> Conversation:
     # Walks send far more than 20 messages in one (frozen) minute; test_limits tests the limit.
     relaxed = config.model_copy(update={"limits": Limits(messages_per_minute=10_000)})
     return make_conversation(service, relaxed, tmp_path / "files")

@@ -8,10 +8,10 @@ from core.chat import Conversation, Inbound, Reply
 from core.chat.drafts import DraftStore
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig
-from core.services.tickets import TicketService
+from core.services import Services
 
 
-def make_conversation(service: TicketService, config: HelpdeskConfig, files_dir: Path) -> Conversation:
+def make_conversation(service: Services, config: HelpdeskConfig, files_dir: Path) -> Conversation:
     return Conversation(
         service, DraftStore(service.db, service.clock), AttachmentStore(files_dir), config,
         default_locale="en", clock=service.clock,

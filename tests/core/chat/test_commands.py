@@ -5,18 +5,18 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.domain.model import Status, Who
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.models import Ticket, TicketMessage
 from tests.conftest import FakeClock
 from tests.core.chat.harness import Customer, open_ticket
 
 
-async def _messages(service: TicketService, number: int) -> list[str]:
-    ticket = await service.get(number)
-    return [m.body for m in await service.thread(ticket.id)]
+async def _messages(service: Services, number: int) -> list[str]:
+    ticket = await service.queries.get(number)
+    return [m.body for m in await service.queries.thread(ticket.id)]
 
 
-async def test_follow_up_goes_to_the_only_open_ticket(customer: Customer, service: TicketService) -> None:
+async def test_follow_up_goes_to_the_only_open_ticket(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer)
     await customer.say("It also fails on mobile")
     assert "added to ticket #1001" in customer.text
@@ -27,7 +27,7 @@ async def test_follow_up_goes_to_the_only_open_ticket(customer: Customer, servic
     assert await _messages(service, number) == ["It also fails on mobile", "And on the tablet", "And on the TV"]
 
 
-async def test_follow_up_with_several_open_tickets_asks_which(customer: Customer, service: TicketService) -> None:
+async def test_follow_up_with_several_open_tickets_asks_which(customer: Customer, service: Services) -> None:
     await open_ticket(customer, subject="Login fails")
     await open_ticket(customer, subject="Invoice missing", department="billing", request_type="consultation")
     await customer.say("Any news?")
@@ -38,7 +38,7 @@ async def test_follow_up_with_several_open_tickets_asks_which(customer: Customer
     assert await _messages(service, 1002) == ["Any news?\nAlso this"]
 
 
-async def test_follow_up_without_tickets_offers_a_new_one(customer: Customer, service: TicketService) -> None:
+async def test_follow_up_without_tickets_offers_a_new_one(customer: Customer, service: Services) -> None:
     await customer.say("My printer is on fire")
     assert "no open tickets" in customer.text
     await customer.press("pick:new")
@@ -48,10 +48,10 @@ async def test_follow_up_without_tickets_offers_a_new_one(customer: Customer, se
     await customer.press("att:done")
     assert "My printer is on fire" in customer.text
     await customer.press("rev:submit")
-    assert (await service.get(1001)).description == "My printer is on fire"
+    assert (await service.queries.get(1001)).description == "My printer is on fire"
 
 
-async def test_duplicate_guard(customer: Customer, service: TicketService) -> None:
+async def test_duplicate_guard(customer: Customer, service: Services) -> None:
     await open_ticket(customer, subject="Cannot log in to the admin panel")
     await customer.say("/new")
     await customer.press("dep:technical")
@@ -67,7 +67,7 @@ async def test_duplicate_guard(customer: Customer, service: TicketService) -> No
     assert number == 1002
 
 
-async def test_ticket_views_and_normalized_numbers(customer: Customer, service: TicketService) -> None:
+async def test_ticket_views_and_normalized_numbers(customer: Customer, service: Services) -> None:
     await open_ticket(customer)
     for typed in ("/ticket 1001", "/ticket #1001", "/ticket #۱۰۰۱", "/ticket ١٠٠١", "/ticket \u200b1001"):
         await customer.say(typed)
@@ -81,7 +81,7 @@ async def test_ticket_views_and_normalized_numbers(customer: Customer, service: 
     assert "t:1001" in customer.keys()
 
 
-async def test_unknown_and_foreign_tickets(customer: Customer, conversation, service: TicketService) -> None:
+async def test_unknown_and_foreign_tickets(customer: Customer, conversation, service: Services) -> None:
     await open_ticket(customer)
     other = Customer(conversation, user_id="u2")
     await other.say("/start")
@@ -94,50 +94,51 @@ async def test_unknown_and_foreign_tickets(customer: Customer, conversation, ser
                 "escalate:1001", "withdraw_yes:1001", "pick:1001", "link:1001"):
         await other.press_any(key)
         assert "not found" in other.text or "no longer active" in other.text, key
-    assert (await service.get(1001)).status == Status.NEW
+    assert (await service.queries.get(1001)).status == Status.NEW
     assert await _messages(service, 1001) == []
     await customer.say("/ticket")
     assert "for example: /ticket 1042" in customer.text
 
 
-async def test_reply_withdraw_confirm_dispute(customer: Customer, service: TicketService) -> None:
+async def test_reply_withdraw_confirm_dispute(customer: Customer, service: Services) -> None:
     await open_ticket(customer)
     await customer.say("/reply 1001")
     await customer.say("Here is more detail")
     assert "added to ticket #1001" in customer.text
     await customer.press_any("withdraw:1001")
     await customer.press("withdraw_no")
-    assert (await service.get(1001)).status == Status.NEW
-    agent = await service.agent("slack", "U1")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    assert (await service.queries.get(1001)).status == Status.NEW
+    agent = await service.desk.agent("slack", "U1")
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("/ticket 1001")
     await customer.press("dispute:1001")
     assert "still not working" in customer.text
     await customer.say("The error is back")
-    assert (await service.get(1001)).status == Status.ACCEPTED
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    assert (await service.queries.get(1001)).status == Status.ACCEPTED
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("Thanks, works now")  # one resolved ticket: asked, not reopened
     assert "confirm:1001" in customer.keys()
     await customer.press("confirm:1001")
-    ticket = await service.get(1001)
+    ticket = await service.queries.get(1001)
     assert ticket.status == Status.CLOSED
     assert (await _messages(service, 1001))[-1] == "Thanks, works now"
 
 
-async def test_withdraw(customer: Customer, service: TicketService) -> None:
+async def test_withdraw(customer: Customer, service: Services) -> None:
     await open_ticket(customer)
     await customer.say("/ticket 1001")
     await customer.press("withdraw:1001")
     await customer.press("withdraw_yes:1001")
     assert "withdrawn" in customer.text
-    assert (await service.get(1001)).status == Status.CLOSED
+    assert (await service.queries.get(1001)).status == Status.CLOSED
 
 
 async def test_reply_to_long_closed_ticket_offers_linked_ticket(
-    customer: Customer, service: TicketService, clock: FakeClock
+    customer: Customer, service: Services, clock: FakeClock
 ) -> None:
     await open_ticket(customer)
-    await service.change_status(1001, Status.CLOSED, Who.customer((await service.get(1001)).customer_id))
+    owner = (await service.queries.get(1001)).customer_id
+    await service.tickets.change_status(1001, Status.CLOSED, Who.customer(owner))
     clock.advance(days=30)
     await customer.say("/reply 1001")
     await customer.say("The same problem again")
@@ -149,8 +150,8 @@ async def test_reply_to_long_closed_ticket_offers_linked_ticket(
     await customer.press("pri:normal")
     await customer.press("att:done")
     await customer.press("rev:submit")
-    new = await service.get(1002)
-    assert new.linked_ticket_id == (await service.get(1001)).id
+    new = await service.queries.get(1002)
+    assert new.linked_ticket_id == (await service.queries.get(1001)).id
     assert new.description == "The same problem again"
 
 
@@ -166,7 +167,7 @@ async def test_a_button_pressed_mid_form_keeps_the_form(customer: Customer) -> N
     assert "rt:bug" in customer.keys()
 
 
-async def test_bad_input_is_explained_and_nothing_half_written(customer: Customer, service: TicketService) -> None:
+async def test_bad_input_is_explained_and_nothing_half_written(customer: Customer, service: Services) -> None:
     await customer.say("/new")
     await customer.press("dep:technical")
     await customer.press("rt:bug")
@@ -209,24 +210,24 @@ async def test_language_command(customer: Customer) -> None:
     assert "/new" in customer.text and "Open a new ticket" not in customer.text
 
 
-async def test_ticket_action_commands(customer: Customer, service: TicketService) -> None:
+async def test_ticket_action_commands(customer: Customer, service: Services) -> None:
     await open_ticket(customer)
     await customer.say("/withdraw")
     assert "for example: /withdraw 1042" in customer.text
-    agent = await service.agent("slack", "U1")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    agent = await service.desk.agent("slack", "U1")
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("/notsolved ۱۰۰۱")
-    assert (await service.get(1001)).status == Status.ACCEPTED
+    assert (await service.queries.get(1001)).status == Status.ACCEPTED
     await customer.say("Still failing")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("/confirm 1001")
-    assert (await service.get(1001)).status == Status.CLOSED
+    assert (await service.queries.get(1001)).status == Status.CLOSED
     await customer.say("/withdraw 1001")
     await customer.press("withdraw_yes:1001")
     assert "not possible for ticket #1001" in customer.text
 
 
-async def test_escalation_request_and_rating(customer: Customer, service: TicketService, clock: FakeClock) -> None:
+async def test_escalation_request_and_rating(customer: Customer, service: Services, clock: FakeClock) -> None:
     await open_ticket(customer)
     await customer.say("/escalate 1001")
     assert "only once its first response is overdue" in customer.text
@@ -237,9 +238,9 @@ async def test_escalation_request_and_rating(customer: Customer, service: Ticket
     assert "escalate:1001" in customer.keys()
     await customer.press("escalate:1001")
     assert "passed to our senior specialists" in customer.text
-    assert (await service.get(1001)).tier == 2
-    agent = await service.agent("slack", "U1")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    assert (await service.queries.get(1001)).tier == 2
+    agent = await service.desk.agent("slack", "U1")
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await customer.say("/confirm 1001")
     from core.chat.notices import render
     from core.i18n import translator

@@ -6,13 +6,13 @@ from pathlib import Path
 
 from core.delivery.attachments import MAX_FILES
 from core.domain.config import HelpdeskConfig
-from core.services.tickets import TicketService
+from core.services import Services
 from tests.core.chat.harness import Customer, make_conversation
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 100
 
 
-async def test_a_long_first_message_is_refused_at_once_not_kept(service: TicketService, config: HelpdeskConfig,
+async def test_a_long_first_message_is_refused_at_once_not_kept(service: Services, config: HelpdeskConfig,
                                                                  tmp_path: Path) -> None:
     c = Customer(make_conversation(service, config, tmp_path), "400", "pt")
     replies = await c.say("x" * 12_000)
@@ -26,7 +26,7 @@ async def test_a_long_first_message_is_refused_at_once_not_kept(service: TicketS
     assert any("4000" in r.text for r in c.last)  # the description is asked for: nothing was kept
 
 
-async def test_a_waiting_message_is_checked_as_each_part_comes(service: TicketService, config: HelpdeskConfig,
+async def test_a_waiting_message_is_checked_as_each_part_comes(service: Services, config: HelpdeskConfig,
                                                                tmp_path: Path) -> None:
     c = Customer(make_conversation(service, config, tmp_path), "401", "en")
     await c.say("/start")
@@ -46,7 +46,7 @@ async def test_a_waiting_message_is_checked_as_each_part_comes(service: TicketSe
     assert "#1001" in (await c.press("rev:submit"))[0].text
 
 
-async def test_too_long_at_once_from_the_start(service: TicketService, config: HelpdeskConfig,
+async def test_too_long_at_once_from_the_start(service: Services, config: HelpdeskConfig,
                                                tmp_path: Path) -> None:
     c = Customer(make_conversation(service, config, tmp_path), "402", "en")
     await c.say("/start")
@@ -57,7 +57,7 @@ async def test_too_long_at_once_from_the_start(service: TicketService, config: H
 
 
 async def test_files_waiting_for_a_ticket_are_counted_where_they_come(
-        service: TicketService, config: HelpdeskConfig, tmp_path: Path) -> None:
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
     c = Customer(make_conversation(service, config, tmp_path), "403", "en")
     await c.say("/start")
     await c.press("lang:en")

@@ -7,7 +7,7 @@ from pathlib import Path
 from core.chat import Conversation
 from core.domain.config import HelpdeskConfig
 from core.domain.model import Status
-from core.services.tickets import TicketService
+from core.services import Services
 from tests.conftest import FakeClock
 from tests.core.chat.harness import Customer, make_conversation, open_ticket
 
@@ -24,7 +24,7 @@ async def test_first_contact_offers_languages_preselected(conversation: Conversa
     assert all(k.startswith("dep:") or k == "nav:cancel" for k in c.keys())
 
 
-async def test_first_message_becomes_the_description(conversation: Conversation, service: TicketService) -> None:
+async def test_first_message_becomes_the_description(conversation: Conversation, service: Services) -> None:
     c = Customer(conversation)
     await c.say("My invoice is wrong")
     await c.press("lang:en")
@@ -39,25 +39,25 @@ async def test_first_message_becomes_the_description(conversation: Conversation,
     assert "#1001" in c.text
 
 
-async def test_full_intake_gives_number_and_due_time(customer: Customer, service: TicketService) -> None:
+async def test_full_intake_gives_number_and_due_time(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer)
     assert number == 1001
     assert "#1001" in customer.text and "in this chat" in customer.text
     assert "Expected first response by" in customer.text and "Central European Time" in customer.text
-    ticket = await service.get(number)
+    ticket = await service.queries.get(number)
     assert (ticket.department, ticket.request_type, ticket.priority, ticket.status) == (
         "technical", "bug", "high", Status.NEW)
     assert await conversation_draft(customer) is None
 
 
 async def conversation_draft(c: Customer):
-    customer = await c.conversation.tickets.customer(c.platform, c.user_id, f"chat-{c.user_id}")
+    customer = await c.conversation.services.customers.customer(c.platform, c.user_id, f"chat-{c.user_id}")
     return await c.conversation.drafts.get(customer.id)
 
 
-async def test_critical_bug_skips_priority_and_is_urgent(customer: Customer, service: TicketService) -> None:
+async def test_critical_bug_skips_priority_and_is_urgent(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer, request_type="bug_critical", priority=None)
-    assert (await service.get(number)).priority == "urgent"
+    assert (await service.queries.get(number)).priority == "urgent"
 
 
 async def test_change_request_defaults_to_low(customer: Customer) -> None:
@@ -91,7 +91,7 @@ async def test_back_at_every_step(customer: Customer) -> None:
     assert "nav:back" not in customer.keys()  # the first step has only Cancel
 
 
-async def test_cancel_discards_everything(customer: Customer, service: TicketService) -> None:
+async def test_cancel_discards_everything(customer: Customer, service: Services) -> None:
     await customer.say("/new")
     await customer.press("dep:sales")
     await customer.press("nav:cancel")
@@ -101,7 +101,7 @@ async def test_cancel_discards_everything(customer: Customer, service: TicketSer
     assert "nothing to cancel" in customer.text
 
 
-async def test_review_edits_a_field_and_returns(customer: Customer, service: TicketService) -> None:
+async def test_review_edits_a_field_and_returns(customer: Customer, service: Services) -> None:
     await customer.say("/new")
     await customer.press("dep:technical")
     await customer.press("rt:bug")
@@ -117,7 +117,7 @@ async def test_review_edits_a_field_and_returns(customer: Customer, service: Tic
     assert "Urgent" in customer.text  # a critical bug forces urgent
     assert "rev:edit:priority" not in customer.keys()
     await customer.press("rev:submit")
-    assert (await service.get(1001)).priority == "urgent"
+    assert (await service.queries.get(1001)).priority == "urgent"
 
 
 async def test_typed_label_or_number_works_as_a_button(customer: Customer) -> None:
@@ -132,14 +132,14 @@ async def test_typed_label_or_number_works_as_a_button(customer: Customer) -> No
 
 
 async def test_restart_mid_intake_keeps_the_form(
-    service: TicketService, config: HelpdeskConfig, tmp_path: Path, customer: Customer
+    service: Services, config: HelpdeskConfig, tmp_path: Path, customer: Customer
 ) -> None:
     await customer.say("/new")
     await customer.press("dep:billing")
     await customer.press("rt:bug")
     await customer.say("Double charge")
     # A new process on the same database: nothing in memory survives.
-    fresh = Customer(make_conversation(TicketService(service.db, config, service.clock), config,
+    fresh = Customer(make_conversation(Services.build(service.db, config, service.clock), config,
                                        tmp_path / "files"))
     await fresh.say("/start")
     assert "resume:continue" in fresh.keys()
@@ -172,7 +172,7 @@ async def test_stale_form_expires_with_a_message(customer: Customer, clock: Fake
 
 
 async def test_sweep_expires_forms_and_notifies(customer: Customer, clock: FakeClock,
-                                                service: TicketService) -> None:
+                                                service: Services) -> None:
     from sqlalchemy import select
 
     from core.storage.models import OutboxMessage
@@ -188,7 +188,7 @@ async def test_sweep_expires_forms_and_notifies(customer: Customer, clock: FakeC
     assert events == ["draft_expired"]
 
 
-async def test_attachments_in_the_form(customer: Customer, service: TicketService) -> None:
+async def test_attachments_in_the_form(customer: Customer, service: Services) -> None:
     await customer.say("/new")
     await customer.press("dep:technical")
     await customer.press("rt:bug")
@@ -202,13 +202,13 @@ async def test_attachments_in_the_form(customer: Customer, service: TicketServic
     await customer.press("att:done")
     assert "screen shot.png, notes.log" in customer.text
     await customer.press("rev:submit")
-    stored = await service.attachments((await service.get(1001)).id)
+    stored = await service.queries.attachments((await service.queries.get(1001)).id)
     assert [(a.filename, a.mime_type) for a in stored] == [
         ("screen shot.png", "image/png"), ("notes.log", "text/plain")]
     assert all(Path(a.stored_path).is_file() for a in stored)
 
 
-async def test_send_pressed_twice_confirms_the_same_ticket(customer: Customer, service: TicketService) -> None:
+async def test_send_pressed_twice_confirms_the_same_ticket(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer)
     first = customer.text
     await customer.press_any("rev:submit")  # a double tap, or a redelivery after a crash

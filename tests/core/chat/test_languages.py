@@ -12,7 +12,7 @@ from core.chat.notices import render
 from core.domain.config import LANGUAGES, HelpdeskConfig
 from core.domain.model import Status, Who
 from core.i18n import LOCALES_DIR, translator
-from core.services.tickets import TicketService
+from core.services import Services
 from tests.core.chat.harness import Customer, open_ticket
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -39,7 +39,7 @@ def _english(config: HelpdeskConfig, lang: str) -> tuple[set[str], set[str]]:
     return whole, phrases
 
 
-async def _walk(c: Customer, service: TicketService) -> list[Reply]:
+async def _walk(c: Customer, service: Services) -> list[Reply]:
     await c.say("/start")
     await c.press(f"lang:{c.language_code}")
     await c.press("dep:technical")
@@ -74,12 +74,12 @@ async def _walk(c: Customer, service: TicketService) -> list[Reply]:
     await c.press("nav:cancel")
     await c.press_any(f"withdraw:{number}")
     await c.press("withdraw_no")
-    agent = await service.agent("slack", "UAGENT")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    agent = await service.desk.agent("slack", "UAGENT")
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await c.say("/ticket 1001")
     await c.press("dispute:1001")
     await c.say("nefunguje to")
-    await service.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
+    await service.desk.change_status(1001, Status.RESOLVED, Who.agent(agent.id))
     await c.press_any("confirm:1001")
     await c.press_any(f"withdraw:{number}")
     await c.press(f"withdraw_yes:{number}")
@@ -98,7 +98,7 @@ async def _walk(c: Customer, service: TicketService) -> list[Reply]:
 
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_every_screen_speaks_the_customers_language(
-    lang: str, conversation: Conversation, service: TicketService, config: HelpdeskConfig
+    lang: str, conversation: Conversation, service: Services, config: HelpdeskConfig
 ) -> None:
     c = Customer(conversation, user_id=f"walker-{lang}", language_code=lang)
     transcript = await _walk(c, service)

@@ -5,12 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from core.domain.config import HelpdeskConfig, Limits
-from core.services.tickets import TicketService
+from core.services import Services
 from tests.conftest import FakeClock
 from tests.core.chat.harness import Customer, make_conversation, open_ticket
 
 
-async def test_messages_per_minute(service: TicketService, config: HelpdeskConfig, tmp_path: Path,
+async def test_messages_per_minute(service: Services, config: HelpdeskConfig, tmp_path: Path,
                                    clock: FakeClock) -> None:
     strict = config.model_copy(update={"limits": Limits(messages_per_minute=3)})
     c = Customer(make_conversation(service, strict, tmp_path), language_code="cs")
@@ -25,11 +25,11 @@ async def test_messages_per_minute(service: TicketService, config: HelpdeskConfi
     assert "/new" in c.text
 
 
-async def test_open_and_new_ticket_limits(service: TicketService, config: HelpdeskConfig, tmp_path: Path,
+async def test_open_and_new_ticket_limits(service: Services, config: HelpdeskConfig, tmp_path: Path,
                                           clock: FakeClock) -> None:
     limited = config.model_copy(update={"limits": Limits(open_tickets=2, new_tickets_per_hour=3,
                                                           messages_per_minute=1000)})
-    service.config = limited
+    service = Services.build(service.db, limited, service.clock)
     c = Customer(make_conversation(service, limited, tmp_path), language_code="fa")
     await c.say("/start")
     await c.press("lang:fa")
@@ -51,7 +51,7 @@ async def test_open_and_new_ticket_limits(service: TicketService, config: Helpde
 
 
 async def test_after_the_too_fast_notice_a_flood_gets_no_reply_until_the_window_passes(
-        service: TicketService, config: HelpdeskConfig, tmp_path: Path, clock: FakeClock) -> None:
+        service: Services, config: HelpdeskConfig, tmp_path: Path, clock: FakeClock) -> None:
     strict = config.model_copy(update={"limits": Limits(messages_per_minute=3)})
     conversation = make_conversation(service, strict, tmp_path)
     flooder, other = Customer(conversation, "f", "en"), Customer(conversation, "o", "en")

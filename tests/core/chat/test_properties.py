@@ -17,7 +17,7 @@ from core.chat.drafts import DraftStore
 from core.chat.engine import LANGUAGE, LINK, PICK, RATE_COMMENT, REPLY, WITHDRAW
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.config import load_config
-from core.services.tickets import TicketService
+from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import upgrade
 from tests.conftest import FakeClock
@@ -59,7 +59,7 @@ async def _scenario(actions: list[tuple[str, object]], language_code: str) -> No
         clock = FakeClock()
 
         def build() -> Conversation:
-            tickets = TicketService(db, CONFIG, clock)
+            tickets = Services.build(db, CONFIG, clock)
             return Conversation(tickets, DraftStore(db, clock), AttachmentStore(Path(tmp) / "files"), CONFIG,
                                 clock=clock)
 
@@ -92,7 +92,7 @@ async def _scenario(actions: list[tuple[str, object]], language_code: str) -> No
                     chosen = str(value)[5:]
                 replies = await conversation.handle(event)
                 assert replies, f"no answer to {kind} {value!r}"
-                customer = await conversation.tickets.customer("telegram", "7", "7")
+                customer = await conversation.services.customers.customer("telegram", "7", "7")
                 expected = customer.locale or chosen or (language_code if language_code in ("cs", "fa", "ru") else "en")
                 assert {r.locale for r in replies} == {expected}, (kind, value, [r.text[:40] for r in replies])
                 for reply in replies:

@@ -1,0 +1,63 @@
+"""The people behind platform identities: customers, created on first contact."""
+
+from __future__ import annotations
+
+from sqlalchemy import select, update
+
+from core.domain.clock import Clock, utcnow
+from core.storage.db import Database
+from core.storage.models import Customer
+
+
+class CustomerService:
+    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+        self.db = db
+        self.clock = clock
+
+    async def customer(
+        self,
+        platform: str,
+        platform_user_id: str,
+        chat_id: str,
+        display_name: str = "",
+        locale: str | None = None,
+    ) -> Customer:
+        """The customer behind a platform identity, created on first contact."""
+        query = select(Customer).where(
+            Customer.platform == platform, Customer.platform_user_id == platform_user_id
+        )
+        async with self.db.read() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None and found.chat_id == chat_id and found.reachable:
+            return found
+        async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
+            found = (await session.execute(query)).scalar_one_or_none()
+            if found is None:
+                found = Customer(
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    chat_id=chat_id,
+                    display_name=display_name[:200],
+                    locale=locale,
+                    reachable=True,
+                    created_at=self.clock(),
+                )
+                session.add(found)
+            else:
+                # A customer who writes again can be reached again, perhaps in a new chat.
+                found.chat_id = chat_id
+                found.reachable = True
+            await session.flush()
+            return found
+
+    async def set_locale(self, customer_id: int, locale: str) -> None:
+        async with self.db.write(savepoint=False) as session:
+            await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(locale=locale)
+            )
+
+    async def mark_unreachable(self, customer_id: int) -> None:
+        async with self.db.write() as session:
+            await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(reachable=False)
+            )

@@ -1,0 +1,162 @@
+"""The agents' actions on tickets: take, assign, answer, note, move, prioritise, escalate.
+
+Each is one transaction with its news (to the customer and to the agents' desk); a domain
+error raised by one leaves nothing of it written.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+
+from core.domain import sla
+from core.domain.clock import Clock, utcnow
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import UnknownPriority
+from core.domain.model import MESSAGE_MAX, Actor, MessageKind, Status, Who
+from core.services.news import CustomerNews, DeskNews, News
+from core.services.steps import NewAttachment, Steps, agent_exists, attach, by_number, clean
+from core.storage.db import Database
+from core.storage.models import Agent, Ticket, TicketMessage
+
+log = logging.getLogger(__name__)
+
+
+class DeskService:
+    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow,
+                 news: News | None = None) -> None:
+        self.db = db
+        self.config = config
+        self.clock = clock
+        self.news = news or News()
+        self.steps = Steps(config, self.news)
+
+    async def agent(
+        self, platform: str, platform_user_id: str, display_name: str = "", locale: str = "en"
+    ) -> Agent:
+        """The agent behind a platform identity, created on first action."""
+        query = select(Agent).where(
+            Agent.platform == platform, Agent.platform_user_id == platform_user_id
+        )
+        async with self.db.read() as session:
+            found = (await session.execute(query)).scalar_one_or_none()
+        if found is not None:
+            return found
+        async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
+            found = (await session.execute(query)).scalar_one_or_none()
+            if found is None:
+                found = Agent(
+                    platform=platform,
+                    platform_user_id=platform_user_id,
+                    display_name=display_name[:200],
+                    locale=locale,
+                    created_at=self.clock(),
+                )
+                session.add(found)
+                await session.flush()
+            return found
+
+    async def add_agent_message(
+        self,
+        agent_id: int,
+        number: int,
+        body: str,
+        *,
+        internal: bool = False,
+        attachments: Sequence[NewAttachment] = (),
+        via: str = "",
+    ) -> Ticket:
+        """An agent's reply goes to the customer and waits for them; a note stays inside."""
+        body = clean("message", body, MESSAGE_MAX)
+        now = self.clock()
+        async with self.db.write() as session:
+            await agent_exists(session, agent_id)
+            ticket = await by_number(session, number, lock=True)
+            msg = TicketMessage(
+                ticket_id=ticket.id,
+                kind=MessageKind.NOTE if internal else MessageKind.AGENT,
+                author_agent_id=agent_id,
+                body=body,
+                created_at=now,
+            )
+            session.add(msg)
+            await session.flush()
+            attach(session, ticket, msg.id, attachments, now)
+            ticket.updated_at = now
+            # `via` names the desk the agent wrote in, which shows the message already.
+            self.news.desk(session, ticket, DeskNews.AGENT_MESSAGE, now, message_id=msg.id, via=via)
+            if internal:
+                return ticket
+            if ticket.status in (Status.NEW, Status.ACCEPTED):
+                self.steps.move(session, ticket, Status.WAITING, Who.agent(agent_id), "agent_replied", now)
+            if ticket.first_response_at is None:
+                ticket.first_response_at = now
+            ticket.waiting_since = None
+            await self.news.customer(
+                session, ticket, CustomerNews.AGENT_REPLY, now, body=body, message_id=msg.id,
+                files=[{"path": a.stored_path, "name": a.filename} for a in attachments],
+            )
+            return ticket
+
+    async def assign(self, number: int, agent_id: int, by: Who) -> Ticket:
+        now = self.clock()
+        async with self.db.write() as session:
+            await agent_exists(session, agent_id)
+            ticket = await by_number(session, number, lock=True)
+            ticket.assignee_id = agent_id
+            ticket.updated_at = now
+            self.news.desk(session, ticket, DeskNews.ASSIGNED, now, agent_id=agent_id,
+                           by=by.id if by.actor == Actor.AGENT else None)
+            if ticket.status == Status.NEW:
+                self.steps.move(session, ticket, Status.ACCEPTED, by, "assigned", now)
+                await self.steps.tell_status(session, ticket, Status.NEW, now)
+            return ticket
+
+    async def change_status(self, number: int, target: Status, by: Who, reason: str = "") -> Ticket:
+        """An agent (or the system) moves a ticket; the customer is told. Customers move their
+        own tickets through TicketService."""
+        if by.actor == Actor.CUSTOMER:
+            raise ValueError("a customer's change of status goes through TicketService.change_status")
+        now = self.clock()
+        async with self.db.write() as session:
+            if by.actor == Actor.AGENT:
+                assert by.id is not None
+                await agent_exists(session, by.id)
+            ticket = await by_number(session, number, lock=True)
+            previous = Status(ticket.status)
+            self.steps.move(session, ticket, target, by, reason, now)
+            await self.steps.tell_status(session, ticket, previous, now, reason)
+        log.info("ticket status changed", extra={"ticket": ticket.number, "old": previous.value,
+                                                 "new": target.value, "actor": by.actor.value})
+        return ticket
+
+    async def escalate(self, number: int, by: Who, reason: str = "") -> Ticket:
+        now = self.clock()
+        async with self.db.write() as session:
+            ticket = await by_number(session, number, lock=True)
+            await self.steps.escalate(session, ticket, by, reason, now)
+            return ticket
+
+    async def set_priority(self, number: int, priority: str, by: Who) -> Ticket:
+        if self.config.priority(priority) is None:
+            raise UnknownPriority(priority)
+        now = self.clock()
+        async with self.db.write() as session:
+            if by.actor == Actor.AGENT:
+                assert by.id is not None
+                await agent_exists(session, by.id)
+            ticket = await by_number(session, number, lock=True)
+            old = ticket.priority
+            if old == priority:
+                return ticket
+            ticket.priority = priority
+            ticket.updated_at = now
+            # The new priority's targets, counted from the opening as they would have been.
+            answered_due, warned = ticket.first_response_due, ticket.first_response_warned_at
+            sla.plan(ticket, self.config)
+            if ticket.first_response_at is not None:
+                ticket.first_response_due, ticket.first_response_warned_at = answered_due, warned
+            self.news.desk(session, ticket, DeskNews.PRIORITY_CHANGED, now, old=old, new=priority, by=by.id)
+            return ticket

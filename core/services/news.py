@@ -1,0 +1,56 @@
+"""The news of a change, queued in the change's own transaction: typed events for the outbox.
+
+Customer news goes to the customer's chat, rendered in their language when it is sent
+(core.chat.notices); desk news goes to the agents' desk, when one is connected.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.delivery.outbox import notify_customer, notify_desk
+from core.storage.models import Customer, Ticket
+
+
+class CustomerNews(StrEnum):
+    AGENT_REPLY = "agent_reply"
+    STATUS_CHANGED = "status_changed"
+    ESCALATED = "escalated"
+    RATING_REQUEST = "rating_request"
+    REMINDER = "reminder"
+    DRAFT_EXPIRED = "draft_expired"
+
+
+class DeskNews(StrEnum):
+    TICKET_OPENED = "ticket_opened"
+    CUSTOMER_MESSAGE = "customer_message"
+    AGENT_MESSAGE = "agent_message"
+    ASSIGNED = "assigned"
+    STATUS_CHANGED = "status_changed"
+    PRIORITY_CHANGED = "priority_changed"
+    ESCALATED = "escalated"
+    RATED = "rated"
+    SLA_WARNING = "sla_warning"
+    SLA_BREACH = "sla_breach"
+    CUSTOMER_UNREACHABLE = "customer_unreachable"  # queued by the relay, on a dead letter
+
+
+class News:
+    """Where a service's news goes: the customer always, the agents' desk when one is connected."""
+
+    def __init__(self, *, desk: bool = False) -> None:
+        self.to_desk = desk
+
+    def desk(self, session: AsyncSession, ticket: Ticket, event: DeskNews, now: datetime, **params: Any) -> None:
+        if self.to_desk:
+            notify_desk(session, ticket, event.value, now, **params)
+
+    async def customer(
+        self, session: AsyncSession, ticket: Ticket, event: CustomerNews, now: datetime, **params: Any
+    ) -> None:
+        customer = await session.get_one(Customer, ticket.customer_id)
+        notify_customer(session, customer, event.value, now, ticket=ticket, number=ticket.number, **params)

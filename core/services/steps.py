@@ -1,0 +1,180 @@
+"""The steps every service's transaction is made of: finding a ticket, checking a field,
+linking files, moving a ticket through the lifecycle and telling the customer.
+
+They take the caller's session and write nothing of their own accord: the caller's
+transaction commits them with the rest of its change, or not at all.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from core.domain import sla
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import (
+    EmptyField,
+    FieldTooLong,
+    NotYourTicket,
+    TicketNotFound,
+    TopTierReached,
+    UnknownAgent,
+)
+from core.domain.lifecycle import check_transition, rated
+from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, Status, Who
+from core.services.news import CustomerNews, DeskNews, News
+from core.storage.models import Agent, Attachment, StatusChange, Ticket, TicketMessage
+
+_RATING_DUE = "rating_due"  # session.info key: tickets whose closing asks for a rating
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file already stored under ATTACHMENTS_DIR, to be linked to a ticket."""
+
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    stored_path: str
+    platform_file_id: str | None = None
+
+
+# Direction overrides and isolates could make a subject read backwards to an agent (U+202E);
+# other control characters have no place in a ticket. Line breaks and tabs stay; so do the
+# zero-width joiners and marks that Persian text and emoji need.
+_NEUTRALIZE = {cp: None for cp in (*range(0x202A, 0x202F), *range(0x2066, 0x206A), 0xFEFF)}
+_NEUTRALIZE.update({cp: None for cp in (*range(0x00, 0x20), 0x7F, *range(0x80, 0xA0)) if cp not in (0x09, 0x0A)})
+_NEUTRALIZE[0x0D] = None
+
+
+def neutralize(text: str) -> str:
+    return text.translate(_NEUTRALIZE)
+
+
+def clean(field: str, value: str, limit: int) -> str:
+    """The text without surrounding blanks or hostile controls; empty or over-long is an error."""
+    text = neutralize(value).strip()
+    if not text:
+        raise EmptyField(field)
+    if len(text) > limit:
+        raise FieldTooLong(field, limit, len(text))
+    return text
+
+
+# -- lookups inside a transaction -------------------------------------------------------
+
+
+async def by_number(session: AsyncSession, number: int, *, lock: bool = False) -> Ticket:
+    query = select(Ticket).where(Ticket.number == number)
+    if lock:
+        query = query.with_for_update()
+    ticket = (await session.execute(query)).scalar_one_or_none()
+    if ticket is None:
+        raise TicketNotFound(number)
+    return ticket
+
+
+async def owned(session: AsyncSession, customer_id: int, number: int, *, lock: bool = False) -> Ticket:
+    """The customer's own ticket; another's is refused as if it were not theirs to know."""
+    ticket = await by_number(session, number, lock=lock)
+    if ticket.customer_id != customer_id:
+        raise NotYourTicket(number)
+    return ticket
+
+
+async def agent_exists(session: AsyncSession, agent_id: int) -> None:
+    if await session.get(Agent, agent_id) is None:
+        raise UnknownAgent(agent_id)
+
+
+def attach(session: AsyncSession, ticket: Ticket, message_id: int | None,
+           attachments: Sequence[NewAttachment], now: datetime) -> None:
+    for a in attachments:
+        session.add(Attachment(
+            ticket_id=ticket.id, message_id=message_id, filename=a.filename, mime_type=a.mime_type,
+            size=a.size, sha256=a.sha256, platform_file_id=a.platform_file_id,
+            stored_path=a.stored_path, created_at=now))
+
+
+# -- the lifecycle ----------------------------------------------------------------------
+
+
+class Steps:
+    """The lifecycle's steps with what they need: the configuration and where news goes."""
+
+    def __init__(self, config: HelpdeskConfig, news: News) -> None:
+        self.config = config
+        self.news = news
+
+    def move(self, session: AsyncSession, ticket: Ticket, target: Status, by: Who, reason: str,
+             now: datetime) -> None:
+        current = Status(ticket.status)
+        check_transition(
+            current, target, by.actor,
+            number=ticket.number,
+            closed_at=ticket.closed_at,
+            now=now,
+            reopen_window=timedelta(days=self.config.lifecycle.reopen_window_days),
+        )
+        sla.on_transition(ticket, current, target, now, self.config)
+        ticket.status = target
+        ticket.updated_at = now
+        if target == Status.RESOLVED:
+            ticket.resolved_at = now
+        elif target == Status.CLOSED:
+            ticket.closed_at = now
+        elif current in DONE_STATUSES:  # reopened or disputed
+            ticket.resolved_at = None
+            ticket.closed_at = None
+        session.add(StatusChange(
+            ticket_id=ticket.id,
+            actor=by.actor,
+            actor_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
+            actor_agent_id=by.id if by.actor == Actor.AGENT else None,
+            from_status=current,
+            to_status=target,
+            reason=reason,
+            at=now,
+        ))
+        self.news.desk(session, ticket, DeskNews.STATUS_CHANGED, now, old=current.value, new=target.value,
+                       actor=by.actor.value, by=by.id, reason=reason)
+        if rated(current, target, reason):
+            session.info.setdefault(_RATING_DUE, []).append(ticket)
+
+    async def tell_status(self, session: AsyncSession, ticket: Ticket, previous: Status, now: datetime,
+                          reason: str = "") -> None:
+        """Tell the customer of a change they did not make, and ask for a rating if it is due."""
+        await self.news.customer(session, ticket, CustomerNews.STATUS_CHANGED, now, old=previous.value,
+                                 new=ticket.status, reason=reason,
+                                 days=self.config.lifecycle.auto_close_days)
+        await self.ask_rating(session, now)
+
+    async def ask_rating(self, session: AsyncSession, now: datetime) -> None:
+        """After a ticket closes after a solution (lifecycle.rated), ask its customer how
+        satisfied they were."""
+        due: list[Ticket] = session.info.pop(_RATING_DUE, [])
+        for ticket in due:
+            await self.news.customer(session, ticket, CustomerNews.RATING_REQUEST, now)
+
+    async def escalate(self, session: AsyncSession, ticket: Ticket, by: Who, reason: str, now: datetime) -> None:
+        if ticket.tier >= TIERS[-1]:
+            raise TopTierReached(ticket.number)
+        ticket.tier += 1
+        ticket.updated_at = now
+        session.add(TicketMessage(
+            ticket_id=ticket.id,
+            kind=MessageKind.SYSTEM,
+            author_agent_id=by.id if by.actor == Actor.AGENT else None,
+            author_customer_id=by.id if by.actor == Actor.CUSTOMER else None,
+            body=f"escalated to L{ticket.tier}" + (f": {reason}" if reason else ""),
+            created_at=now,
+        ))
+        if by.actor != Actor.CUSTOMER:  # a customer who asked is answered in the chat at once
+            await self.news.customer(session, ticket, CustomerNews.ESCALATED, now, tier=ticket.tier)
+        self.news.desk(session, ticket, DeskNews.ESCALATED, now, tier=ticket.tier, actor=by.actor.value,
+                       by=by.id, reason=reason)
