@@ -1,6 +1,6 @@
 """Typed keys of the customer's buttons and commands, encoded and decoded here and nowhere else.
 
-A button's key travels as the platform's callback data (Telegram allows 1-64 bytes) and comes
+A button's key travels as the platform's callback data (1-64 bytes on the strictest) and comes
 back when it is pressed, possibly long after it was sent: the encoded strings must stay exactly
 as they are, or buttons already in customers' chats stop working. `decode` is syntactic only
 (is this one of our keys, with a number where a number goes); whether the action makes sense
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from core.domain.model import TicketFilter
 from core.domain.textnorm import ticket_number
 
-KEY_MAX_BYTES = 64  # Telegram's callback data limit, the strictest of the channels
+KEY_MAX_BYTES = 64  # the strictest channel's limit on a button's data
 
 
 @dataclass(frozen=True, slots=True)
