@@ -2,8 +2,8 @@
 
 Per customer, one event at a time and in order (a lock), and a cap on messages per minute;
 then a dispatch by state and by typed action (core.chat.actions) to the ticket form
-(core.chat.form) or to the short flows around tickets (core.chat.flows). Every state lives in
-the database (core.chat.drafts).
+(core.chat.form, walked by core.chat.intake) or to the short flows around tickets
+(core.chat.flows). Every state lives in the database (core.chat.drafts).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from core.chat.flows import (
     language_prompt,
     pending_text,
 )
-from core.chat.form import Intake
+from core.chat.intake import Intake
 from core.chat.messages import Choice, Inbound, Reply
 from core.chat.views import explain
 from core.delivery.attachments import AttachmentStore

@@ -15,7 +15,7 @@ from typing import Any
 from core.chat import actions as act
 from core.chat import form as steps
 from core.chat.drafts import DraftState, DraftStore
-from core.chat.form import Intake
+from core.chat.intake import Intake
 from core.chat.messages import Choice, Reply
 from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
