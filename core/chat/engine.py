@@ -1,39 +1,48 @@
 """The conversation's entry point: one inbound event in, the replies to show out.
 
-States besides the ticket form (see intake.py): `language` (first contact), `reply` (the next
-message goes to a chosen ticket), `pick` (which ticket a message belongs to), `link` (a new
-ticket for one closed too long ago), `withdraw` (confirming a withdrawal), `resume` (an
-unfinished form met /new). Every state lives in the database.
+Per customer, one event at a time and in order (a lock), and a cap on messages per minute;
+then a dispatch by state and by typed action (core.chat.actions) to the ticket form
+(core.chat.form, walked by core.chat.intake) or to the short flows around tickets
+(core.chat.flows). Every state lives in the database (core.chat.drafts).
 """
 
 from __future__ import annotations
 
 import collections
-from dataclasses import asdict
 from datetime import datetime, timedelta
-from typing import Any
 
+from core.chat import actions as act
 from core.chat import form as steps
 from core.chat.drafts import DraftState, DraftStore
-from core.chat.form import Intake
+from core.chat.flows import (
+    LANGUAGE,
+    LINK,
+    PICK,
+    RATE_COMMENT,
+    REPLY,
+    RESUME,
+    WITHDRAW,
+    Flows,
+    language_prompt,
+    pending_text,
+)
+from core.chat.intake import Intake
 from core.chat.messages import Choice, Inbound, Reply
-from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
-from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
+from core.chat.views import explain
+from core.delivery.attachments import AttachmentStore
 from core.delivery.ordering import KeyedLocks
 from core.domain.clock import Clock, utcnow
 from core.domain.config import LANGUAGES, HelpdeskConfig
-from core.domain.errors import DomainError, RatingNotPossible, ReopenWindowPassed
-from core.domain.lifecycle import WITHDRAWN
-from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, Status, TicketFilter, Who
+from core.domain.errors import DomainError
+from core.domain.model import TicketFilter
 from core.domain.textnorm import normalize, ticket_number
-from core.i18n import LANGUAGE_NAMES, Translator, match_locale, translator
+from core.i18n import Translator, match_locale, translator
 from core.metrics import LIMITED
 from core.services import Services
-from core.services.steps import NewAttachment, clean
-from core.storage.models import Customer, Ticket
+from core.storage.models import Customer
 
-LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"
-RATE_COMMENT = "rate_comment"
+__all__ = ["COMMANDS", "LANGUAGE", "LINK", "PICK", "RATE_COMMENT", "REPLY", "RESUME", "WITHDRAW", "Conversation",
+           "command_descriptions"]
 COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "escalate",
             "language", "help", "cancel")
 """Stable command names; adapters register them as the translated command menu."""
@@ -72,6 +81,7 @@ class Conversation:
         self.default_locale = default_locale
         self.clock = clock
         self.intake = Intake(config, services, drafts, files)
+        self.flows = Flows(services, drafts, self.intake, files, config, clock)
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -124,7 +134,7 @@ class Conversation:
                 out += await self._dispatch(customer, t, draft, event)
             except DomainError as exc:
                 out.append(Reply(explain(t, exc), locale=t.locale))
-                again = await self._current_prompt(customer, t)
+                again = await self.flows.current_prompt(customer, t)
                 if again is not None:
                     out.append(again)
             return out
@@ -134,17 +144,25 @@ class Conversation:
     async def _dispatch(
         self, customer: Customer, t: Translator, draft: DraftState | None, ev: Inbound
     ) -> list[Reply]:
-        if customer.locale is None and not (ev.choice or "").startswith("lang:"):
+        action = act.decode(ev.choice) if ev.choice is not None else None
+        if customer.locale is None and not isinstance(action, act.SetLanguage):
             return await self._first_contact(customer, t, draft, ev)
         if ev.choice is not None:
-            return await self._on_choice(customer, t, draft, ev.choice)
+            return await self._on_action(customer, t, draft, action)
+        state = draft.state if draft else None
         if ev.file is not None:
-            return await self._on_file(customer, t, draft, ev.file, ev.text or "")
+            if state in steps.STATES:
+                assert draft is not None
+                return await self.intake.add_file(customer, t, state, dict(draft.data), ev.file)
+            return await self.flows.on_file(customer, t, draft, ev.file, ev.text or "")
         text = ev.text or ""
         if normalize(text).startswith("/"):
             name, _, args = normalize(text)[1:].partition(" ")
             return await self._on_command(customer, t, draft, name.split("@")[0].lower(), args.strip())
-        return await self._on_text(customer, t, draft, text)
+        if state in steps.STATES:
+            assert draft is not None
+            return await self.intake.type_text(customer, t, state, dict(draft.data), text)
+        return await self.flows.on_text(customer, t, draft, text)
 
     async def _first_contact(
         self, customer: Customer, t: Translator, draft: DraftState | None, ev: Inbound
@@ -153,109 +171,78 @@ class Conversation:
         refused: list[Reply] = []
         if ev.text and not normalize(ev.text).startswith("/"):
             try:  # it becomes the ticket's description: checked now, not after the review showed it
-                data["description"] = _pending_text(data.get("description"), ev.text, "description")
+                data["description"] = pending_text(data.get("description"), ev.text, "description")
             except DomainError as exc:
                 refused.append(Reply(explain(t, exc), locale=t.locale))
         await self.drafts.put(customer.id, LANGUAGE, data)
         welcome = t._("Hello! This is the support desk. We will open a ticket for your request "
                       "and keep you informed here.")
-        return [*refused, Reply(welcome, locale=t.locale), self._language_prompt(t)]
-
-    def _language_prompt(self, t: Translator) -> Reply:
-        order = [t.locale, *[code for code in LANGUAGES if code != t.locale]]
-        rows = tuple((Choice(f"lang:{code}", LANGUAGE_NAMES[code]),) for code in order)
-        return Reply(t._("Please choose your language."), rows, t.locale)
+        return [*refused, Reply(welcome, locale=t.locale), language_prompt(t)]
 
     # -- buttons ------------------------------------------------------------------------
 
-    async def _on_choice(
-        self, customer: Customer, t: Translator, draft: DraftState | None, key: str
+    async def _on_action(
+        self, customer: Customer, t: Translator, draft: DraftState | None, action: act.Action | None
     ) -> list[Reply]:
-        kind, _, value = key.partition(":")
+        """A pressed button (or a command standing for one). An action that does not fit the
+        current state falls through to the form's steps, then to "no longer active"."""
         state = draft.state if draft else None
         data = dict(draft.data) if draft else {}
-        number = ticket_number(value.rpartition(":")[2]) if value else None
-
-        if kind == "lang" and value in LANGUAGES:
-            await self.services.customers.set_locale(customer.id, value)
-            customer.locale = value
-            t = translator(value)
-            if state == LANGUAGE:  # first contact: straight on to the ticket form
-                return await self.intake.start(customer, t, data)
-            # TRANSLATORS: name the language of this translation, e.g. "in Czech".
-            return [Reply(t._("Done: I will write to you in English from now on."), locale=t.locale),
-                    *[r for r in [await self._current_prompt(customer, t)] if r is not None]]
-        if key == "nav:cancel":
-            return await self._cancel(customer, t, draft)
-        if key == "nav:back" and state in steps.STATES:
-            return await self.intake.back(customer, t, state, data)
-        if key == "new" or key == "resume:restart":
-            if key == "new" and state in steps.STATES:
+        flows = self.flows
+        match action:
+            case act.SetLanguage(code=code) if code in LANGUAGES:
+                await self.services.customers.set_locale(customer.id, code)
+                customer.locale = code
+                t = translator(code)
+                if state == LANGUAGE:  # first contact: straight on to the ticket form
+                    return await self.intake.start(customer, t, data)
+                # TRANSLATORS: name the language of this translation, e.g. "in Czech".
+                return [Reply(t._("Done: I will write to you in English from now on."), locale=t.locale),
+                        *[r for r in [await flows.current_prompt(customer, t)] if r is not None]]
+            case act.Cancel():
+                return await self._cancel(customer, t, draft)
+            case act.Back() if state in steps.STATES:
+                assert state is not None
+                return await self.intake.back(customer, t, state, data)
+            case act.NewTicket() if state in steps.STATES:
                 return [self._resume_prompt(t)]
-            return await self.intake.start(customer, t)
-        if key == "resume:continue" and state in steps.STATES:
-            return [self.intake.prompt(t, state, data)]
-        if kind == "list" and value in TicketFilter._value2member_map_:
-            return await self._list(customer, t, TicketFilter(value))
-        if kind == "t" and number is not None:
-            return await self._show(customer, t, number)
-        if kind == "reply" and number is not None:
-            return await self._ask_reply(customer, t, draft, number)
-        if kind in ("confirm", "dispute") and number is not None:
-            return await self._settle(customer, t, draft, number, solved=kind == "confirm")
-        if kind == "escalate" and number is not None:
-            await self.services.tickets.request_escalation(customer.id, number)
-            return [Reply(t._("Done: ticket {ticket} has been passed to our senior specialists. We are sorry "
-                              "for the wait.", ticket=t.ticket(number)), locale=t.locale)]
-        if kind == "rate":
-            score = ticket_number(key.rsplit(":", 1)[-1])
-            number = ticket_number(value.split(":")[0])
-            if number is not None and score is not None:
-                try:
-                    await self.services.tickets.rate(customer.id, number, score)
-                except RatingNotPossible as exc:  # the refusal alone: no prompt after it thanks for a rating
-                    return [Reply(explain(t, exc), locale=t.locale)]
-                await self._interrupt(customer, draft, RATE_COMMENT, {"number": number})
-                return [Reply(t._("Thank you for your rating! If you like, write a comment in one message."),
-                              ((Choice("rate_done", t._("No comment")),),), t.locale, expects_text=True)]
-        if key == "rate_done" and state == RATE_COMMENT:
-            await self._resume(customer, data)
-            return [Reply(t._("Thank you!"), locale=t.locale)]
-        if kind == "withdraw" and number is not None:
-            await self.services.queries.get_for_customer(customer.id, number)
-            await self._interrupt(customer, draft, WITHDRAW, {"number": number})
-            return [Reply(
-                t._("Withdraw ticket {ticket}? It will be closed without a solution.",
-                    ticket=t.ticket(number)),
-                ((Choice(f"withdraw_yes:{number}", t._("Yes, withdraw it")),
-                  Choice("withdraw_no", t._("No, keep it"))),), t.locale)]
-        if kind == "withdraw_yes" and number is not None and state == WITHDRAW \
-                and data.get("number") == number:
-            await self.services.tickets.change_status(number, Status.CLOSED, Who.customer(customer.id), WITHDRAWN)
-            await self._resume(customer, data)
-            return [Reply(t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(number)),
-                          locale=t.locale)]
-        if key == "withdraw_no" and state == WITHDRAW:
-            await self._resume(customer, data)
-            return [Reply(t._("Fine, the ticket stays open."), locale=t.locale)]
-        if kind == "pick" and state == PICK:
-            if value == "new":
-                return await self.intake.start(customer, t, _pending_as_form(data))
-            if number is not None:
-                return await self._deliver(customer, t, number, data, clear_draft=True)
-        if kind == "link" and state == LINK and number is not None:
-            return await self.intake.start(customer, t, {**_pending_as_form(data), "linked_to": number})
-        if key == "dup:add" or (kind == "dup" and value.startswith("add:") and state == steps.DUPLICATE):
-            target = data.get("duplicate_of")
-            if target is not None:
-                await self.drafts.put(customer.id, REPLY, {"number": target})
-                return [Reply(t._("Write the message to add to ticket {ticket}.", ticket=t.ticket(target)),
-                              ((Choice("nav:cancel", t._("Cancel")),),), t.locale, expects_text=True)]
+            case act.NewTicket() | act.Resume(restart=True):
+                return await self.intake.start(customer, t)
+            case act.Resume(restart=False) if state in steps.STATES:
+                assert state is not None
+                return [self.intake.prompt(t, state, data)]
+            case act.ListTickets(view=view):
+                return await flows.list_tickets(customer, t, view)
+            case act.ShowTicket(number=number):
+                return await flows.show(customer, t, number)
+            case act.WriteTo(number=number):
+                return await flows.ask_reply(customer, t, draft, number)
+            case act.Settle(number=number, solved=solved):
+                return await flows.settle(customer, t, draft, number, solved=solved)
+            case act.Escalate(number=number):
+                return await flows.escalate(customer, t, number)
+            case act.Rate(number=number, score=score):
+                return await flows.rate(customer, t, draft, number, score)
+            case act.RateDone() if state == RATE_COMMENT:
+                return await flows.rate_done(customer, t, data)
+            case act.Withdraw(number=number):
+                return await flows.ask_withdraw(customer, t, draft, number)
+            case act.WithdrawYes(number=number) if state == WITHDRAW and data.get("number") == number:
+                return await flows.withdraw(customer, t, number, data)
+            case act.WithdrawNo() if state == WITHDRAW:
+                return await flows.keep(customer, t, data)
+            case act.PickTicket(number=number) if state == PICK:
+                return await flows.pick(customer, t, data, number)
+            case act.LinkTicket(number=number) if state == LINK:
+                return await flows.link(customer, t, data, number)
+            case act.AddToDuplicate(number=number) if (number is None or state == steps.DUPLICATE) \
+                    and data.get("duplicate_of") is not None:
+                return await flows.add_to_duplicate(customer, t, data["duplicate_of"])
         if state in steps.STATES:
-            result = await self.intake.choose(customer, t, state, data, key)
+            result = await self.intake.choose(customer, t, state, data, action)
             if result is not None:
                 return result
-        if key == "rev:submit" and draft is None:
+        if isinstance(action, act.Submit) and draft is None:
             # Sent already: a double tap, or the same press redelivered after a crash that came
             # between opening the ticket and answering. Say again what was said, not "stale".
             latest = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
@@ -265,7 +252,7 @@ class Conversation:
 
     async def _stale(self, customer: Customer, t: Translator) -> list[Reply]:
         out = [Reply(t._("This button is no longer active."), locale=t.locale)]
-        again = await self._current_prompt(customer, t)
+        again = await self.flows.current_prompt(customer, t)
         return out + ([again] if again is not None else [])
 
     # -- commands -----------------------------------------------------------------------
@@ -280,249 +267,52 @@ class Conversation:
                 return [self._resume_prompt(t)]
             return [self._help(t)]
         if name == "new":
-            return await self._on_choice(customer, t, draft, "new")
+            return await self._on_action(customer, t, draft, act.NewTicket())
         if name == "tickets":
             views = {"open": TicketFilter.OPEN, "done": TicketFilter.DONE}
-            return await self._list(customer, t, views.get(args.lower(), TicketFilter.ALL))
+            return await self.flows.list_tickets(customer, t, views.get(args.lower(), TicketFilter.ALL))
         if name == "ticket":
             if number is None:
                 return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
                                   command="ticket"), locale=t.locale)]
-            return await self._show(customer, t, number)
+            return await self.flows.show(customer, t, number)
         if name == "reply":
             if number is None:
-                return await self._list(customer, t, TicketFilter.OPEN)
-            return await self._ask_reply(customer, t, draft, number)
-        if name in ("confirm", "notsolved", "withdraw", "escalate"):
+                return await self.flows.list_tickets(customer, t, TicketFilter.OPEN)
+            return await self.flows.ask_reply(customer, t, draft, number)
+        if name in act.NUMBERED_COMMANDS:
             if number is None:
                 return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
                                   command=name), locale=t.locale)]
-            key = {"confirm": "confirm", "notsolved": "dispute", "withdraw": "withdraw",
-                   "escalate": "escalate"}[name]
-            return await self._on_choice(customer, t, draft, f"{key}:{number}")
+            return await self._on_action(customer, t, draft, act.numbered_command(name, number))
         if name == "language":
-            return [self._language_prompt(t)]
+            return [language_prompt(t)]
         if name == "help":
             return [self._help(t)]
         if name == "cancel":
             return await self._cancel(customer, t, draft)
         if name == "back" and draft is not None and state in steps.STATES:
-            return await self.intake.back(customer, t, state, dict(draft.data))
+            return await self.intake.back(customer, t, draft.state, dict(draft.data))
         return [Reply(t._("I do not know that command."), locale=t.locale), self._help(t)]
 
     def _help(self, t: Translator) -> Reply:
         lines = [t._("I can open support tickets and keep you informed about them. Commands:")]
         lines += [f"/{name} — {text}" for name, text in command_descriptions(t).items()]
         lines.append(t._("You can also simply write a message: I will add it to your open ticket."))
-        return Reply("\n".join(lines), ((Choice("new", t._("Open a new ticket")),
-                                         Choice("list:all", t._("My tickets"))),), t.locale)
+        return Reply("\n".join(lines), ((Choice(act.NewTicket().encode(), t._("Open a new ticket")),
+                                         Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets"))),),
+                     t.locale)
 
     def _resume_prompt(self, t: Translator) -> Reply:
         return Reply(t._("You have an unfinished ticket. Continue it or start over?"),
-                     ((Choice("resume:continue", t._("Continue")),
-                       Choice("resume:restart", t._("Start over"))),), t.locale)
+                     ((Choice(act.Resume(restart=False).encode(), t._("Continue")),
+                       Choice(act.Resume(restart=True).encode(), t._("Start over"))),), t.locale)
 
     async def _cancel(self, customer: Customer, t: Translator, draft: DraftState | None) -> list[Reply]:
         if draft is None or draft.state == LANGUAGE:
             return [Reply(t._("There is nothing to cancel."), locale=t.locale)]
         await self.drafts.clear(customer.id)
         return [Reply(t._("Cancelled. Nothing was sent."), locale=t.locale)]
-
-    # -- tickets ------------------------------------------------------------------------
-
-    async def _list(self, customer: Customer, t: Translator, view: TicketFilter) -> list[Reply]:
-        tickets = await self.services.queries.list_for_customer(customer.id, view, limit=20)
-        titles = {
-            TicketFilter.ALL: t._("Your tickets:"),
-            TicketFilter.OPEN: t._("Your open tickets:"),
-            TicketFilter.DONE: t._("Your resolved and closed tickets:"),
-        }
-        if tickets:
-            text = "\n".join([titles[view], *(ticket_line(t, x) for x in tickets)])
-        else:
-            text = t._("You have no tickets here yet.")
-        rows: list[tuple[Choice, ...]] = [
-            (Choice(f"t:{x.number}", t.ticket(x.number) + " " + x.subject[:40]),) for x in tickets[:10]
-        ]
-        rows.append((Choice("list:all", t._("All")), Choice("list:open", t._("Open")),
-                     Choice("list:done", t._("Resolved and closed"))))
-        rows.append((Choice("new", t._("Open a new ticket")),))
-        return [Reply(text, tuple(rows), t.locale)]
-
-    async def _show(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
-        ticket = await self.services.queries.get_for_customer(customer.id, number)
-        thread = await self.services.queries.thread(ticket.id)
-        files = await self.services.queries.attachments(ticket.id)
-        text = ticket_detail(t, self.config, ticket, thread, len(files))
-        return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
-
-    async def _ask_reply(
-        self, customer: Customer, t: Translator, draft: DraftState | None, number: int
-    ) -> list[Reply]:
-        await self.services.queries.get_for_customer(customer.id, number)
-        await self._interrupt(customer, draft, REPLY, {"number": number})
-        return [Reply(t._("Write your message for ticket {ticket}. You can also send files.",
-                          ticket=t.ticket(number)),
-                      ((Choice("nav:cancel", t._("Cancel")),),), t.locale, expects_text=True)]
-
-    async def _settle(
-        self, customer: Customer, t: Translator, draft: DraftState | None, number: int, *, solved: bool
-    ) -> list[Reply]:
-        comment = ""
-        if draft is not None and draft.state == PICK:
-            comment = draft.data.get("text", "")
-        await self.services.tickets.settle_resolution(customer.id, number, solved=solved, comment=comment)
-        if solved:
-            return [Reply(t._("Thank you for confirming! Ticket {ticket} is now closed.",
-                              ticket=t.ticket(number)), locale=t.locale)]
-        if comment:
-            return [Reply(t._("Ticket {ticket} is back in progress, with your message.",
-                              ticket=t.ticket(number)), locale=t.locale)]
-        await self.drafts.put(customer.id, REPLY, {"number": number})
-        return [Reply(t._("Ticket {ticket} is back in progress. Please tell us what is still not working.",
-                          ticket=t.ticket(number)), ((Choice("nav:cancel", t._("Cancel")),),), t.locale,
-                      expects_text=True)]
-
-    # -- free text and files --------------------------------------------------------------
-
-    async def _on_text(
-        self, customer: Customer, t: Translator, draft: DraftState | None, text: str
-    ) -> list[Reply]:
-        state = draft.state if draft else None
-        data = dict(draft.data) if draft else {}
-        if state in steps.STATES:
-            return await self.intake.type_text(customer, t, state, data, text)
-        if state == REPLY:
-            return await self._deliver(customer, t, data["number"], {"text": text, **_resume_of(data)},
-                                       clear_draft=not data.get("resume"))
-        if state == RATE_COMMENT:
-            await self.services.tickets.comment_rating(customer.id, data["number"], text)
-            await self._resume(customer, data)
-            return [Reply(t._("Thank you for your feedback."), locale=t.locale)]
-        if state in (PICK, LINK):
-            data["text"] = _pending_text(data.get("text"), text, "message")
-            await self.drafts.put(customer.id, state, data)
-            return [await self._current_prompt(customer, t) or Reply("", locale=t.locale)]
-        return await self._route(customer, t, {"text": _pending_text(None, text, "message")})
-
-    async def _on_file(
-        self, customer: Customer, t: Translator, draft: DraftState | None, file: IncomingFile, caption: str
-    ) -> list[Reply]:
-        state = draft.state if draft else None
-        data = dict(draft.data) if draft else {}
-        if state in steps.STATES:
-            return await self.intake.add_file(customer, t, state, data, file)
-        if state in (PICK, LINK) and len(data.get("files", [])) >= MAX_FILES:
-            raise TooManyFiles()  # they may become a new ticket's files: refused before the download
-        stored = asdict(await self.files.receive(file))
-        if state == REPLY:
-            pending = {"text": caption, "files": [stored], **_resume_of(data)}
-            return await self._deliver(customer, t, data["number"], pending, clear_draft=not data.get("resume"))
-        if state in (PICK, LINK):
-            data.setdefault("files", []).append(stored)
-            await self.drafts.put(customer.id, state, data)
-            return [await self._current_prompt(customer, t) or Reply("", locale=t.locale)]
-        return await self._route(customer, t, {"text": caption, "files": [stored]})
-
-    async def _route(self, customer: Customer, t: Translator, pending: dict[str, Any]) -> list[Reply]:
-        """A message outside any step: to the one open ticket, else ask which."""
-        active = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
-        candidates = [x for x in active if x.status in OPEN_STATUSES or x.status == Status.RESOLVED]
-        open_ones = [x for x in candidates if x.status in OPEN_STATUSES]
-        if len(candidates) == 1 and open_ones:
-            return await self._deliver(customer, t, open_ones[0].number, pending, clear_draft=False)
-        if len(candidates) == 1:  # one resolved ticket: is this a "thanks" or "still broken"?
-            ticket = candidates[0]
-            await self.drafts.put(customer.id, PICK, pending)
-            return [Reply(
-                t._("Your ticket {ticket} “{subject}” is marked as resolved. Is your problem solved?",
-                    ticket=t.ticket(ticket.number), subject=ticket.subject),
-                ((Choice(f"confirm:{ticket.number}", t._("Yes, it is solved")),
-                  Choice(f"dispute:{ticket.number}", t._("No, not solved"))),
-                 (Choice("pick:new", t._("It is a new topic: open a new ticket")),)), t.locale)]
-        await self.drafts.put(customer.id, PICK, pending)
-        return [self._pick_prompt(t, candidates)]
-
-    def _pick_prompt(self, t: Translator, candidates: list[Ticket]) -> Reply:
-        if not candidates:
-            return Reply(t._("You have no open tickets. Shall I open a new ticket with this message?"),
-                         ((Choice("pick:new", t._("Open a new ticket")),
-                           Choice("nav:cancel", t._("Cancel"))),), t.locale)
-        rows: list[tuple[Choice, ...]] = [
-            (Choice(f"pick:{x.number}", f"{t.ticket(x.number)} {x.subject[:40]}"),) for x in candidates[:10]]
-        rows.append((Choice("pick:new", t._("Open a new ticket")), Choice("nav:cancel", t._("Cancel"))))
-        return Reply(t._("Which ticket is this message about?"), tuple(rows), t.locale)
-
-    async def _deliver(
-        self, customer: Customer, t: Translator, number: int, pending: dict[str, Any], *, clear_draft: bool
-    ) -> list[Reply]:
-        files = [NewAttachment(**f) for f in pending.get("files", [])]
-        try:
-            ticket = await self.services.tickets.add_customer_message(
-                customer.id, number, pending.get("text", ""), files, clear_draft=clear_draft
-            )
-        except ReopenWindowPassed:
-            await self.drafts.put(customer.id, LINK, {**pending, "number": number})
-            return [self._link_prompt(t, number)]
-        if pending.get("resume"):
-            await self._resume(customer, pending)
-        out = [Reply(t._("Your message has been added to ticket {ticket}.", ticket=t.ticket(number)),
-                     locale=t.locale)]
-        if ticket.queue_hint_due:
-            out.append(Reply(t._(
-                "Your ticket keeps its place in the queue: it is ordered by your first unanswered "
-                "message, so further messages are added to it but do not move it forward."),
-                locale=t.locale))
-        return out
-
-    def _link_prompt(self, t: Translator, number: int) -> Reply:
-        return Reply(
-            t._("Ticket {ticket} was closed some time ago. New topics belong in new tickets: "
-                "shall I open a new ticket linked to it, with your message?", ticket=t.ticket(number)),
-            ((Choice(f"link:{number}", t._("Open a linked ticket")), Choice("nav:cancel", t._("Cancel"))),),
-            t.locale)
-
-    # -- state helpers ----------------------------------------------------------------------
-
-    async def _interrupt(
-        self, customer: Customer, draft: DraftState | None, state: str, data: dict[str, Any]
-    ) -> None:
-        """Enter a short state, keeping an unfinished ticket form to come back to."""
-        if draft is not None and draft.state in steps.STATES:
-            data = {**data, "resume": {"state": draft.state, "data": draft.data}}
-        elif draft is not None and "resume" in draft.data:
-            data = {**data, "resume": draft.data["resume"]}
-        await self.drafts.put(customer.id, state, data)
-
-    async def _resume(self, customer: Customer, data: dict[str, Any]) -> None:
-        saved = data.get("resume")
-        if saved:
-            await self.drafts.put(customer.id, saved["state"], saved["data"])
-        else:
-            await self.drafts.clear(customer.id)
-
-    async def _current_prompt(self, customer: Customer, t: Translator) -> Reply | None:
-        draft = await self.drafts.get(customer.id)
-        if draft is None:
-            return None
-        if draft.state in steps.STATES:
-            return self.intake.prompt(t, draft.state, draft.data)
-        if draft.state == REPLY:
-            return Reply(t._("Write your message for ticket {ticket}. You can also send files.",
-                             ticket=t.ticket(draft.data["number"])),
-                         ((Choice("nav:cancel", t._("Cancel")),),), t.locale, expects_text=True)
-        if draft.state == PICK:
-            active = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=50)
-            return self._pick_prompt(t, [x for x in active if x.status in OPEN_STATUSES
-                                         or x.status == Status.RESOLVED])
-        if draft.state == LINK:
-            return self._link_prompt(t, draft.data["number"])
-        if draft.state == RATE_COMMENT:
-            return Reply(t._("Thank you for your rating! If you like, write a comment in one message."),
-                         ((Choice("rate_done", t._("No comment")),),), t.locale, expects_text=True)
-        if draft.state == LANGUAGE:
-            return self._language_prompt(t)
-        return None
 
     async def expire_drafts(self) -> int:
         """The periodic sweep: stale forms go, and their owners are told."""
@@ -543,25 +333,3 @@ class Conversation:
             "Your unfinished ticket was discarded after {n} hours without activity. "
             "Start again with /new.", hours), locale=t.locale)
 
-
-def _pending_text(earlier: str | None, text: str, field: str) -> str:
-    """A message kept for later (a ticket's description, or a ticket's message once the customer
-    says which), with what was kept before: checked as it will be then."""
-    joined = "\n".join(filter(None, [earlier, text.strip()]))
-    return clean(field, joined, min(DESCRIPTION_MAX, MESSAGE_MAX)) if joined else ""
-
-
-def _pending_as_form(data: dict[str, Any]) -> dict[str, Any]:
-    """A message that started a ticket becomes its description and its files."""
-    form: dict[str, Any] = {}
-    if data.get("text", "").strip():
-        form["description"] = data["text"].strip()
-    if data.get("files"):
-        form["attachments"] = list(data["files"])
-    if data.get("description"):
-        form["description"] = data["description"]
-    return form
-
-
-def _resume_of(data: dict[str, Any]) -> dict[str, Any]:
-    return {"resume": data["resume"]} if data.get("resume") else {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.chat import actions as act
 from core.chat.messages import Choice, Reply
 from core.chat.views import status_name
 from core.domain.model import Status
@@ -11,7 +12,7 @@ from core.i18n import Translator
 
 
 def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
-    n = params.get("number")
+    n: Any = params.get("number")
     ticket = t.ticket(n) if n is not None else ""
     loc = t.locale
     if event == "reply":  # a conversation reply its chat's flood limit held back: in its own words
@@ -29,32 +30,33 @@ def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
             return Reply(
                 t._("Our team has marked ticket {ticket} as resolved. Is your problem solved?",
                     ticket=ticket),
-                ((Choice(f"confirm:{n}", t._("Yes, it is solved")),
-                  Choice(f"dispute:{n}", t._("No, not solved"))),), loc)
+                ((Choice(act.Settle(n, solved=True).encode(), t._("Yes, it is solved")),
+                  Choice(act.Settle(n, solved=False).encode(), t._("No, not solved"))),), loc)
         if new == Status.ACCEPTED and params.get("old") == Status.NEW:
             return Reply(t._("Good news: a specialist has taken ticket {ticket} and is working on it.",
                              ticket=ticket), locale=loc)
         return Reply(t._("Ticket {ticket} changed status: {old} → {new}.", ticket=ticket,
                          old=status_name(t, params["old"]), new=status_name(t, new)),
-                     ((Choice(f"t:{n}", t._("View the ticket")),),), loc)
+                     ((Choice(act.ShowTicket(n).encode(), t._("View the ticket")),),), loc)
     if event == "agent_reply":
         files = tuple((f["path"], f["name"]) for f in params.get("files", []))
         return Reply(
             t._("Reply from the support team on ticket {ticket}:", ticket=ticket) + "\n\n" + params["body"],
-            ((Choice(f"reply:{n}", t._("Answer")), Choice(f"t:{n}", t._("View the ticket"))),), loc,
-            files=files)
+            ((Choice(act.WriteTo(n).encode(), t._("Answer")),
+              Choice(act.ShowTicket(n).encode(), t._("View the ticket"))),), loc, files=files)
     if event == "escalated":
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),
                      locale=loc)
     if event == "rating_request":
-        stars = tuple(Choice(f"rate:{n}:{score}", f"{score} ★") for score in range(1, 6))
+        stars = tuple(Choice(act.Rate(n, score).encode(), f"{score} ★") for score in range(1, 6))
         return Reply(t._("Ticket {ticket} is closed. How satisfied are you with our help? "
                          "1 is the lowest, 5 the highest.", ticket=ticket), (stars,), loc)
     if event == "reminder":
         return Reply(t._("Ticket {ticket} is waiting for your reply. Please answer so that we can go on "
                          "with it.", ticket=ticket),
-                     ((Choice(f"reply:{n}", t._("Answer")), Choice(f"t:{n}", t._("View the ticket"))),), loc)
+                     ((Choice(act.WriteTo(n).encode(), t._("Answer")),
+                       Choice(act.ShowTicket(n).encode(), t._("View the ticket"))),), loc)
     if event == "draft_expired":
         hours = int(params.get("hours", 24))
         return Reply(t.ngettext(

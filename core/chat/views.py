@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from core.chat import actions as act
 from core.chat.messages import Choice
 from core.delivery.attachments import MAX_FILES
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
-from core.domain.model import TIERS, Status
+from core.domain.model import TIERS, Status, TicketFilter
 from core.domain.sla import first_response_overdue
 from core.i18n import Translator
 from core.storage.models import Ticket, TicketMessage
@@ -161,15 +162,15 @@ def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[
     n = ticket.number
     rows: list[tuple[Choice, ...]] = []
     if first_response_overdue(ticket, now) and ticket.tier < TIERS[-1]:
-        rows.append((Choice(f"escalate:{n}", t._("Ask for escalation")),))
+        rows.append((Choice(act.Escalate(n).encode(), t._("Ask for escalation")),))
     if ticket.status == Status.RESOLVED:
-        rows.append((Choice(f"confirm:{n}", t._("Yes, it is solved")),
-                     Choice(f"dispute:{n}", t._("No, not solved"))))
+        rows.append((Choice(act.Settle(n, solved=True).encode(), t._("Yes, it is solved")),
+                     Choice(act.Settle(n, solved=False).encode(), t._("No, not solved"))))
     if ticket.status != Status.CLOSED:
-        rows.append((Choice(f"reply:{n}", t._("Write to this ticket")),))
+        rows.append((Choice(act.WriteTo(n).encode(), t._("Write to this ticket")),))
     if ticket.status in (Status.NEW, Status.ACCEPTED, Status.WAITING):
-        rows.append((Choice(f"withdraw:{n}", t._("Withdraw the ticket")),))
+        rows.append((Choice(act.Withdraw(n).encode(), t._("Withdraw the ticket")),))
     if ticket.status == Status.CLOSED:
-        rows.append((Choice(f"reply:{n}", t._("Reopen with a message")),))
-    rows.append((Choice("list:all", t._("My tickets")),))
+        rows.append((Choice(act.WriteTo(n).encode(), t._("Reopen with a message")),))
+    rows.append((Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets")),))
     return tuple(rows)
