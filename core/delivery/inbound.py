@@ -17,19 +17,13 @@ import socket
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
-from functools import cache
 from typing import Any
-
-from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from core.chat.messages import Reply
 from core.delivery.outbox import queue_reply
 from core.domain.clock import Clock, utcnow
 from core.storage.db import Database
-from core.storage.fastpath.lean import Lean
-from core.storage.models import InboundEvent, Worker
+from core.storage.repositories import inbound as events
 
 HEARTBEAT_EVERY = 3.0
 WORKER_DEAD_AFTER = timedelta(seconds=10)  # no heartbeat for this long: the worker is gone
@@ -69,15 +63,11 @@ class InboundLog:
 
         The time written is when the write got the database, not when it was asked for: a beat
         that waited for another process's write lock must not arrive looking as old as the wait."""
-        insert_ = sqlite_insert if self.db.is_sqlite else pg_insert
         self._beat_asked = time.monotonic()
         try:
             async with self.db.write(urgent=True) as session:
                 await self._locked(session)
-                stmt = insert_(Worker).values(id=self.worker, heartbeat_at=self.clock())
-                stmt = stmt.on_conflict_do_update(index_elements=[Worker.id],
-                                                  set_={"heartbeat_at": stmt.excluded.heartbeat_at})
-                await session.execute(stmt)
+                await events.beat(session, self.worker, self.clock())
         finally:
             self._beat_asked = None
 
@@ -113,34 +103,16 @@ class InboundLog:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + patience
         key = (platform, event_id)
-        claim, keep = _claim(self.db.is_sqlite), _KEEP
         while True:
             if self._here(key):  # handled here: its replies on their way, or sent
                 return None
             replies: list[Reply] | None = None
             async with self.db.unit() as session:
-                connection = await session.connection()  # Core statements: no ORM bookkeeping
                 # The claim comes first: on PostgreSQL another process's uncommitted claim of the
-                # event makes this wait, so two deliveries are never worked on side by side. Once
-                # the transaction has begun, the statements every event runs go below SQLAlchemy
-                # (the claim, the customer and draft, the kept replies: core.storage.fastpath.lean).
-                lean = Lean.of(connection)
-                if lean is not None:
-                    claimed = await lean.execute(_CLAIM_SQL, (platform, event_id, "replying", lean.time(self.clock()),
-                                                              self.worker))
-                else:
-                    claimed = (await connection.execute(claim, {
-                        "platform": platform, "event_id": event_id, "state": "replying", "at": self.clock(),
-                        "owner": self.worker})).rowcount
-                    lean = Lean.of(connection)
-                if claimed == 1:
-                    session.info["lean"] = lean
+                # event makes this wait, so two deliveries are never worked on side by side.
+                if await events.claim(session, platform, event_id, "replying", self.clock(), self.worker):
                     replies = await work()
-                    kept = [r.to_json() for r in replies]
-                    if lean is not None:
-                        await lean.execute(_KEEP_SQL, (lean.json(kept), platform, event_id))
-                    else:
-                        await connection.execute(keep, {"p": platform, "e": event_id, "replies": kept})
+                    await events.keep(session, platform, event_id, [r.to_json() for r in replies])
             if replies is not None:  # committed
                 self._in_hand.add(key)
                 return replies
@@ -180,11 +152,8 @@ class InboundLog:
         return owner == self.worker
 
     async def _holder(self, platform: str, event_id: str) -> tuple[str | None, str | None, datetime | None]:
-        query = (select(InboundEvent.state, InboundEvent.owner, Worker.heartbeat_at)
-                 .outerjoin(Worker, Worker.id == InboundEvent.owner).where(*_event(platform, event_id)))
         async with self.db.read() as session:
-            row = (await session.execute(query)).first()
-        return (row[0], row[1], row[2]) if row else (None, None, None)
+            return await events.holder(session, platform, event_id)
 
     async def _take_over(self, platform: str, event_id: str, owner: str | None) -> list[Reply] | None:
         """The kept replies of an event whose worker is gone (or was this process before it
@@ -193,11 +162,10 @@ class InboundLog:
             if await self._locked(session) and not self._gone(owner):
                 return None  # the owner's heartbeat may have waited as long: judged again later
             # Locked first, so of two redeliveries racing for it the second sees the first's claim.
-            row = (await session.execute(
-                select(InboundEvent).where(*_event(platform, event_id)).with_for_update())).scalar_one_or_none()
+            row = await events.locked(session, platform, event_id)
             if row is None or row.state == "done" or row.owner != owner:
                 return None
-            beat = (await session.execute(select(Worker.heartbeat_at).where(Worker.id == owner))).scalar()
+            beat = await events.heartbeat(session, owner)
             if self._alive(owner, beat):  # it beat since it was seen: this lock ends any race with that
                 return None
             if row.replies is None:  # claimed by a version that kept no replies: handle it afresh
@@ -222,12 +190,12 @@ class InboundLog:
         async with self.db.write(urgent=True) as session:
             for reply in replies:
                 queue_reply(session, platform, chat_id, reply, self.clock())
-            await (await session.connection()).execute(_DONE, {"p": platform, "ids": [event_id]})
+            await events.mark_done(session, platform, [event_id])
         self._in_hand.discard((platform, event_id))
 
     async def done(self, platform: str, event_id: str) -> None:
         """Mark an event handled. Marks are committed together a moment later (one write for
-        many: profiled, this write was a third of the database time per update). A crash in that
+        many: profiled, one write per event was a large part of the database time per update). A crash in that
         moment leaves the claim to be taken over if the platform delivers the event again; by
         then a polled update was confirmed, so it is not."""
         self._done.add((platform, event_id))
@@ -257,34 +225,12 @@ class InboundLog:
                 by_platform.setdefault(platform, []).append(event_id)
             try:
                 async with self.db.write(urgent=True) as session:
-                    connection = await session.connection()
                     for platform, ids in by_platform.items():
-                        await connection.execute(_DONE, {"p": platform, "ids": ids})
+                        await events.mark_done(session, platform, ids)
             finally:
                 self._flushing -= batch
 
     async def state(self, platform: str, event_id: str) -> str | None:
         async with self.db.read() as session:
-            return (await session.execute(
-                select(InboundEvent.state).where(*_event(platform, event_id))
-            )).scalar_one_or_none()
+            return await events.state(session, platform, event_id)
 
-
-def _event(platform: str, event_id: str) -> tuple[Any, ...]:
-    return InboundEvent.platform == platform, InboundEvent.event_id == event_id
-
-
-# The statements run for every event, built once (profiled: building them cost more than running).
-@cache
-def _claim(is_sqlite: bool) -> Any:
-    return (sqlite_insert if is_sqlite else pg_insert)(InboundEvent).on_conflict_do_nothing()
-
-
-_KEEP = (update(InboundEvent).where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id == bindparam("e"))
-         .values(replies=bindparam("replies")))
-_CLAIM_SQL = ("INSERT INTO inbound_events (platform, event_id, state, at, owner) VALUES (?, ?, ?, ?, ?) "
-              "ON CONFLICT DO NOTHING")  # _claim, below SQLAlchemy
-_KEEP_SQL = "UPDATE inbound_events SET replies = ? WHERE platform = ? AND event_id = ?"  # _KEEP, below SQLAlchemy
-_DONE = (update(InboundEvent)
-         .where(InboundEvent.platform == bindparam("p"), InboundEvent.event_id.in_(bindparam("ids", expanding=True)))
-         .values(state="done", replies=None))

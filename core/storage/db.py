@@ -26,7 +26,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 from core.storage.fastpath import inline_sqlite
-from core.storage.fastpath.lean import Lean
+from core.storage.fastpath.lean import LEAN_KEY, Lean
 
 BUSY_TIMEOUT_MS = 30_000
 # The unit of work open in this context, with the task that opened it: a task started inside a
@@ -48,10 +48,10 @@ class Database:
         elif self.is_sqlite:  # in memory, or a URI: aiosqlite's thread
             kwargs["connect_args"] = {"timeout": BUSY_TIMEOUT_MS / 1000}
         else:
-            # Up to 64 updates are handled side by side, each holding a connection for its unit of
-            # work; waiting for a connection showed in p99. A connection once opened stays open:
+            # Updates are handled side by side, each holding a connection for its unit of work;
+            # waiting for a connection showed in p99. A connection once opened stays open:
             # closing those over a smaller pool_size had the server start a new process for
-            # nearly every fifth update (measured: 377-394 sessions in 2,200 updates, 61 kept).
+            # a good part of the updates (docs/benchmarks.md).
             # No ping before each unit: asyncpg's adapter pings inside a transaction of its own,
             # three round trips per unit. A connection the server dropped fails the one unit
             # that meets it (its event is delivered again, a job runs again), and SQLAlchemy then
@@ -106,7 +106,7 @@ class Database:
         """The driver connection of this task's unit, where the unit attached one (the event's
         claim does: see core.storage.fastpath.lean), for the statements every event runs."""
         session = _joined()
-        return session.info.get("lean") if session is not None else None
+        return session.info.get(LEAN_KEY) if session is not None else None
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncSession]:

@@ -3,7 +3,7 @@ event's unit of work, inside its transaction.
 
 Why: profiled on the updates benchmark, SQLAlchemy's path for one statement (a greenlet
 hand-over, an execution context, a result object, and for an ORM select the loading of
-instances) cost 100-250 µs of CPU, against about 10 µs of SQLite's own work. The event's claim
+instances) cost many times SQLite's own work (docs/benchmarks.md). The event's claim
 (on SQLite), reading the customer with their draft, writing the draft and keeping the replies
 run for nearly every update, so they go below it; everything else stays on SQLAlchemy.
 
@@ -30,6 +30,8 @@ from core.storage.fastpath.inline_sqlite import InlineConnection
 
 _SQLITE_TIME = "%Y-%m-%d %H:%M:%S.%f"  # SQLAlchemy's storage format for DateTime on SQLite
 
+
+LEAN_KEY = "lean"  # session.info key: the unit's fast path, attached by the event's claim
 
 class Lean:
     """SQL with `?` placeholders, run on one driver connection; values converted as the models'
