@@ -36,7 +36,7 @@ from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
 from adapters.slack.pacing import NAME, is_group
 from core.agents import AgentDesk, Post, Refused, Result, button
-from core.agents.notices import only_agents_answer
+from core.agents.notices import button_inactive, only_agents_answer
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.contract import Pacing
@@ -317,11 +317,11 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         block = str(action.get("block_id") or "")
         raw = block.split(":", 1)[1] if block.startswith("desk:") else str(action.get("value") or "")
-        if not raw.isdigit():
-            return
         choice = action.get("selected_user") or (action.get("selected_option") or {}).get("value", "")
-        decoded = button(str(action["action_id"]).split(":", 1)[1], int(raw), str(choice))
-        if decoded is None:
+        decoded = button(str(action["action_id"]).split(":", 1)[1], int(raw), str(choice)) if raw.isdigit() else None
+        if decoded is None:  # an older card's control, or a forged one: said, and nothing changes
+            _, locale = await self.agents.profile(user)
+            await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
             return
         result = await self.commands.act(await self.commands.who(user), decoded)
         if isinstance(result, Refused):  # a change shows on the card and in its thread

@@ -23,8 +23,8 @@ from yarl import URL
 class AiohttpRequest(BaseRequest):
     """`unread`: methods whose result the caller never reads (the message a sendMessage made, say).
     Their successful answers reach python-telegram-bot as `true`, which it hands back as True,
-    instead of being built into objects nobody looks at (profiled: a tenth of the bot's CPU
-    time). Failures are untouched, so errors raise as usual."""
+    instead of being built into objects nobody looks at (profiled: a large share of the bot's
+    CPU time). Failures are untouched, so errors raise as usual."""
 
     def __init__(self, *, pool_size: int = 128, read_timeout: float = 5.0, connect_timeout: float = 5.0,
                  write_timeout: float = 5.0, media_write_timeout: float = 20.0,
@@ -113,7 +113,7 @@ class UpdatesRequest(AiohttpRequest):
 
     The poller confirms an update only once handled, so Telegram sends the ones in hand again
     with every call; python-telegram-bot would build all of them anew each time (profiled: under
-    load, most of the bot's CPU time). They are dropped from the answer before it is parsed.
+    load, the larger part of the bot's CPU time). They are dropped from the answer before it is parsed.
     """
 
     def __init__(self, **kw: Any) -> None:

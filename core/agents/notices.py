@@ -83,3 +83,8 @@ def assigned_to_you(t: Translator, number: int, subject: str) -> str:
 
 def only_agents_answer(t: Translator) -> str:
     return t._("Only help-desk agents can answer customers; your message was not sent.")
+
+
+def button_inactive(t: Translator) -> str:
+    """A desk button that decodes to no action: from an older version of the card, or forged."""
+    return t._("This button is no longer active.")

@@ -105,8 +105,8 @@ class Ticket(Base):
     __table_args__ = (
         Index("ix_tickets_customer_status", "customer_id", "status"),
         Index("ix_tickets_department_status", "department", "status"),
-        # The agents' queue, read in index order and stopped after a page (measured: 54 ms p99 at
-        # 1,000,000 tickets when every open ticket of a department had to be sorted).
+        # The agents' queue, read in index order and stopped after a page, instead of sorting
+        # every open ticket of a department (docs/benchmarks.md, storage at scale).
         Index("ix_queue_department", "department", "queue_rank", "number",
               sqlite_where=text(QUEUE_OPEN), postgresql_where=text(QUEUE_OPEN)),
         Index("ix_queue_all", "queue_rank", "number",
@@ -114,7 +114,7 @@ class Ticket(Base):
         Index("ix_tickets_assignee_status", "assignee_id", "status"),
         Index("ix_tickets_created", "created_at"),
         # Timers: partial indexes holding only the timers still to fire, so a sweep reads a
-        # handful of rows however many tickets there are (measured: 48 ms at 100,000 without).
+        # handful of rows however many tickets there are (docs/benchmarks.md, storage at scale).
         *(Index(name, column, sqlite_where=text(where), postgresql_where=text(where))
           for name, column, where in TIMER_INDEXES),
     )

@@ -3,9 +3,8 @@ expects (handed to it as `async_creator`).
 
 Why: aiosqlite runs each call on a thread of its own, and SQLAlchemy makes three or four calls
 per statement (cursor, execute, fetch, close). Profiled, those hand-overs (a queue put, a wake-up
-of the loop, the GIL changing hands) cost more than the statements: about 20 ms of CPU per
-update for 11 statements. A statement on a local SQLite file in WAL mode takes microseconds, so
-it is run where it is asked for.
+of the loop, the GIL changing hands) cost more than the statements (docs/benchmarks.md). A
+statement on a local SQLite file in WAL mode is quick, so it is run where it is asked for.
 
 What must not block the loop is waiting for another process's write lock: the busy timeout is 0
 here, and "database is locked" is waited out with asyncio.sleep (then the statement is tried

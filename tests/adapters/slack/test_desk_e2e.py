@@ -80,6 +80,20 @@ async def test_outsiders_cannot_act(world: Desk) -> None:
     assert "Only help-desk agents" in str(world.slack.ephemerals[-1])
 
 
+async def test_a_control_that_decodes_to_nothing_is_said_to_be_inactive(world: Desk) -> None:
+    """A control of an older card (or a forged one) changes nothing and says so, in the agent's language."""
+    await telegram_ticket(world)
+    card = world.card(1001)
+    before = len(world.slack.ephemerals)
+    for action_id, block_id in (("desk:teleport", "desk:1001"), ("desk:claim", "desk:abc")):
+        response = await world.events.block_action(AGENT_CS, action_id, "1001", block_id=block_id, channel=DESK,
+                                                   message_ts=card["ts"], message=card)
+        assert response.status == 200
+    await world.slack.wait_for(lambda: len(world.slack.ephemerals) >= before + 2)
+    assert all("Toto tlačítko už není aktivní." in str(e) for e in world.slack.ephemerals[before:])
+    assert (await world.desk.services.queries.get(1001)).status == Status.NEW
+
+
 async def test_forged_and_stale_signatures_are_refused(world: Desk) -> None:
     await telegram_ticket(world)
     card = world.card(1001)
