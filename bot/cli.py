@@ -140,8 +140,9 @@ def _check_config(file: str | None) -> int:
 
 
 async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None) -> int:
+    from core.agents.report import render_csv, render_text
     from core.i18n import translator
-    from core.services.reports import build_report, render_csv, render_text
+    from core.services.reports import build_report
     from core.storage.db import Database
     from core.storage.migrate import upgrade
 

@@ -29,13 +29,14 @@ from core.agents.actions import (
     SetStatus,
     Show,
 )
+from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.delivery.attachments import AttachmentStore
 from core.domain.errors import DomainError
 from core.domain.model import MessageKind, Status, Who
 from core.i18n import Translator, translator
 from core.services import Services
-from core.services.reports import build_report, render_text
+from core.services.reports import build_report
 from core.storage.models import Agent, Ticket
 
 LIST_LIMIT = 30

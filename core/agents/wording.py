@@ -7,14 +7,25 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from core.chat.views import agent_status
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
-from core.domain.model import MessageKind
+from core.domain.model import MessageKind, Status
 from core.i18n import Translator
 
 __all__ = ["agent_status", "department_name", "explain", "kind_name", "priority_name", "usage"]
 
+
+
+def agent_status(t: Translator, status: str) -> str:
+    """A status as agents call it (the customer-side names say "your reply")."""
+    names = {
+        Status.NEW: t._("New"),
+        Status.ACCEPTED: t._("In progress"),
+        Status.WAITING: t._("Waiting for the customer"),
+        Status.RESOLVED: t._("Resolved, awaiting confirmation"),
+        Status.CLOSED: t._("Closed"),
+    }
+    return names.get(Status(status), status)
 
 def priority_name(t: Translator, config: HelpdeskConfig, code: str) -> str:
     found = config.priority(code)

@@ -27,18 +27,6 @@ def status_name(t: Translator, status: str) -> str:
     return names.get(Status(status), status)
 
 
-def agent_status(t: Translator, status: str) -> str:
-    """A status as agents call it (the customer-side names say "your reply")."""
-    names = {
-        Status.NEW: t._("New"),
-        Status.ACCEPTED: t._("In progress"),
-        Status.WAITING: t._("Waiting for the customer"),
-        Status.RESOLVED: t._("Resolved, awaiting confirmation"),
-        Status.CLOSED: t._("Closed"),
-    }
-    return names.get(Status(status), status)
-
-
 def explain(t: Translator, error: DomainError) -> str:
     """A domain error as a sentence for the customer."""
     p = error.params

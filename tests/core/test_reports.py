@@ -6,11 +6,12 @@ import csv
 import io
 from datetime import UTC, datetime, timedelta
 
+from core.agents.report import render_csv, render_text
 from core.domain.config import HelpdeskConfig
 from core.domain.model import Status, Who
 from core.i18n import translator
 from core.services import Services
-from core.services.reports import ALL, build_report, recurring_subjects, render_csv, render_text
+from core.services.reports import ALL, build_report, recurring_subjects
 from core.services.timers import Timers
 from tests.conftest import FakeClock
 
