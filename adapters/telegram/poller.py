@@ -29,7 +29,7 @@ MAX_TRIES = 5
 # How long the poller waits for an update in hand to finish before it asks for new ones anyway:
 # a few times as long as updates take lately, in seconds at least STALLED and at most a second.
 # While one is in hand, Telegram answers every call at once with it, so the updates that came
-# meanwhile are fetched only by asking again (see docs/benchmarks.md, 2026-12-04, night).
+# meanwhile are fetched only by asking again (docs/benchmarks.md has the figures).
 STALLED, STALLED_TIMES = 0.02, 4
 
 
