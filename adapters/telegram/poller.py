@@ -10,8 +10,11 @@ Telegram re-sends the ones in hand while they are, and those are ignored.
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import logging
+import statistics
+import time
 from collections.abc import Awaitable, Callable
 
 from telegram import Bot, Update
@@ -23,6 +26,11 @@ from adapters.telegram.sender import retry_seconds
 log = logging.getLogger(__name__)
 ALLOWED = ["message", "callback_query"]
 MAX_TRIES = 5
+# How long the poller waits for an update in hand to finish before it asks for new ones anyway:
+# a few times as long as updates take lately, in seconds at least STALLED and at most a second.
+# While one is in hand, Telegram answers every call at once with it, so the updates that came
+# meanwhile are fetched only by asking again (docs/benchmarks.md has the figures).
+STALLED, STALLED_TIMES = 0.02, 4
 
 
 class Poller:
@@ -42,6 +50,7 @@ class Poller:
         self._in_hand: dict[int, asyncio.Task[None]] = {}
         self._failed: dict[int, int] = {}  # update id -> tries: not confirmed, fetched and tried again
         self._highest = 0
+        self._took: collections.deque[float] = collections.deque(maxlen=32)  # seconds recent updates took
 
     def start(self) -> None:
         self.running = True
@@ -100,18 +109,26 @@ class Poller:
                 # Updates are in hand, and the next call would bring them back at once: wait for
                 # one to finish rather than spin. Also straight after new ones: asking again at
                 # once cost a getUpdates call per update at half rate and found nothing new.
-                # Without new ones, a moment more when many are in hand (each call brings them
-                # all back again).
-                await asyncio.wait(list(self._in_hand.values()), timeout=1.0,
+                # But not for much longer than updates take: then the ones in hand are slow (a
+                # commit waiting for the disk, a reply retried, a failed update backing off), and
+                # the updates that came meanwhile must not wait for them. Without new ones, a
+                # moment more when many are in hand (each call brings them all back again).
+                await asyncio.wait(list(self._in_hand.values()), timeout=self._patience(),
                                    return_when=asyncio.FIRST_COMPLETED)
                 if not fresh:
                     await asyncio.sleep(min(0.05, len(self._in_hand) * 0.0005))
+
+    def _patience(self) -> float:
+        typical = statistics.median(self._took) if self._took else 0.0
+        return min(1.0, max(STALLED, STALLED_TIMES * typical))
 
     async def _one(self, update: Update) -> None:
         """Handle one update. One that fails is not confirmed: it stays in hand a while, then is
         fetched and tried again (a few times: then it is given up, so one cannot block all)."""
         try:
+            started = time.monotonic()
             await self.handle(update)
+            self._took.append(time.monotonic() - started)
             self._failed.pop(update.update_id, None)
         except Exception:
             tries = self._failed.get(update.update_id, 0) + 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+import json
 import os
 import random
 import signal
@@ -49,6 +50,7 @@ class BenchAPI(FakeTelegramAPI):
 class Run:
     updates: int = 0
     trace: list[tuple[float, str, float]] = field(default_factory=list)  # offered at, step, latency
+    who: list[int] = field(default_factory=list)  # the customer of each answer in trace
     seconds: float = 0.0
     failures: int = 0
     failed: list[tuple[int, str, int, float]] = field(default_factory=list)  # user, step, got, when
@@ -134,6 +136,7 @@ async def _customer(api: BenchAPI, user_id: int, flow: list[tuple[str, str, int]
             except TimeoutError:
                 pass
         run.trace.append((offered, value, inbox[seen][0] - offered))
+        run.who.append(user_id)
         seen = len(inbox)
         run.updates += 1
 
@@ -234,6 +237,9 @@ async def run_bot(kind: str, users: int, *, database_url: str | None = None, rat
         cmd = [sys.executable, "-m", "bot", "run"]
         if os.environ.get("BENCH_PROFILE"):  # profile the bot process: python -m cProfile
             cmd = [sys.executable, "-m", "cProfile", "-o", os.environ["BENCH_PROFILE"], "-m", "bot", "run"]
+        if os.environ.get("BENCH_TRACE"):  # timestamps inside the bot (tests.bench.trace_bot), and the driver's
+            trace_to = Path(os.environ["BENCH_TRACE"]) / f"{time.strftime('%H%M%S')}-{workdir.name}"
+            cmd = [sys.executable, "-m", "tests.bench.trace_bot", f"{trace_to}-bot.json"]
         flow = HELPDESK_FLOW
     proc = await asyncio.create_subprocess_exec(*cmd, env=env, cwd=ROOT, stdout=asyncio.subprocess.DEVNULL,
                                                 stderr=asyncio.subprocess.PIPE)
@@ -266,4 +272,8 @@ async def run_bot(kind: str, users: int, *, database_url: str | None = None, rat
         await api.stop()
     if run.failures:
         sys.stderr.write(err.decode()[-3000:])
+    if kind == "helpdesk" and os.environ.get("BENCH_TRACE"):
+        Path(f"{trace_to}-driver.json").write_text(json.dumps(
+            {"trace": run.trace, "who": run.who, "flushes": run.flushes}))
+        Path(f"{trace_to}-bot.log").write_bytes(err)
     return run.summary()

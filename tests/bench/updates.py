@@ -25,10 +25,15 @@ def _pg_available() -> bool:
         return False
 
 
-async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
+async def run(workdir: Path, *, quick: bool = False, backend: str | None = None, half_rate: float | None = None,
+              arrivals: tuple[str, ...] = ARRIVALS, rounds: int | None = None) -> dict[str, Any]:
+    """`backend`: that one only. `half_rate`: only the half-rate runs (commits waiting for the
+    disk), at that rate, for looking at the tail alone."""
     users = 100 if quick else 500
-    rounds = 1 if quick else ROUNDS
+    rounds = rounds or (1 if quick else ROUNDS)
     out: dict[str, Any] = {"users": users, "rounds": rounds}
+    if unknown := set(arrivals) - set(ARRIVALS):
+        raise ValueError(f"arrivals: {', '.join(ARRIVALS)}, not {', '.join(unknown)}")
     (workdir / "echo").mkdir(parents=True, exist_ok=True)
 
     async def echo() -> dict[str, Any]:
@@ -37,12 +42,18 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
               f"p99 {figures['p99_ms']} ms  CPU {figures['bot_cpu_ms_per_update']} ms/update")
         return figures
 
-    backends = {"sqlite": None}
+    backends: dict[str, str | None] = {"sqlite": None}
     if _pg_available():
         backends["postgresql"] = "pg"
+    if backend is not None:
+        backends = {name: kind for name, kind in backends.items() if name == backend}
     for name, kind in backends.items():
         path = workdir / name
         path.mkdir(parents=True, exist_ok=True)
+        if half_rate is not None:
+            out[name] = {"half_rate_target": half_rate, "half_rate": {
+                a: await _half_rate(name, kind, users, half_rate, a, rounds, path) for a in arrivals}}
+            continue
         # Echo, help desk, echo, help desk, … echo: this machine's speed drifts within minutes
         # (the echo bot has done 187 and 247 updates/s two minutes apart), so each help-desk run
         # is set against the echo runs just before and just after it, and the median is taken.
@@ -67,8 +78,8 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
         half_rate = full["updates_per_s"] / 2
         print(f"  {name}: ratio to echo, median of {rounds}: {ratios[middle]:.2f} (all: {ratios})")
         half: dict[str, Any] = {}
-        for arrivals in ARRIVALS:
-            half[arrivals] = await _half_rate(name, kind, users, half_rate, arrivals, rounds, path)
+        for pattern in arrivals:
+            half[pattern] = await _half_rate(name, kind, users, half_rate, pattern, rounds, path)
         out[name] = {"full": full, "runs": runs, "echo": echoes, "ratios_to_echo": ratios,
                      "ratio_to_echo": ratios[middle], "half_rate": half, "half_rate_target": half_rate}
         if kind:
@@ -77,8 +88,8 @@ async def run(workdir: Path, *, quick: bool = False) -> dict[str, Any]:
             # then took 40-270 ms (the server's log of its COMMITs, and the driver's disk probe
             # at the same moments), and every commit queued behind it.
             out[name]["half_rate_commits_not_waiting_for_disk"] = {
-                arrivals: await _half_rate(name, kind, users, half_rate, arrivals, rounds, path, wait_for_flush=False)
-                for arrivals in ARRIVALS}
+                pattern: await _half_rate(name, kind, users, half_rate, pattern, rounds, path, wait_for_flush=False)
+                for pattern in arrivals}
     return out
 
 
