@@ -21,7 +21,10 @@ from sqlalchemy.ext.asyncio.session import AsyncSessionTransaction
 
 from adapters.telegram.adapter import TelegramAdapter
 from adapters.telegram.poller import Poller
-from bot.app import InboundLog, Relay, Timers  # as the composition root names them, wherever they live
+from core.delivery.inbound import InboundLog
+from core.delivery.pipeline import Pipeline
+from core.delivery.relay import Relay
+from core.services.timers import Timers
 
 OUT = sys.argv.pop(1)
 now = time.monotonic
@@ -101,12 +104,12 @@ async def one(self: Poller, update: Any) -> None:
         marks["end"] = now()
 
 
-_take, _send, _once = TelegramAdapter._take, TelegramAdapter._send, InboundLog.once
+_take, _send, _once = Pipeline.take, TelegramAdapter._send, InboundLog.once
 
 
-async def take(self: TelegramAdapter, update: Any) -> None:
-    mark("locked")
-    await _take(self, update)
+async def take(self: Pipeline, *args: Any, **kwargs: Any) -> Any:
+    mark("locked")  # the pipeline is entered with the user's lock held
+    return await _take(self, *args, **kwargs)
 
 
 async def send(self: TelegramAdapter, chat_id: int, reply: Any) -> Any:
@@ -148,7 +151,7 @@ async def aexit(self: AsyncSessionTransaction, *exc: Any) -> None:
 
 
 Poller._one = one  # type: ignore[method-assign]
-TelegramAdapter._take = take  # type: ignore[method-assign]
+Pipeline.take = take  # type: ignore[method-assign]
 TelegramAdapter._send = send  # type: ignore[method-assign]
 InboundLog.once = once  # type: ignore[method-assign]
 AsyncSession.connection = connection  # type: ignore[method-assign]
