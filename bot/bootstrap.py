@@ -1,7 +1,7 @@
 """The composition root: builds the bot's parts from settings, once, in one place.
 
-A channel is one folder under adapters/ and one line in CHANNELS below (with the function that
-reads its settings); nothing is patched after it is built.
+A channel is one folder under adapters/ and one line in CHANNELS below (with the two functions
+that read its settings and check its configuration keys); nothing is patched after it is built.
 """
 
 from __future__ import annotations
@@ -57,10 +57,9 @@ class App:
         await self.db.dispose()
 
 
-def _telegram(parts: Parts) -> ServedChannel | None:
+def _telegram(parts: Parts) -> ServedChannel:
     settings = parts.settings
-    if settings.telegram_bot_token is None:
-        return None
+    assert settings.telegram_bot_token is not None
     from adapters.telegram.adapter import TelegramAdapter
     from adapters.telegram.startup import pacing, use_timedelta_durations
 
@@ -77,10 +76,9 @@ def _telegram(parts: Parts) -> ServedChannel | None:
     )
 
 
-def _slack(parts: Parts) -> ServedChannel | None:
+def _slack(parts: Parts) -> ServedChannel:
     settings = parts.settings
-    if settings.slack_bot_token is None:
-        return None
+    assert settings.slack_bot_token is not None
     from adapters.slack.adapter import SlackAdapter
     from adapters.slack.pacing import pacing
 
@@ -107,27 +105,62 @@ def _console(parts: Parts) -> Channel:
     return ConsoleScreen()
 
 
+def _telegram_keys(config: HelpdeskConfig) -> None:
+    from adapters.telegram.startup import pacing
+
+    pacing(config.delivery)
+
+
+def _slack_keys(config: HelpdeskConfig) -> None:
+    from adapters.slack.pacing import pacing
+
+    pacing(config.delivery)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A channel the bot server can run: its name, whether the settings enable it, how it is
+    built, how it checks its keys in the configuration, and whether it serves the agents' desk
+    (then a department may name its desk there: `<name>_channel`)."""
+
+    name: str
+    enabled: Callable[[Settings], bool]
+    build: Callable[[Parts], ServedChannel]
+    check_keys: Callable[[HelpdeskConfig], None]
+    desk: bool = False
+
+
 # The channels the bot server runs: one line each.
-CHANNELS: tuple[Callable[[Parts], ServedChannel | None], ...] = (_telegram, _slack)
+CHANNELS: tuple[Registration, ...] = (
+    Registration("telegram", lambda s: s.telegram_enabled, _telegram, _telegram_keys),
+    Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk=True),
+)
+
+
+def enabled(settings: Settings) -> list[Registration]:
+    """The channels these settings enable (none: the console chat)."""
+    return [r for r in CHANNELS if r.enabled(settings)]
+
+
+def desk_enabled(settings: Settings) -> bool:
+    """Whether an agents' desk is connected: every change of a ticket is then news for it."""
+    return any(r.desk for r in enabled(settings))
 
 
 def check_channel_keys(config: HelpdeskConfig) -> None:
     """The configuration's keys that belong to a channel ([delivery] `<channel>_...`, a
     department's `<channel>_channel`), each checked by its channel: ConfigError for a channel
     that does not exist or a key it does not know."""
-    from adapters.slack import pacing as slack
-    from adapters.telegram import startup as telegram
-
-    readers = {telegram.NAME: telegram.pacing, slack.NAME: slack.pacing}
+    known = {r.name: r for r in CHANNELS}
     for name in config.delivery.channels:
-        if name not in readers:
+        if name not in known:
             keys = ", ".join(f"{name}_{key}" for key in config.delivery.channels[name])
             raise ConfigError(f"[delivery] {keys}: unknown key")
-    for read in readers.values():
-        read(config.delivery)
+    for registration in CHANNELS:
+        registration.check_keys(config)
     for department in config.departments:
         for name in department.desks:
-            if name != slack.NAME:  # the one channel with a desk today
+            if name not in known or not known[name].desk:
                 raise ConfigError(f"departments.{department.code}.{name}_channel: unknown key")
 
 
@@ -141,7 +174,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         if migrate:
             await reachable(db)
             await upgrade(db)
-        services = Services.build(db, config, clock, desk_connected=settings.slack_enabled)
+        services = Services.build(db, config, clock, desk_connected=desk_enabled(settings))
         files = AttachmentStore(settings.attachments_dir)
         conversation = Conversation(services, DraftStore(db, clock), files, config,
                                     default_locale=settings.default_locale, clock=clock)
@@ -152,9 +185,9 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         if console:
             channels["console"] = _console(parts)
         else:
-            served = {c.name: c for c in (make(parts) for make in CHANNELS) if c is not None}
+            served = {c.name: c for c in (r.build(parts) for r in enabled(settings))}
             channels.update(served)
-        relay = Relay(db, channels, desk_enabled=settings.slack_enabled, delivery=config.delivery,
+        relay = Relay(db, channels, desk_enabled=desk_enabled(settings), delivery=config.delivery,
                       default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
     except BaseException:
         await db.dispose()

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
-from bot import __version__, admin
+from bot import __version__, admin, bootstrap
 from bot.bootstrap import reachable
 from bot.logs import setup_logging
 from bot.settings import Settings
@@ -99,7 +99,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "check-config":
             return _check_config(args.file)
         settings = _settings()
-        if command == "console" or (command == "run" and not (settings.telegram_enabled or settings.slack_enabled)):
+        if command == "console" or (command == "run" and not bootstrap.enabled(settings)):
             if "log_level" not in settings.model_fields_set:
                 # The console chat is a conversation in the terminal: only problems interrupt it.
                 settings = settings.model_copy(update={"log_level": "WARNING"})
@@ -193,7 +193,7 @@ async def _outbox(settings: Settings, retry: bool) -> int:
 
 
 async def _run(settings: Settings) -> int:
-    if not (settings.telegram_enabled or settings.slack_enabled):
+    if not bootstrap.enabled(settings):
         # Said once the database answered: a failure to start stays the only thing printed.
         return await _console(settings, None, "console-user", banner=(
             "No TELEGRAM_BOT_TOKEN or SLACK_BOT_TOKEN set: starting the console chat. "

@@ -270,8 +270,11 @@ class SlackAdapter:
         return await self.pipeline.once(event_id, work, started=started)
 
     async def _on_customer_button(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
+        # No event id to claim (Slack does not redeliver an acknowledged press), but the press
+        # takes its user's turn, so its replies never cross those of the user's messages.
         with self._working():
-            await self._on_customer_button_body(ack, body, action)
+            async with self.pipeline.in_order(body["user"]["id"]):
+                await self._on_customer_button_body(ack, body, action)
 
     async def _on_customer_button_body(self, ack: Any, body: dict[str, Any], action: dict[str, Any]) -> None:
         await ack()

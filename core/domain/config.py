@@ -360,7 +360,7 @@ def _key(loc: tuple[int | str, ...], data: Any) -> str:
     (`departments.billing`), a weekday by its key and name (`hours.tue (Tuesday)`)."""
     parts: list[str] = []
     node = data
-    for part in loc:
+    for part in _as_written(loc):
         if isinstance(part, int):
             item = node[part] if isinstance(node, list) and part < len(node) else None
             code = item.get("code") if isinstance(item, dict) else None
@@ -374,3 +374,20 @@ def _key(loc: tuple[int | str, ...], data: Any) -> str:
             parts.append(str(part))
         node = item
     return ".".join(parts).replace(".[", "[")
+
+
+def _as_written(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
+    """A channel's key as the file writes it: `delivery.channels.telegram.chat_interval_seconds`
+    is `telegram_chat_interval_seconds` in [delivery], `departments[0].desks.x` is `x_channel`."""
+    out: list[int | str] = []
+    rest = list(loc)
+    while rest:
+        part = rest.pop(0)
+        if part == "channels" and out == ["delivery"] and rest:
+            channel = rest.pop(0)
+            out.append(f"{channel}_{rest.pop(0)}" if rest else str(channel))
+        elif part == "desks" and len(out) == 2 and out[0] == "departments" and rest:
+            out.append(f"{rest.pop(0)}_channel")
+        else:
+            out.append(part)
+    return tuple(out)

@@ -14,6 +14,7 @@ from core.services.customers import CustomerService
 from core.services.desk import DeskService
 from core.services.news import News
 from core.services.queries import QueryService
+from core.services.steps import Steps
 from core.services.tickets import TicketService
 from core.storage.db import Database
 
@@ -27,11 +28,14 @@ class Services:
     tickets: TicketService
     desk: DeskService
     queries: QueryService
+    news: News  # where every service's news goes
+    steps: Steps  # the lifecycle's steps the services share (the timers too)
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
               desk_connected: bool = False) -> Services:
         """`desk_connected`: an agents' desk is connected, so every change is news for it too."""
         news = News(desk=desk_connected)
-        return cls(db, config, clock, CustomerService(db, clock), TicketService(db, config, clock, news),
-                   DeskService(db, config, clock, news), QueryService(db, config))
+        steps = Steps(config, news)
+        return cls(db, config, clock, CustomerService(db, clock), TicketService(db, config, clock, steps),
+                   DeskService(db, config, clock, steps), QueryService(db, config), news, steps)

@@ -26,12 +26,12 @@ log = logging.getLogger(__name__)
 
 class DeskService:
     def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow,
-                 news: News | None = None) -> None:
+                 steps: Steps | None = None) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.news = news or News()
-        self.steps = Steps(config, self.news)
+        self.steps = steps or Steps(config, News())
+        self.news = self.steps.news
 
     async def agent(
         self, platform: str, platform_user_id: str, display_name: str = "", locale: str = "en"

@@ -47,12 +47,12 @@ log = logging.getLogger(__name__)
 
 class TicketService:
     def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow,
-                 news: News | None = None) -> None:
+                 steps: Steps | None = None) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.news = news or News()
-        self.steps = Steps(config, self.news)
+        self.steps = steps or Steps(config, News())
+        self.news = self.steps.news
 
     async def rate(self, customer_id: int, number: int, score: int, comment: str | None = None) -> Ticket:
         """The customer's satisfaction with a ticket closed after a solution (lifecycle.rated),

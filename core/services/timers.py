@@ -31,8 +31,8 @@ class Timers:
         self.db = services.db
         self.clock = services.clock
         self.config = services.config
-        self.news = services.desk.news
-        self.steps = services.desk.steps
+        self.news = services.news
+        self.steps = services.steps
 
     async def sweep(self) -> dict[str, int]:
         """Fire every timer that is due; returns how many of each fired."""

@@ -10,10 +10,11 @@ from core.domain.config import DEFAULT_CONFIG
 
 def fast_config(directory: Path, *, chat: float = 0.05, group: float = 0.1, global_rate: float = 500) -> Path:
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    for key, value in (("telegram_chat_interval_seconds", chat), ("telegram_group_interval_seconds", group),
-                       ("telegram_global_per_second", global_rate), ("slack_channel_interval_seconds", chat)):
-        text, n = re.subn(rf"^{key} = .*$", f"{key} = {value}", text, flags=re.M)
-        assert n == 1, key
+    keys = "".join(f"{key} = {value}\n" for key, value in (
+        ("telegram_chat_interval_seconds", chat), ("telegram_group_interval_seconds", group),
+        ("telegram_global_per_second", global_rate), ("slack_channel_interval_seconds", chat)))
+    text, n = re.subn(r"^\[delivery\]\n", lambda m: m.group(0) + keys, text, flags=re.M)
+    assert n == 1
     path = directory / "fast.toml"
     path.write_text(text, encoding="utf-8")
     return path

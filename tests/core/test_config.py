@@ -42,9 +42,13 @@ def test_default_has_the_expected_departments_in_every_language() -> None:
         ('calendar = "office"\n\n[[departments]]\ncode = "billing"', 'calendar = "mars"\n\n[[departments]]\ncode = "billing"', "departments.technical.calendar: unknown calendar 'mars'"),
         ('default_priority = "low"\n\n[[request_types]]\ncode = "bug_critical"', 'default_priority = "lowest"\n\n[[request_types]]\ncode = "bug_critical"', "request_types.change.default_priority: unknown priority 'lowest'"),
         ('code = "sales"', 'code = "billing"', "departments.billing.code: duplicate code 'billing'"),
+        ("[delivery]\n", '[delivery]\ntelegram_chat_interval_seconds = "fast"\n',
+         "delivery.telegram_chat_interval_seconds: Input should be a valid number"),
+        ('code = "technical"\n', 'code = "technical"\nslack_channel = 5\n',
+         "departments.technical.slack_channel: Input should be a valid string"),
     ],
     ids=["unknown-key", "missing-language", "unknown-zone", "unknown-country", "bad-range",
-         "unknown-calendar", "unknown-priority", "duplicate"],
+         "unknown-calendar", "unknown-priority", "duplicate", "channel-pace", "channel-desk"],
 )
 def test_broken_config_names_file_key_and_problem(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in BASE

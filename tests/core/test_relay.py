@@ -66,13 +66,13 @@ async def test_rolled_back_change_sends_nothing(service: Services, monkeypatch: 
     agent = await service.desk.agent("slack", "U1")
     ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                        subject="s", description="d")
-    original = service.desk.steps.tell_status
+    original = service.steps.tell_status
 
     async def tell_then_fail(*args: object, **kw: object) -> None:
         await original(*args, **kw)  # type: ignore[arg-type]
         raise RuntimeError("the database went away mid-transaction")
 
-    monkeypatch.setattr(service.desk.steps, "tell_status", tell_then_fail)
+    monkeypatch.setattr(service.steps, "tell_status", tell_then_fail)
     with pytest.raises(RuntimeError):
         await service.desk.change_status(ticket.number, Status.ACCEPTED, Who.agent(agent.id))
     sender = Recorder()
@@ -116,7 +116,7 @@ async def test_order_per_chat_and_backoff(db: Database, clock: FakeClock) -> Non
 
 
 async def test_permanent_failure_is_a_dead_letter(service: Services, clock: FakeClock) -> None:
-    service.desk.news.to_desk = True
+    service.news.to_desk = True
     customer = await service.customers.customer("telegram", "9", "9", "Bo", "en")
     agent = await service.desk.agent("slack", "U1")
     ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",

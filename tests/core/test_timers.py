@@ -64,7 +64,7 @@ async def test_calendar_time_for_urgent(service: Services) -> None:
 
 
 async def test_the_whole_chain(service: Services, clock: FakeClock, config: HelpdeskConfig) -> None:
-    service.desk.news.to_desk = True
+    service.news.to_desk = True
     timers = Timers(service)
     customer, ticket = await _open(service)
     assert await timers.sweep() == dict.fromkeys(
@@ -113,7 +113,7 @@ async def test_the_whole_chain(service: Services, clock: FakeClock, config: Help
 
 
 async def test_resolution_breach_and_top_tier(service: Services, clock: FakeClock) -> None:
-    service.desk.news.to_desk = True
+    service.news.to_desk = True
     timers = Timers(service)
     _, ticket = await _open(service, priority="urgent")  # calendar time: 2 h first response, 8 h resolution
     clock.advance(hours=8, minutes=1)

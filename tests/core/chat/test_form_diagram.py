@@ -37,7 +37,7 @@ def disagreements(table: tuple[Step, ...], diagram: str) -> list[str]:
         after = keys[i + 1] if i + 1 < len(keys) else form.REVIEW
         wanted.add((step.key, after))
         if step.fixed is not None or step.skip_when_given:  # the way past it
-            wanted.add((keys[i - 1], after))
+            wanted.add((keys[i - 1] if i else "language", after))
         if step.key == form.SUBJECT:
             wanted.add((form.DUPLICATE, after))
     problems = [f"missing: {a} --> {b}" for a, b in sorted(wanted - edges)]
@@ -47,6 +47,9 @@ def disagreements(table: tuple[Step, ...], diagram: str) -> list[str]:
     known = {*keys, form.REVIEW, form.DUPLICATE}
     problems += [f"not a state of the form: {s}" for s in sorted(states - known)]
     problems += [f"state missing: {s}" for s in sorted(known - states)]
+    edits = {(form.REVIEW, key) for key in keys}
+    problems += [f"not a way of the form: {a} --> {b}" for a, b in sorted(edges - wanted - edits)
+                 if a in known and b in known]
     return problems
 
 
@@ -64,3 +67,9 @@ def test_a_step_added_to_the_table_only_is_caught() -> None:
     problems = disagreements(table, diagram)
     assert "state missing: environment" in problems
     assert "missing: environment --> priority" in problems and "missing: subject --> environment" in problems
+
+
+def test_a_way_the_table_does_not_take_is_caught() -> None:
+    (_, diagram), *_ = form_diagrams()
+    stale = diagram.replace("stateDiagram-v2\n", "stateDiagram-v2\n    subject --> attachments\n", 1)
+    assert disagreements(FORM, stale) == ["not a way of the form: subject --> attachments"]
