@@ -155,7 +155,8 @@ class TelegramAdapter:
     async def _on_update(self, update: Update) -> None:
         user = update.effective_user
         # Locked before the first await: one user's updates are handled in the order Telegram sent them.
-        async with self.pipeline.in_order(user.id if user is not None else None):
+        # An update without a user (a channel post) keeps no one's order: its own key.
+        async with self.pipeline.in_order(user.id if user is not None else ("update", update.update_id)):
             started = time.monotonic()
             chores: list[asyncio.Future[Any]] = []
             if update.callback_query is not None:
@@ -187,7 +188,7 @@ class TelegramAdapter:
             return message.chat_id, _just(Reply(t._(
                 "I can read text messages, photos and documents. Please send your request as one of these."),
                 locale=t.locale))
-        event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
+        event = Inbound(NAME, str(user.id), str(message.chat_id), user.full_name,
                         user.language_code, text=text, file=await prefetched(file) if file else None)
         return message.chat_id, lambda: self.conversation.handle(event)
 
@@ -225,7 +226,7 @@ class TelegramAdapter:
         if message.chat_id != user.id:  # a private chat is its user's: a forged or misrouted press
             return user.id, _misrouted(message.chat_id, user.id)
         data = query.data
-        event = Inbound("telegram", str(user.id), str(message.chat_id), user.full_name,
+        event = Inbound(NAME, str(user.id), str(message.chat_id), user.full_name,
                         user.language_code, choice=data)
 
         async def work() -> list[Reply]:

@@ -23,10 +23,10 @@ from core.domain.clock import Clock
 from core.domain.config import LANGUAGES, HelpdeskConfig
 from core.domain.errors import RatingNotPossible, ReopenWindowPassed
 from core.domain.lifecycle import WITHDRAWN
-from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, Status, TicketFilter, Who
+from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, NewAttachment, Status, TicketFilter, Who
 from core.i18n import LANGUAGE_NAMES, Translator
 from core.services import Services
-from core.services.steps import NewAttachment, clean
+from core.services.steps import clean
 from core.storage.models import Customer, Ticket
 
 LANGUAGE, REPLY, PICK, LINK, WITHDRAW, RESUME = "language", "reply", "pick", "link", "withdraw", "resume"

@@ -30,11 +30,11 @@ from core.chat.form import (
 from core.chat.messages import Choice, Reply
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
 from core.domain.config import HelpdeskConfig
-from core.domain.model import TicketFilter
+from core.domain.model import NewAttachment, TicketFilter
 from core.domain.textnorm import for_matching
 from core.i18n import Translator
 from core.services import Services
-from core.services.steps import NewAttachment, clean
+from core.services.steps import clean
 from core.storage.models import Customer, Ticket
 
 

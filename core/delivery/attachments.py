@@ -20,7 +20,7 @@ from pathlib import Path
 import filetype
 
 from core.domain.errors import DomainError
-from core.services.steps import NewAttachment
+from core.domain.model import NewAttachment
 
 MAX_BYTES = 10 * 1024 * 1024
 MAX_FILES = 10  # per ticket form

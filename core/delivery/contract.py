@@ -1,7 +1,7 @@
 """The channel contract: what core asks of a messenger, and all it knows about one.
 
 A channel (one folder under adapters/) turns its platform's events into Inbound, takes each
-through core.delivery.inbound.Pipeline, and sends what core gives it. It declares its own
+through core.delivery.pipeline.Pipeline, and sends what core gives it. It declares its own
 limits (Pacing) and its identity rule (is_group); the relay paces its notifications by them and
 knows nothing else about the platform. Core never names a channel: it only holds their names.
 """

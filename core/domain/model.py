@@ -68,3 +68,15 @@ class Who:
     @classmethod
     def system(cls) -> Who:
         return cls(Actor.SYSTEM, None)
+
+
+@dataclass(frozen=True, slots=True)
+class NewAttachment:
+    """A file already stored under ATTACHMENTS_DIR, to be linked to a ticket."""
+
+    filename: str
+    mime_type: str
+    size: int
+    sha256: str
+    stored_path: str
+    platform_file_id: str | None = None

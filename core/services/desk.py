@@ -15,9 +15,9 @@ from core.domain import sla
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import UnknownPriority
-from core.domain.model import MESSAGE_MAX, Actor, MessageKind, Status, Who
+from core.domain.model import MESSAGE_MAX, Actor, MessageKind, NewAttachment, Status, Who
 from core.services.news import CustomerNews, DeskNews, News
-from core.services.steps import NewAttachment, Steps, agent_exists, attach, by_number, clean
+from core.services.steps import Steps, agent_exists, attach, by_number, clean
 from core.storage.db import Database
 from core.storage.models import Agent, Ticket, TicketMessage
 

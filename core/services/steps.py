@@ -8,7 +8,6 @@ transaction commits them with the rest of its change, or not at all.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -25,23 +24,11 @@ from core.domain.errors import (
     UnknownAgent,
 )
 from core.domain.lifecycle import check_transition, rated
-from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, Status, Who
+from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, NewAttachment, Status, Who
 from core.services.news import CustomerNews, DeskNews, News
 from core.storage.models import Agent, Attachment, StatusChange, Ticket, TicketMessage
 
 _RATING_DUE = "rating_due"  # session.info key: tickets whose closing asks for a rating
-
-
-@dataclass(frozen=True, slots=True)
-class NewAttachment:
-    """A file already stored under ATTACHMENTS_DIR, to be linked to a ticket."""
-
-    filename: str
-    mime_type: str
-    size: int
-    sha256: str
-    stored_path: str
-    platform_file_id: str | None = None
 
 
 # Direction overrides and isolates could make a subject read backwards to an agent (U+202E);

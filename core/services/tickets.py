@@ -33,12 +33,13 @@ from core.domain.model import (
     SUBJECT_MAX,
     Actor,
     MessageKind,
+    NewAttachment,
     Status,
     Who,
 )
 from core.metrics import TICKETS_OPENED
 from core.services.news import DeskNews, News
-from core.services.steps import NewAttachment, Steps, attach, clean, owned
+from core.services.steps import Steps, attach, clean, owned
 from core.storage.db import Database
 from core.storage.models import Counter, Draft, Rating, StatusChange, Ticket, TicketMessage
 

@@ -10,9 +10,9 @@ from sqlalchemy import func, select
 import core.services.forget
 from core.chat.drafts import DraftStore
 from core.domain.config import HelpdeskConfig
+from core.domain.model import NewAttachment
 from core.services import Services
 from core.services.forget import ERASED, find_customer, forget_customer
-from core.services.steps import NewAttachment
 from core.storage.db import Database
 from core.storage.models import (
     Attachment,

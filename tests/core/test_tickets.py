@@ -18,9 +18,8 @@ from core.domain.errors import (
     UnknownDepartment,
     UnknownRequestType,
 )
-from core.domain.model import Status, TicketFilter, Who
+from core.domain.model import NewAttachment, Status, TicketFilter, Who
 from core.services import Services
-from core.services.steps import NewAttachment
 from core.storage.models import Attachment, OutboxMessage, StatusChange, Ticket, TicketMessage
 from tests.conftest import FakeClock
 
