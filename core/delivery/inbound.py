@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from core.chat.messages import Reply
+from core.delivery.ordering import LockWaits
 from core.delivery.outbox import queue_reply
 from core.domain.clock import Clock, utcnow
 from core.storage.db import Database
@@ -53,10 +54,8 @@ class InboundLog:
         self._flushing: set[tuple[str, str]] = set()  # done here, the mark being written
         self._sent: dict[tuple[str, str], int] = {}  # released events: how many replies went out
         self._flusher: asyncio.Task[None] | None = None
-        # A write lock that long in coming is another process holding the database, not a worker gone.
-        self._long_wait = dead_after.total_seconds() / 4
+        self._waits = LockWaits(dead_after.total_seconds())
         self._beat_asked: float | None = None  # monotonic time of the beat in progress
-        self._wait_ended: float | None = None  # monotonic time the last long wait for the lock ended
 
     async def beat(self) -> None:
         """This worker is alive (called at start and every HEARTBEAT_EVERY seconds).
@@ -76,19 +75,15 @@ class InboundLog:
         whether that meant a long wait, which is then remembered (see _may_judge)."""
         asked = time.monotonic()
         await session.connection()
-        if time.monotonic() - asked < self._long_wait:
-            return False
-        self._wait_ended = time.monotonic()
-        return True
+        return self._waits.waited(asked)
 
     def _may_judge(self) -> bool:
         """Whether this worker may call another dead now. Not while its own heartbeat waits for
         the write lock, nor for `dead_after` after any long wait for it: whatever held the
         database held the other's heartbeat too, which is then old for that reason alone."""
-        now = time.monotonic()
-        if self._beat_asked is not None and now - self._beat_asked >= self._long_wait:
+        if self._beat_asked is not None and time.monotonic() - self._beat_asked >= self._waits.long:
             return False
-        return self._wait_ended is None or now - self._wait_ended >= self.dead_after.total_seconds()
+        return self._waits.may_judge()
 
     async def once(self, platform: str, event_id: str, work: Callable[[], Awaitable[list[Reply]]], *,
                    patience: float = 300.0) -> list[Reply] | None:

@@ -39,6 +39,7 @@ from sqlalchemy.orm import aliased
 from core.chat.notices import render
 from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing, Sender
 from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
+from core.delivery.ordering import LockWaits
 from core.delivery.outbox import AGENTS_DESK, notify_desk, wake_on_commit
 from core.domain.clock import Clock, utcnow
 from core.domain.config import Delivery
@@ -85,7 +86,7 @@ class Relay:
             self._pacing[AGENTS_DESK] = desk_pacing
         self._in_hand: set[int] = set()  # claimed here: the send or its record not yet done
         self._unrecorded: dict[int, dict[str, Any]] = {}  # sent here, the sent-mark still to write
-        self._long_wait_ended = -WORKER_DEAD_AFTER.total_seconds()  # monotonic; none yet
+        self._waits = LockWaits(WORKER_DEAD_AFTER.total_seconds())
         self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
         wake_on_commit(self.wake)
 
@@ -147,11 +148,8 @@ class Relay:
             # A long wait for the database (SQLite's one writer) held the holders' heartbeats up
             # too: their age proves nothing until they had time to beat again, so for that long
             # this relay takes over nothing (as core.delivery.inbound does for inbound claims).
-            got = time.monotonic()
-            if got - asked >= WORKER_DEAD_AFTER.total_seconds() / 4:
-                self._long_wait_ended = got
-            judging = got - self._long_wait_ended >= WORKER_DEAD_AFTER.total_seconds()
-            due = or_(waiting, taken_over) if judging else waiting
+            self._waits.waited(asked)
+            due = or_(waiting, taken_over) if self._waits.may_judge() else waiting
             if last_sent is None:
                 query = (select(o).where(o.platform.in_(platforms), due, ~blocked, or_(*paced))
                          .order_by(o.id).limit(limit).with_for_update(skip_locked=True))
