@@ -1,4 +1,5 @@
 """Platform-neutral heart of the help desk: domain, lifecycle, storage, services, i18n.
 
-Nothing in this package imports telegram, slack_bolt or slack_sdk.
+Nothing in this package imports a messenger's library or names a messenger
+(tests/core/test_layering.py).
 """

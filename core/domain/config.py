@@ -377,8 +377,8 @@ def _key(loc: tuple[int | str, ...], data: Any) -> str:
 
 
 def _as_written(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """A channel's key as the file writes it: `delivery.channels.telegram.chat_interval_seconds`
-    is `telegram_chat_interval_seconds` in [delivery], `departments[0].desks.x` is `x_channel`."""
+    """A channel's key as the file writes it: `delivery.channels.<channel>.<key>` is
+    `<channel>_<key>` in [delivery], `departments[0].desks.<channel>` is `<channel>_channel`."""
     out: list[int | str] = []
     rest = list(loc)
     while rest:
