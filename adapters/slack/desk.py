@@ -16,7 +16,7 @@ from adapters.slack.mrkdwn import escape, safe
 from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
-from core.delivery.relay import DeliveryError
+from core.delivery.contract import DeliveryError
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.i18n import Translator, translator

@@ -11,7 +11,7 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Tele
 
 from adapters.telegram.render import messages
 from core.chat.messages import Reply
-from core.delivery.relay import DeliveryError
+from core.delivery.contract import DeliveryError
 
 _GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was deleted",
          "peer_id_invalid", "group chat was upgraded")

@@ -37,7 +37,7 @@ from sqlalchemy import CursorResult, and_, exists, func, or_, select, update
 from sqlalchemy.orm import aliased
 
 from core.chat.notices import render
-from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing, Sender
+from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing
 from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
 from core.delivery.ordering import LockWaits
 from core.delivery.outbox import AGENTS_DESK, notify_desk, wake_on_commit
@@ -46,8 +46,6 @@ from core.domain.config import Delivery
 from core.i18n import translator
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage, Ticket, Worker
-
-__all__ = ["DeliveryError", "DeskSender", "Relay", "Sender", "outbox_stats", "retry_dead"]
 
 log = logging.getLogger(__name__)
 

@@ -12,11 +12,11 @@ from collections.abc import Sequence
 from sqlalchemy import select
 
 from core.domain import sla
-from core.domain.clock import Clock, utcnow
+from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import UnknownPriority
 from core.domain.model import MESSAGE_MAX, Actor, MessageKind, NewAttachment, Status, Who
-from core.services.news import CustomerNews, DeskNews, News
+from core.services.news import CustomerNews, DeskNews
 from core.services.steps import Steps, agent_exists, attach, by_number, clean
 from core.storage.db import Database
 from core.storage.models import Agent, Ticket, TicketMessage
@@ -25,13 +25,12 @@ log = logging.getLogger(__name__)
 
 
 class DeskService:
-    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow,
-                 steps: Steps | None = None) -> None:
+    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock, steps: Steps) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.steps = steps or Steps(config, News())
-        self.news = self.steps.news
+        self.steps = steps  # shared with the other services (Services.build): one News for all
+        self.news = steps.news
 
     async def agent(
         self, platform: str, platform_user_id: str, display_name: str = "", locale: str = "en"

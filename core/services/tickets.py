@@ -14,7 +14,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import sla
-from core.domain.clock import Clock, utcnow
+from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import (
     EscalationTooEarly,
@@ -38,7 +38,7 @@ from core.domain.model import (
     Who,
 )
 from core.metrics import TICKETS_OPENED
-from core.services.news import DeskNews, News
+from core.services.news import DeskNews
 from core.services.steps import Steps, attach, clean, owned
 from core.storage.db import Database
 from core.storage.models import Counter, Draft, Rating, StatusChange, Ticket, TicketMessage
@@ -47,13 +47,12 @@ log = logging.getLogger(__name__)
 
 
 class TicketService:
-    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock = utcnow,
-                 steps: Steps | None = None) -> None:
+    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock, steps: Steps) -> None:
         self.db = db
         self.config = config
         self.clock = clock
-        self.steps = steps or Steps(config, News())
-        self.news = self.steps.news
+        self.steps = steps  # shared with the other services (Services.build): one News for all
+        self.news = steps.news
 
     async def rate(self, customer_id: int, number: int, score: int, comment: str | None = None) -> Ticket:
         """The customer's satisfaction with a ticket closed after a solution (lifecycle.rated),

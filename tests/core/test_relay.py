@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 
 from adapters.telegram.startup import pacing as telegram_pacing
 from core.chat.messages import Reply
-from core.delivery.contract import Pacing
+from core.delivery.contract import DeliveryError, Pacing
 from core.delivery.outbox import notify_customer
-from core.delivery.relay import DeliveryError, Relay, outbox_stats, retry_dead
+from core.delivery.relay import Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
 from core.domain.model import Status, Who
 from core.services import Services

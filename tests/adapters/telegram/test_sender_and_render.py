@@ -8,7 +8,7 @@ from telegram import Bot
 from adapters.telegram.render import messages, split_text
 from adapters.telegram.sender import TelegramSender
 from core.chat.messages import Choice, Reply
-from core.delivery.relay import DeliveryError
+from core.delivery.contract import DeliveryError
 from tests.adapters.telegram.conftest import TOKEN
 from tests.fakes.telegram_api import FakeTelegramAPI
 
