@@ -120,20 +120,22 @@ def _slack_keys(config: HelpdeskConfig) -> None:
 @dataclass(frozen=True)
 class Registration:
     """A channel the bot server can run: its name, whether the settings enable it, how it is
-    built, how it checks its keys in the configuration, and whether it serves the agents' desk
-    (then a department may name its desk there: `<name>_channel`)."""
+    built, how it checks its keys in the configuration, and, for a channel that can serve an
+    agents' desk, the desk's default chat in the settings (a department may name its own there:
+    `<name>_channel` or `<name>_desk_chat`)."""
 
     name: str
     enabled: Callable[[Settings], bool]
     build: Callable[[Parts], ServedChannel]
     check_keys: Callable[[HelpdeskConfig], None]
-    desk: bool = False
+    desk_chat: Callable[[Settings], str | None] | None = None
 
 
 # The channels the bot server runs: one line each.
 CHANNELS: tuple[Registration, ...] = (
-    Registration("telegram", lambda s: s.telegram_enabled, _telegram, _telegram_keys),
-    Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk=True),
+    Registration("telegram", lambda s: s.telegram_enabled, _telegram, _telegram_keys,
+                 desk_chat=lambda s: s.telegram_desk_chat),
+    Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk_chat=lambda s: s.slack_agent_channel),
 )
 
 
@@ -142,9 +144,17 @@ def enabled(settings: Settings) -> list[Registration]:
     return [r for r in CHANNELS if r.enabled(settings)]
 
 
-def desk_enabled(settings: Settings) -> bool:
-    """Whether an agents' desk is connected: every change of a ticket is then news for it."""
-    return any(r.desk for r in enabled(settings))
+def desks(settings: Settings, config: HelpdeskConfig) -> dict[str, str | None]:
+    """The agents' desks these settings connect (channel -> the chat of departments that name
+    none): a channel that can serve a desk and has a chat for one, by default or a department's."""
+    found: dict[str, str | None] = {}
+    for registration in enabled(settings):
+        if registration.desk_chat is None:
+            continue
+        default = registration.desk_chat(settings)
+        if default or any(registration.name in d.desks for d in config.departments):
+            found[registration.name] = default
+    return found
 
 
 def check_channel_keys(config: HelpdeskConfig) -> None:
@@ -160,7 +170,7 @@ def check_channel_keys(config: HelpdeskConfig) -> None:
         registration.check_keys(config)
     for department in config.departments:
         for name in department.desks:
-            if name not in known or not known[name].desk:
+            if name not in known or known[name].desk_chat is None:
                 raise ConfigError(f"departments.{department.code}.{name}_channel: unknown key")
 
 
@@ -174,7 +184,8 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         if migrate:
             await reachable(db)
             await upgrade(db)
-        services = Services.build(db, config, clock, desk_connected=desk_enabled(settings))
+        connected = desks(settings, config)
+        services = Services.build(db, config, clock, desks=connected)
         files = AttachmentStore(settings.attachments_dir)
         conversation = Conversation(services, DraftStore(db, clock), files, config,
                                     default_locale=settings.default_locale, clock=clock)
@@ -187,7 +198,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         else:
             served = {c.name: c for c in (r.build(parts) for r in enabled(settings))}
             channels.update(served)
-        relay = Relay(db, channels, desk_enabled=desk_enabled(settings), delivery=config.delivery,
+        relay = Relay(db, channels, desks=services.news.desks, delivery=config.delivery,
                       default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
     except BaseException:
         await db.dispose()

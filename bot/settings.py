@@ -36,6 +36,8 @@ class Settings(BaseSettings):
     telegram_api_url: str = Field("https://api.telegram.org", alias="TELEGRAM_API_URL")
     telegram_webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    telegram_desk_chat: str | None = Field(None, alias="TELEGRAM_DESK_CHAT")  # the agents' group with topics
+    telegram_agent_users: str | None = Field(None, alias="TELEGRAM_AGENT_USERS")  # user ids beyond its members
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
@@ -67,6 +69,21 @@ class Settings(BaseSettings):
         except (ArgumentError, ValueError):
             raise ValueError(f"not a database URL: use {EXAMPLE_URLS}") from None
         return url
+
+    @field_validator("telegram_desk_chat")
+    @classmethod
+    def _group_id(cls, value: str | None) -> str | None:
+        if value is not None and not value.strip().lstrip("-").isdigit():
+            raise ValueError("must be the group's chat id, a number such as -1001234567890")
+        return value.strip() if value is not None else None
+
+    @field_validator("telegram_agent_users")
+    @classmethod
+    def _user_ids(cls, value: str | None) -> str | None:
+        ids = [v.strip() for v in (value or "").split(",") if v.strip()]
+        if any(not v.isdigit() for v in ids):
+            raise ValueError("must be Telegram user ids (numbers), separated by commas")
+        return ",".join(ids) or None
 
     @field_validator("log_format")
     @classmethod

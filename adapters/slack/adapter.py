@@ -99,7 +99,7 @@ class SlackAdapter:
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
         self.desk = SlackDesk(self.client, services.db, config, default_channel=agent_channel,
-                              clock=services.clock)
+                              interval=pacing.chat_interval, clock=services.clock)
         self.agents = AgentDirectory(self.client, users=(agent_users or "").split(","), group=agent_group,
                                      channels=self.desk.channels())
         self.sender = SlackCustomerSender(self.client)  # the relay's: it paces and reschedules itself

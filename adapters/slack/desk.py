@@ -42,7 +42,7 @@ def slack_failure(exc: SlackApiError) -> DeliveryError:
 class SlackDesk:
     def __init__(
         self, client: AsyncWebClient, db: Database, config: HelpdeskConfig, *,
-        default_channel: str | None, clock: Clock = utcnow,
+        default_channel: str | None, interval: float = 1.0, clock: Clock = utcnow,
     ) -> None:
         self.client = client
         self.db = db
@@ -50,6 +50,7 @@ class SlackDesk:
         self.default_channel = default_channel
         self.clock = clock
         self.t: Translator = translator("en")  # the channel is shared: the desk reads English
+        self.interval = interval  # between two deliveries into one channel (the channel's pace)
 
     def channel_for(self, department: str) -> str | None:
         dep = self.config.department(department)
@@ -66,7 +67,7 @@ class SlackDesk:
             raise slack_failure(exc) from None
 
     async def _deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None:
-        state = await card_state(self.db, ticket_id)
+        state = await card_state(self.db, ticket_id, NAME)
         ticket, assignee = state.ticket, state.assignee
         channel = self.channel_for(ticket.department)
         if channel is None:
@@ -76,7 +77,7 @@ class SlackDesk:
         post = state.post
         if post is None:
             reply = await self.client.chat_postMessage(channel=channel, text=text, blocks=blocks)
-            post = await save_post(self.db, ticket_id, str(reply["channel"]), str(reply["ts"]), self.clock())
+            post = await save_post(self.db, ticket_id, NAME, str(reply["channel"]), str(reply["ts"]), self.clock())
         elif event != "ticket_opened":
             await self.client.chat_update(channel=post.channel, ts=post.ts, text=text, blocks=blocks)
         await self._thread(event, params, state, post)
@@ -89,7 +90,7 @@ class SlackDesk:
         if event == "customer_message":
             await self._customer_message(params["message_id"], state.customer, post)
             return
-        if event == "agent_message" and params.get("via") != "slack":
+        if event == "agent_message" and params.get("via") != NAME:
             msg, _ = await message_with_files(self.db, params["message_id"])
             label = notices.agent_message_head(t, who, msg.kind == "note")
             line = f"*{escape(label)}*\n{escape(msg.body)}"
@@ -168,4 +169,4 @@ class SlackDesk:
         return notices.actor_name(self.t, actor, (agent.display_name or agent.platform_user_id) if agent else None)
 
     async def post_of(self, channel: str, ts: str) -> DeskPost | None:
-        return await post_at(self.db, channel, ts)
+        return await post_at(self.db, NAME, channel, ts)

@@ -47,6 +47,9 @@ class Sender(Protocol):
 class DeskSender(Protocol):
     """Shows a ticket's news to the agents (its card and thread on the agents' desk)."""
 
+    @property
+    def interval(self) -> float: ...  # seconds between two deliveries into one desk chat
+
     async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None: ...
 
 

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import uuid
 import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -18,14 +20,44 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
+from core.domain.config import HelpdeskConfig
 from core.storage.models import Customer, OutboxMessage, Ticket
 
 if TYPE_CHECKING:  # at run time it would import the conversation, which imports this module
     from core.chat.messages import Reply
 
-AGENTS_DESK = "desk"
-"""Outbox platform of the agents' desk: one chat per department, delivered by the channel that
-serves the desk (its DeskSender). The stored value stays "desk": rows already queued keep it."""
+DESK_PREFIX = "desk:"
+"""Outbox platform of an agents' desk: `desk:<channel>`, one row per desk that shows a ticket,
+delivered by that channel's DeskSender. The chat is the desk's (a channel, a group), so that
+the relay paces the desk's own limit."""
+
+
+def desk_platform(channel: str) -> str:
+    return f"{DESK_PREFIX}{channel}"
+
+
+@dataclass(frozen=True, slots=True)
+class DeskRoutes:
+    """Where each connected desk shows a department's tickets: the department's own chat on that
+    desk (`<channel>_channel` in the configuration), else the desk's default chat."""
+
+    config: HelpdeskConfig
+    defaults: Mapping[str, str | None] = field(default_factory=dict)  # desk channel -> default chat
+
+    def __bool__(self) -> bool:
+        return bool(self.defaults)
+
+    def chats(self, department: str) -> list[tuple[str, str]]:
+        """(outbox platform, chat) of every desk that shows this department's tickets."""
+        dep = self.config.department(department)
+        found = []
+        for channel, default in self.defaults.items():
+            chat = (dep.desks.get(channel) if dep else None) or default
+            if chat:
+                found.append((desk_platform(channel), chat))
+        return found
+
+
 _QUEUED = "helpdesk_outbox_queued"
 _relays: weakref.WeakSet[asyncio.Event] = weakref.WeakSet()
 
@@ -94,8 +126,9 @@ def queue_reply(
 
 
 def notify_desk(
-    session: AsyncSession, ticket: Ticket, event: str, now: datetime, **params: Any
-) -> OutboxMessage:
-    """Queue news of a ticket for the agents (the department's channel and the ticket's thread)."""
-    return _queue(session, platform=AGENTS_DESK, chat_id=ticket.department, event=event, now=now,
-                  customer_id=None, ticket_id=ticket.id, params={"number": ticket.number, **params})
+    session: AsyncSession, ticket: Ticket, routes: DeskRoutes, event: str, now: datetime, **params: Any
+) -> list[OutboxMessage]:
+    """Queue news of a ticket for every desk that shows it (its card and thread there)."""
+    return [_queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
+                   ticket_id=ticket.id, params={"number": ticket.number, **params})
+            for platform, chat in routes.chats(ticket.department)]

@@ -26,6 +26,7 @@ platform may not have it.)
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import time
@@ -40,7 +41,7 @@ from core.chat.notices import render
 from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing
 from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
 from core.delivery.ordering import LockWaits
-from core.delivery.outbox import AGENTS_DESK, notify_desk, wake_on_commit
+from core.delivery.outbox import DESK_PREFIX, DeskRoutes, desk_platform, notify_desk, wake_on_commit
 from core.domain.clock import Clock, utcnow
 from core.domain.config import Delivery
 from core.i18n import translator
@@ -52,14 +53,17 @@ log = logging.getLogger(__name__)
 
 class Relay:
     """Sends the outbox through the channels, each row at its channel's declared pace; the
-    agents' news through the desk of the channel that serves one."""
+    agents' news through the desks of the channels that serve one, each at its desk's pace.
+
+    A desk's rows are sent beside the customers' rather than with them: a desk is slow by its
+    platform's nature (a group takes a few messages a minute), and no customer waits for it."""
 
     def __init__(
         self,
         db: Database,
         channels: Mapping[str, Channel],
         *,
-        desk_enabled: bool = False,
+        desks: DeskRoutes | None = None,
         delivery: Delivery | None = None,
         default_locale: str = "en",
         clock: Clock = utcnow,
@@ -67,22 +71,19 @@ class Relay:
     ) -> None:
         self.db = db
         self.channels = dict(channels)
-        self.desk: DeskSender | None = None
-        desk_pacing = Pacing()
-        for channel in self.channels.values():
-            if channel.desk is not None:
-                interval = channel.pacing.chat_interval  # a desk's chats are the channel's own channels
-                self.desk, desk_pacing = channel.desk, Pacing(interval, interval)
-        self.desk_enabled = desk_enabled  # some process delivers desk rows: tell agents of failures
+        self.desks: dict[str, DeskSender] = {
+            desk_platform(name): c.desk for name, c in self.channels.items() if c.desk is not None}
+        self.routes = desks  # where desk news goes (a failure to reach a customer is news too)
         self.delivery = delivery or Delivery()
         self.default_locale = default_locale
         self.clock = clock
         self.owner = owner or worker_id()
-        # Each outbox platform's pacing: a channel's, and the agents' desk at its channel's pace.
+        # Each outbox platform's pacing: a channel's, and each desk at its own pace.
         self._pacing = {name: c.pacing for name, c in self.channels.items()}
-        if self.desk is not None:
-            self._pacing[AGENTS_DESK] = desk_pacing
+        for platform, desk in self.desks.items():
+            self._pacing[platform] = Pacing(desk.interval, desk.interval)
         self._in_hand: set[int] = set()  # claimed here: the send or its record not yet done
+        self._desk_sends: set[asyncio.Task[bool]] = set()  # desk rows in flight beside the flushes
         self._unrecorded: dict[int, dict[str, Any]] = {}  # sent here, the sent-mark still to write
         self._waits = LockWaits(WORKER_DEAD_AFTER.total_seconds())
         self.wake = asyncio.Event()  # set when news was queued here, so it goes out at once
@@ -185,8 +186,23 @@ class Relay:
             async with gate:
                 return await self._send(row, locale, reachable)
 
-        results = await asyncio.gather(*(one(*r) for r in rows))
-        return sum(results)
+        customers = []
+        for row, locale, reachable in rows:
+            if row.platform.startswith(DESK_PREFIX):
+                # At most one row per desk chat is claimed at a time (the next waits for it), so
+                # these tasks are as many as the desk chats.
+                task = asyncio.ensure_future(self._send(row, locale, reachable))
+                self._desk_sends.add(task)
+                task.add_done_callback(self._desk_sends.discard)
+            else:
+                customers.append(one(row, locale, reachable))
+        results = await asyncio.gather(*customers)
+        return sum(results) + (len(rows) - len(customers))
+
+    async def settle(self) -> None:
+        """Wait for the desk rows in flight (a send cut off half-way would be sent again)."""
+        while self._desk_sends:
+            await asyncio.gather(*list(self._desk_sends), return_exceptions=True)
 
     async def _send(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
         try:
@@ -196,9 +212,9 @@ class Relay:
 
     async def _deliver(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
         try:
-            if row.platform == AGENTS_DESK:
-                assert self.desk is not None and row.ticket_id is not None
-                await self.desk.deliver(row.event, row.params, row.ticket_id)
+            if row.platform.startswith(DESK_PREFIX):
+                assert row.ticket_id is not None
+                await self.desks[row.platform].deliver(row.event, row.params, row.ticket_id)
             else:
                 if not reachable:
                     raise DeliveryError("the customer cannot be reached", permanent=True)
@@ -244,10 +260,10 @@ class Relay:
                 status="dead", attempts=attempts, last_error=str(exc)[:500], lease_until=None, lease_owner=None))
             if exc.permanent and row.customer_id is not None and was_reachable:
                 await session.execute(update(Customer).where(Customer.id == row.customer_id).values(reachable=False))
-                if self.desk_enabled and row.ticket_id is not None:
+                if self.routes and row.ticket_id is not None:
                     ticket = await session.get_one(Ticket, row.ticket_id)
-                    notify_desk(session, ticket, "customer_unreachable", now, platform=row.platform,
-                                reason=str(exc)[:200])
+                    notify_desk(session, ticket, self.routes, "customer_unreachable", now,
+                                platform=row.platform, reason=str(exc)[:200])
 
     async def _mark(self, row: OutboxMessage, **values: object) -> None:
         async with self.db.write(urgent=True) as session:
@@ -275,9 +291,11 @@ class Relay:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            if not await self.flush() and not await self.pending():
+            if not await self.flush() and not self._desk_sends and not await self.pending():
                 return
             await asyncio.sleep(0.05)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.settle(), max(0.0, deadline - loop.time()) + 1.0)
 
 
 async def outbox_stats(db: Database) -> dict[tuple[str, str], int]:

@@ -6,6 +6,7 @@ that names the file, the key and the problem.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from calendar import day_name
 from collections.abc import Callable, Iterable
@@ -168,16 +169,16 @@ class Department(_Strict):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     name: Names
     calendar: str
-    # Where each channel posts this department's tickets (its agents' desk there), read by the
-    # channel under its own name; the file spells it `<channel>_channel = "..."`.
+    # Where each channel shows this department's tickets (its agents' desk there: a channel, a
+    # group), read by the channel under its own name; the file spells it `<channel>_channel =
+    # "..."` or `<channel>_desk_chat = "..."`, as the channel's own word for it has it.
     desks: dict[str, str] = {}
     escalation: dict[str, str] = {}  # "l2"/"l3" -> the desk's channel or user group id
 
     @model_validator(mode="before")
     @classmethod
     def _desk_keys(cls, data: Any) -> Any:
-        return _gather(data, cls.model_fields, "desks",
-                       lambda key: (key.removesuffix("_channel"), "") if key.endswith("_channel") else None)
+        return _gather(data, cls.model_fields, "desks", _desk_key)
 
     @field_validator("escalation")
     @classmethod
@@ -186,6 +187,11 @@ class Department(_Strict):
             if key not in ("l2", "l3"):
                 raise ValueError(f"unknown tier {key!r}; use l2 or l3")
         return value
+
+
+def _desk_key(key: str) -> tuple[str, str] | None:
+    found = re.fullmatch(r"(.+?)_(?:desk_chat|channel)", key)
+    return (found.group(1), "") if found else None
 
 
 def _gather(data: Any, fields: Iterable[str], into: str, split: Callable[[str], tuple[str, str] | None]) -> Any:

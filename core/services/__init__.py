@@ -6,8 +6,10 @@ desks (core.agents), the timers and the command line.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
+from core.delivery.outbox import DeskRoutes
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.services.customers import CustomerService
@@ -33,9 +35,10 @@ class Services:
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
-              desk_connected: bool = False) -> Services:
-        """`desk_connected`: an agents' desk is connected, so every change is news for it too."""
-        news = News(desk=desk_connected)
+              desks: Mapping[str, str | None] | None = None) -> Services:
+        """`desks`: the connected agents' desks (channel name -> the chat for departments that
+        name none of their own); every change of a ticket is news for each desk that shows it."""
+        news = News(DeskRoutes(config, desks or {}))
         steps = Steps(config, news)
         return cls(db, config, clock, CustomerService(db, clock), TicketService(db, config, clock, steps),
                    DeskService(db, config, clock, steps), QueryService(db, config), news, steps)

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.delivery.outbox import notify_customer, notify_desk
+from core.delivery.outbox import DeskRoutes, notify_customer, notify_desk
 from core.storage.models import Customer, Ticket
 
 
@@ -40,14 +40,15 @@ class DeskNews(StrEnum):
 
 
 class News:
-    """Where a service's news goes: the customer always, the agents' desk when one is connected."""
+    """Where a service's news goes: the customer always, and every agents' desk that shows the
+    ticket's department (none when no desk is connected)."""
 
-    def __init__(self, *, desk: bool = False) -> None:
-        self.to_desk = desk
+    def __init__(self, desks: DeskRoutes | None = None) -> None:
+        self.desks = desks
 
     def desk(self, session: AsyncSession, ticket: Ticket, event: DeskNews, now: datetime, **params: Any) -> None:
-        if self.to_desk:
-            notify_desk(session, ticket, event.value, now, **params)
+        if self.desks:
+            notify_desk(session, ticket, self.desks, event.value, now, **params)
 
     async def customer(
         self, session: AsyncSession, ticket: Ticket, event: CustomerNews, now: datetime, **params: Any

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from core.storage.db import Database
 from core.storage.models import Agent, Attachment, Customer, DeskPost, Ticket, TicketMessage
@@ -23,12 +23,13 @@ class CardState:
     attachment_names: list[str]  # the files of the ticket itself, not of its messages
 
 
-async def card_state(db: Database, ticket_id: int) -> CardState:
+async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
+    """The ticket's card as `desk` shows it (its post there, if it has one yet)."""
     async with db.read() as session:
         ticket = await session.get_one(Ticket, ticket_id)
         customer = await session.get_one(Customer, ticket.customer_id)
         assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
-        post = await session.get(DeskPost, ticket_id)
+        post = await session.get(DeskPost, (ticket_id, desk))
         names = list((await session.execute(
             select(Attachment.filename).where(Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None))
         )).scalars())
@@ -48,15 +49,47 @@ async def agent_by_id(db: Database, agent_id: int) -> Agent | None:
         return await session.get(Agent, agent_id)
 
 
-async def post_at(db: Database, channel: str, ts: str) -> DeskPost | None:
-    """The card posted at `ts` in `channel` (a desk's thread root), if it is a ticket's."""
+async def post_at(db: Database, desk: str, channel: str, ts: str) -> DeskPost | None:
+    """The ticket whose thread on `desk` is `ts` in `channel`, if it is a ticket's."""
     async with db.read() as session:
-        return (await session.execute(
-            select(DeskPost).where(DeskPost.channel == channel, DeskPost.ts == ts))).scalar_one_or_none()
+        return (await session.execute(select(DeskPost).where(
+            DeskPost.desk == desk, DeskPost.channel == channel, DeskPost.ts == ts))).scalar_one_or_none()
 
 
-async def save_post(db: Database, ticket_id: int, channel: str, ts: str, now: datetime) -> DeskPost:
-    post = DeskPost(ticket_id=ticket_id, channel=channel, ts=ts, created_at=now)
+async def save_post(db: Database, ticket_id: int, desk: str, channel: str, ts: str, now: datetime, *,
+                    card: str | None = None, digest: str | None = None) -> DeskPost:
+    """Record a ticket's new thread on a desk; its card is the thread's root unless named."""
+    post = DeskPost(ticket_id=ticket_id, desk=desk, channel=channel, ts=ts, card=card or ts, card_digest=digest,
+                    closed=False, created_at=now)
     async with db.write() as session:
         session.add(post)
     return post
+
+
+async def update_post(db: Database, post: DeskPost, **values: object) -> None:
+    """Record what changed of a post (its card's digest, its thread closed or opened)."""
+    async with db.write() as session:
+        await session.execute(update(DeskPost).where(
+            DeskPost.ticket_id == post.ticket_id, DeskPost.desk == post.desk).values(**values))
+    for key, value in values.items():
+        setattr(post, key, value)
+
+
+async def move_post(db: Database, post: DeskPost, channel: str, ts: str, card: str, now: datetime) -> None:
+    """Record that a ticket's thread on a desk was made anew (the old one was deleted there)."""
+    await update_post(db, post, channel=channel, ts=ts, card=card, card_digest=None, closed=False, created_at=now)
+
+
+async def recent_messages(db: Database, ticket_id: int, limit: int) -> list[TicketMessage]:
+    """The ticket's last messages, oldest first (a thread made anew shows them)."""
+    async with db.read() as session:
+        found = list((await session.execute(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
+                                            .order_by(TicketMessage.id.desc()).limit(limit))).scalars())
+    return found[::-1]
+
+
+async def ticket_files(db: Database, ticket_id: int) -> list[Attachment]:
+    """The files of the ticket itself (not of its messages), in the order they came."""
+    async with db.read() as session:
+        return list((await session.execute(select(Attachment).where(
+            Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None)).order_by(Attachment.id))).scalars())

@@ -279,14 +279,19 @@ class Worker(Base):
 
 
 class DeskPost(Base):
-    """Where a ticket's card stands on the agents' desk (its thread is the conversation)."""
+    """Where a ticket's card stands on one agents' desk: the desk's chat and the thread that is
+    the ticket's conversation there (a message's thread, a forum topic)."""
 
     __tablename__ = "desk_posts"
-    __table_args__ = (UniqueConstraint("channel", "ts"),)
+    __table_args__ = (UniqueConstraint("desk", "channel", "ts"),)
 
     ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    desk: Mapped[str] = mapped_column(String(32), primary_key=True)  # the channel serving the desk
     channel: Mapped[str] = mapped_column(String(64))
-    ts: Mapped[str] = mapped_column(String(64))
+    ts: Mapped[str] = mapped_column(String(64))  # the thread
+    card: Mapped[str | None] = mapped_column(String(64))  # the card's message, when not the thread's root
+    card_digest: Mapped[str | None] = mapped_column(String(64))  # the card as last shown
+    closed: Mapped[bool] = mapped_column(Boolean, default=False)  # the desk closed its thread
     created_at: Mapped[datetime]
 
 

@@ -37,7 +37,7 @@ def _file(tmp_path: Path, name: str) -> NewAttachment:
 
 async def _setting(db: Database, config: HelpdeskConfig, clock: FakeClock, tmp_path: Path) -> dict[str, object]:
     """Jana (to forget) and Petr (to keep), each with a ticket, messages, files and notifications."""
-    service = Services.build(db, config, clock, desk_connected=True)
+    service = Services.build(db, config, clock, desks={"board": "C1"})
     jana = await service.customers.customer("telegram", "42", "42", "Jana Nováková", "cs")
     petr = await service.customers.customer("telegram", "43", "43", "Petr Novák", "cs")
     agent = await service.desk.agent("slack", "U1", "Eva")
@@ -58,7 +58,7 @@ async def _setting(db: Database, config: HelpdeskConfig, clock: FakeClock, tmp_p
                                  replies=[{"text": "Your ticket, Jana"}]))
         session.add(InboundEvent(platform="telegram", event_id="2", state="replying", at=clock(),
                                  replies=[{"text": "not sent yet"}]))
-        session.add(OutboxMessage(idempotency_key="desk-rated", platform="desk", chat_id="C1", ticket_id=mine.id,
+        session.add(OutboxMessage(idempotency_key="desk-rated", platform="desk:board", chat_id="C1", ticket_id=mine.id,
                                   event="rated", params={"score": 4, "comment": "Thanks, Jana"}, status="pending",
                                   attempts=0, next_attempt_at=clock(), created_at=clock()))
     return {"jana": jana, "petr": petr, "mine": mine, "theirs": theirs, "shared": shared, "own": own}

@@ -9,6 +9,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PLATFORM_LIBRARIES = ("telegram", "slack_bolt", "slack_sdk")
+MIGRATIONS = ROOT / "core" / "storage" / "migrations" / "versions"
 PLATFORM_WORD = re.compile(r"telegram|slack", re.IGNORECASE)
 QUOTED = re.compile(r"""(["'])[^"'\n]*(telegram|slack)[^"'\n]*\1""", re.IGNORECASE)
 MAX_LINES = 400
@@ -40,9 +41,12 @@ def test_core_imports_no_platform_library() -> None:
 
 
 def test_core_holds_no_platform_name_in_a_string() -> None:
-    """Not in a string literal, and not quoted in a comment either (docstrings may explain)."""
+    """Not in a string literal, and not quoted in a comment either (docstrings may explain).
+    Migrations are the exception: they record the data of their time, which names platforms."""
     offenders = []
     for path in _modules("core"):
+        if MIGRATIONS in path.parents:
+            continue
         source = path.read_text(encoding="utf-8")
         tree = ast.parse(source)
         docs = _docstrings(tree)

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from adapters.telegram.startup import pacing as telegram_pacing
 from core.chat.messages import Reply
 from core.delivery.contract import DeliveryError, Pacing
-from core.delivery.outbox import notify_customer
+from core.delivery.outbox import DeskRoutes, notify_customer
 from core.delivery.relay import Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
 from core.domain.model import Status, Who
@@ -116,7 +116,7 @@ async def test_order_per_chat_and_backoff(db: Database, clock: FakeClock) -> Non
 
 
 async def test_permanent_failure_is_a_dead_letter(service: Services, clock: FakeClock) -> None:
-    service.news.to_desk = True
+    service.news.desks = DeskRoutes(service.config, {"board": "C1"})
     customer = await service.customers.customer("telegram", "9", "9", "Bo", "en")
     agent = await service.desk.agent("slack", "U1")
     ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
@@ -124,14 +124,14 @@ async def test_permanent_failure_is_a_dead_letter(service: Services, clock: Fake
     await service.desk.assign(ticket.number, agent.id, Who.agent(agent.id))
     sender = Recorder()
     sender.fail["9"] = [DeliveryError("Forbidden: bot was blocked by the user", permanent=True)]
-    relay = Relay(service.db, {"telegram": line(sender, FAST)}, desk_enabled=True, delivery=FAST, clock=clock)
+    relay = Relay(service.db, {"telegram": line(sender, FAST)}, desks=service.news.desks, delivery=FAST, clock=clock)
     await relay.flush()
     stats = await outbox_stats(service.db)
     assert stats[("telegram", "dead")] == 1
     async with service.db.read() as s:
         assert not (await s.get_one(Customer, customer.id)).reachable
         events = [o.event for o in (await s.execute(select(OutboxMessage).where(
-            OutboxMessage.platform == "desk").order_by(OutboxMessage.id))).scalars()]
+            OutboxMessage.platform == "desk:board").order_by(OutboxMessage.id))).scalars()]
     assert events[-1] == "customer_unreachable"  # the agents are told in the ticket's thread
     assert await retry_dead(service.db, clock) == 1
     await relay.flush()

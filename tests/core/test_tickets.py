@@ -65,7 +65,7 @@ async def test_concurrent_openings_get_unique_numbers(service: Services) -> None
 async def test_the_number_is_the_one_stored_and_told(db, config, clock) -> None:
     """The row, the object and the desk's card all carry the number, and a refused opening
     leaves neither a ticket nor a used number."""
-    service = Services.build(db, config, clock, desk_connected=True)
+    service = Services.build(db, config, clock, desks={"board": "C1"})
     c = await _customer(service)
     ticket = await _open(service, c.id)
     async with db.read() as s:

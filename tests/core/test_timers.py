@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from core.delivery.outbox import DeskRoutes
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import EscalationTooEarly
 from core.domain.model import Status, Who
@@ -64,7 +65,7 @@ async def test_calendar_time_for_urgent(service: Services) -> None:
 
 
 async def test_the_whole_chain(service: Services, clock: FakeClock, config: HelpdeskConfig) -> None:
-    service.news.to_desk = True
+    service.news.desks = DeskRoutes(service.config, {"board": "C1"})
     timers = Timers(service)
     customer, ticket = await _open(service)
     assert await timers.sweep() == dict.fromkeys(
@@ -76,14 +77,14 @@ async def test_the_whole_chain(service: Services, clock: FakeClock, config: Help
     clock.now = datetime(2026, 11, 18, 12, 1, tzinfo=UTC)  # 75 % of the first-response time
     assert (await timers.sweep())["first_response_warning"] == 1
     assert (await timers.sweep())["first_response_warning"] == 0  # once
-    assert (await _events(service))[-1][:2] == ("desk", "sla_warning")
+    assert (await _events(service))[-1][:2] == ("desk:board", "sla_warning")
 
     clock.now = datetime(2026, 11, 18, 16, 1, tzinfo=UTC)  # breach: up to L2, customer told plainly
     assert (await timers.sweep())["first_response_breach"] == 1
     assert (await service.queries.get(ticket.number)).tier == 2
     events = await _events(service)
     assert ("telegram", "escalated") in [(p, e) for p, e, _ in events]
-    desk = [p for pl, e, p in events if pl == "desk" and e == "escalated"]
+    desk = [p for pl, e, p in events if pl == "desk:board" and e == "escalated"]
     assert desk[-1]["reason"] == "first_response_overdue" and desk[-1]["actor"] == "system"
 
     # The customer may now ask for escalation: overdue, never earlier. L3 is the top.
@@ -113,7 +114,7 @@ async def test_the_whole_chain(service: Services, clock: FakeClock, config: Help
 
 
 async def test_resolution_breach_and_top_tier(service: Services, clock: FakeClock) -> None:
-    service.news.to_desk = True
+    service.news.desks = DeskRoutes(service.config, {"board": "C1"})
     timers = Timers(service)
     _, ticket = await _open(service, priority="urgent")  # calendar time: 2 h first response, 8 h resolution
     clock.advance(hours=8, minutes=1)
@@ -125,7 +126,7 @@ async def test_resolution_breach_and_top_tier(service: Services, clock: FakeCloc
     await service.desk.escalate(other.number, Who.system())
     clock.advance(hours=3)
     await timers.sweep()
-    assert [e for pl, e, p in await _events(service) if pl == "desk" and p["number"] == other.number][-1] \
+    assert [e for pl, e, p in await _events(service) if pl == "desk:board" and p["number"] == other.number][-1] \
         == "sla_breach"
 
 

@@ -10,7 +10,7 @@ from core.domain.config import HelpdeskConfig
 from core.domain.model import Status, Who
 from core.i18n import translator
 from core.services import Services
-from core.storage.desk import agent_by_id, card_state, message_with_files, post_at, save_post
+from core.storage.desk import agent_by_id, card_state, message_with_files, move_post, post_at, save_post, update_post
 
 
 async def _opened(service: Services) -> int:
@@ -23,7 +23,7 @@ async def _opened(service: Services) -> int:
 async def test_card_fields_and_controls(service: Services, config: HelpdeskConfig) -> None:
     ticket_id = await _opened(service)
     t = translator("cs")
-    card = ticket_card(t, config, await card_state(service.db, ticket_id))
+    card = ticket_card(t, config, await card_state(service.db, ticket_id, "board"))
     assert (card.number, card.subject, card.title) == (1001, "Login fails", "#1001 · Login fails")
     fields = {f.key: (f.label, f.value) for f in card.fields}
     assert fields["status"] == ("Stav", t._("New")) and fields["priority"][1] == "Běžná"
@@ -39,20 +39,30 @@ async def test_card_fields_and_controls(service: Services, config: HelpdeskConfi
     await service.desk.assign(1001, agent.id, Who.agent(agent.id))
     await service.desk.escalate(1001, Who.agent(agent.id))
     await service.desk.escalate(1001, Who.agent(agent.id))
-    card = ticket_card(t, config, await card_state(service.db, ticket_id))
+    card = ticket_card(t, config, await card_state(service.db, ticket_id, "board"))
     assert {f.key: f.value for f in card.fields}[ASSIGNEE] == "Eva"
     assert card.controls is not None and card.controls.escalate is None  # L3 is the top
     assert card.controls.statuses[0].value == "accepted"
     await service.desk.change_status(1001, Status.CLOSED, Who.agent(agent.id))
-    assert ticket_card(t, config, await card_state(service.db, ticket_id)).controls is None
+    assert ticket_card(t, config, await card_state(service.db, ticket_id, "board")).controls is None
 
 
 async def test_desk_bookkeeping(service: Services, clock) -> None:
     ticket_id = await _opened(service)
-    assert await post_at(service.db, "C1", "1.0") is None
-    await save_post(service.db, ticket_id, "C1", "1.0", clock())
-    assert (await post_at(service.db, "C1", "1.0")).ticket_id == ticket_id  # type: ignore[union-attr]
-    assert (await card_state(service.db, ticket_id)).post is not None
+    assert await post_at(service.db, "board", "C1", "1.0") is None
+    await save_post(service.db, ticket_id, "board", "C1", "1.0", clock())
+    assert (await post_at(service.db, "board", "C1", "1.0")).ticket_id == ticket_id  # type: ignore[union-attr]
+    assert await post_at(service.db, "wall", "C1", "1.0") is None  # a thread is a ticket's on its own desk
+    post = (await card_state(service.db, ticket_id, "board")).post
+    assert post is not None and post.card == "1.0" and not post.closed
+    assert (await card_state(service.db, ticket_id, "wall")).post is None
+    await save_post(service.db, ticket_id, "wall", "-100", "7", clock(), card="8")  # a ticket on two desks
+    wall = (await card_state(service.db, ticket_id, "wall")).post
+    assert wall is not None and (wall.ts, wall.card) == ("7", "8")
+    await update_post(service.db, wall, card_digest="abc", closed=True)
+    await move_post(service.db, wall, "-100", "9", "10", clock())
+    wall = (await card_state(service.db, ticket_id, "wall")).post
+    assert wall is not None and (wall.ts, wall.card, wall.card_digest, wall.closed) == ("9", "10", None, False)
     agent = await service.desk.agent("desk", "eva", "Eva")
     assert (await agent_by_id(service.db, agent.id)).display_name == "Eva"  # type: ignore[union-attr]
     assert await agent_by_id(service.db, agent.id + 1) is None

@@ -1,0 +1,119 @@
+"""A ticket on the Telegram desk: its topic's name, its card (an HTML message) and the card's
+buttons, with the menus a button opens in place of the card's own buttons.
+
+A card's direct actions carry the agents' core keys (core.agents.actions.encode: `ag:claim:1042`);
+a menu is this desk's own affair (`tm:status:1042`): it only changes which buttons the card
+shows, so it never reaches the agents' core.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import html
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from adapters.telegram.render import TEXT_LIMIT
+from core.agents.actions import Assign, Claim, Escalate, SetPriority, SetStatus, encode
+from core.agents.card import Card
+from core.domain.model import Status
+from core.i18n import Translator
+
+TOPIC_NAME_LIMIT = 128  # characters, Telegram's limit for a forum topic's name
+MENU_PREFIX = "tm"
+MENUS = ("assign", "status", "priority", "escalate", "back")
+STATUS_MARKS = {Status.NEW: "🆕", Status.ACCEPTED: "🔧", Status.WAITING: "⏳", Status.RESOLVED: "✅",
+                Status.CLOSED: "🔒"}
+DESCRIPTION_LIMIT = 3000  # of the card's 4,096: the rest is fields, files and the hint
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """An agent offered by the Assign menu: their Telegram user id and name."""
+
+    user_id: str
+    name: str
+
+
+def _units(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def _cut(text: str, limit: int) -> str:
+    """At most `limit` UTF-16 units (as Telegram counts), an ellipsis marking a cut."""
+    if _units(text) <= limit:
+        return text
+    while _units(text) > limit - 1:
+        text = text[:-1]
+    return text + "…"
+
+
+def topic_name(number: int, status: str, subject: str) -> str:
+    """`🆕 #1042 · Cannot log in`: the status mark, the number and as much of the subject as fits."""
+    mark = STATUS_MARKS.get(Status(status), "•")
+    return _cut(f"{mark} #{number} · {' '.join(subject.split())}", TOPIC_NAME_LIMIT)
+
+
+def card_html(card: Card, hint: str) -> str:
+    """The card's message: title, fields, description, files, and how to write in the topic."""
+    e = html.escape
+    lines = [f"<b>{e(card.title)}</b>", ""]
+    lines += [f"<b>{e(f.label)}:</b> {e(f.value)}" for f in card.fields]
+    lines += ["", f"<b>{e(card.description_label)}</b>", e(_cut(card.description, DESCRIPTION_LIMIT))]
+    if card.attachments:
+        lines += ["", "📎 " + e(", ".join(card.attachments))]
+    lines += ["", f"<i>{e(hint)}</i>"]
+    text = "\n".join(lines)
+    return text if _units(text) <= TEXT_LIMIT else _cut(text, TEXT_LIMIT)  # pragma: no cover - bounded above
+
+
+def menu_key(menu: str, number: int) -> str:
+    return f"{MENU_PREFIX}:{menu}:{number}"
+
+
+def parse_menu(data: str) -> tuple[str, int] | None:
+    """(menu, ticket number) of a key made by menu_key; None for anything else."""
+    parts = data.split(":")
+    if len(parts) != 3 or parts[0] != MENU_PREFIX or parts[1] not in MENUS or not parts[2].isdigit():
+        return None
+    return parts[1], int(parts[2])
+
+
+def _button(label: str, data: str) -> InlineKeyboardButton:
+    return InlineKeyboardButton(_cut(label, 64), callback_data=data)
+
+
+def card_keyboard(t: Translator, card: Card, menu: str | None = None,
+                  agents: Sequence[Listed] = ()) -> InlineKeyboardMarkup | None:
+    """The card's buttons, or those of one of its menus; None once the ticket is closed."""
+    c, n = card.controls, card.number
+    if c is None:
+        return None
+    back = [_button(t._("« Back"), menu_key("back", n))]
+    if menu == "status":
+        rows = [[_button(o.label, encode(SetStatus(n, o.value)))] for o in c.statuses[1:]]
+        return InlineKeyboardMarkup([*rows, back])
+    if menu == "priority":
+        rows = [[_button(("• " if o.value == c.current_priority.value else "") + o.label,
+                         encode(SetPriority(n, o.value)))] for o in c.priorities]
+        return InlineKeyboardMarkup([*rows, back])
+    if menu == "assign":
+        rows = [[_button(a.name, encode(Assign(n, a.user_id)))] for a in agents[:20]]
+        return InlineKeyboardMarkup([*rows, back])
+    if menu == "escalate" and c.escalate is not None:
+        return InlineKeyboardMarkup([[_button(c.escalate.confirm_text, encode(Escalate(n)))],
+                                     [_button(c.escalate.cancel, menu_key("back", n))]])
+    rows = [[_button(c.claim, encode(Claim(n))), _button(c.assign, menu_key("assign", n))],
+            [_button(f"{c.status}…", menu_key("status", n)), _button(f"{c.priority}…", menu_key("priority", n))]]
+    if c.escalate is not None:
+        rows.append([_button(c.escalate.label, menu_key("escalate", n))])
+    return InlineKeyboardMarkup(rows)
+
+
+def digest(text: str, keyboard: InlineKeyboardMarkup | None) -> str:
+    """What a card looks like, in short: an edit to the same digest would change nothing."""
+    shown = json.dumps([text, keyboard.to_dict() if keyboard else None], sort_keys=True, ensure_ascii=False)
+    return hashlib.sha256(shown.encode()).hexdigest()
