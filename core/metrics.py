@@ -37,6 +37,9 @@ OUTBOX_OLDEST_PENDING = Gauge(
     "helpdesk_outbox_oldest_pending_seconds",
     "Age of the oldest notification waiting to be sent (0 when none waits): the backlog to alert on",
     registry=REGISTRY)
+DESK_THREADS_REMADE = Counter("helpdesk_desk_threads_remade_total",
+                              "Tickets' desk threads made anew after they were deleted", ["desk"],
+                              registry=REGISTRY)
 SLA_WARNINGS = Counter("helpdesk_sla_warnings_total", "SLA warnings raised", ["kind"], registry=REGISTRY)
 SLA_BREACHES = Counter("helpdesk_sla_breaches_total", "SLA breaches", ["kind"], registry=REGISTRY)
 LIMITED = Counter("helpdesk_abuse_limited_total", "Events refused by a per-customer limit", ["limit"],

@@ -28,6 +28,7 @@ MENUS = ("assign", "status", "priority", "escalate", "back")
 STATUS_MARKS = {Status.NEW: "🆕", Status.ACCEPTED: "🔧", Status.WAITING: "⏳", Status.RESOLVED: "✅",
                 Status.CLOSED: "🔒"}
 DESCRIPTION_LIMIT = 3000  # of the card's 4,096: the rest is fields, files and the hint
+PART_LIMIT = 256  # the title, each field, the hint: a sentence or a name
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ def _cut(text: str, limit: int) -> str:
     """At most `limit` UTF-16 units (as Telegram counts), an ellipsis marking a cut."""
     if _units(text) <= limit:
         return text
-    while _units(text) > limit - 1:
+    if limit < 1:
+        return ""
+    while text and _units(text) > limit - 1:
         text = text[:-1]
     return text + "…"
 
@@ -58,16 +61,25 @@ def topic_name(number: int, status: str, subject: str) -> str:
 
 
 def card_html(card: Card, hint: str) -> str:
-    """The card's message: title, fields, description, files, and how to write in the topic."""
+    """The card's message: title, fields, description, files, and how to write in the topic.
+    Telegram counts a message's 4,096 after the markup is parsed: the text is measured unescaped,
+    each part bounded, and the description gets what the rest leaves."""
     e = html.escape
-    lines = [f"<b>{e(card.title)}</b>", ""]
-    lines += [f"<b>{e(f.label)}:</b> {e(f.value)}" for f in card.fields]
-    lines += ["", f"<b>{e(card.description_label)}</b>", e(_cut(card.description, DESCRIPTION_LIMIT))]
-    if card.attachments:
-        lines += ["", "📎 " + e(", ".join(card.attachments))]
+    title = _cut(card.title, PART_LIMIT)
+    fields = [(_cut(f.label, PART_LIMIT), _cut(f.value, PART_LIMIT)) for f in card.fields]
+    files = _cut(", ".join(card.attachments), PART_LIMIT * 2) if card.attachments else ""
+    hint = _cut(hint, PART_LIMIT)
+    shown = [title, "", *(f"{label}: {value}" for label, value in fields), "", card.description_label, "",
+             *(["", f"📎 {files}"] if files else []), "", hint]
+    room = TEXT_LIMIT - _units("\n".join(shown))
+    description = _cut(card.description, max(0, min(DESCRIPTION_LIMIT, room)))
+    lines = [f"<b>{e(title)}</b>", ""]
+    lines += [f"<b>{e(label)}:</b> {e(value)}" for label, value in fields]
+    lines += ["", f"<b>{e(card.description_label)}</b>", e(description)]
+    if files:
+        lines += ["", "📎 " + e(files)]
     lines += ["", f"<i>{e(hint)}</i>"]
-    text = "\n".join(lines)
-    return text if _units(text) <= TEXT_LIMIT else _cut(text, TEXT_LIMIT)  # pragma: no cover - bounded above
+    return "\n".join(lines)
 
 
 def menu_key(menu: str, number: int) -> str:
@@ -117,3 +129,27 @@ def digest(text: str, keyboard: InlineKeyboardMarkup | None) -> str:
     """What a card looks like, in short: an edit to the same digest would change nothing."""
     shown = json.dumps([text, keyboard.to_dict() if keyboard else None], sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(shown.encode()).hexdigest()
+
+
+
+# A post's card_digest (64 characters) keeps what its topic shows in two parts, the card's and the
+# topic name's, so that each is sent again only when it changed.
+CARD_PART, NAME_PART = 40, 23
+
+
+def card_part(text: str, keyboard: InlineKeyboardMarkup | None) -> str:
+    return digest(text, keyboard)[:CARD_PART]
+
+
+def name_part(name: str) -> str:
+    return hashlib.sha256(name.encode()).hexdigest()[:NAME_PART]
+
+
+def pack(card: str | None, name: str | None) -> str:
+    """A post's card_digest from its two parts (None: not known, sent again at the next change)."""
+    return f"{card or ''}:{name or ''}"
+
+
+def unpack(stored: str | None) -> tuple[str | None, str | None]:
+    card, _, name = (stored or "").partition(":")
+    return card or None, name or None

@@ -17,6 +17,20 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was de
          "peer_id_invalid", "group chat was upgraded")
 
 
+def failure(exc: TelegramError) -> DeliveryError:
+    """Telegram's answer as a delivery outcome: wait (flood limit), give up (the chat is gone or
+    blocks the bot), or retry (the network, anything else)."""
+    if isinstance(exc, RetryAfter):
+        return DeliveryError("telegram flood limit", retry_after=retry_seconds(exc))
+    if isinstance(exc, Forbidden):  # blocked by the user, kicked
+        return DeliveryError(f"telegram: {exc.message}", permanent=True)
+    if isinstance(exc, BadRequest):
+        return DeliveryError(f"telegram: {exc.message}", permanent=any(s in exc.message.lower() for s in _GONE))
+    if isinstance(exc, NetworkError):  # timeouts and 5xx included
+        return DeliveryError(f"telegram network: {exc.message}")
+    return DeliveryError(f"telegram: {exc.message}")
+
+
 def retry_seconds(exc: RetryAfter) -> float:
     value: object = exc.retry_after
     return value.total_seconds() if hasattr(value, "total_seconds") else float(value)  # type: ignore[arg-type]
@@ -33,14 +47,5 @@ class TelegramSender:
             for path, name in reply.files:
                 content = await asyncio.to_thread(Path(path).read_bytes)  # a disk read off the loop
                 await self.bot.send_document(chat_id, content, filename=name)
-        except RetryAfter as exc:
-            raise DeliveryError("telegram flood limit", retry_after=retry_seconds(exc)) from None
-        except Forbidden as exc:  # blocked by the user, kicked
-            raise DeliveryError(f"telegram: {exc.message}", permanent=True) from None
-        except BadRequest as exc:
-            permanent = any(s in exc.message.lower() for s in _GONE)
-            raise DeliveryError(f"telegram: {exc.message}", permanent=permanent) from None
-        except NetworkError as exc:  # timeouts and 5xx included
-            raise DeliveryError(f"telegram network: {exc.message}") from None
         except TelegramError as exc:
-            raise DeliveryError(f"telegram: {exc.message}") from None
+            raise failure(exc) from None

@@ -9,7 +9,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from core.storage.db import Database
-from core.storage.models import Agent, Attachment, Customer, DeskPost, Ticket, TicketMessage
+from core.storage.models import Agent, Attachment, Customer, DeskPost, OutboxMessage, Ticket, TicketMessage
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,6 +86,16 @@ async def recent_messages(db: Database, ticket_id: int, limit: int) -> list[Tick
         found = list((await session.execute(select(TicketMessage).where(TicketMessage.ticket_id == ticket_id)
                                             .order_by(TicketMessage.id.desc()).limit(limit))).scalars())
     return found[::-1]
+
+
+async def messages_on_the_way(db: Database, ticket_id: int, platform: str) -> set[int]:
+    """The ticket's messages whose news for one desk (its outbox platform) is not delivered yet:
+    a thread made anew recalls the others, these follow in full."""
+    async with db.read() as session:
+        rows = (await session.execute(select(OutboxMessage.params).where(
+            OutboxMessage.ticket_id == ticket_id, OutboxMessage.platform == platform,
+            OutboxMessage.status.in_(("pending", "sending"))))).scalars()
+        return {int(p["message_id"]) for p in rows if isinstance(p, dict) and "message_id" in p}
 
 
 async def ticket_files(db: Database, ticket_id: int) -> list[Attachment]:
