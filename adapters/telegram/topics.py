@@ -10,7 +10,7 @@ from collections.abc import Awaitable
 from pathlib import Path
 from typing import TypeVar
 
-from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions
+from telegram import Bot, InlineKeyboardMarkup, LinkPreviewOptions, Message
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, TelegramError
 
@@ -92,7 +92,9 @@ class ForumCalls:
         sent = await self.call(chat, self.bot.send_message(
             chat, text, parse_mode=ParseMode.HTML, reply_markup=markup, message_thread_id=int(thread),
             link_preview_options=NO_PREVIEW))
-        return sent.message_id if sent is not None else 0
+        if not isinstance(sent, Message):  # a transport that did not read the answer back
+            raise DeliveryError("telegram desk: the posted message's id was not read back", permanent=True)
+        return sent.message_id
 
     async def send_file(self, chat: str, thread: str, path: str, name: str, caption: str | None) -> bool:
         """Post a stored file into the topic as a document; False when it is no longer stored."""

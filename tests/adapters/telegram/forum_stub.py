@@ -5,10 +5,11 @@ tests use the fake Bot API, tests/fakes/telegram_api.py.)"""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from types import SimpleNamespace
 from typing import Any
 
-from telegram import InlineKeyboardMarkup
+from telegram import Chat, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, TelegramError
 
 
@@ -111,7 +112,8 @@ class ForumStub:
             raise BadRequest("Bad Request: TOPIC_CLOSED")
         posted = Posted(self._id(), thread, text, **extra)
         self.messages[posted.message_id] = posted
-        return SimpleNamespace(message_id=posted.message_id)
+        return Message(posted.message_id, datetime.now(UTC), Chat(-1001, Chat.SUPERGROUP),
+                       message_thread_id=thread, is_topic_message=True)
 
     async def send_message(self, chat_id: Any, text: str, *, message_thread_id: int | None = None,
                            reply_markup: InlineKeyboardMarkup | None = None, **_: Any) -> Any:
@@ -135,4 +137,4 @@ class ForumStub:
             raise BadRequest("Bad Request: message is not modified: specified new message content and reply "
                              "markup are exactly the same as a current content and reply markup of the message")
         posted.text, posted.markup = text, reply_markup
-        return SimpleNamespace(message_id=message_id)
+        return True
