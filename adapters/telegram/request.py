@@ -24,9 +24,7 @@ class AiohttpRequest(BaseRequest):
     """`unread`: methods whose result the caller never reads (the message a sendMessage made, say).
     Their successful answers reach python-telegram-bot as `true`, which it hands back as True,
     instead of being built into objects nobody looks at (profiled: a large share of the bot's
-    CPU time). Failures are untouched, so errors raise as usual. Writes into a group are read
-    whole: the agents' desk keeps the ids of its messages there (a topic's card), and a group
-    takes a few messages a minute."""
+    CPU time). Failures are untouched, so errors raise as usual."""
 
     def __init__(self, *, pool_size: int = 128, read_timeout: float = 5.0, connect_timeout: float = 5.0,
                  write_timeout: float = 5.0, media_write_timeout: float = 20.0,
@@ -101,8 +99,7 @@ class AiohttpRequest(BaseRequest):
             async with self._session.request(method, url, data=body, headers=headers, timeout=timeout,
                                              proxy=proxy, proxy_auth=proxy_auth) as response:
                 body = await response.read()
-                if response.status == 200 and self._unread and url.rpartition("/")[2] in self._unread \
-                        and not _into_group(fields):
+                if response.status == 200 and self._unread and url.rpartition("/")[2] in self._unread:
                     return 200, _TRUE
                 return response.status, body
         except (TimeoutError, aiohttp.ServerTimeoutError) as exc:
@@ -185,11 +182,6 @@ _UPDATE_IDS = re.compile(rb'"update_id"\s*:\s*(\d+)')
 _NOTHING = b'{"ok":true,"result":[]}'
 _TRUE = b'{"ok":true,"result":true}'
 _PREFIX = b'{"ok":true,"result":['
-
-
-def _into_group(fields: dict[str, str] | None) -> bool:
-    """Whether a request goes to a group or channel (their chat ids are negative)."""
-    return fields is not None and str(fields.get("chat_id", "")).startswith("-")
 
 
 def _given(value: object, default: float | None) -> float | None:
