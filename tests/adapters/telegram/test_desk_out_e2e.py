@@ -5,6 +5,7 @@ was deleted, and a burst of tickets within the group's limit with nothing lost."
 from __future__ import annotations
 
 import asyncio
+import inspect
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -14,6 +15,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from adapters.telegram.adapter import TelegramAdapter
 from core.domain.model import Status, Who
 from core.storage.desk import card_state
 from core.storage.models import OutboxMessage
@@ -21,6 +23,9 @@ from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+# Until the desk's inbound side (branch desk-in) is merged, the adapter builds no desk.
+pytestmark = pytest.mark.skipif("desk" not in inspect.signature(TelegramAdapter.__init__).parameters,
+                                reason="the Telegram desk is not wired into the adapter yet (branch desk-in)")
 DESK = -1001987654321
 AGENT = 4242
 SCALED_MINUTE = 1.0  # seconds that stand for a minute in the burst
@@ -83,7 +88,7 @@ async def test_a_ticket_lives_in_its_topic_from_opening_to_closing(desk: Running
     api, services = desk.api, desk.desk.services
     u = TgUser(desk, 601, "cs")
     await open_ticket(u, "Nelze se přihlásit <b>", "Od rána chyba 500 & <i>nic</i>.")
-    [topic] = await api.wait_for(live_topics, timeout=10)
+    [topic] = await api.wait_for(lambda: live_topics(api), timeout=10)
     assert topic.name == "🆕 #1001 · Nelze se přihlásit <b>"
     card = await api.wait_for(lambda: card_of(api, topic.thread_id))
     assert "Nelze se přihlásit &lt;b&gt;" in card["text"] or "Nelze se přihlásit <b>" in card["text"]
@@ -115,7 +120,7 @@ async def test_a_deleted_topic_is_made_anew_and_nothing_is_lost(desk: Running) -
     api, services = desk.api, desk.desk.services
     u = TgUser(desk, 602, "en")
     await open_ticket(u, "Cannot log in", "Error 500 since the morning.")
-    [old] = await api.wait_for(live_topics, timeout=10)
+    [old] = await api.wait_for(lambda: live_topics(api), timeout=10)
     agent = await services.desk.agent("telegram", str(AGENT), "Eva")
     await services.desk.add_agent_message(agent.id, 1001, "Which browser do you use?", via="slack")
     await api.wait_for(lambda: any("Which browser" in m.get("text", "")
@@ -124,8 +129,8 @@ async def test_a_deleted_topic_is_made_anew_and_nothing_is_lost(desk: Running) -
     api.delete_topic(DESK, old.thread_id)
 
     await u.say("Firefox 133")
-    [new] = await api.wait_for(live_topics, timeout=10)
-    assert new.thread_id != old.thread_id and new.name == "🆕 #1001 · Cannot log in"
+    [new] = await api.wait_for(lambda: live_topics(api), timeout=10)
+    assert new.thread_id != old.thread_id and new.name == "🔧 #1001 · Cannot log in"  # answered: in progress
     said = await api.wait_for(lambda: [m.get("text", "") for m in api.topic_messages(DESK, new.thread_id)
                                        if "Firefox 133" in m.get("text", "")], timeout=10)
     texts = [m.get("text", "") for m in api.topic_messages(DESK, new.thread_id) if m.get("text")]
@@ -145,7 +150,8 @@ async def paced_desk(tmp_path: Path) -> AsyncIterator[Running]:
     interval = SCALED_MINUTE / 20  # the bot's pace: 20 writes a (scaled) minute into a group
     async with FakeTelegramAPI(token=TOKEN, enforce_limits=True, group_limit=(20, SCALED_MINUTE)) as api:
         api.add_forum(DESK, members={AGENT: "member"})
-        config = fast_config(tmp_path, group=interval, global_rate=25)
+        (tmp_path / "paced").mkdir()  # start_bot writes its own fast.toml in tmp_path
+        config = fast_config(tmp_path / "paced", group=interval, global_rate=25)
         async for running in start_bot(tmp_path, api, TELEGRAM_DESK_CHAT=str(DESK), HELPDESK_CONFIG=str(config)):
             yield running
 
@@ -166,7 +172,8 @@ async def test_a_burst_of_tickets_keeps_the_group_limit_and_loses_nothing(paced_
     numbers = Counter(t.name.split(" · ")[0].split("#")[1] for t in topics)
     assert len(numbers) == BURST and set(numbers.values()) == {1}  # one topic per ticket
     assert all(card_of(api, t.thread_id) is not None for t in topics)  # each with its card
-    cards = {(m["message_thread_id"], m["message_id"]) for m in api.sent(DESK) if "ag:claim" in str(m.get("reply_markup"))}
+    cards = {(m["message_thread_id"], m["message_id"]) for m in api.sent(DESK)
+             if "ag:claim" in str(m.get("reply_markup"))}
     assert sorted(Counter(thread for thread, _ in cards).values()) == [1] * BURST  # one card per topic
     refused = [r for r in api.requests if r.chat_id == DESK and r.status == 429]
     created = [r for r in api.requests_for("createForumTopic", DESK) if r.ok]
