@@ -78,7 +78,7 @@ async def desk_settled(r: Running, timeout: float = 15.0) -> None:
 
 @pytest.fixture
 async def desk(tmp_path: Path) -> AsyncIterator[Running]:
-    async with FakeTelegramAPI(token=TOKEN) as api:
+    async with FakeTelegramAPI(token=TOKEN, strict_html_entities=True, strict_topic_names=True) as api:
         api.add_forum(DESK, members={AGENT: "member"})
         async for running in start_bot(tmp_path, api, TELEGRAM_DESK_CHAT=str(DESK)):
             yield running
@@ -91,8 +91,10 @@ async def test_a_ticket_lives_in_its_topic_from_opening_to_closing(desk: Running
     [topic] = await api.wait_for(lambda: live_topics(api), timeout=10)
     assert topic.name == "🆕 #1001 · Nelze se přihlásit <b>"
     card = await api.wait_for(lambda: card_of(api, topic.thread_id))
-    assert "Nelze se přihlásit &lt;b&gt;" in card["text"] or "Nelze se přihlásit <b>" in card["text"]
-    assert "Od rána chyba 500 & <i>nic</i>." in card["text"]  # shown as typed, no markup of the customer's
+    # Shown as typed: the customer's "<b>", "&" and "<i>" are text, the card's own markup is not.
+    assert card["text"].startswith("#1001 · Nelze se přihlásit <b>\n")
+    assert "Od rána chyba 500 & <i>nic</i>." in card["text"]
+    assert {"type": "bold", "offset": 0, "length": len("#1001 · Nelze se přihlásit <b>")} in card["entities"]
     assert {"ag:claim:1001", "tm:status:1001", "tm:assign:1001"} <= set(buttons(card))
 
     agent = await services.desk.agent("telegram", str(AGENT), "Eva")
@@ -106,7 +108,8 @@ async def test_a_ticket_lives_in_its_topic_from_opening_to_closing(desk: Running
     await desk_settled(desk)
     assert buttons(card_of(api, topic.thread_id) or {}) == []  # a closed ticket's card has no buttons
     lines = " ".join(m.get("text", "") for m in api.topic_messages(DESK, topic.thread_id))
-    assert "Eva changed the status: New → In progress" in lines or "Eva changed the status" in lines
+    assert "Eva changed the status: New → In progress" in lines
+    assert "Eva changed the status: Resolved, awaiting confirmation → Closed" in lines
 
     customer_id = (await services.queries.get(1001)).customer_id
     await services.tickets.change_status(1001, Status.ACCEPTED, Who.customer(customer_id))
