@@ -201,6 +201,8 @@ class TelegramAdapter:
             return message.chat_id, _misrouted(message.chat_id, user.id)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
+                # Said in the log so that an administrator setting up a desk can find the group's id.
+                log.info("telegram: a command in group %s, which is no desk group", message.chat_id)
                 return message.chat_id, _just(Reply(t._(
                     "Please write to me in a private chat: tickets are opened and followed only there."),
                     locale=t.locale))
