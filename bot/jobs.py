@@ -44,6 +44,7 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
             await relay.sleep(wait)
         else:
             await asyncio.sleep(0)
+    await relay.settle()
 
 
 def scheduler(app: App) -> AsyncIOScheduler:

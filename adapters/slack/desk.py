@@ -149,10 +149,15 @@ class SlackDesk:
 
     async def _assigned(self, params: dict[str, Any], ticket: Ticket, post: DeskPost, who: str) -> None:
         agent = await agent_by_id(self.db, params["agent_id"])
-        if agent is None or agent.platform != "slack":
+        if agent is None:
+            return
+        by_self = params.get("by") == agent.id
+        if agent.platform != NAME:  # an agent of another desk: named, with no one to mention or tell
+            name = escape(agent.display_name or agent.platform_user_id)
+            await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
+                                               text=notices.assigned(self.t, name, None if by_self else escape(who)))
             return
         mention = f"<@{agent.platform_user_id}>"
-        by_self = params.get("by") == agent.id
         text = notices.assigned(self.t, mention, None if by_self else escape(who))
         await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=text)
         if by_self:

@@ -254,3 +254,38 @@ async def test_http_port_in_use(tmp_path: Path) -> None:
         run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
                                  TELEGRAM_API_URL=tg.server_url, HTTP_PORT=str(taken))
     assert_explained(run, 2, "HTTP_PORT", f"127.0.0.1:{taken}", "address already in use")
+
+
+# -- the agents' desks ----------------------------------------------------------------------
+
+
+def test_which_desks_are_connected(tmp_path: Path) -> None:
+    """A channel serves a desk when it has a chat for one: the setting's, or a department's own
+    (`telegram_desk_chat`, `slack_channel`). Telegram alone serves customers and no desk."""
+    from bot.bootstrap import check_channel_keys, desks
+    from core.domain.config import load_config
+
+    config = load_config(None)
+    token = {"TELEGRAM_BOT_TOKEN": "123:ABC"}
+    assert desks(Settings(**token), config) == {}  # type: ignore[arg-type]
+    assert desks(Settings(**token, TELEGRAM_DESK_CHAT="-1001"), config) == {"telegram": "-1001"}  # type: ignore[arg-type]
+    text = (Path(__file__).parents[2] / "core" / "domain" / "default_config.toml").read_text(encoding="utf-8")
+    first = text.index("[[departments]]")
+    code_at = text.index("\n", text.index("code =", first))
+    own = tmp_path / "own.toml"
+    own.write_text(text[:code_at] + '\ntelegram_desk_chat = "-1002"' + text[code_at:], encoding="utf-8")
+    config = load_config(str(own))
+    check_channel_keys(config)
+    assert config.departments[0].desks == {"telegram": "-1002"}
+    assert desks(Settings(**token), config) == {"telegram": None}  # type: ignore[arg-type]
+    slack = {"SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s", "SLACK_AGENT_CHANNEL": "C1"}
+    assert desks(Settings(**token, **slack, TELEGRAM_DESK_CHAT="-1001"), config) == \
+        {"telegram": "-1001", "slack": "C1"}  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize(("name", "value"), [("TELEGRAM_DESK_CHAT", "@helpdesk"),
+                                             ("TELEGRAM_AGENT_USERS", "123, eva")])
+def test_telegram_desk_settings_are_checked(name: str, value: str) -> None:
+    with pytest.raises(ValidationError) as info:
+        Settings(**{name: value})  # type: ignore[arg-type]
+    assert name in str(info.value)

@@ -365,3 +365,56 @@ async def test_woken_when_queued_news_commits_and_only_then(db: Database, clock:
             notify_customer(s, customer, "escalated", clock(), number=1, tier=2)
         assert not relay.wake.is_set()
     assert relay.wake.is_set()
+
+
+class SlowDesk:
+    """A desk that takes its time over each row, as a group with a few messages a minute does."""
+
+    interval = 0.0
+
+    def __init__(self) -> None:
+        self.release = asyncio.Event()
+        self.delivered: list[tuple[str, int]] = []
+
+    async def deliver(self, event: str, params: dict[str, object], ticket_id: int) -> None:
+        await self.release.wait()
+        self.delivered.append((event, ticket_id))
+
+
+async def test_each_desk_gets_the_news_and_a_slow_one_holds_no_customer_up(
+        service: Services, clock: FakeClock) -> None:
+    service.news.desks = DeskRoutes(service.config, {"board": "C1", "wall": "-100"})
+    customer = await service.customers.customer("telegram", "9", "9", "Bo", "en")
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
+                                               subject="s", description="d")
+    board, wall, sender = SlowDesk(), SlowDesk(), Recorder()
+    board.release.set()
+    relay = Relay(service.db, {"telegram": line(sender, FAST), "board": Line("board", Recorder(), desk=board),
+                               "wall": Line("wall", Recorder(), desk=wall)},
+                  desks=service.news.desks, delivery=FAST, clock=clock)
+    await relay.flush()
+    await asyncio.sleep(0)
+    await service.desk.add_agent_message((await service.desk.agent("board", "U1")).id, ticket.number, "Hi")
+    await relay.flush()  # the wall's first row still in hand: the customer's reply goes all the same
+    assert [c for c, _ in sender.sent] == ["9"]
+    await asyncio.sleep(0.05)
+    assert board.delivered[:2] == [("ticket_opened", ticket.id), ("agent_message", ticket.id)]
+    assert wall.delivered == []
+    wall.release.set()
+    await relay.drain(timeout=5)
+    assert wall.delivered == board.delivered  # the same news, in the same order, each once
+    async with service.db.read() as s:
+        rows = (await s.execute(select(OutboxMessage.platform, OutboxMessage.chat_id).where(
+            OutboxMessage.platform.like("desk:%")).order_by(OutboxMessage.id))).all()
+    assert sorted(set(rows)) == [("desk:board", "C1"), ("desk:wall", "-100")]  # each desk's own chat
+
+
+def test_a_department_shows_on_its_own_chat_of_a_desk(service: Services) -> None:
+    config = service.config.model_copy(update={"departments": [
+        service.config.departments[0].model_copy(update={"desks": {"wall": "-200"}}),
+        *service.config.departments[1:]]})
+    routes = DeskRoutes(config, {"wall": "-100", "board": None})
+    own, other = config.departments[0].code, config.departments[1].code
+    assert routes.chats(own) == [("desk:wall", "-200")]  # the board has no chat for it: not shown there
+    assert routes.chats(other) == [("desk:wall", "-100")]
+    assert not DeskRoutes(config) and routes

@@ -16,18 +16,30 @@ What it models, with the real API's answers (status codes and descriptions):
   sendMessage, editMessageText, editMessageReplyMarkup, deleteMessage, answerCallbackQuery,
   getFile plus the file download, sendDocument, sendPhoto, setMyCommands/getMyCommands/
   deleteMyCommands and sendChatAction.
+* Supergroups with topics (``add_forum``): getChat, getChatMember, getChatAdministrators,
+  createForumTopic, editForumTopic, closeForumTopic, reopenForumTopic, deleteForumTopic, and
+  ``message_thread_id`` on every send method, with the real API's errors (telegram_forum.py
+  lists them and where they come from). Topics are inspectable: ``topics``, ``topic``,
+  ``topic_messages``; people act on them with ``create_topic``, ``close_topic``,
+  ``reopen_topic`` and ``delete_topic``.
 * HTML parse mode, ported from TDLib's ``parse_html`` (the parser behind the Bot API), so the
   same markup is accepted or refused with the same "can't parse entities" reasons and offsets.
 * Inline keyboards, text and caption limits, blocked users and unknown chats.
-* Injected faults (``fail_next``, ``delay_next``) and optional flood limits (``enforce_limits``).
+* Injected faults (``fail_next``, ``delay_next``) and optional flood limits (``enforce_limits``):
+  1 message a second per private chat, 30 a second overall, and ``group_limit`` (20 a minute by
+  default) for every write into a group: send*, editMessageText, editMessageReplyMarkup,
+  deleteMessage and the five topic methods. Every accepted write into a group is kept, limits
+  or not: ``group_writes``, ``most_in_window``.
 
 Users are simulated with helpers (``user_message``, ``press_button``, ``user_document``,
-``user_photo``, ``queue_update``) that build real-shaped Update dicts, queue them for getUpdates
-and return them, so a webhook test can POST them itself. Everything the bot did is recorded in
-``requests``, ``sent()``, ``messages`` and ``downloads``.
+``user_photo``, ``user_edit``, ``queue_update``) that build real-shaped Update dicts, queue them
+for getUpdates and return them, so a webhook test can POST them itself; given
+``message_thread_id`` a message is written in that topic, as a client does. Everything the bot
+did is recorded in ``requests``, ``sent()``, ``messages`` and ``downloads``.
 
 Not modelled: MarkdownV2/Markdown parsing (the text is kept verbatim), automatic detection of
-URLs/mentions/hashtags in the bot's own messages, webhook delivery, media groups, inline mode.
+URLs/mentions/hashtags in the bot's own messages, webhook delivery, media groups, inline mode,
+reply threads of groups without topics, the General topic's own methods.
 """
 
 from __future__ import annotations
@@ -42,7 +54,7 @@ import re
 import secrets
 import time
 from collections import deque
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from http import HTTPStatus
 from types import TracebackType
@@ -51,10 +63,14 @@ from urllib.parse import unquote, urlsplit
 
 from aiohttp import BodyPartReader, web
 
+from . import telegram_forum as forum
+from .telegram_forum import ForumTopicRecord, Group, Member, WriteTimeline
+
 __all__ = [
     "Download",
     "EntityParseError",
     "FakeTelegramAPI",
+    "ForumTopicRecord",
     "RecordedRequest",
     "StoredFile",
     "UploadedFile",
@@ -538,6 +554,7 @@ _JSON_FIELDS = frozenset({
 _INT_FIELDS = frozenset({
     "offset", "limit", "message_id", "reply_to_message_id", "message_thread_id",
     "max_connections", "cache_time", "user_id", "until_date", "duration", "width", "height",
+    "icon_color",
 })
 _FLOAT_FIELDS = frozenset({"timeout"})
 _BOOL_FIELDS = frozenset({
@@ -547,6 +564,11 @@ _BOOL_FIELDS = frozenset({
 })
 
 _SENDING_METHODS = frozenset({"sendmessage", "senddocument", "sendphoto"})
+# What counts against a group's limit: everything that writes into the group, erring on counting.
+_GROUP_WRITES = _SENDING_METHODS | {
+    "editmessagetext", "editmessagereplymarkup", "deletemessage", "createforumtopic",
+    "editforumtopic", "closeforumtopic", "reopenforumtopic", "deleteforumtopic",
+}
 
 Handler = Callable[[JSONDict, dict[str, UploadedFile]], Awaitable[Any]]
 
@@ -562,6 +584,8 @@ class FakeTelegramAPI:
         bot_first_name: str = BOT_FIRST_NAME,
         enforce_limits: bool = False,
         strict_html_entities: bool = False,
+        group_limit: tuple[int, float] = (20, 60.0),
+        strict_topic_names: bool = False,
     ) -> None:
         if not re.fullmatch(r"\d+:[A-Za-z0-9_-]+", token):
             raise ValueError(f"not a bot token: {token!r}")
@@ -578,11 +602,19 @@ class FakeTelegramAPI:
             "can_connect_to_business": False,
             "has_main_web_app": False,
         }
-        #: Answer 429 like Telegram's flood control: 1 msg/s per chat, 20/min per group,
-        #: 30/s overall (stricter than the real, bursty limits). Applies to send* methods.
+        #: Answer 429 like Telegram's flood control: 1 msg/s per private chat and 30/s overall
+        #: for send* methods, ``group_limit`` for every write into a group (stricter than the
+        #: real, bursty limits).
         self.enforce_limits = enforce_limits
+        #: (writes, seconds) allowed into one group; a test may scale the minute down.
+        self.group_limit = group_limit
         #: Refuse a bare "&" in HTML (Telegram itself keeps it as text).
         self.strict_html_entities = strict_html_entities
+        #: Refuse topic names over 128 characters (Telegram cuts them) with a 400 of the fake's
+        #: own, for tests that want every name to fit before it is sent.
+        self.strict_topic_names = strict_topic_names
+        #: Every accepted write into each group, in order.
+        self.timeline = WriteTimeline()
 
         self.requests: list[RecordedRequest] = []
         self.messages: dict[tuple[int, int], JSONDict] = {}
@@ -611,6 +643,7 @@ class FakeTelegramAPI:
         self._change_waiters: list[asyncio.Future[None]] = []
         self._sends_by_chat: dict[int, deque[float]] = {}
         self._sends_all: deque[float] = deque()
+        self._groups: dict[int, Group] = {}
 
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -633,6 +666,14 @@ class FakeTelegramAPI:
                 "getMyCommands": self._get_my_commands,
                 "deleteMyCommands": self._delete_my_commands,
                 "sendChatAction": self._send_chat_action,
+                "getChat": self._get_chat,
+                "getChatMember": self._get_chat_member,
+                "getChatAdministrators": self._get_chat_administrators,
+                "createForumTopic": self._create_forum_topic,
+                "editForumTopic": self._edit_forum_topic,
+                "closeForumTopic": self._close_forum_topic,
+                "reopenForumTopic": self._reopen_forum_topic,
+                "deleteForumTopic": self._delete_forum_topic,
             }.items()
         }
 
@@ -827,6 +868,182 @@ class FakeTelegramAPI:
         return (await self.wait_for(answered, timeout))[count - 1]
 
     # ----------------------------------------------------------------------------------------
+    # Groups with topics (test setup and inspection)
+    # ----------------------------------------------------------------------------------------
+
+    def add_user(
+        self,
+        user_id: int,
+        *,
+        first_name: str = "Test",
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+    ) -> JSONDict:
+        """Make a user known to the fake (as if the bot had met them); returns the User."""
+        user = self._user(
+            user_id, first_name=first_name, language_code=language_code, username=username)
+        if last_name:
+            self._users[user_id]["last_name"] = last_name
+            user["last_name"] = last_name
+        return user
+
+    def add_forum(
+        self,
+        chat_id: int,
+        *,
+        title: str = "Help desk",
+        is_forum: bool = True,
+        username: str | None = None,
+        bot_status: str = "administrator",
+        bot_can_manage_topics: bool = True,
+        bot_can_delete_messages: bool = True,
+        members: Mapping[int, str] | None = None,
+        members_can_create_topics: bool = False,
+    ) -> JSONDict:
+        """A supergroup (with topics unless ``is_forum=False``) the bot is in; returns its Chat.
+
+        ``members`` maps user ids to a status: "creator", "administrator" (default rights,
+        including can_manage_topics), "member", "restricted", "left" or "kicked"; unknown users
+        get the name "Test" and language "en" (``add_user`` first to choose them). The bot is
+        an administrator with the two topic rights as given, or ``bot_status``.
+        """
+        if chat_id > -1_000_000_000_000:
+            raise ValueError("a supergroup's id is -100 followed by its number")
+        chat: JSONDict = {"id": chat_id, "title": title}
+        if username:
+            chat["username"] = username
+        if is_forum:
+            chat["is_forum"] = True
+        chat["type"] = "supergroup"
+        self._chats[chat_id] = chat
+        # Message 1 is the group's creation; a topic's id is never 1 (the General topic's).
+        self._message_ids.setdefault(chat_id, itertools.count(2))
+        group = Group(chat=chat, permissions={"can_manage_topics": members_can_create_topics})
+        self._groups[chat_id] = group
+        self.set_member(chat_id, self.bot_id, bot_status, rights={
+            "can_manage_topics": bot_can_manage_topics,
+            "can_delete_messages": bot_can_delete_messages,
+        })
+        for user_id, status in (members or {}).items():
+            self.set_member(chat_id, user_id, status)
+        return dict(chat)
+
+    def set_member(
+        self,
+        chat_id: int,
+        user_id: int,
+        status: str,
+        *,
+        rights: Mapping[str, bool] | None = None,
+        permissions: Mapping[str, bool] | None = None,
+        until_date: int = 0,
+    ) -> None:
+        """Set a user's (or the bot's) standing in a group set up with ``add_forum``.
+
+        An administrator gets Telegram's default rights with ``rights`` applied over them; a
+        restricted member may do nothing but what ``permissions`` allows.
+        """
+        if status not in forum.STATUSES:
+            raise ValueError(f"unknown member status {status!r}")
+        group = self._groups[chat_id]
+        if user_id != self.bot_id and user_id not in self._users:
+            self._user(user_id, language_code="en")
+        group.members[user_id] = Member(
+            status,
+            rights=forum.default_rights(**dict(rights or {})) if status == "administrator" else {},
+            permissions=dict(permissions or {}),
+            until_date=until_date,
+        )
+        self._changed()
+
+    def set_bot_rights(
+        self, chat_id: int, *, status: str = "administrator", **rights: bool
+    ) -> None:
+        """Change the bot's standing in a group, e.g. ``can_manage_topics=False``; rights not
+        named keep their value."""
+        group = self._groups[chat_id]
+        current = group.members.get(self.bot_id)
+        kept = dict(current.rights) if current is not None else {}
+        self.set_member(chat_id, self.bot_id, status, rights={**kept, **rights})
+
+    def set_is_forum(self, chat_id: int, is_forum: bool) -> None:
+        """Turn topics on or off in a group (its topics stay recorded)."""
+        chat = self._groups[chat_id].chat
+        if is_forum:
+            chat["is_forum"] = True
+        else:
+            chat.pop("is_forum", None)
+        self._changed()
+
+    def topics(self, chat_id: int) -> list[ForumTopicRecord]:
+        """Every topic ever created in the group, deleted ones too, oldest first (copies)."""
+        group = self._groups.get(chat_id)
+        if group is None:
+            return []
+        return [copy.deepcopy(t) for _, t in sorted(group.topics.items())]
+
+    def topic(self, chat_id: int, thread_id: int) -> ForumTopicRecord:
+        """One topic's record (a copy); KeyError if it was never created."""
+        return copy.deepcopy(self._groups[chat_id].topics[thread_id])
+
+    def topic_messages(self, chat_id: int, thread_id: int) -> list[JSONDict]:
+        """The messages now in a topic, oldest first, service messages included (the first is
+        the topic's forum_topic_created); empty once the topic is deleted."""
+        found = [m for (c, _), m in self.messages.items()
+                 if c == chat_id and m.get("message_thread_id") == thread_id]
+        return [copy.deepcopy(m) for m in sorted(found, key=lambda m: m["message_id"])]
+
+    def create_topic(
+        self, chat_id: int, name: str, *, user_id: int, icon_color: int = forum.ICON_COLORS[0]
+    ) -> ForumTopicRecord:
+        """A person creates a topic; the bot gets the forum_topic_created message as an update."""
+        group = self._forum_for_test(chat_id)
+        topic = self._open_topic(group, name, icon_color, None, self._user(user_id))
+        self.queue_update({"message": copy.deepcopy(self.messages[(chat_id, topic.thread_id)])})
+        return copy.deepcopy(topic)
+
+    def close_topic(self, chat_id: int, thread_id: int, *, user_id: int) -> JSONDict:
+        """A person (an admin) closes a topic; returns the queued update."""
+        return self._person_toggles(chat_id, thread_id, user_id, closed=True)
+
+    def reopen_topic(self, chat_id: int, thread_id: int, *, user_id: int) -> JSONDict:
+        """A person (an admin) reopens a topic; returns the queued update."""
+        return self._person_toggles(chat_id, thread_id, user_id, closed=False)
+
+    def delete_topic(self, chat_id: int, thread_id: int) -> None:
+        """A person deletes a topic with all its messages; Telegram sends the bot no update."""
+        group = self._forum_for_test(chat_id)
+        topic = group.live_topic(thread_id)
+        if topic is None:
+            raise ValueError(f"no live topic {thread_id} in chat {chat_id}")
+        self._remove_topic(group, topic)
+
+    def group_writes(self, chat_id: int) -> list[tuple[float, str]]:
+        """Every accepted write into the group: (time.monotonic() when accepted, method)."""
+        return list(self.timeline.writes.get(chat_id, []))
+
+    def most_in_window(self, chat_id: int, seconds: float) -> int:
+        """The most accepted writes into the group in any window of ``seconds``."""
+        return self.timeline.most_in_window(chat_id, seconds)
+
+    def _forum_for_test(self, chat_id: int) -> Group:
+        group = self._groups.get(chat_id)
+        if group is None or not group.is_forum:
+            raise ValueError(f"chat {chat_id} is not a forum set up with add_forum")
+        return group
+
+    def _person_toggles(self, chat_id: int, thread_id: int, user_id: int, *, closed: bool) -> JSONDict:
+        group = self._forum_for_test(chat_id)
+        topic = group.live_topic(thread_id)
+        if topic is None or topic.closed == closed:
+            raise ValueError(f"topic {thread_id} is gone or already {'closed' if closed else 'open'}")
+        topic.closed = closed
+        event = "forum_topic_closed" if closed else "forum_topic_reopened"
+        message = self._post_service(group, topic, self._user(user_id), {event: {}})
+        return self.queue_update({"message": copy.deepcopy(message)})
+
+    # ----------------------------------------------------------------------------------------
     # Simulated users
     # ----------------------------------------------------------------------------------------
 
@@ -855,25 +1072,28 @@ class FakeTelegramAPI:
         text: str,
         *,
         chat_id: int | None = None,
-        language_code: str = "en",
-        first_name: str = "Test",
-        chat_type: str = "private",
+        language_code: str | None = None,
+        first_name: str | None = None,
+        chat_type: str | None = None,
         update_id: int | None = None,
         username: str | None = None,
         reply_to_message_id: int | None = None,
+        message_thread_id: int | None = None,
     ) -> JSONDict:
-        """A user sends ``text``; a leading /command gets its bot_command entity."""
+        """A user sends ``text``; a leading /command gets its bot_command entity.
+
+        Without ``chat_id`` it is their private chat; in a group set up with ``add_forum``,
+        ``message_thread_id`` writes in that topic (replying to a topic message does too), and
+        none writes in the General topic. A user the fake knows keeps their name and language
+        unless given here; a new one is "Test" speaking "en".
+        """
         message = self._user_message_base(
             user_id, chat_id, language_code, first_name, chat_type, username)
+        self._place(message, message_thread_id, reply_to_message_id)
         message["text"] = text
-        command = re.match(r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])", text)
-        if command:
-            message["entities"] = [
-                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group(0))}]
-        if reply_to_message_id is not None:
-            replied = self.messages.get((message["chat"]["id"], reply_to_message_id))
-            if replied is not None:
-                message["reply_to_message"] = self._without_reply(replied)
+        self._mark_command(message)
+        if "message_thread_id" in message:
+            message["is_topic_message"] = True
         update: JSONDict = {"message": message}
         if update_id is not None:
             update["update_id"] = update_id
@@ -886,13 +1106,14 @@ class FakeTelegramAPI:
         callback_data: str,
         *,
         chat_id: int | None = None,
-        language_code: str = "en",
+        language_code: str | None = None,
         check_button: bool = True,
     ) -> JSONDict:
         """A user presses an inline button of a bot message; queues the callback_query update.
 
         With ``check_button`` the message must carry a button with this callback_data, as only
-        such a press is possible in a real client.
+        such a press is possible in a real client. In a group (``chat_id``) anyone may press,
+        member or not: the query's ``from`` is the presser, its ``message`` the group's message.
         """
         chat_id = user_id if chat_id is None else chat_id
         message = self.messages.get((chat_id, message_id))
@@ -906,7 +1127,7 @@ class FakeTelegramAPI:
             if not any(b.get("callback_data") == callback_data for b in buttons):
                 raise ValueError(
                     f"message {message_id} has no button with callback_data {callback_data!r}")
-        user = self._user(user_id, language_code=language_code)
+        user = self._user(user_id, language_code=self._language(user_id, language_code))
         query_id = str(next(self._query_ids))
         self._queries[query_id] = _CallbackQuery(query_id, user_id, chat_id, message_id)
         return self.queue_update({"callback_query": {
@@ -927,18 +1148,24 @@ class FakeTelegramAPI:
         chat_id: int | None = None,
         caption: str | None = None,
         declared_size: int | None = None,
-        language_code: str = "en",
-        first_name: str = "Test",
-        chat_type: str = "private",
+        language_code: str | None = None,
+        first_name: str | None = None,
+        chat_type: str | None = None,
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
     ) -> JSONDict:
-        """A user sends a file; it becomes downloadable via getFile."""
-        stored = self._store_file(
-            "document", content, file_name=file_name, mime_type=mime_type, size=declared_size)
+        """A user sends a file; it becomes downloadable via getFile. Groups and topics as for
+        ``user_message``."""
         message = self._user_message_base(
             user_id, chat_id, language_code, first_name, chat_type, None)
+        self._place(message, message_thread_id, reply_to_message_id)
+        stored = self._store_file(
+            "document", content, file_name=file_name, mime_type=mime_type, size=declared_size)
         message["document"] = self._document_json(stored)
         if caption:
             message["caption"] = caption
+        if "message_thread_id" in message:
+            message["is_topic_message"] = True
         return self.queue_update({"message": message})
 
     def user_photo(
@@ -949,17 +1176,54 @@ class FakeTelegramAPI:
         chat_id: int | None = None,
         caption: str | None = None,
         declared_size: int | None = None,
-        language_code: str = "en",
-        first_name: str = "Test",
-        chat_type: str = "private",
+        language_code: str | None = None,
+        first_name: str | None = None,
+        chat_type: str | None = None,
+        message_thread_id: int | None = None,
+        reply_to_message_id: int | None = None,
     ) -> JSONDict:
-        """A user sends a photo; ``photo`` lists several sizes, the largest last."""
+        """A user sends a photo; ``photo`` lists several sizes, the largest last. Groups and
+        topics as for ``user_message``."""
         message = self._user_message_base(
             user_id, chat_id, language_code, first_name, chat_type, None)
+        self._place(message, message_thread_id, reply_to_message_id)
         message["photo"] = self._photo_sizes(content, declared_size)
         if caption:
             message["caption"] = caption
+        if "message_thread_id" in message:
+            message["is_topic_message"] = True
         return self.queue_update({"message": message})
+
+    def user_edit(
+        self,
+        user_id: int,
+        message_id: int,
+        *,
+        chat_id: int | None = None,
+        text: str | None = None,
+        caption: str | None = None,
+    ) -> JSONDict:
+        """A user edits their own message (text, or a file's caption): queues the
+        ``edited_message`` update, the whole message as it now is, with ``edit_date``."""
+        chat_id = user_id if chat_id is None else chat_id
+        stored = self.messages.get((chat_id, message_id))
+        if stored is None:
+            raise ValueError(f"no message {message_id} in chat {chat_id}")
+        if stored.get("from", {}).get("id") != user_id:
+            raise ValueError(f"message {message_id} is not user {user_id}'s")
+        message = copy.deepcopy(stored)
+        if text is not None:
+            if "text" not in message:
+                raise ValueError(f"message {message_id} has no text to edit")
+            message["text"] = text
+            message.pop("entities", None)
+            self._mark_command(message)
+        if caption is not None:
+            if "text" in message:
+                raise ValueError(f"message {message_id} has no caption to edit")
+            _set_or_drop(message, "caption", caption or None)
+        message["edit_date"] = max(int(time.time()), int(message["date"]) + 1)
+        return self.queue_update({"edited_message": message})
 
     # ----------------------------------------------------------------------------------------
     # HTTP layer
@@ -1025,11 +1289,14 @@ class FakeTelegramAPI:
             if fault is not None:
                 raise _ApiError(fault.status, fault.description, fault.parameters)
             counts_as_send = name.lower() in _SENDING_METHODS
-            if self.enforce_limits and counts_as_send:
-                self._check_flood(record.chat_id)
+            group_id = self._group_id(record.chat_id) if name.lower() in _GROUP_WRITES else None
+            if self.enforce_limits and (counts_as_send or group_id is not None):
+                self._check_flood(record.chat_id, group_id, counts_as_send)
             result = await handler(record.params, record.files)
             if counts_as_send:
                 self._note_send(record.chat_id)
+            if group_id is not None:
+                self.timeline.add(group_id, name, time.monotonic())
             if isinstance(result, tuple):
                 result, description = result
                 body: JSONDict = {"ok": True, "result": result, "description": description}
@@ -1105,20 +1372,34 @@ class FakeTelegramAPI:
             return fault
         return None
 
-    def _check_flood(self, chat_id: Any) -> None:
+    def _group_id(self, chat_id: Any) -> int | None:
+        """The group a request writes into, if it is one (by id or by @username)."""
+        if isinstance(chat_id, str) and chat_id.startswith("@"):
+            wanted = chat_id[1:].lower()
+            chat_id = next((c["id"] for c in self._chats.values()
+                            if str(c.get("username", "")).lower() == wanted), None)
+        if isinstance(chat_id, int) and not isinstance(chat_id, bool) and chat_id < 0:
+            return chat_id
+        return None
+
+    def _check_flood(self, chat_id: Any, group_id: int | None, is_send: bool) -> None:
         now = time.monotonic()
-        key = chat_id if isinstance(chat_id, int) else 0
-        chat_sends = self._sends_by_chat.setdefault(key, deque())
-        window, allowed = (60.0, 20) if key < 0 else (1.0, 1)
-        while chat_sends and now - chat_sends[0] >= window:
-            chat_sends.popleft()
-        while self._sends_all and now - self._sends_all[0] >= 1.0:
-            self._sends_all.popleft()
         wait = 0.0
-        if len(chat_sends) >= allowed:
-            wait = window - (now - chat_sends[0])
-        if len(self._sends_all) >= 30:
-            wait = max(wait, 1.0 - (now - self._sends_all[0]))
+        if group_id is not None:
+            count, window = self.group_limit
+            wait = self.timeline.wait(group_id, now, count, window)
+        elif is_send:
+            key = chat_id if isinstance(chat_id, int) else 0
+            chat_sends = self._sends_by_chat.setdefault(key, deque())
+            while chat_sends and now - chat_sends[0] >= 1.0:
+                chat_sends.popleft()
+            if chat_sends:
+                wait = 1.0 - (now - chat_sends[0])
+        if is_send:
+            while self._sends_all and now - self._sends_all[0] >= 1.0:
+                self._sends_all.popleft()
+            if len(self._sends_all) >= 30:
+                wait = max(wait, 1.0 - (now - self._sends_all[0]))
         if wait > 0:
             retry_after = max(1, math.ceil(wait))
             raise _ApiError(
@@ -1183,11 +1464,15 @@ class FakeTelegramAPI:
         self,
         user_id: int,
         chat_id: int | None,
-        language_code: str,
-        first_name: str,
-        chat_type: str,
+        language_code: str | None,
+        first_name: str | None,
+        chat_type: str | None,
         username: str | None,
     ) -> JSONDict:
+        if chat_type is None:
+            known = self._chats.get(chat_id) if chat_id is not None else None
+            chat_type = "private" if chat_id in (None, user_id) or chat_id > 0 else (
+                known["type"] if known is not None else None)
         if chat_type == "private":
             if chat_id not in (None, user_id):
                 raise ValueError("a private chat's id is the user's id")
@@ -1195,13 +1480,50 @@ class FakeTelegramAPI:
         elif chat_id is None:
             raise ValueError(f"a {chat_type} message needs chat_id")
         user = self._user(
-            user_id, first_name=first_name, language_code=language_code, username=username)
+            user_id, first_name=first_name, language_code=self._language(user_id, language_code),
+            username=username)
         return {
             "message_id": self._next_message_id(chat_id),
             "from": user,
             "chat": self._chat(chat_id, chat_type),
             "date": int(time.time()),
         }
+
+    def _language(self, user_id: int, language_code: str | None) -> str | None:
+        """The language a simulated user writes with: as given, else as known, else "en"."""
+        if language_code is None and "language_code" not in self._users.get(user_id, {}):
+            return "en"
+        return language_code
+
+    def _place(
+        self, message: JSONDict, thread_id: int | None, reply_to_message_id: int | None
+    ) -> None:
+        """Put a user's new message in its topic and reply, as a client does: in a topic,
+        a message that replies to nothing replies to the topic's first message."""
+        chat_id = message["chat"]["id"]
+        replied = self.messages.get((chat_id, reply_to_message_id)) if (
+            reply_to_message_id is not None) else None
+        if thread_id is None and replied is not None and replied.get("is_topic_message"):
+            thread_id = replied["message_thread_id"]
+        if thread_id is not None:
+            group = self._groups.get(chat_id)
+            topic = group.live_topic(thread_id) if group is not None and group.is_forum else None
+            if group is None or topic is None:
+                raise ValueError(f"no topic {thread_id} in chat {chat_id}")
+            if topic.closed and not group.may(message["from"]["id"], "can_manage_topics"):
+                raise ValueError(f"topic {thread_id} is closed: only its managers may write")
+            message["message_thread_id"] = thread_id
+            replied = replied or self.messages.get((chat_id, thread_id))
+        if replied is not None:
+            message["reply_to_message"] = self._without_reply(replied)
+
+    @staticmethod
+    def _mark_command(message: JSONDict) -> None:
+        command = re.match(
+            r"/[A-Za-z0-9_]{1,64}(?:@[A-Za-z0-9_]{3,32})?(?![\w/<>])", message["text"])
+        if command:
+            message["entities"] = [
+                {"type": "bot_command", "offset": 0, "length": _utf16_len(command.group(0))}]
 
     def _next_message_id(self, chat_id: int) -> int:
         # Both sides of a chat share one message_id sequence, as in Telegram.
@@ -1268,7 +1590,7 @@ class FakeTelegramAPI:
             })
         return sizes
 
-    def _target_chat(self, params: JSONDict) -> int:
+    def _target_chat(self, params: JSONDict, *, writing: bool = True) -> int:
         """Resolve and check ``chat_id`` as Telegram does before any sending or editing."""
         chat_id = params.get("chat_id")
         if chat_id is None or chat_id == "":
@@ -1285,8 +1607,12 @@ class FakeTelegramAPI:
             raise _bad_request("chat not found")
         if chat_id in self._deleted:
             raise _bad_request("chat not found")
-        if chat_id in self._blocked:
+        if writing and chat_id in self._blocked:
             raise _ApiError(403, "Forbidden: bot was blocked by the user")
+        group = self._groups.get(chat_id)
+        if group is not None and group.status_of(self.bot_id) in ("left", "kicked"):
+            kicked = group.status_of(self.bot_id) == "kicked"
+            raise _ApiError(403, forum.BOT_KICKED if kicked else forum.BOT_NOT_MEMBER)
         return chat_id
 
     def _formatted(
@@ -1391,11 +1717,37 @@ class FakeTelegramAPI:
             "date": int(time.time()),
         }
         reply_to = self._reply_target(params, chat_id)
+        topic = self._send_topic(chat_id, params, reply_to)
+        if topic is not None:
+            message["message_thread_id"] = topic.thread_id
+            if reply_to is None:
+                # Telegram shows a topic message as a reply to the topic's first message.
+                created = self.messages.get((chat_id, topic.thread_id))
+                reply_to = self._without_reply(created) if created is not None else None
         if reply_to is not None:
             message["reply_to_message"] = reply_to
+        if topic is not None:
+            message["is_topic_message"] = True
         if params.get("protect_content"):
             message["has_protected_content"] = True
         return message
+
+    def _send_topic(
+        self, chat_id: int, params: JSONDict, reply_to: JSONDict | None
+    ) -> ForumTopicRecord | None:
+        """The topic a send goes to: its message_thread_id, or the replied message's topic."""
+        thread_id = params.get("message_thread_id")
+        if thread_id in (None, "", 0):
+            if reply_to is None or not reply_to.get("is_topic_message"):
+                return None
+            thread_id = reply_to["message_thread_id"]
+        group = self._groups.get(chat_id)
+        topic = group.live_topic(thread_id) if group is not None and group.is_forum else None
+        if group is None or topic is None:
+            raise _bad_request(forum.THREAD_NOT_FOUND)
+        if topic.closed and not group.may(self.bot_id, "can_manage_topics"):
+            raise _bad_request(forum.TOPIC_CLOSED)
+        return topic
 
     def _commit(self, chat_id: int, message: JSONDict) -> JSONDict:
         message["message_id"] = self._next_message_id(chat_id)
@@ -1742,10 +2094,235 @@ class FakeTelegramAPI:
         return True
 
     async def _send_chat_action(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
-        self._target_chat(params)
+        self._send_topic(self._target_chat(params), params, None)
         if params.get("action") not in CHAT_ACTIONS:
             raise _bad_request("wrong parameter action in request")
         return True
+
+    # Chats, members and topics ---------------------------------------------------------------
+
+    async def _get_chat(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        chat_id = self._target_chat(params, writing=False)
+        if chat_id not in self._chats and chat_id not in self._users:
+            raise _bad_request("chat not found")
+        chat = self._chat(chat_id)
+        full: JSONDict = {
+            **chat,
+            "accent_color_id": abs(chat_id) % 7,
+            "max_reaction_count": 11,
+            "accepted_gift_types": {
+                "unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
+                "premium_subscription": False, "gifts_from_channels": False,
+            },
+        }
+        group = self._groups.get(chat_id)
+        if group is not None:
+            full["permissions"] = {
+                p: group.permissions.get(p, p.startswith("can_send") or p in (
+                    "can_add_web_page_previews", "can_react_to_messages"))
+                for p in forum.MEMBER_PERMISSIONS}
+        return full
+
+    async def _get_chat_member(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        chat_id = self._target_chat(params, writing=False)
+        user_id = params.get("user_id")
+        if not isinstance(user_id, int) or isinstance(user_id, bool) or user_id <= 0:
+            raise _bad_request("invalid user_id specified")
+        group = self._groups.get(chat_id)
+        if user_id == self.bot_id:
+            user = self._bot_as_user()
+        elif user_id in self._users:
+            user = dict(self._users[user_id])
+        else:
+            # Telegram finds only users the bot has met (in a chat, or as a group's member).
+            raise _bad_request(forum.USER_NOT_FOUND)
+        if group is not None:
+            member = group.members.get(user_id, Member("left"))
+        elif chat_id > 0:
+            member = Member("member" if user_id in (chat_id, self.bot_id) else "left")
+        else:
+            member = Member("member" if user_id == self.bot_id else "left")
+        return forum.member_json(user, member)
+
+    async def _get_chat_administrators(
+        self, params: JSONDict, files: dict[str, UploadedFile]
+    ) -> Any:
+        chat_id = self._target_chat(params, writing=False)
+        if chat_id > 0:
+            raise _bad_request("there are no administrators in the private chat")
+        group = self._groups.get(chat_id)
+        if group is None:
+            return []
+        admins = sorted(
+            (uid for uid, m in group.members.items() if m.status in ("creator", "administrator")),
+            key=lambda uid: (group.members[uid].status != "creator", uid))
+        return [
+            forum.member_json(
+                self._bot_as_user() if uid == self.bot_id else dict(self._user(uid)),
+                group.members[uid])
+            for uid in admins]
+
+    async def _create_forum_topic(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        group = self._forum(self._target_chat(params))
+        if not group.may_create_topics(self.bot_id):
+            raise _bad_request(forum.NO_RIGHTS_TO_CREATE)
+        name = self._topic_name(params.get("name"))
+        if not name:
+            raise _bad_request(forum.NAME_EMPTY)
+        color = _as_int(params.get("icon_color") or 0, "icon_color")
+        if not 0 <= color <= 0xFFFFFF:
+            raise _bad_request("invalid icon color specified")
+        if color not in forum.ICON_COLORS:
+            color = forum.ICON_COLORS[len(group.topics) % len(forum.ICON_COLORS)]
+        emoji = str(params.get("icon_custom_emoji_id") or "") or None
+        topic = self._open_topic(group, name, color, emoji, self._bot_as_user())
+        return topic.forum_topic()
+
+    async def _edit_forum_topic(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        group, topic = self._managed_topic(params, forum.NO_RIGHTS_TO_EDIT)
+        raw_name = params.get("name")
+        edit_name = raw_name not in (None, "")
+        name = self._topic_name(raw_name) if edit_name else ""
+        if edit_name and not name:
+            raise _bad_request(forum.NAME_EMPTY)
+        edit_icon = "icon_custom_emoji_id" in params
+        if not edit_name and not edit_icon:
+            return True  # nothing asked: TDLib answers at once
+        if topic is None:
+            raise _bad_request(forum.TOPIC_ID_INVALID)
+        new_name = name if edit_name else topic.name
+        new_emoji = (str(params["icon_custom_emoji_id"] or "") or None) if edit_icon else (
+            topic.icon_custom_emoji_id)
+        if (new_name, new_emoji) == (topic.name, topic.icon_custom_emoji_id):
+            raise _bad_request(forum.TOPIC_NOT_MODIFIED)
+        edited: JSONDict = {}
+        if edit_name:
+            edited["name"] = new_name
+        if edit_icon:
+            edited["icon_custom_emoji_id"] = new_emoji or ""
+        if new_name != topic.name:
+            topic.names.append(new_name)
+        topic.name, topic.icon_custom_emoji_id = new_name, new_emoji
+        self._post_service(group, topic, self._bot_as_user(), {"forum_topic_edited": edited})
+        return True
+
+    async def _close_forum_topic(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        return self._toggle_topic(params, closed=True)
+
+    async def _reopen_forum_topic(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        return self._toggle_topic(params, closed=False)
+
+    async def _delete_forum_topic(self, params: JSONDict, files: dict[str, UploadedFile]) -> Any:
+        group = self._forum(self._target_chat(params))
+        topic = group.live_topic(self._thread_param(params))
+        if not group.may(self.bot_id, "can_delete_messages") and topic is not None:
+            # TDLib refuses others' topics itself; the server, the bot's own.
+            raise _bad_request(
+                forum.ADMIN_REQUIRED if topic.creator_id == self.bot_id else forum.NO_RIGHTS_TO_DELETE)
+        if topic is None:
+            raise _bad_request(forum.TOPIC_ID_INVALID)
+        self._remove_topic(group, topic)
+        return True
+
+    def _toggle_topic(self, params: JSONDict, *, closed: bool) -> bool:
+        group, topic = self._managed_topic(params, forum.NO_RIGHTS_TO_CLOSE)
+        if topic is None:
+            raise _bad_request(forum.TOPIC_ID_INVALID)
+        if topic.closed == closed:
+            raise _bad_request(forum.TOPIC_NOT_MODIFIED)
+        topic.closed = closed
+        event = "forum_topic_closed" if closed else "forum_topic_reopened"
+        self._post_service(group, topic, self._bot_as_user(), {event: {}})
+        return True
+
+    def _managed_topic(
+        self, params: JSONDict, no_rights: str
+    ) -> tuple[Group, ForumTopicRecord | None]:
+        """The forum and live topic a topic method names, after the bot's rights are checked:
+        managing a topic needs can_manage_topics unless the bot created it."""
+        group = self._forum(self._target_chat(params))
+        topic = group.live_topic(self._thread_param(params))
+        if (topic is not None and topic.creator_id != self.bot_id
+                and not group.may(self.bot_id, "can_manage_topics")):
+            raise _bad_request(no_rights)
+        return group, topic
+
+    def _forum(self, chat_id: int) -> Group:
+        group = self._groups.get(chat_id)
+        if group is None or not group.is_forum:
+            raise _bad_request(forum.NOT_A_FORUM)
+        return group
+
+    @staticmethod
+    def _thread_param(params: JSONDict) -> int:
+        thread_id = params.get("message_thread_id")
+        if not isinstance(thread_id, int) or isinstance(thread_id, bool) or thread_id <= 0:
+            raise _bad_request(forum.THREAD_ID_INVALID)
+        return thread_id
+
+    def _topic_name(self, raw: Any) -> str:
+        name = "" if raw is None else str(raw)
+        if self.strict_topic_names and len(name) > forum.MAX_TOPIC_NAME:
+            raise _bad_request(
+                "topic name is longer than 128 characters (the fake's strict_topic_names;"
+                " Telegram would cut it)")
+        return forum.clean_topic_name(name)
+
+    def _bot_as_user(self) -> JSONDict:
+        return {k: self.bot_user[k] for k in ("id", "is_bot", "first_name", "username")}
+
+    def _open_topic(
+        self, group: Group, name: str, color: int, emoji: str | None, creator: JSONDict
+    ) -> ForumTopicRecord:
+        """Create a topic: its first message, a service message, is the thread's id."""
+        thread_id = self._next_message_id(group.chat_id)
+        topic = ForumTopicRecord(
+            chat_id=group.chat_id, thread_id=thread_id, name=name, icon_color=color,
+            creator_id=int(creator["id"]), icon_custom_emoji_id=emoji, names=[name])
+        group.topics[thread_id] = topic
+        created: JSONDict = {"name": name, "icon_color": color}
+        if emoji:
+            created["icon_custom_emoji_id"] = emoji
+        self.messages[(group.chat_id, thread_id)] = {
+            "message_id": thread_id,
+            "from": dict(creator),
+            "chat": self._chat(group.chat_id),
+            "date": int(time.time()),
+            "message_thread_id": thread_id,
+            "forum_topic_created": created,
+            "is_topic_message": True,
+        }
+        self._changed()
+        return topic
+
+    def _post_service(
+        self, group: Group, topic: ForumTopicRecord, sender: JSONDict, content: JSONDict
+    ) -> JSONDict:
+        """A service message in the topic (closed, reopened, edited), as Telegram posts it."""
+        chat_id = group.chat_id
+        message: JSONDict = {
+            "message_id": self._next_message_id(chat_id),
+            "from": dict(sender),
+            "chat": self._chat(chat_id),
+            "date": int(time.time()),
+            "message_thread_id": topic.thread_id,
+        }
+        created = self.messages.get((chat_id, topic.thread_id))
+        if created is not None:
+            message["reply_to_message"] = self._without_reply(created)
+        message.update(content)
+        message["is_topic_message"] = True
+        self.messages[(chat_id, message["message_id"])] = message
+        self._changed()
+        return message
+
+    def _remove_topic(self, group: Group, topic: ForumTopicRecord) -> None:
+        """Delete a topic with every message in it."""
+        topic.deleted = True
+        for key in [k for k, m in self.messages.items()
+                    if k[0] == group.chat_id and m.get("message_thread_id") == topic.thread_id]:
+            del self.messages[key]
+        self._changed()
 
 
 # --------------------------------------------------------------------------------------------
