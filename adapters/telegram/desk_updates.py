@@ -277,13 +277,13 @@ class DeskUpdates:
 
         if not await self.pipeline.once(uid, work, started=started):
             return
+        await self._answer(query, None)  # first: the edit waits its turn among the group's messages
         try:
             await self.bot.edit_message_reply_markup(message.chat_id, message.message_id, reply_markup=keyboard)
         except BadRequest as exc:  # not modified (a double tap), or the card is gone
             log.debug("telegram: a card's menu was not shown: %s", exc.message)
         except TelegramError as exc:
             log.warning("telegram: a card's menu was not shown: %s", type(exc).__name__)
-        await self._answer(query, None)
 
     async def _answer_once(self, uid: str, query: CallbackQuery, text: str, started: float) -> None:
         if await self.pipeline.once(uid, no_replies, started=started):
