@@ -61,10 +61,15 @@ def _telegram(parts: Parts) -> ServedChannel:
     settings = parts.settings
     assert settings.telegram_bot_token is not None
     from adapters.telegram.adapter import TelegramAdapter
-    from adapters.telegram.startup import pacing, use_timedelta_durations
+    from adapters.telegram.desk_updates import DeskSetup
+    from adapters.telegram.startup import NAME, pacing, use_timedelta_durations
 
     use_timedelta_durations()
     secret = settings.telegram_webhook_secret
+    desk = None
+    if NAME in desks(settings, parts.config):
+        desk = DeskSetup(parts.services, parts.files, settings.telegram_desk_chat,
+                         tuple((settings.telegram_agent_users or "").split(",")))
     return TelegramAdapter(
         parts.conversation, parts.inbound,
         token=settings.telegram_bot_token.get_secret_value(),
@@ -73,6 +78,7 @@ def _telegram(parts: Parts) -> ServedChannel:
         webhook_url=settings.telegram_webhook_url,
         webhook_secret=secret.get_secret_value() if secret else None,
         default_locale=settings.default_locale,
+        desk=desk,
     )
 
 
@@ -106,9 +112,9 @@ def _console(parts: Parts) -> Channel:
 
 
 def _telegram_keys(config: HelpdeskConfig) -> None:
-    from adapters.telegram.startup import pacing
+    from adapters.telegram.startup import check_keys
 
-    pacing(config.delivery)
+    check_keys(config)
 
 
 def _slack_keys(config: HelpdeskConfig) -> None:

@@ -1,7 +1,8 @@
 """The Telegram adapter: updates in (polling or webhook), conversation replies out.
 
 It translates and decides nothing: an update becomes an Inbound, each Reply a message.
-Only private chats talk to the help desk; a group gets a hint to write privately.
+Customers talk to the help desk in private chats; the agents' desk groups (when connected) go
+to adapters.telegram.desk_updates; any other group gets a hint to write privately.
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ from telegram.constants import ChatType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
+from adapters.telegram.agents import AgentDirectory
+from adapters.telegram.commands import agent_commands
+from adapters.telegram.desk import TelegramDesk
+from adapters.telegram.desk_updates import DeskSetup, DeskUpdates, desk_settings
+from adapters.telegram.files import file_of
 from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages, split_text
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
 from adapters.telegram.sender import TelegramSender, retry_seconds
 from adapters.telegram.startup import NAME, connect, derive_webhook_secret, rate_limiter, release
+from core.agents import AgentDesk
 from core.chat import Conversation, Inbound, Reply
-from core.delivery.attachments import IncomingFile, prefetched
+from core.delivery.attachments import prefetched
 from core.delivery.contract import Pacing
 from core.delivery.inbound import InboundLog, no_replies
 from core.delivery.pipeline import Pipeline
@@ -47,7 +54,6 @@ class TelegramAdapter:
     here, each update taken once through the pipeline."""
 
     name = NAME
-    desk = None  # customers only: the agents work elsewhere
 
     def __init__(
         self,
@@ -60,6 +66,7 @@ class TelegramAdapter:
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
         default_locale: str = "en",
+        desk: DeskSetup | None = None,
     ) -> None:
         self.pacing = pacing
         self.conversation = conversation
@@ -80,6 +87,16 @@ class TelegramAdapter:
             .get_updates_request(self._updates_request).updater(None).build())
         self._poller: Poller | None = None
         self.sender = TelegramSender(self.application.bot)
+        # The agents' desk in a group with topics, when one is connected (else they work elsewhere).
+        self.desk: TelegramDesk | None = None
+        self.desk_updates: DeskUpdates | None = None
+        if desk is not None:
+            bot, services = self.application.bot, desk.services
+            self.desk = TelegramDesk(bot, services.db, services.config, default_chat=desk.default_chat,
+                                     locale=default_locale, interval=pacing.group_interval, clock=services.clock)
+            directory = AgentDirectory(bot, services.db, chats=self.desk.chats(), users=desk.agent_users)
+            self.desk_updates = DeskUpdates(bot, self.pipeline, self.desk, directory, services,
+                                            AgentDesk(services, desk.files))
 
     def is_group(self, chat_id: str) -> bool:
         """Telegram's rule: groups, supergroups and channels have negative ids, users positive."""
@@ -92,7 +109,9 @@ class TelegramAdapter:
             raise RuntimeError("webhook mode needs the bot's HTTP server")
         try:
             await connect(self.application, api_url=self.api_url, webhook_url=self.webhook_url,
-                          webhook_secret=self.webhook_secret, default_locale=self.default_locale)
+                          webhook_secret=self.webhook_secret, default_locale=self.default_locale,
+                          desk_chats=desk_settings(self.desk) if self.desk is not None else None,
+                          desk_commands=lambda locale: agent_commands(translator(locale)))
         except BaseException:
             await release(self.application)
             raise
@@ -158,6 +177,10 @@ class TelegramAdapter:
         # An update without a user (a channel post) keeps no one's order: its own key.
         async with self.pipeline.in_order(user.id if user is not None else ("update", update.update_id)):
             started = time.monotonic()
+            chat = update.effective_chat
+            if self.desk_updates is not None and chat is not None and self.desk_updates.serves(chat.id):
+                await self.desk_updates.on_update(update, started)
+                return
             chores: list[asyncio.Future[Any]] = []
             if update.callback_query is not None:
                 chat_id, work = self._on_callback(update.callback_query, chores)
@@ -178,11 +201,13 @@ class TelegramAdapter:
             return message.chat_id, _misrouted(message.chat_id, user.id)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
+                # Said in the log so that an administrator setting up a desk can find the group's id.
+                log.info("telegram: a command in group %s, which is no desk group", message.chat_id)
                 return message.chat_id, _just(Reply(t._(
                     "Please write to me in a private chat: tickets are opened and followed only there."),
                     locale=t.locale))
             return message.chat_id, no_replies
-        file = self._file_of(message)
+        file = file_of(self.application.bot, message)
         text = message.text if message.text is not None else message.caption
         if file is None and text is None:
             return message.chat_id, _just(Reply(t._(
@@ -195,25 +220,6 @@ class TelegramAdapter:
     def _mentions_me(self, message: Message) -> bool:
         username = self.application.bot.username
         return bool(message.text and username and f"@{username}".lower() in message.text.lower())
-
-    def _file_of(self, message: Message) -> IncomingFile | None:
-        bot = self.application.bot
-        if message.document is not None:
-            doc = message.document
-            name, size, file_id = doc.file_name or "document", doc.file_size, doc.file_id
-            mime = doc.mime_type
-        elif message.photo:
-            photo = max(message.photo, key=lambda p: (p.file_size or 0, p.width * p.height))
-            # No extension: the stored name gets the one of the type found in the content.
-            name, size, file_id, mime = f"photo_{photo.file_unique_id}", photo.file_size, photo.file_id, "image/jpeg"
-        else:
-            return None
-
-        async def fetch() -> bytes:
-            file = await bot.get_file(file_id)
-            return bytes(await file.download_as_bytearray())
-
-        return IncomingFile(name, size, fetch, declared_mime=mime, platform_file_id=file_id)
 
     def _on_callback(self, query: CallbackQuery, chores: list[asyncio.Future[Any]],
                      ) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:

@@ -22,9 +22,9 @@ from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, Tel
 
 from adapters.telegram.request import UpdatesRequest
 from adapters.telegram.sender import retry_seconds
+from adapters.telegram.startup import ALLOWED_UPDATES
 
 log = logging.getLogger(__name__)
-ALLOWED = ["message", "callback_query"]
 MAX_TRIES = 5
 # How long the poller waits for an update in hand to finish before it asks for new ones anyway:
 # a few times as long as updates take lately, in seconds at least STALLED and at most a second.
@@ -68,7 +68,7 @@ class Poller:
         if self.before_confirm is not None:
             await self.before_confirm()
         with contextlib.suppress(TelegramError):
-            await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED)
+            await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED_UPDATES)
 
     def _seen(self, update_id: int) -> bool:
         return update_id in self._in_hand or (update_id <= self._highest and update_id not in self._failed)
@@ -85,7 +85,7 @@ class Poller:
                 # An update is confirmed here once its replies were sent; its done mark follows a
                 # moment later (a crash in that moment cannot repeat it: it is not sent again).
                 updates = await self.bot.get_updates(offset=self._offset(), timeout=self.timeout,
-                                                     limit=self.limit, allowed_updates=ALLOWED)
+                                                     limit=self.limit, allowed_updates=ALLOWED_UPDATES)
                 delay = 1.0
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))

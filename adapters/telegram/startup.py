@@ -8,20 +8,25 @@ import hashlib
 import hmac
 import logging
 import os
+from collections.abc import Callable, Coroutine, Iterable
 from typing import Any
 
-from telegram import BotCommand
-from telegram.error import BadRequest, InvalidToken, NetworkError, RetryAfter
+from telegram import Bot, BotCommand, BotCommandScopeChat, ChatMember
+from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application
 
 from adapters.telegram.sender import retry_seconds
 from core.chat.engine import COMMANDS, command_descriptions
 from core.delivery.contract import Pacing, pace_keys
-from core.domain.config import LANGUAGES, ConfigError, Delivery
+from core.domain.config import LANGUAGES, ConfigError, Delivery, HelpdeskConfig
 from core.i18n import translator
 from core.startup import ServiceUnreachable, StartupError, network_reason
 
 NAME = "telegram"
+# The updates the bot asks for: an agent's edit of a message in a desk topic is answered.
+ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+# Reads about a group, which Telegram does not count as messages into it: not paced as those are.
+UNPACED = frozenset({"getChat", "getChatMember", "getChatAdministrators"})
 
 
 def pacing(delivery: Delivery) -> Pacing:
@@ -34,6 +39,16 @@ def pacing(delivery: Delivery) -> Pacing:
     if keys["global_per_second"] <= 0:
         raise ConfigError(f"[delivery] {NAME}_global_per_second: must be more than 0")
     return Pacing(keys["chat_interval_seconds"], keys["group_interval_seconds"], keys["global_per_second"])
+
+
+def check_keys(config: HelpdeskConfig) -> None:
+    """This channel's keys in the configuration: its pace, and each department's desk group."""
+    pacing(config.delivery)
+    for department in config.departments:
+        chat = department.desks.get(NAME)
+        if chat is not None and not chat.strip().lstrip("-").isdigit():
+            raise ConfigError(f"departments.{department.code}.{NAME}_desk_chat: must be the group's chat id, "
+                              "a number such as -1001234567890")
 
 
 def use_timedelta_durations() -> None:
@@ -58,10 +73,26 @@ def rate_limiter(pacing: Pacing) -> AIORateLimiter:
     margin = 1.02
     rate = pacing.global_per_second or 30.0
     bucket = max(1, int(rate * (1 - 1 / margin)))
-    return AIORateLimiter(
+    return PacedLimiter(
         overall_max_rate=bucket, overall_time_period=bucket * margin / rate,
         group_max_rate=1, group_time_period=pacing.group_interval,
         max_retries=0)
+
+
+_Answer = bool | dict[str, Any] | list[dict[str, Any]]  # what a Bot API call returns, as PTB types it
+
+
+class PacedLimiter(AIORateLimiter):
+    """PTB's limiter, except for reads about a group (UNPACED): PTB paces every call that names
+    a group at the group's pace, and an agent's button would wait behind the desk's messages
+    for the check that they are a member."""
+
+    async def process_request(self, callback: Callable[..., Coroutine[Any, Any, _Answer]], args: Any,
+                              kwargs: dict[str, Any], endpoint: str, data: dict[str, Any],
+                              rate_limit_args: int | None) -> _Answer:
+        if endpoint in UNPACED:
+            return await callback(*args, **kwargs)
+        return await super().process_request(callback, args, kwargs, endpoint, data, rate_limit_args)
 
 
 def _flood_wait_handled(record: logging.LogRecord) -> bool:
@@ -76,18 +107,25 @@ def derive_webhook_secret(token: str) -> str:
 
 
 async def connect(application: Application[Any, Any, Any, Any, Any, Any], *, api_url: str,
-                  webhook_url: str | None, webhook_secret: str, default_locale: str) -> None:
+                  webhook_url: str | None, webhook_secret: str, default_locale: str,
+                  desk_chats: dict[str, str] | None = None,
+                  desk_commands: Callable[[str], list[BotCommand]] | None = None) -> None:
     """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
-    bot's own message for a rejected token quotes the token)."""
+    bot's own message for a rejected token quotes the token). `desk_chats`: the agents' desk
+    groups to check (chat id -> the setting that names it), with their command menu."""
     try:
         await application.initialize()
         await register_commands(application, default_locale)
+        if desk_chats:
+            await check_desk(application.bot, desk_chats)
+            if desk_commands is not None:
+                await register_desk_commands(application.bot, desk_chats, desk_commands, default_locale)
         if not webhook_url:
             await application.bot.delete_webhook()
             return
         try:
             await application.bot.set_webhook(
-                webhook_url, secret_token=webhook_secret, allowed_updates=["message", "callback_query"],
+                webhook_url, secret_token=webhook_secret, allowed_updates=ALLOWED_UPDATES,
             )
         except BadRequest as exc:
             raise StartupError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}",
@@ -126,3 +164,33 @@ async def register_commands(application: Application[Any, Any, Any, Any, Any, An
         texts = command_descriptions(t)
         commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS]
         await application.bot.set_my_commands(commands, language_code=lang)
+
+
+async def check_desk(bot: Bot, chats: dict[str, str]) -> None:
+    """Each desk group (chat id -> the setting that names it) is a forum whose topics the bot
+    may manage; a StartupError saying what to change otherwise."""
+    for chat, setting in chats.items():
+        try:
+            found = await bot.get_chat(chat)
+            member = await bot.get_chat_member(chat, bot.id)
+        except (BadRequest, Forbidden) as exc:
+            raise StartupError(
+                f"the Telegram desk group {chat} ({setting}) cannot be used by the bot: {exc.message}",
+                "Add the bot to the group and check the chat id (a supergroup's id starts with -100).") from None
+        if not found.is_forum:
+            raise StartupError(
+                f"the Telegram desk group {chat} ({setting}) has no topics",
+                "Enable topics in the group's settings (each ticket gets a topic), then start again.")
+        if member.status != ChatMember.ADMINISTRATOR or not getattr(member, "can_manage_topics", False):
+            raise StartupError(
+                f"the bot may not manage topics in the Telegram desk group {chat} ({setting})",
+                "Make the bot an administrator of the group with the right “Manage topics”, then start again.")
+
+
+async def register_desk_commands(bot: Bot, chats: Iterable[str], commands: Callable[[str], list[BotCommand]],
+                                 default_locale: str) -> None:
+    """The agents' commands in each desk group's command menu (customers' are the default)."""
+    for chat in chats:
+        for lang in (None, *LANGUAGES):
+            await bot.set_my_commands(commands(lang or default_locale), scope=BotCommandScopeChat(chat),
+                                      language_code=lang)

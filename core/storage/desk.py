@@ -49,6 +49,13 @@ async def agent_by_id(db: Database, agent_id: int) -> Agent | None:
         return await session.get(Agent, agent_id)
 
 
+async def agents_on(db: Database, platform: str) -> list[Agent]:
+    """The agents known on a desk's platform (each has acted there, or was assigned a ticket)."""
+    async with db.read() as session:
+        return list((await session.execute(select(Agent).where(Agent.platform == platform)
+                                           .order_by(Agent.display_name, Agent.id))).scalars())
+
+
 async def post_at(db: Database, desk: str, channel: str, ts: str) -> DeskPost | None:
     """The ticket whose thread on `desk` is `ts` in `channel`, if it is a ticket's."""
     async with db.read() as session:

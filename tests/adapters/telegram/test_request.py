@@ -116,7 +116,9 @@ async def test_results_not_read_are_not_built_and_failures_still_raise() -> None
     from telegram.error import BadRequest
 
     answers = [{"ok": True, "result": {"message_id": 5, "date": 0, "text": "hi", "chat": {"id": 7, "type": "private"}}},
-               {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"}]
+               {"ok": False, "error_code": 400, "description": "Bad Request: chat not found"},
+               {"ok": True, "result": {"message_id": 6, "date": 0, "text": "hi",
+                                       "chat": {"id": -1007, "type": "supergroup"}}}]
 
     async def handler(request: web.Request) -> web.Response:
         answer = answers.pop(0)
@@ -133,6 +135,8 @@ async def test_results_not_read_are_not_built_and_failures_still_raise() -> None
         assert await bot.send_message(7, "hi") is True  # not built into a Message
         with pytest.raises(BadRequest, match="(?i)chat not found"):
             await bot.send_message(7, "hi")
+        in_group = await bot.send_message(-1007, "hi")  # into a group (the agents' desk): read
+        assert in_group.message_id == 6
         me = await bot.get_me()  # a result that is read is built as usual
         assert me.id == 1 and me.first_name == "B"
     finally:
