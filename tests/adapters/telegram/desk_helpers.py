@@ -22,7 +22,9 @@ async def post_of(r: Running, number: int, timeout: float = 10.0) -> DeskPost:
     deadline = time.monotonic() + timeout
     while True:
         post = (await card_state(r.desk.db, ticket.id, "telegram")).post
-        if post is not None:
+        # The topic is recorded as soon as it is made, and its card once posted (until then the
+        # post's card is the topic itself): both, or a busy machine finds the topic alone.
+        if post is not None and post.card != post.ts:
             return post
         if time.monotonic() > deadline:
             raise TimeoutError(f"ticket #{number} has no topic on the Telegram desk")
