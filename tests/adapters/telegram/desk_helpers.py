@@ -32,10 +32,10 @@ async def post_of(r: Running, number: int, timeout: float = 10.0) -> DeskPost:
     deadline = time.monotonic() + timeout
     while True:
         post = (await card_state(r.desk.db, ticket.id, "telegram")).post
-        if post is not None:
+        if post is not None and post.card != post.ts:  # until the card is posted, the post names the topic
             return post
         if time.monotonic() > deadline:
-            raise TimeoutError(f"ticket #{number} has no topic on the Telegram desk")
+            raise TimeoutError(f"ticket #{number} has no topic with its card on the Telegram desk")
         await asyncio.sleep(0.02)
 
 
