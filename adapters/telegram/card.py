@@ -153,3 +153,9 @@ def pack(card: str | None, name: str | None) -> str:
 def unpack(stored: str | None) -> tuple[str | None, str | None]:
     card, _, name = (stored or "").partition(":")
     return card or None, name or None
+
+
+def card_forgotten(stored: str | None) -> str:
+    """A post's card_digest once the card's buttons were changed in place (a menu): the card is
+    drawn afresh at its next delivery, the topic's name still known (not renamed for nothing)."""
+    return pack(None, unpack(stored)[1])

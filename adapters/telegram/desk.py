@@ -114,6 +114,8 @@ class TelegramDesk:
                     await self._deliver(event, params, ticket_id, progress)
                 except TopicGone:
                     raise DeliveryError("telegram desk: the ticket's new topic is gone too") from None
+        except (TopicClosed, CardGone) as exc:  # where no step expects it: tried again later
+            raise DeliveryError(f"telegram desk: {exc}") from None
         except DeliveryError as exc:
             if exc.permanent:
                 self.progress.pop(key, None)

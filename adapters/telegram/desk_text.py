@@ -81,7 +81,8 @@ def hint(t: Translator) -> str:
 
 def summary(t: Translator, messages: Sequence[tuple[str, str, str]]) -> list[str]:
     """A topic made anew: why, and the ticket's last messages (who, kind, body), in short."""
-    lines = [f"<b>{e(t._('The topic of this ticket was deleted, so it was made anew.'))}</b>"]
+    why = t._("The topic of this ticket was deleted, so it was made anew.")
+    lines = [f"<b>{e(why)}</b>"]
     if messages:
         lines.append(e(t._("Its last messages:")))
     for who, kind, body in messages:

@@ -24,7 +24,7 @@ from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.agents import AgentDirectory
-from adapters.telegram.card import card_keyboard, parse_menu
+from adapters.telegram.card import card_forgotten, card_keyboard, parse_menu
 from adapters.telegram.commands import PREFIX, command_action, command_of, note_of, result_html
 from adapters.telegram.desk import TelegramDesk
 from adapters.telegram.files import file_of
@@ -272,7 +272,7 @@ class DeskUpdates:
 
         async def work() -> list[Reply]:
             # The card no longer shows what its digest says: its next delivery draws it afresh.
-            await update_post(self.desk.db, post, card_digest=None)
+            await update_post(self.desk.db, post, card_digest=card_forgotten(post.card_digest))
             return []
 
         if not await self.pipeline.once(uid, work, started=started):

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import inspect
 import os
 import random
 import re
@@ -23,7 +22,6 @@ import aiohttp
 import pytest
 from sqlalchemy import select
 
-from adapters.telegram.adapter import TelegramAdapter
 from core.domain.config import load_config
 from core.domain.model import Status, Who
 from core.services import Services
@@ -35,9 +33,6 @@ from tests.bench.pg import temporary_database
 from tests.conftest import _pg_server_url
 from tests.reliability.test_two_processes import TaggedTelegramAPI
 
-# Until the desk's inbound side (branch desk-in) is merged, the adapter builds no desk.
-pytestmark = pytest.mark.skipif("desk" not in inspect.signature(TelegramAdapter.__init__).parameters,
-                                reason="the Telegram desk is not wired into the adapter yet (branch desk-in)")
 CUSTOMERS = 16
 DESK = -1001555000111
 PUBLIC_URL = "https://helpdesk.example.com/telegram/webhook"

@@ -13,11 +13,18 @@ from core.chat import actions as act
 from core.domain.model import MessageKind
 from core.i18n import translator
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
-from tests.adapters.telegram.desk_helpers import DESK, DESK_DELIVERS, card_keys, card_message, desk_settled, topic_of
-from tests.adapters.telegram.test_desk_in_e2e import messages_of, processed, say
+from tests.adapters.telegram.desk_helpers import (
+    DESK,
+    card_keys,
+    card_message,
+    desk_settled,
+    messages_of,
+    processed,
+    say,
+    topic_of,
+)
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-pytestmark = pytest.mark.skipif(not DESK_DELIVERS, reason="the desk's outbound side (branch desk-out) is not merged")
 CUSTOMER, AGENT, STRANGER = 651, 751, 851
 
 

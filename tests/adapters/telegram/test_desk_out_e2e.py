@@ -5,7 +5,6 @@ was deleted, and a burst of tickets within the group's limit with nothing lost."
 from __future__ import annotations
 
 import asyncio
-import inspect
 import time
 from collections import Counter
 from collections.abc import AsyncIterator
@@ -15,7 +14,6 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
-from adapters.telegram.adapter import TelegramAdapter
 from core.domain.model import Status, Who
 from core.storage.desk import card_state
 from core.storage.models import OutboxMessage
@@ -23,9 +21,6 @@ from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
 from tests.fakes.telegram_api import FakeTelegramAPI
 
-# Until the desk's inbound side (branch desk-in) is merged, the adapter builds no desk.
-pytestmark = pytest.mark.skipif("desk" not in inspect.signature(TelegramAdapter.__init__).parameters,
-                                reason="the Telegram desk is not wired into the adapter yet (branch desk-in)")
 DESK = -1001987654321
 AGENT = 4242
 SCALED_MINUTE = 1.0  # seconds that stand for a minute in the burst

@@ -18,6 +18,7 @@ from adapters.telegram.card import (
     MENUS,
     STATUS_MARKS,
     Listed,
+    card_forgotten,
     card_html,
     card_keyboard,
     card_part,
@@ -36,7 +37,7 @@ from core.domain.model import NewAttachment, Status, Who
 from core.i18n import translator
 from core.services import Services
 from core.storage.db import Database
-from core.storage.desk import card_state
+from core.storage.desk import card_state, update_post
 from core.storage.models import OutboxMessage
 from tests.adapters.telegram.forum_stub import ForumStub
 from tests.conftest import FakeClock
@@ -453,3 +454,21 @@ async def test_a_bot_without_rights_fails_for_good(world: World) -> None:
         await world.drain()
     assert failed.value.permanent and "manage topics" in str(failed.value)
     assert world.forum.live_topics() == []
+
+
+async def test_a_card_whose_buttons_changed_in_place_is_drawn_again_without_a_rename(world: World) -> None:
+    ticket_id = await world.ticket()
+    await world.drain()
+    [thread] = world.forum.live_topics()
+    card = world.forum.in_topic(thread)[0]
+    card.markup = None  # a menu shown in place of the card's buttons
+    post = await world.post(ticket_id)
+    await update_post(world.db, post, card_digest=card_forgotten(post.card_digest))
+    world.forum.calls.clear()
+    await world.desk.deliver("customer_unreachable", {"number": 1001, "platform": "telegram", "reason": "blocked"},
+                             ticket_id)
+    assert world.forum.calls == ["editMessageText", "sendMessage"]  # the card again, the line; no rename
+    assert card.markup is not None and "ag:claim:1001" in str(card.markup.to_dict())
+    world.forum.calls.clear()
+    await world.desk.deliver("rated", {"number": 1001, "score": 4}, ticket_id)
+    assert world.forum.calls == ["sendMessage"]  # nothing changed: the card is left as it is
