@@ -22,8 +22,15 @@ from tests.adapters.slack.conftest import DESK as CHANNEL
 from tests.adapters.slack.conftest import Desk, start_world, telegram_ticket
 from tests.adapters.telegram.conftest import TOKEN, TgUser, start_bot
 from tests.adapters.telegram.desk_helpers import DESK as GROUP
-from tests.adapters.telegram.desk_helpers import card_keys, card_message, desk_settled, topic_of
-from tests.adapters.telegram.test_desk_in_e2e import messages_of, processed, say
+from tests.adapters.telegram.desk_helpers import (
+    card_keys,
+    card_message,
+    desk_settled,
+    messages_of,
+    processed,
+    say,
+    topic_of,
+)
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.telegram_api import FakeTelegramAPI
 
