@@ -90,11 +90,11 @@ class SlackDesk:
         if event == "customer_message":
             await self._customer_message(params["message_id"], state.customer, post)
             return
-        if event == "agent_message" and params.get("via") != NAME:
-            msg, _ = await message_with_files(self.db, params["message_id"])
-            label = notices.agent_message_head(t, who, msg.kind == "note")
-            line = f"*{escape(label)}*\n{escape(msg.body)}"
-        elif event == "status_changed":
+        if event == "agent_message":
+            if params.get("via") != NAME:  # the thread shows its own agents' messages already
+                await self._agent_message(params["message_id"], who, post)
+            return
+        if event == "status_changed":
             line = escape(notices.status_changed(t, who, params["old"], params["new"]))
         elif event == "priority_changed":
             line = escape(notices.priority_changed(t, self.config, who, params["old"], params["new"]))
@@ -143,6 +143,21 @@ class SlackDesk:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
                                                text=f"*{head}*\n{safe(msg.body, 3900)}",
                                                unfurl_links=False, unfurl_media=False)
+        for f in files:
+            await self.client.files_upload_v2(channel=post.channel, thread_ts=post.ts, file=f.stored_path,
+                                              filename=f.filename, title=f.filename)
+
+    async def _agent_message(self, message_id: int, who: str, post: DeskPost) -> None:
+        """An agent's message written on another desk (or the console), with its files."""
+        msg, files = await message_with_files(self.db, message_id)
+        # The news names no actor: the message's author is the agent who wrote it.
+        author = await agent_by_id(self.db, msg.author_agent_id) if msg.author_agent_id else None
+        if author is not None:
+            who = author.display_name or author.platform_user_id
+        head = escape(notices.agent_message_head(self.t, who, msg.kind == "note"))
+        await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
+                                           text=f"*{head}*\n{escape(msg.body)}",
+                                           unfurl_links=False, unfurl_media=False)
         for f in files:
             await self.client.files_upload_v2(channel=post.channel, thread_ts=post.ts, file=f.stored_path,
                                               filename=f.filename, title=f.filename)

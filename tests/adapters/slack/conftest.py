@@ -14,7 +14,7 @@ from bot.bootstrap import App, build
 from bot.server import serve
 from bot.settings import Settings
 from tests.adapters.fast_config import fast_config
-from tests.adapters.telegram.conftest import TOKEN, TgUser, free_port
+from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, free_port
 from tests.fakes.slack_api import FakeSlackAPI, SlackEventSender
 from tests.fakes.telegram_api import FakeTelegramAPI
 
@@ -23,19 +23,17 @@ DESK = "CDESK0001"
 AGENT, AGENT_CS, OUTSIDER, SLACK_CUSTOMER = "UAGENT001", "UAGENT002", "UOUTSIDE1", "UCUSTOM01"
 
 
-@pytest.fixture(autouse=True)
-def _no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
-    # slack_sdk would send 127.0.0.1 traffic through HTTP(S)_PROXY if one were set.
-    for name in ("HTTPS_PROXY", "https_proxy", "HTTP_PROXY", "http_proxy"):
-        monkeypatch.delenv(name, raising=False)
-
-
 @dataclass
 class Desk:
     tg: FakeTelegramAPI
     slack: FakeSlackAPI
     events: SlackEventSender
     desk: App
+
+    @property
+    def running(self) -> Running:
+        """The same process as the Telegram tests see it (their helpers take this)."""
+        return Running(self.tg, self.desk, self.desk.settings)
 
     def card(self, number: int) -> dict[str, Any] | None:
         for m in self.slack.messages_in(DESK):
@@ -93,44 +91,50 @@ class Desk:
         return response
 
 
+async def start_world(tmp_path: Path, tg: FakeTelegramAPI, slack: FakeSlackAPI, **extra: Any) -> AsyncIterator[Desk]:
+    """The bot process with Slack's desk channel and agents set up, customers in Telegram;
+    `extra` adds settings (another desk)."""
+    slack.add_user(AGENT, "eva", real_name="Eva Agent", locale="en-US")
+    slack.add_user(AGENT_CS, "jana", real_name="Jana Novak", locale="cs-CZ")
+    slack.add_user(OUTSIDER, "olaf", real_name="Olaf Outsider")
+    slack.add_user(SLACK_CUSTOMER, "carla", real_name="Carla Customer", locale="pt-BR")
+    # Olaf reads the desk channel but is not an agent: SLACK_AGENT_USERS says who is.
+    slack.add_channel(DESK, "helpdesk", members=[AGENT, AGENT_CS, OUTSIDER])
+    slack.add_channel("CGENERAL1", "general", members=[AGENT, AGENT_CS, OUTSIDER, SLACK_CUSTOMER])
+    port = free_port()
+    settings = Settings(
+        _env_file=None,
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
+        TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.server_url,
+        SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
+        SLACK_API_URL=slack.base_url, SLACK_AGENT_CHANNEL=DESK, SLACK_AGENT_USERS=f"{AGENT},{AGENT_CS}",
+        HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
+        **extra,
+    )
+    desk = await build(settings)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(desk, settings, stop))
+    events = SlackEventSender(SIGNING_SECRET, f"http://127.0.0.1:{port}/slack/events", fake=slack)
+    try:
+        await tg.wait_for(lambda: tg.requests_for("getUpdates"), timeout=10)
+        yield Desk(tg, slack, events, desk)
+    finally:
+        await events.close()
+        stop.set()
+        await asyncio.wait_for(task, 15)
+        await desk.close()
+
+
 @pytest.fixture
 async def world(tmp_path: Path) -> AsyncIterator[Desk]:
     async with FakeTelegramAPI(token=TOKEN) as tg, FakeSlackAPI() as slack:
-        slack.add_user(AGENT, "eva", real_name="Eva Agent", locale="en-US")
-        slack.add_user(AGENT_CS, "jana", real_name="Jana Novak", locale="cs-CZ")
-        slack.add_user(OUTSIDER, "olaf", real_name="Olaf Outsider")
-        slack.add_user(SLACK_CUSTOMER, "carla", real_name="Carla Customer", locale="pt-BR")
-        # Olaf reads the desk channel but is not an agent: SLACK_AGENT_USERS says who is.
-        slack.add_channel(DESK, "helpdesk", members=[AGENT, AGENT_CS, OUTSIDER])
-        slack.add_channel("CGENERAL1", "general", members=[AGENT, AGENT_CS, OUTSIDER, SLACK_CUSTOMER])
-        port = free_port()
-        settings = Settings(
-            _env_file=None,
-            DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'desk.db'}",
-            TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.server_url,
-            SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
-            SLACK_API_URL=slack.base_url, SLACK_AGENT_CHANNEL=DESK, SLACK_AGENT_USERS=f"{AGENT},{AGENT_CS}",
-            HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
-        )
-        desk = await build(settings)
-        stop = asyncio.Event()
-        task = asyncio.create_task(serve(desk, settings, stop))
-        events = SlackEventSender(SIGNING_SECRET, f"http://127.0.0.1:{port}/slack/events", fake=slack)
-        try:
-            await tg.wait_for(lambda: tg.requests_for("getUpdates"), timeout=10)
-            yield Desk(tg, slack, events, desk)
-        finally:
-            await events.close()
-            stop.set()
-            await asyncio.wait_for(task, 15)
-            await desk.close()
+        async for started in start_world(tmp_path, tg, slack):
+            yield started
 
 
 async def telegram_ticket(world: Desk, user_id: int = 700, lang: str = "cs", description: str = "Chyba 500") -> TgUser:
     """A Telegram customer opens ticket after ticket through the whole form."""
-    from tests.adapters.telegram.conftest import Running
-
-    u = TgUser(Running(world.tg, world.desk, world.desk.settings), user_id, lang)
+    u = TgUser(world.running, user_id, lang)
     if not u.sent():
         await u.say("/start")
         await u.press(f"lang:{lang}")

@@ -27,7 +27,7 @@ async def post_of(r: Running, number: int, timeout: float = 10.0) -> DeskPost:
         if post is not None and post.card != post.ts:
             return post
         if time.monotonic() > deadline:
-            raise TimeoutError(f"ticket #{number} has no topic on the Telegram desk")
+            raise TimeoutError(f"ticket #{number} has no topic with its card on the Telegram desk")
         await asyncio.sleep(0.02)
 
 
