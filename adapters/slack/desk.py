@@ -17,12 +17,13 @@ from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
 from core.delivery.contract import DeliveryError
+from core.delivery.outbox import desk_chat
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.i18n import Translator, translator
 from core.storage.db import Database
 from core.storage.desk import CardState, agent_by_id, card_state, message_with_files, post_at, save_post
-from core.storage.models import Customer, DeskPost, Ticket
+from core.storage.models import Attachment, Customer, DeskPost, Ticket
 
 log = logging.getLogger(__name__)
 PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
@@ -53,8 +54,7 @@ class SlackDesk:
         self.interval = interval  # between two deliveries into one channel (the channel's pace)
 
     def channel_for(self, department: str) -> str | None:
-        dep = self.config.department(department)
-        return (dep.desks.get(NAME) if dep else None) or self.default_channel
+        return desk_chat(self.config, NAME, department, self.default_channel)
 
     def channels(self) -> set[str]:
         found = {self.channel_for(d.code) for d in self.config.departments}
@@ -143,9 +143,7 @@ class SlackDesk:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
                                                text=f"*{head}*\n{safe(msg.body, 3900)}",
                                                unfurl_links=False, unfurl_media=False)
-        for f in files:
-            await self.client.files_upload_v2(channel=post.channel, thread_ts=post.ts, file=f.stored_path,
-                                              filename=f.filename, title=f.filename)
+        await self._files(files, post)
 
     async def _agent_message(self, message_id: int, who: str, post: DeskPost) -> None:
         """An agent's message written on another desk (or the console), with its files."""
@@ -158,6 +156,9 @@ class SlackDesk:
         await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
                                            text=f"*{head}*\n{escape(msg.body)}",
                                            unfurl_links=False, unfurl_media=False)
+        await self._files(files, post)
+
+    async def _files(self, files: list[Attachment], post: DeskPost) -> None:
         for f in files:
             await self.client.files_upload_v2(channel=post.channel, thread_ts=post.ts, file=f.stored_path,
                                               filename=f.filename, title=f.filename)

@@ -29,7 +29,7 @@ from adapters.telegram.topics import CardGone, ForumCalls, TopicClosed, TopicGon
 from core.agents import notices
 from core.agents.card import ticket_card
 from core.delivery.contract import DeliveryError
-from core.delivery.outbox import desk_platform
+from core.delivery.outbox import desk_chat, desk_platform
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.model import MessageKind, Status
@@ -92,8 +92,7 @@ class TelegramDesk:
         self.progress: dict[str, Progress] = {}
 
     def chat_for(self, department: str) -> str | None:
-        dep = self.config.department(department)
-        return (dep.desks.get(NAME) if dep else None) or self.default_chat
+        return desk_chat(self.config, NAME, department, self.default_chat)
 
     def chats(self) -> set[str]:
         found = {self.chat_for(d.code) for d in self.config.departments}

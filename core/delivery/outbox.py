@@ -49,13 +49,16 @@ class DeskRoutes:
 
     def chats(self, department: str) -> list[tuple[str, str]]:
         """(outbox platform, chat) of every desk that shows this department's tickets."""
-        dep = self.config.department(department)
-        found = []
-        for channel, default in self.defaults.items():
-            chat = (dep.desks.get(channel) if dep else None) or default
-            if chat:
-                found.append((desk_platform(channel), chat))
-        return found
+        found = ((channel, desk_chat(self.config, channel, department, default))
+                 for channel, default in self.defaults.items())
+        return [(desk_platform(channel), chat) for channel, chat in found if chat]
+
+
+def desk_chat(config: HelpdeskConfig, channel: str, department: str, default: str | None) -> str | None:
+    """The chat where a desk shows a department's tickets: the department's own there, else the
+    desk's default."""
+    dep = config.department(department)
+    return (dep.desks.get(channel) if dep else None) or default
 
 
 _QUEUED = "helpdesk_outbox_queued"
