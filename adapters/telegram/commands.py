@@ -11,6 +11,7 @@ from dataclasses import dataclass, replace
 from telegram import BotCommand
 
 from adapters.telegram.render import split_text
+from adapters.telegram.startup import NAME
 from core.agents import Action, Incomplete, Post, ReportView, Result, as_text, parse
 from core.agents.wording import usage
 from core.i18n import Translator
@@ -51,7 +52,7 @@ def command_action(command: Command, number: int | None = None) -> Action:
     if number is not None and isinstance(action, Incomplete) and action.needs == "number":
         action = parse(f"{command.name} {number} {command.rest}")
     if number is not None and isinstance(action, Post) and action.number == number:
-        action = replace(action, via="telegram")  # typed in the topic: the topic shows it already
+        action = replace(action, via=NAME)  # typed in the topic: the topic shows it already
     return action
 
 

@@ -15,7 +15,6 @@ from core.i18n import Translator
 __all__ = ["agent_status", "department_name", "explain", "kind_name", "priority_name", "usage"]
 
 
-
 def agent_status(t: Translator, status: str) -> str:
     """A status as agents call it (the customer-side names say "your reply")."""
     names = {
@@ -26,6 +25,7 @@ def agent_status(t: Translator, status: str) -> str:
         Status.CLOSED: t._("Closed"),
     }
     return names.get(Status(status), status)
+
 
 def priority_name(t: Translator, config: HelpdeskConfig, code: str) -> str:
     found = config.priority(code)

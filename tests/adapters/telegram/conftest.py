@@ -122,6 +122,18 @@ class TgUser:
             language_code=self.language_code))
         return self.sent()[before:]
 
+    async def intake(self, subject: str, description: str, priority: str = "high") -> list[dict[str, Any]]:
+        """The whole form, from /start to the submitted ticket; what the last press brought."""
+        await self.say("/start")
+        await self.press(f"lang:{self.language_code[:2]}")
+        await self.press("dep:technical")
+        await self.press("rt:bug")
+        await self.say(subject)
+        await self.press(f"pri:{priority}")
+        await self.say(description)
+        await self.press("att:done")
+        return await self.press("rev:submit")
+
     def buttons(self) -> list[str]:
         for m in reversed(self.sent()):
             markup = m.get("reply_markup") or {}

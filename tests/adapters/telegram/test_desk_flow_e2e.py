@@ -49,15 +49,7 @@ async def test_a_ticket_from_a_private_chat_to_its_closed_topic(desk: Running) -
         return any(text in m.get("text", "") for m in api.topic_messages(DESK, thread))
 
     # The customer opens a ticket in a private chat, in Persian.
-    await customer.say("/start")
-    await customer.press("lang:fa")
-    await customer.press("dep:technical")
-    await customer.press("rt:bug")
-    await customer.say("ورود ممکن نیست")
-    await customer.press("pri:high")
-    await customer.say("از صبح خطای ۵۰۰ می‌بینم.")
-    await customer.press("att:done")
-    await customer.press("rev:submit")
+    await customer.intake("ورود ممکن نیست", "از صبح خطای ۵۰۰ می‌بینم.")
     number = 1001
 
     # A topic appears, with the card and its buttons.

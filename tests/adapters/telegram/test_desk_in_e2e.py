@@ -51,16 +51,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Running]:
 
 
 async def open_ticket(r: Running, user_id: int = CUSTOMER, lang: str = "cs") -> int:
-    u = TgUser(r, user_id, lang)
-    await u.say("/start")
-    await u.press(f"lang:{lang}")
-    await u.press("dep:technical")
-    await u.press("rt:bug")
-    await u.say("Nelze se přihlásit")
-    await u.press("pri:normal")
-    await u.say("Od rána chyba 500.")
-    await u.press("att:done")
-    await u.press("rev:submit")
+    await TgUser(r, user_id, lang).intake("Nelze se přihlásit", "Od rána chyba 500.", priority="normal")
     async with r.desk.db.read() as s:
         return max((await s.execute(select(Ticket.number))).scalars())
 

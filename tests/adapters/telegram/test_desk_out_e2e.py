@@ -42,16 +42,6 @@ def buttons(message: dict[str, Any]) -> list[str]:
             for b in row]
 
 
-async def open_ticket(u: TgUser, subject: str, description: str) -> None:
-    await u.say("/start")
-    await u.press(f"lang:{u.language_code[:2]}")
-    await u.press("dep:technical")
-    await u.press("rt:bug")
-    await u.say(subject)
-    await u.press("pri:high")
-    await u.say(description)
-    await u.press("att:done")
-    await u.press("rev:submit")
 
 
 async def desk_settled(r: Running, timeout: float = 15.0) -> None:
@@ -82,7 +72,7 @@ async def desk(tmp_path: Path) -> AsyncIterator[Running]:
 async def test_a_ticket_lives_in_its_topic_from_opening_to_closing(desk: Running) -> None:
     api, services = desk.api, desk.desk.services
     u = TgUser(desk, 601, "cs")
-    await open_ticket(u, "Nelze se přihlásit <b>", "Od rána chyba 500 & <i>nic</i>.")
+    await u.intake("Nelze se přihlásit <b>", "Od rána chyba 500 & <i>nic</i>.")
     [topic] = await api.wait_for(lambda: live_topics(api), timeout=10)
     assert topic.name == "🆕 #1001 · Nelze se přihlásit <b>"
     card = await api.wait_for(lambda: card_of(api, topic.thread_id))
@@ -117,7 +107,7 @@ async def test_a_ticket_lives_in_its_topic_from_opening_to_closing(desk: Running
 async def test_a_deleted_topic_is_made_anew_and_nothing_is_lost(desk: Running) -> None:
     api, services = desk.api, desk.desk.services
     u = TgUser(desk, 602, "en")
-    await open_ticket(u, "Cannot log in", "Error 500 since the morning.")
+    await u.intake("Cannot log in", "Error 500 since the morning.")
     [old] = await api.wait_for(lambda: live_topics(api), timeout=10)
     agent = await services.desk.agent("telegram", str(AGENT), "Eva")
     await services.desk.add_agent_message(agent.id, 1001, "Which browser do you use?", via="slack")

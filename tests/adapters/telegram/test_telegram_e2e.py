@@ -16,23 +16,11 @@ from tests.fakes.telegram_api import FakeTelegramAPI
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
 
 
-async def _intake(u: TgUser, subject: str, description: str) -> list[dict]:
-    await u.say("/start")
-    await u.press(f"lang:{u.language_code[:2]}")
-    await u.press("dep:technical")
-    await u.press("rt:bug")
-    await u.say(subject)
-    await u.press("pri:high")
-    await u.say(description)
-    await u.press("att:done")
-    return await u.press("rev:submit")
-
-
 async def test_full_intake_in_persian(bot: Running) -> None:
     u = TgUser(bot, 501, "fa")
     await u.say("/start")
     assert u.buttons()[0] == "lang:fa"  # preselected from language_code
-    done = await _intake(u, "خطای ورود", "صفحهٔ ورود خطای ۵۰۰ می‌دهد.")
+    done = await u.intake("خطای ورود", "صفحهٔ ورود خطای ۵۰۰ می‌دهد.")
     text = done[-1]["text"]
     assert "#1001" in text and "تیکت" in text and "۱۴۰۵" in text  # Solar Hijri year
     ticket = await bot.desk.services.queries.get(1001)
