@@ -39,6 +39,8 @@ class Reply:
     locale: str = "en"
     expects_text: bool = False  # a free-text step: its buttons are only navigation
     files: tuple[tuple[str, str], ...] = ()  # (stored path, file name) sent along
+    ticket: int | None = None  # the ticket it is about (a channel that threads by ticket uses it)
+    personal: bool = False  # written by a person (an agent's answer), not by the bot
 
     @property
     def flat_choices(self) -> list[Choice]:
@@ -48,10 +50,11 @@ class Reply:
         """A plain form to keep in the database until the reply was sent."""
         return {"text": self.text, "choices": [[[c.key, c.label] for c in row] for row in self.choices],
                 "locale": self.locale, "expects_text": self.expects_text,
-                "files": [list(f) for f in self.files]}
+                "files": [list(f) for f in self.files], "ticket": self.ticket, "personal": self.personal}
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Reply:
         return cls(text=data["text"], locale=data["locale"], expects_text=data["expects_text"],
                    choices=tuple(tuple(Choice(k, label) for k, label in row) for row in data["choices"]),
-                   files=tuple((path, name) for path, name in data["files"]))
+                   files=tuple((path, name) for path, name in data["files"]),
+                   ticket=data.get("ticket"), personal=bool(data.get("personal", False)))

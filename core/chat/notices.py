@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 from core.chat import actions as act
@@ -12,6 +13,15 @@ from core.i18n import Translator
 
 
 def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
+    """The notification in the recipient's words, marked with its ticket (and as a person's own
+    words when it is an agent's answer)."""
+    reply = _render(t, event, params)
+    if reply.ticket is None and params.get("number") is not None:
+        reply = replace(reply, ticket=int(params["number"]))
+    return replace(reply, personal=True) if event == "agent_reply" else reply
+
+
+def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
     n: Any = params.get("number")
     ticket = t.ticket(n) if n is not None else ""
     loc = t.locale
