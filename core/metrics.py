@@ -44,6 +44,9 @@ SLA_WARNINGS = Counter("helpdesk_sla_warnings_total", "SLA warnings raised", ["k
 SLA_BREACHES = Counter("helpdesk_sla_breaches_total", "SLA breaches", ["kind"], registry=REGISTRY)
 LIMITED = Counter("helpdesk_abuse_limited_total", "Events refused by a per-customer limit", ["limit"],
                   registry=REGISTRY)
+IGNORED = Counter("helpdesk_inbound_ignored_total", "Inbound messages recorded but not acted on: a "
+                  "channel's automatic messages about a ticket, its own messages come back", ["channel", "reason"],
+                  registry=REGISTRY)
 BUILD = Info("helpdesk_build", "The running helpdesk-bot version and Python", registry=REGISTRY)
 
 OUTBOX_STATUSES = ("pending", "sending", "sent", "dead")

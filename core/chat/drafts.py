@@ -38,13 +38,16 @@ class DraftStore:
     async def clear(self, customer_id: int) -> None:
         await repo.clear(self.db, customer_id)
 
-    async def stale(self, older_than: datetime, limit: int = 500) -> list[int]:
-        return await repo.stale(self.db, older_than, limit)
+    async def stale(self, older_than: datetime, limit: int = 500, *,
+                    keep: frozenset[str] = frozenset()) -> list[int]:
+        return await repo.stale(self.db, older_than, limit, keep=keep)
 
-    async def expire(self, older_than: datetime, *, notify_states: frozenset[str], hours: float) -> int:
-        """Discard forms untouched since `older_than`; tell their owners in the same transaction."""
+    async def expire(self, older_than: datetime, *, notify_states: frozenset[str], hours: float,
+                     keep: frozenset[str] = frozenset()) -> int:
+        """Discard forms untouched since `older_than` (but those in a state of `keep`); tell
+        their owners in the same transaction."""
         count = 0
-        for customer_id in await self.stale(older_than):
+        for customer_id in await self.stale(older_than, keep=keep):
             async with self.db.write() as session:
                 row = await session.get(Draft, customer_id)
                 if row is None or row.updated_at >= older_than:

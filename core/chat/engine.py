@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from core.chat import actions as act
 from core.chat import form as steps
+from core.chat import letters
 from core.chat.drafts import DraftState, DraftStore
 from core.chat.flows import (
     LANGUAGE,
@@ -318,8 +319,8 @@ class Conversation:
         """The periodic sweep: stale forms go, and their owners are told."""
         hours = self.config.lifecycle.draft_ttl_hours
         return await self.drafts.expire(
-            self.clock() - timedelta(hours=hours), notify_states=steps.STATES, hours=hours
-        )
+            self.clock() - timedelta(hours=hours), notify_states=steps.STATES, hours=hours,
+            keep=frozenset({letters.PENDING}))
 
     def _expired(self, draft: DraftState) -> bool:
         ttl = timedelta(hours=self.config.lifecycle.draft_ttl_hours)

@@ -43,7 +43,7 @@ ALLOWED = {
     "text/plain": ".txt",
 }
 _ZIPPED = {m for m, e in ALLOWED.items() if e in (".zip", ".docx", ".xlsx", ".pptx", ".odt", ".ods", ".odp")}
-_TEXT_EXTS = {".txt", ".log", ".csv", ".json", ".xml", ".yaml", ".yml", ".ini", ".conf", ".md"}
+_TEXT_EXTS = {".txt", ".log", ".csv", ".json", ".xml", ".yaml", ".yml", ".ini", ".conf", ".md", ".eml"}
 _UNSAFE = re.compile(r'[\\/:*?"<>|\x00-\x1f\x7f]')
 
 

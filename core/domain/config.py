@@ -174,11 +174,15 @@ class Department(_Strict):
     # "..."` or `<channel>_desk_chat = "..."`, as the channel's own word for it has it.
     desks: dict[str, str] = {}
     escalation: dict[str, str] = {}  # "l2"/"l3" -> the desk's channel or user group id
+    # The addresses of a channel that bring its customers' messages to this department (the
+    # support addresses it claims there), spelled `<channel>_addresses = [...]`.
+    addresses: dict[str, list[str]] = {}
 
     @model_validator(mode="before")
     @classmethod
     def _desk_keys(cls, data: Any) -> Any:
-        return _gather(data, cls.model_fields, "desks", _desk_key)
+        data = _gather(data, cls.model_fields, "desks", _desk_key)
+        return _gather(data, cls.model_fields, "addresses", _address_key)
 
     @field_validator("escalation")
     @classmethod
@@ -191,6 +195,11 @@ class Department(_Strict):
 
 def _desk_key(key: str) -> tuple[str, str] | None:
     found = re.fullmatch(r"(.+?)_(?:desk_chat|channel)", key)
+    return (found.group(1), "") if found else None
+
+
+def _address_key(key: str) -> tuple[str, str] | None:
+    found = re.fullmatch(r"(.+?)_addresses", key)
     return (found.group(1), "") if found else None
 
 
@@ -249,6 +258,7 @@ class Limits(_Strict):
     open_tickets: Annotated[int, Field(ge=1)] = 5
     new_tickets_per_hour: Annotated[int, Field(ge=1)] = 5
     messages_per_minute: Annotated[int, Field(ge=1)] = 20
+    automatic_answers_per_hour: Annotated[int, Field(ge=1)] = 10  # per sender, where answers are letters
 
 
 class HelpdeskConfig(_Strict):
@@ -259,6 +269,8 @@ class HelpdeskConfig(_Strict):
     priorities: Annotated[list[Priority], Field(min_length=1)]
     request_types: Annotated[list[RequestType], Field(min_length=1)]
     departments: Annotated[list[Department], Field(min_length=1)]
+    # A channel's own settings, `[channels.<name>]`: read, checked and defaulted by the channel.
+    channels: dict[str, dict[str, Any]] = {}
 
     @model_validator(mode="wrap")
     @classmethod

@@ -40,5 +40,5 @@ class Services:
         name none of their own); every change of a ticket is news for each desk that shows it."""
         news = News(DeskRoutes(config, desks or {}))
         steps = Steps(config, news)
-        return cls(db, config, clock, CustomerService(db, clock), TicketService(db, config, clock, steps),
+        return cls(db, config, clock, CustomerService(db, clock, news), TicketService(db, config, clock, steps),
                    DeskService(db, config, clock, steps), QueryService(db, config), news, steps)

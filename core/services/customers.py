@@ -5,14 +5,17 @@ from __future__ import annotations
 from sqlalchemy import select, update
 
 from core.domain.clock import Clock, utcnow
+from core.domain.model import OPEN_STATUSES
+from core.services.news import DeskNews, News
 from core.storage.db import Database
-from core.storage.models import Customer
+from core.storage.models import Customer, Ticket
 
 
 class CustomerService:
-    def __init__(self, db: Database, clock: Clock = utcnow) -> None:
+    def __init__(self, db: Database, clock: Clock = utcnow, news: News | None = None) -> None:
         self.db = db
         self.clock = clock
+        self.news = news or News()
 
     async def customer(
         self,
@@ -61,3 +64,22 @@ class CustomerService:
             await session.execute(
                 update(Customer).where(Customer.id == customer_id).values(reachable=False)
             )
+
+    async def unreachable(self, platform: str, platform_user_id: str, reason: str, number: int | None = None) -> bool:
+        """A channel learnt that its customer cannot be reached (their address bounced): they are
+        marked so, and the desks of the ticket concerned (`number`, else their open ones) are
+        told. False when no such customer is known or they were marked already."""
+        now = self.clock()
+        async with self.db.write() as session:
+            customer = (await session.execute(select(Customer).where(
+                Customer.platform == platform, Customer.platform_user_id == platform_user_id))).scalar_one_or_none()
+            if customer is None or not customer.reachable:
+                return False
+            customer.reachable = False
+            tickets = select(Ticket).where(Ticket.customer_id == customer.id)
+            tickets = tickets.where(Ticket.number == number) if number is not None else \
+                tickets.where(Ticket.status.in_(list(OPEN_STATUSES)))
+            for ticket in (await session.execute(tickets)).scalars():
+                self.news.desk(session, ticket, DeskNews.CUSTOMER_UNREACHABLE, now, platform=platform,
+                               reason=reason[:200])
+            return True

@@ -67,9 +67,11 @@ async def clear(db: Database, customer_id: int) -> None:
         await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
 
 
-async def stale(db: Database, older_than: datetime, limit: int = 500) -> list[int]:
-    """Customers whose draft was last touched before `older_than`."""
-    query = select(Draft.customer_id).where(Draft.updated_at < older_than).limit(limit)
+async def stale(db: Database, older_than: datetime, limit: int = 500, *,
+                keep: frozenset[str] = frozenset()) -> list[int]:
+    """Customers whose draft was last touched before `older_than`, but for drafts in a state of
+    `keep` (a letter waiting for an answer holds the customer's words: it never expires)."""
+    query = select(Draft.customer_id).where(Draft.updated_at < older_than, Draft.state.not_in(keep)).limit(limit)
     async with db.read() as session:
         return list((await session.execute(query)).scalars())
 

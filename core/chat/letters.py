@@ -1,0 +1,247 @@
+"""Letters: a customer's message that arrives whole (a subject, a text, files) on a channel that
+has no conversation to walk a form through. A new letter opens a ticket at once; a letter that
+answers a ticket continues it; a letter that is only a number answers the last question asked
+(confirm a solution: 1 yes, 2 no; a rating: 1 to 5).
+
+A letter's ticket, as its channel's threading says, counts only when the sender is the ticket's
+requester: anybody else's letter opens a ticket of their own and learns nothing of that one.
+Answers are automatic: a sender gets at most `limits.automatic_answers_per_hour` of them, so two
+robots answering each other stop after a few rounds.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import asdict, dataclass
+from datetime import timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from core.chat.drafts import DraftStore
+from core.chat.messages import Reply
+from core.chat.views import explain
+from core.delivery.attachments import AttachmentStore, IncomingFile
+from core.domain.clock import Clock, utcnow
+from core.domain.config import HelpdeskConfig
+from core.domain.errors import DomainError, RatingNotPossible, TicketNotFound
+from core.domain.lifecycle import rated
+from core.domain.model import NewAttachment, Status
+from core.i18n import Translator, translator
+from core.metrics import LIMITED
+from core.services import Services
+from core.storage.db import Database
+from core.storage.models import AnswerQuota, Customer, Rating, StatusChange, Ticket
+
+log = logging.getLogger(__name__)
+
+PENDING = "letter"  # the draft of a letter waiting for its sender to pick a department
+ASK = "ask"  # a channel's default department that means: ask the sender to pick one
+_NUMBER = re.compile(r"\s*([1-9])(?![\d:/.,]\d)[\s.)\-–—:]*(.*)", re.S)
+
+
+@dataclass(frozen=True, slots=True)
+class Letter:
+    platform: str
+    sender: str  # the sender's identity on the channel, which is also where answers go
+    name: str
+    subject: str
+    text: str  # what the sender wrote this time (quoted history removed)
+    files: tuple[IncomingFile, ...] = ()
+    record: IncomingFile | None = None  # the letter as it was received, kept for the agents
+    ticket: int | None = None  # the ticket it answers, as the channel's threading says
+    department: str | None = None  # the department the address it was sent to belongs to
+    language: str | None = None  # the language it is written in, when that could be told
+    automatic: bool = False  # sent by a machine (a list, an auto-responder): taken, never answered
+
+
+class Letters:
+    def __init__(self, services: Services, drafts: DraftStore, files: AttachmentStore, config: HelpdeskConfig,
+                 *, default_department: str | None = None, request_type: str | None = None,
+                 default_locale: str = "en", clock: Clock = utcnow) -> None:
+        """`default_department`: where letters go that no address claims (the first department
+        when None; ASK: the sender is asked). `request_type`: the type their tickets get (the
+        first one when None)."""
+        self.services = services
+        self.db: Database = services.db
+        self.drafts = drafts
+        self.files = files
+        self.config = config
+        self.default_department = default_department or config.departments[0].code
+        self.request_type = request_type or config.request_types[0].code
+        self.default_locale = default_locale
+        self.clock = clock
+
+    async def take(self, letter: Letter) -> list[Reply]:
+        """Handle a letter; the answers to send its sender (none past the sender's quota)."""
+        customer = await self.services.customers.customer(
+            letter.platform, letter.sender, letter.sender, letter.name, locale=letter.language)
+        if letter.language and customer.locale != letter.language:
+            # Writing in another language is how a letter's sender changes it.
+            await self.services.customers.set_locale(customer.id, letter.language)
+            customer.locale = letter.language
+        t = translator(customer.locale or self.default_locale)
+        answers: list[Reply] = []
+        try:
+            answers = await self._take(customer, t, letter)
+        except DomainError as exc:
+            answers = [Reply(explain(t, exc), locale=t.locale, ticket=letter.ticket)]
+        if letter.automatic:
+            return []
+        return answers if await self._within_quota(letter, len(answers)) else []
+
+    async def _take(self, customer: Customer, t: Translator, letter: Letter) -> list[Reply]:
+        ticket = await self._answered(customer, letter.ticket)
+        if ticket is not None:
+            return await self._continue(customer, t, ticket, letter)
+        draft = await self.drafts.get(customer.id)
+        if draft is not None and draft.state == PENDING:
+            return await self._pick_department(customer, t, dict(draft.data), letter)
+        department = letter.department or self.default_department
+        refused, files = await self._receive(t, letter)
+        if department == ASK:
+            await self.drafts.put(customer.id, PENDING, _pending(letter, files))
+            return [*refused, self._department_question(t)]
+        return [*refused, *await self._open(customer, t, department, letter.subject, letter.text, files)]
+
+    async def _answered(self, customer: Customer, number: int | None) -> Ticket | None:
+        """The ticket a letter answers, when its sender may write to it."""
+        if number is None:
+            return None
+        try:
+            ticket = await self.services.queries.get_for_customer(customer.id, number)
+        except TicketNotFound:
+            return None
+        return ticket
+
+    async def _continue(self, customer: Customer, t: Translator, ticket: Ticket, letter: Letter) -> list[Reply]:
+        number = ticket.number
+        chosen = _NUMBER.fullmatch(letter.text)
+        if chosen is not None:
+            pick, comment = int(chosen.group(1)), chosen.group(2).strip()
+            if ticket.status == Status.RESOLVED and pick in (1, 2):
+                await self.services.tickets.settle_resolution(customer.id, number, solved=pick == 1, comment=comment)
+                text = (t._("Thank you for confirming! Ticket {ticket} is now closed.", ticket=t.ticket(number))
+                        if pick == 1 else
+                        t._("Ticket {ticket} is back in progress, with your message.", ticket=t.ticket(number))
+                        if comment else
+                        t._("Ticket {ticket} is back in progress. Please tell us what is still not working.",
+                            ticket=t.ticket(number)))
+                return [Reply(text, locale=t.locale, ticket=number)]
+            if ticket.status == Status.CLOSED and pick <= 5 and await self._ratable(ticket):
+                try:
+                    await self.services.tickets.rate(customer.id, number, pick, comment or None)
+                except RatingNotPossible as exc:
+                    return [Reply(explain(t, exc), locale=t.locale, ticket=number)]
+                return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
+        refused, files = await self._receive(t, letter)
+        text = letter.text.strip() or (letter.subject if not files else "")
+        await self.services.tickets.add_customer_message(customer.id, number, text, files)
+        return refused
+
+    async def _ratable(self, ticket: Ticket) -> bool:
+        async with self.db.read() as session:
+            if await session.get(Rating, ticket.id) is not None:
+                return False
+            closing = (await session.execute(
+                select(StatusChange.from_status, StatusChange.reason).where(StatusChange.ticket_id == ticket.id)
+                .order_by(StatusChange.id.desc()).limit(1))).first()
+        return closing is not None and rated(Status(closing[0]) if closing[0] else None, Status.CLOSED, closing[1])
+
+    async def _open(self, customer: Customer, t: Translator, department: str, subject: str, text: str,
+                    files: list[NewAttachment]) -> list[Reply]:
+        subject = subject.strip() or _first_line(text) or t._("(no subject)")
+        ticket = await self.services.tickets.open_ticket(
+            customer.id, department=department, request_type=self.request_type, subject=subject,
+            description=text.strip() or subject, attachments=files)
+        return [self.confirmation(t, ticket)]
+
+    def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
+        """The acknowledgement of a new ticket: its number, how to write to it, when to expect us."""
+        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
+        assert ticket.first_response_due is not None
+        text = t._(
+            "Thank you for your message. We have opened ticket {ticket} for it: {subject}\n\n"
+            "Our first response is due by {when}. To add something, simply reply to this message.",
+            ticket=t.ticket(ticket.number), subject=ticket.subject,
+            when=t.datetime(ticket.first_response_due, zone))
+        return Reply(text, locale=t.locale, ticket=ticket.number)
+
+    # -- the department, asked -------------------------------------------------------------
+
+    def _department_question(self, t: Translator) -> Reply:
+        lines = [f"{t.number(i)}. {d.name.get(t.locale)}" for i, d in enumerate(self.config.departments, 1)]
+        return Reply(t._("Thank you for your message. Which team should handle it? Please reply with "
+                         "the number of one of these:") + "\n\n" + "\n".join(lines), locale=t.locale)
+
+    async def _pick_department(self, customer: Customer, t: Translator, data: dict[str, object],
+                               letter: Letter) -> list[Reply]:
+        departments = self.config.departments
+        chosen = _NUMBER.fullmatch(letter.text)
+        if chosen is None or not 1 <= int(chosen.group(1)) <= len(departments) or chosen.group(2).strip():
+            # Not an answer to the question: this letter joins the one waiting, nothing is lost.
+            refused, files = await self._receive(t, letter)
+            await self.drafts.put(customer.id, PENDING, _pending(letter, files, data))
+            return [*refused, self._department_question(t)]
+        department = departments[int(chosen.group(1)) - 1].code
+        files = [NewAttachment(**f) for f in data.get("files", [])]  # type: ignore[attr-defined]
+        replies = await self._open(customer, t, department, str(data["subject"]), str(data["text"]), files)
+        await self.drafts.clear(customer.id)
+        return replies
+
+    # -- files and quota ---------------------------------------------------------------------
+
+    async def _receive(self, t: Translator, letter: Letter) -> tuple[list[Reply], list[NewAttachment]]:
+        """The letter's files as stored, and a word on each one refused (too large, a type not
+        taken); the letter as received is kept too, for the agents."""
+        refused: list[Reply] = []
+        files: list[NewAttachment] = []
+        for file in letter.files:
+            try:
+                files.append(await self.files.receive(file))
+            except DomainError as exc:
+                name = file.filename or t._("(unnamed)")
+                refused.append(Reply(f"{name}: {explain(t, exc)}", locale=t.locale, ticket=letter.ticket))
+        if letter.record is not None:
+            try:
+                files.append(await self.files.receive(letter.record))
+            except DomainError as exc:  # too large or not text: the ticket has its parts all the same
+                log.info("the letter as received is not kept: %s", exc.code)
+        return refused, files
+
+    async def _within_quota(self, letter: Letter, answers: int) -> bool:
+        """Count `answers` against the sender's hourly quota; False when it is used up."""
+        if not answers:
+            return True
+        now = self.clock()
+        limit = self.config.limits.automatic_answers_per_hour
+        async with self.db.write() as session:
+            quota = await session.get(AnswerQuota, (letter.platform, letter.sender), with_for_update=True)
+            if quota is None:
+                session.add(AnswerQuota(channel=letter.platform, sender=letter.sender, window_start=now, count=1))
+                return True
+            if now - quota.window_start >= timedelta(hours=1):
+                quota.window_start, quota.count = now, 1
+                return True
+            if quota.count >= limit:
+                LIMITED.labels("automatic_answers_per_hour").inc()
+                log.warning("no answer to a letter: its sender had %s automatic answers this hour", limit)
+                return False
+            quota.count += 1
+            return True
+
+
+def _pending(letter: Letter, files: list[NewAttachment], earlier: dict[str, object] | None = None) -> dict[str, object]:
+    """A letter kept while its sender picks a department, joined to one kept before."""
+    kept = [asdict(f) for f in files]
+    if earlier is None:
+        return {"subject": letter.subject, "text": letter.text, "files": kept}
+    text = "\n\n".join(s for s in (str(earlier.get("text", "")), letter.text.strip()) if s)
+    return {"subject": earlier.get("subject") or letter.subject, "text": text,
+            "files": [*earlier.get("files", []), *kept]}  # type: ignore[misc]
+
+
+def _first_line(text: str, limit: int = 120) -> str:
+    line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
+    return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

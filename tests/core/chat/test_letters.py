@@ -1,0 +1,153 @@
+"""Letters: a whole message opens a ticket at once, an answer continues it (only its requester's),
+a bare number answers the last question, automatic letters are never answered, and a sender gets
+a limited number of answers an hour."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import select
+
+from core.chat.drafts import DraftStore
+from core.chat.letters import ASK, Letter, Letters
+from core.delivery.attachments import AttachmentStore, IncomingFile
+from core.domain.config import HelpdeskConfig, Limits
+from core.domain.model import Status, Who
+from core.services import Services
+from core.storage.models import Attachment, Customer, Rating, Ticket, TicketMessage
+
+PLATFORM = "letters"
+
+
+def _letters(service: Services, config: HelpdeskConfig, tmp_path: Path, **kw: object) -> Letters:
+    return Letters(service, DraftStore(service.db, service.clock), AttachmentStore(tmp_path / "files"), config,
+                   clock=service.clock, **kw)  # type: ignore[arg-type]
+
+
+def _letter(text: str, *, sender: str = "jana@example.cz", subject: str = "Nelze se přihlásit", **kw: object) -> Letter:
+    return Letter(PLATFORM, sender, "Jana", subject, text, **kw)  # type: ignore[arg-type]
+
+
+def _file(name: str, data: bytes) -> IncomingFile:
+    async def fetch() -> bytes:
+        return data
+
+    return IncomingFile(name, len(data), fetch)
+
+
+async def _tickets(service: Services) -> list[Ticket]:
+    async with service.db.read() as s:
+        return list((await s.execute(select(Ticket).order_by(Ticket.number))).scalars())
+
+
+async def test_a_new_letter_opens_a_ticket_and_is_answered_in_its_language(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    answers = await letters.take(_letter("Dobrý den, nemohu se přihlásit do systému.", language="cs"))
+    [ticket] = await _tickets(service)
+    assert ticket.subject == "Nelze se přihlásit" and ticket.department == config.departments[0].code
+    assert ticket.description == "Dobrý den, nemohu se přihlásit do systému."
+    [answer] = answers
+    assert answer.ticket == ticket.number and answer.locale == "cs"
+    assert f"#{ticket.number}" in answer.text and "Nelze se přihlásit" in answer.text
+    async with service.db.read() as s:
+        customer = (await s.execute(select(Customer))).scalar_one()
+    assert (customer.platform, customer.platform_user_id, customer.locale) == (PLATFORM, "jana@example.cz", "cs")
+
+
+async def test_an_answer_continues_the_ticket_of_its_requester_only(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    await letters.take(_letter("První zpráva", language="cs"))
+    [ticket] = await _tickets(service)
+    assert await letters.take(_letter("Ještě doplňuji: chyba 500.", ticket=ticket.number)) == []
+    async with service.db.read() as s:
+        bodies = list((await s.execute(select(TicketMessage.body))).scalars())
+    assert bodies == ["Ještě doplňuji: chyba 500."]
+    # A stranger naming #1001 opens a ticket of their own and learns nothing of that one.
+    answers = await letters.take(_letter("I want to see it", sender="eve@example.com",
+                                         subject=f"Re: [#{ticket.number}] Nelze se přihlásit", ticket=ticket.number))
+    tickets = await _tickets(service)
+    assert len(tickets) == 2 and tickets[1].customer_id != ticket.customer_id
+    assert "První zpráva" not in answers[0].text and f"#{tickets[1].number}" in answers[0].text
+
+
+async def test_a_bare_number_settles_a_resolution_and_rates_it(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    agent = await service.desk.agent("desk", "A1", "Eva")
+    await letters.take(_letter("Nejde to.", language="cs"))
+    [ticket] = await _tickets(service)
+    await service.desk.change_status(ticket.number, Status.RESOLVED, Who.agent(agent.id))
+    [back] = await letters.take(_letter("2 – pořád to nejde", ticket=ticket.number))
+    assert "pořád" not in back.text and (await _tickets(service))[0].status == Status.ACCEPTED
+    await service.desk.change_status(ticket.number, Status.RESOLVED, Who.agent(agent.id))
+    [closed] = await letters.take(_letter("1", ticket=ticket.number))
+    assert (await _tickets(service))[0].status == Status.CLOSED and closed.ticket == ticket.number
+    [thanks] = await letters.take(_letter("4 díky za pomoc\n\n> quoted", ticket=ticket.number))
+    async with service.db.read() as s:
+        rating = (await s.execute(select(Rating))).scalar_one()
+    assert rating.score == 4 and rating.comment.startswith("díky za pomoc") and thanks.ticket == ticket.number
+
+
+async def test_a_number_that_answers_nothing_is_a_message(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    await letters.take(_letter("Nejde to."))
+    [ticket] = await _tickets(service)
+    assert await letters.take(_letter("3", ticket=ticket.number)) == []
+    async with service.db.read() as s:
+        assert list((await s.execute(select(TicketMessage.body))).scalars()) == ["3"]
+
+
+async def test_asked_for_a_department_the_letter_waits_and_nothing_is_lost(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path, default_department=ASK)
+    [question] = await letters.take(_letter("Faktura je špatně.", subject="Faktura", language="cs"))
+    assert await _tickets(service) == [] and "1." in question.text
+    [again] = await letters.take(_letter("A ještě jedna věc."))  # not an answer: joined, asked again
+    assert again.text == question.text and await _tickets(service) == []
+    second = config.departments[1]
+    [confirmation] = await letters.take(_letter("2"))
+    [ticket] = await _tickets(service)
+    assert ticket.department == second.code and ticket.subject == "Faktura"
+    assert ticket.description == "Faktura je špatně.\n\nA ještě jedna věc."
+    assert confirmation.ticket == ticket.number
+
+
+async def test_a_claimed_address_chooses_the_department(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path, default_department=ASK)
+    await letters.take(_letter("Faktura je špatně.", department=config.departments[1].code))
+    assert [t.department for t in await _tickets(service)] == [config.departments[1].code]
+
+
+async def test_automatic_letters_open_tickets_silently(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    assert await letters.take(_letter("Disk full on srv1", sender="monitor@example.com", automatic=True)) == []
+    assert len(await _tickets(service)) == 1
+
+
+async def test_a_sender_gets_a_few_answers_an_hour_then_silence(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    strict = config.model_copy(update={"limits": Limits(automatic_answers_per_hour=2, open_tickets=10,
+                                                        new_tickets_per_hour=10)})
+    service = Services.build(service.db, strict, service.clock)
+    letters = _letters(service, strict, tmp_path)
+    answered = [bool(await letters.take(_letter(f"Problém {i}", subject=f"Věc {i}"))) for i in range(4)]
+    assert answered == [True, True, False, False] and len(await _tickets(service)) == 4
+    service.clock.advance(minutes=61)  # type: ignore[attr-defined]
+    assert await letters.take(_letter("Problém 5", subject="Věc 5"))
+
+
+async def test_files_refused_are_named_and_the_letter_as_received_is_kept(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    answers = await letters.take(_letter(
+        "Posílám log.", files=(_file("log.txt", b"line 1\nline 2\n"), _file("tool.exe", b"MZ\x90\x00" + b"\x00" * 64)),
+        record=_file("original.eml", b"From: jana@example.cz\r\nSubject: x\r\n\r\nPosilam log.\r\n")))
+    assert len(answers) == 2 and answers[0].text.startswith("tool.exe: ")
+    async with service.db.read() as s:
+        names = sorted((await s.execute(select(Attachment.filename))).scalars())
+    assert names == ["log.txt", "original.eml"]
