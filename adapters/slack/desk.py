@@ -60,11 +60,22 @@ class SlackDesk:
         found = {self.channel_for(d.code) for d in self.config.departments}
         return {c for c in found if c}
 
-    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None:
+    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int | None) -> None:
         try:
-            await self._deliver(event, params, ticket_id)
+            if ticket_id is None:
+                await self._ticketless(event, params)
+            else:
+                await self._deliver(event, params, ticket_id)
         except SlackApiError as exc:
             raise slack_failure(exc) from None
+
+    async def _ticketless(self, event: str, params: dict[str, Any]) -> None:
+        """News of no ticket: a plain message in the channel the row names (no card, no thread)."""
+        text = notices.ticketless(self.t, event, params)
+        if text is None:
+            raise DeliveryError(f"slack desk: no wording for {event} without a ticket", permanent=True)
+        await self.client.chat_postMessage(channel=params["chat"], text=safe(text, 3900),
+                                           unfurl_links=False, unfurl_media=False)
 
     async def _deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None:
         state = await card_state(self.db, ticket_id, NAME)

@@ -98,7 +98,10 @@ class TelegramDesk:
         found = {self.chat_for(d.code) for d in self.config.departments}
         return {c for c in found if c}
 
-    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None:
+    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int | None) -> None:
+        if ticket_id is None:
+            await self._ticketless(event, params)
+            return
         key = f"{ticket_id}:{event}:{json.dumps(params, sort_keys=True, default=str)}"
         now = time.monotonic()
         for old in [k for k, p in self.progress.items() if now - p.since > PROGRESS_KEPT]:
@@ -120,6 +123,16 @@ class TelegramDesk:
                 self.progress.pop(key, None)
             raise
         self.progress.pop(key, None)
+
+    async def _ticketless(self, event: str, params: dict[str, Any]) -> None:
+        """News of no ticket: one message in the group's General topic (no message_thread_id)."""
+        text = notices.ticketless(self.t, event, params)
+        if text is None:
+            raise DeliveryError(f"telegram desk: no wording for {event} without a ticket", permanent=True)
+        try:
+            await self.topics.send(params["chat"], None, block(text, bold=False)[0])
+        except (TopicGone, TopicClosed, CardGone) as exc:  # the General topic closed or hidden: later
+            raise DeliveryError(f"telegram desk: {exc}") from None
 
     async def _deliver(self, event: str, params: dict[str, Any], ticket_id: int, progress: Progress) -> None:
         state = await card_state(self.db, ticket_id, NAME)

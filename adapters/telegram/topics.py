@@ -87,10 +87,11 @@ class ForumCalls:
             raise DeliveryError("telegram: createForumTopic answered nothing")
         return topic.message_thread_id
 
-    async def send(self, chat: str, thread: str, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
-        """Post into the topic; its message's id."""
+    async def send(self, chat: str, thread: str | None, text: str, markup: InlineKeyboardMarkup | None = None) -> int:
+        """Post into the topic (None: the group's General topic); its message's id."""
         sent = await self.call(chat, self.bot.send_message(
-            chat, text, parse_mode=ParseMode.HTML, reply_markup=markup, message_thread_id=int(thread),
+            chat, text, parse_mode=ParseMode.HTML, reply_markup=markup,
+            message_thread_id=int(thread) if thread is not None else None,
             link_preview_options=NO_PREVIEW))
         if not isinstance(sent, Message):  # a transport that did not read the answer back
             raise DeliveryError("telegram desk: the posted message's id was not read back", permanent=True)

@@ -1,10 +1,13 @@
-"""What the desk is told about a ticket's changes, in the desk's language.
+"""What the desk is told about a ticket's changes, and news of no ticket, in the desk's language.
 
 Plain text: a desk escapes it for its markup and adds its own pings (a mention of the assignee,
 a supervisor group); values that carry such markup are passed in already rendered.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from core.agents.wording import agent_status, priority_name
 from core.domain.config import HelpdeskConfig
@@ -68,6 +71,21 @@ def rated(t: Translator, score: int) -> str:
 def unreachable(t: Translator, platform: str, reason: str) -> str:
     return t._("The customer cannot be reached on {platform} any more ({reason}); "
                "notifications to them are kept as dead letters.", platform=platform, reason=reason)
+
+
+def set_aside(t: Translator, place: str, reason: str, sender: str, subject: str) -> str:
+    """An incoming message the bot could not handle; `place` is where it was put, as the channel
+    names it."""
+    return t._("⚠️ An incoming message could not be handled ({reason}) and was set aside in {place}. "
+               "From: {sender}. Subject: {subject}", reason=reason, place=place, sender=sender or "—",
+               subject=subject or "—")
+
+
+def ticketless(t: Translator, event: str, params: Mapping[str, Any]) -> str | None:
+    """The text of desk news that belongs to no ticket; None for an event it does not know."""
+    if event == "set_aside":
+        return set_aside(t, params["place"], params["reason"], params.get("sender", ""), params.get("subject", ""))
+    return None
 
 
 def assigned(t: Translator, assignee: str, who: str | None) -> str:

@@ -45,12 +45,13 @@ class Sender(Protocol):
 
 
 class DeskSender(Protocol):
-    """Shows a ticket's news to the agents (its card and thread on the agents' desk)."""
+    """Shows a ticket's news to the agents (its card and thread on the agents' desk); news of no
+    ticket (`ticket_id` None) goes to the chat its params name (`chat`)."""
 
     @property
     def interval(self) -> float: ...  # seconds between two deliveries into one desk chat
 
-    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None: ...
+    async def deliver(self, event: str, params: dict[str, Any], ticket_id: int | None) -> None: ...
 
 
 class Channel(Protocol):

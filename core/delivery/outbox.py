@@ -27,9 +27,10 @@ if TYPE_CHECKING:  # at run time it would import the conversation, which imports
     from core.chat.messages import Reply
 
 DESK_PREFIX = "desk:"
-"""Outbox platform of an agents' desk: `desk:<channel>`, one row per desk that shows a ticket,
-delivered by that channel's DeskSender. The chat is the desk's (a channel, a group), so that
-the relay paces the desk's own limit."""
+"""Outbox platform of an agents' desk: `desk:<channel>`, one row per desk that shows a ticket
+(or, for news of no ticket, per desk chat that hears it), delivered by that channel's
+DeskSender. The chat is the desk's (a channel, a group), so that the relay paces the desk's own
+limit."""
 
 
 def desk_platform(channel: str) -> str:
@@ -52,6 +53,16 @@ class DeskRoutes:
         found = ((channel, desk_chat(self.config, channel, department, default))
                  for channel, default in self.defaults.items())
         return [(desk_platform(channel), chat) for channel, chat in found if chat]
+
+    def every_desk(self) -> list[tuple[str, str]]:
+        """(outbox platform, chat) where news of no ticket goes: each desk's default chat, or, for a
+        desk without one, every chat its departments name there, so that somebody sees it."""
+        found: list[tuple[str, str]] = []
+        for channel, default in self.defaults.items():
+            named = [default] if default else [d.desks[channel] for d in self.config.departments
+                                               if d.desks.get(channel)]
+            found += [(desk_platform(channel), chat) for chat in dict.fromkeys(named)]
+        return found
 
 
 def desk_chat(config: HelpdeskConfig, channel: str, department: str, default: str | None) -> str | None:
@@ -135,3 +146,13 @@ def notify_desk(
     return [_queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
                    ticket_id=ticket.id, params={"number": ticket.number, **params})
             for platform, chat in routes.chats(ticket.department)]
+
+
+def notify_desks(
+    session: AsyncSession, routes: DeskRoutes, event: str, now: datetime, **params: Any
+) -> list[OutboxMessage]:
+    """Queue news that belongs to no ticket for every connected desk. The row's chat rides in its
+    params too (`chat`): with no ticket, the desk has nothing else to find it by."""
+    return [_queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
+                   ticket_id=None, params={**params, "chat": chat})
+            for platform, chat in routes.every_desk()]

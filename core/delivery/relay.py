@@ -213,7 +213,6 @@ class Relay:
     async def _deliver(self, row: OutboxMessage, locale: str | None, reachable: bool) -> bool:
         try:
             if row.platform.startswith(DESK_PREFIX):
-                assert row.ticket_id is not None
                 await self.desks[row.platform].deliver(row.event, row.params, row.ticket_id)
             else:
                 if not reachable:

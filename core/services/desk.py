@@ -1,13 +1,15 @@
 """The agents' actions on tickets: take, assign, answer, note, move, prioritise, escalate.
 
 Each is one transaction with its news (to the customer and to the agents' desk); a domain
-error raised by one leaves nothing of it written.
+error raised by one leaves nothing of it written. The adapters tell the agents here too of what
+belongs to no ticket.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 from sqlalchemy import select
 
@@ -56,6 +58,11 @@ class DeskService:
                 session.add(found)
                 await session.flush()
             return found
+
+    async def tell_agents(self, event: DeskNews, **params: Any) -> None:
+        """News for the agents that belongs to no ticket (a message set aside), on every desk."""
+        async with self.db.write(savepoint=False) as session:  # one add, nothing that raises
+            self.news.agents(session, event, self.clock(), **params)
 
     async def add_agent_message(
         self,

@@ -1,7 +1,8 @@
 """The news of a change, queued in the change's own transaction: typed events for the outbox.
 
 Customer news goes to the customer's chat, rendered in their language when it is sent
-(core.chat.notices); desk news goes to the agents' desk, when one is connected.
+(core.chat.notices); desk news goes to the agents' desk, when one is connected: a ticket's to the
+desks that show the ticket, news of no ticket to every desk.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.delivery.outbox import DeskRoutes, notify_customer, notify_desk
+from core.delivery.outbox import DeskRoutes, notify_customer, notify_desk, notify_desks
 from core.storage.models import Customer, Ticket
 
 
@@ -37,11 +38,12 @@ class DeskNews(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     CUSTOMER_UNREACHABLE = "customer_unreachable"  # queued by the relay, on a dead letter
+    SET_ASIDE = "set_aside"  # of no ticket: an incoming message the bot could not handle, set aside
 
 
 class News:
     """Where a service's news goes: the customer always, and every agents' desk that shows the
-    ticket's department (none when no desk is connected)."""
+    ticket's department (none when no desk is connected); news of no ticket to every desk."""
 
     def __init__(self, desks: DeskRoutes | None = None) -> None:
         self.desks = desks
@@ -49,6 +51,11 @@ class News:
     def desk(self, session: AsyncSession, ticket: Ticket, event: DeskNews, now: datetime, **params: Any) -> None:
         if self.desks:
             notify_desk(session, ticket, self.desks, event.value, now, **params)
+
+    def agents(self, session: AsyncSession, event: DeskNews, now: datetime, **params: Any) -> None:
+        """News that belongs to no ticket, for every connected desk."""
+        if self.desks:
+            notify_desks(session, self.desks, event.value, now, **params)
 
     async def customer(
         self, session: AsyncSession, ticket: Ticket, event: CustomerNews, now: datetime, **params: Any

@@ -19,6 +19,7 @@ from core.delivery.relay import Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
 from core.domain.model import Status, Who
 from core.services import Services
+from core.services.news import DeskNews
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage
 from tests.conftest import FakeClock, Line
@@ -374,11 +375,13 @@ class SlowDesk:
 
     def __init__(self) -> None:
         self.release = asyncio.Event()
-        self.delivered: list[tuple[str, int]] = []
+        self.delivered: list[tuple[str, int | None]] = []
+        self.chats: list[object] = []  # the chat a row of no ticket names
 
-    async def deliver(self, event: str, params: dict[str, object], ticket_id: int) -> None:
+    async def deliver(self, event: str, params: dict[str, object], ticket_id: int | None) -> None:
         await self.release.wait()
         self.delivered.append((event, ticket_id))
+        self.chats.append(params.get("chat"))
 
 
 async def test_each_desk_gets_the_news_and_a_slow_one_holds_no_customer_up(
@@ -418,3 +421,48 @@ def test_a_department_shows_on_its_own_chat_of_a_desk(service: Services) -> None
     assert routes.chats(own) == [("desk:wall", "-200")]  # the board has no chat for it: not shown there
     assert routes.chats(other) == [("desk:wall", "-100")]
     assert not DeskRoutes(config) and routes
+
+
+SET_ASIDE = {"place": "the Quarantine folder", "reason": "unreadable", "sender": "a@example.com",
+             "subject": "Help"}
+
+
+async def test_news_of_no_ticket_reaches_every_desk_once(service: Services, clock: FakeClock) -> None:
+    service.news.desks = DeskRoutes(service.config, {"board": "C1", "wall": "-100"})
+    await service.desk.tell_agents(DeskNews.SET_ASIDE, **SET_ASIDE)
+    async with service.db.read() as s:
+        rows = (await s.execute(select(OutboxMessage).order_by(OutboxMessage.id))).scalars().all()
+    assert [(r.platform, r.chat_id, r.event) for r in rows] == [
+        ("desk:board", "C1", "set_aside"), ("desk:wall", "-100", "set_aside")]
+    assert all(r.ticket_id is None and r.customer_id is None for r in rows)
+    assert rows[0].params == {**SET_ASIDE, "chat": "C1"}
+    board, wall = SlowDesk(), SlowDesk()
+    board.release.set()
+    wall.release.set()
+    relay = Relay(service.db, {"board": Line("board", Recorder(), desk=board),
+                               "wall": Line("wall", Recorder(), desk=wall)},
+                  desks=service.news.desks, delivery=FAST, clock=clock)
+    await relay.drain(timeout=5)
+    assert board.delivered == wall.delivered == [("set_aside", None)]
+    assert (board.chats, wall.chats) == (["C1"], ["-100"])
+    assert (await outbox_stats(service.db)) == {("desk:board", "sent"): 1, ("desk:wall", "sent"): 1}
+
+
+async def test_news_of_no_ticket_without_a_desk_queues_nothing(service: Services) -> None:
+    assert not service.news.desks
+    await service.desk.tell_agents(DeskNews.SET_ASIDE, **SET_ASIDE)
+    async with service.db.read() as s:
+        assert (await s.execute(select(func.count()).select_from(OutboxMessage))).scalar_one() == 0
+
+
+def test_a_desk_without_a_default_chat_hears_news_of_no_ticket_in_its_departments_chats(
+        service: Services) -> None:
+    first, second, *rest = service.config.departments
+    config = service.config.model_copy(update={"departments": [
+        first.model_copy(update={"desks": {"board": "C7"}}),
+        second.model_copy(update={"desks": {"board": "C8", "wall": "-200"}}),
+        *(d.model_copy(update={"desks": {"board": "C7"}}) for d in rest)]})
+    assert rest, "the default configuration has a third department"
+    routes = DeskRoutes(config, {"board": None, "wall": "-100", "shelf": None})
+    # The board's chats, each once; the wall's default only; the shelf shows nothing, hears nothing.
+    assert routes.every_desk() == [("desk:board", "C7"), ("desk:board", "C8"), ("desk:wall", "-100")]

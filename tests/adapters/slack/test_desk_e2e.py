@@ -7,6 +7,7 @@ import asyncio
 from sqlalchemy import func, select
 
 from core.domain.model import Status
+from core.services.news import DeskNews
 from core.storage.models import Customer, StatusChange
 from tests.adapters.slack.conftest import AGENT, AGENT_CS, DESK, OUTSIDER, SLACK_CUSTOMER, Desk, telegram_ticket
 
@@ -267,3 +268,15 @@ async def test_helpdesk_acts_like_the_buttons(world: Desk) -> None:
     assert ticket.status == Status.ACCEPTED and ticket.priority == "high"
     thread = " ".join(m.get("text", "") for m in world.thread(1001))
     assert f"<@{AGENT_CS}> is now handling this ticket" in thread
+
+
+async def test_news_of_no_ticket_is_a_plain_message_in_the_agents_channel(world: Desk) -> None:
+    await world.desk.services.desk.tell_agents(
+        DeskNews.SET_ASIDE, place="the Quarantine folder", reason="unreadable", sender="<!channel> x@example.com",
+        subject="Faktura <@U123>")
+    await world.settle()
+    [posted] = world.slack.messages_in(DESK)
+    assert "thread_ts" not in posted and not posted.get("blocks")  # no card, no thread
+    assert posted["text"] == ("⚠️ An incoming message could not be handled (unreadable) and was set aside in "
+                              "the Quarantine folder. From: &lt;!channel&gt; x@example.com. "
+                              "Subject: Faktura &lt;@U123&gt;")  # in English, the desk's language, escaped

@@ -14,7 +14,10 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from core.agents import notices
 from core.domain.model import Status, Who
+from core.i18n import translator
+from core.services.news import DeskNews
 from core.storage.desk import card_state
 from core.storage.models import OutboxMessage
 from tests.adapters.fast_config import fast_config
@@ -174,3 +177,19 @@ async def test_a_burst_of_tickets_keeps_the_group_limit_and_loses_nothing(
         print(f"\nTelegram desk burst: {BURST} tickets opened in {opened:.1f} s (a scaled minute is "
               f"{SCALED_MINUTE:.0f} s), {len(writes)} desk writes, most in any scaled minute {most} (limit 20), "
               f"429 answers {len(refused)}, lost 0")
+
+
+async def test_news_of_no_ticket_goes_to_the_general_topic_in_the_desks_language(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=TOKEN, strict_html_entities=True) as api:
+        api.add_forum(DESK, members={AGENT: "member"})
+        async for r in start_bot(tmp_path, api, TELEGRAM_DESK_CHAT=str(DESK), DEFAULT_LOCALE="fa"):
+            said = {"place": "the Quarantine folder", "reason": "unreadable", "sender": "<b>x@example.com</b>",
+                    "subject": "Faktura & <i>"}
+            await r.desk.services.desk.tell_agents(DeskNews.SET_ASIDE, **said)
+            await desk_settled(r)
+            general = [m for (chat, _), m in api.messages.items()
+                       if chat == DESK and "message_thread_id" not in m and (m.get("from") or {}).get("is_bot")]
+            assert [m["text"] for m in general] == [notices.set_aside(translator("fa"), **said)]
+            assert not live_topics(api)  # no topic made for it
+            # The desk's language: Persian keeps each Latin run left-to-right, English would not.
+            assert general[0]["text"] != notices.set_aside(translator("en"), **said)
