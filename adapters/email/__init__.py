@@ -1,0 +1,1 @@
+"""The e-mail channel: mail in over IMAP, replies out over SMTP."""
