@@ -1,11 +1,13 @@
-"""The e-mail tests' servers."""
+"""The e-mail tests' servers: a real IMAP server (Dovecot) and an SMTP server, on 127.0.0.1."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
 
 import pytest
 
+from tests.fakes.dovecot import Dovecot, require_dovecot
 from tests.fakes.smtp_sink import SmtpSink
 
 SINK_USER, SINK_PASSWORD = "helpdesk@example.test", "p@ss:w/rd#1"  # characters a URL must encode
@@ -20,3 +22,11 @@ async def smtp_sink() -> AsyncIterator[SmtpSink]:
         yield sink
     finally:
         await sink.stop()
+
+
+@pytest.fixture
+def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
+    """A fresh Dovecot for each test (starting one is quick), stopped afterwards."""
+    require_dovecot()
+    with Dovecot(tmp_path / "dovecot") as server:
+        yield server
