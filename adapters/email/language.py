@@ -1,0 +1,55 @@
+"""A mail's language, one of the five the desk speaks, or None when the mail does not say."""
+
+from __future__ import annotations
+
+import threading
+import unicodedata
+
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+LANGUAGES = ("en", "fa", "ru", "cs", "pt")
+# Fewer letters than this ("OK", "Díky") say nothing reliable about a language.
+MIN_LETTERS = 15
+MIN_CONFIDENCE = 0.8
+
+_identifier: LanguageIdentifier | None = None
+_lock = threading.Lock()
+
+
+def detect_language(text: str, content_language: str | None = None) -> str | None:
+    """Content-Language when it names one of the five; else the script (Arabic: Persian,
+    Cyrillic: Russian); else a classifier over the five, for text long enough to judge."""
+    if content_language:
+        tag = content_language.split(",")[0].strip().split("-")[0].split("_")[0].lower()
+        if tag in LANGUAGES:
+            return tag
+    letters = [c for c in text if c.isalpha()]
+    if not letters:
+        return None
+    scripts = {"ARABIC": 0, "CYRILLIC": 0, "LATIN": 0}
+    for char in letters:
+        script = unicodedata.name(char, "").split(" ", 1)[0]
+        if script in scripts:
+            scripts[script] += 1
+    arabic, cyrillic, latin = scripts["ARABIC"], scripts["CYRILLIC"], scripts["LATIN"]
+    # A script wins by majority: a Persian mail quoting an English error message is Persian.
+    if arabic and arabic >= max(cyrillic, latin):
+        return "fa"
+    if cyrillic and cyrillic >= latin:
+        return "ru"
+    if len(letters) < MIN_LETTERS:
+        return None
+    language, confidence = _classifier().classify(text)
+    return language if language in LANGUAGES and confidence >= MIN_CONFIDENCE else None
+
+
+def _classifier() -> LanguageIdentifier:
+    # The model is loaded once, on first use, and restricted to our own copy's languages so that
+    # nobody else's use of py3langid's module-level identifier is changed.
+    global _identifier
+    with _lock:
+        if _identifier is None:
+            identifier = LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+            identifier.set_languages(list(LANGUAGES))
+            _identifier = identifier
+        return _identifier

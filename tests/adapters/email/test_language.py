@@ -1,0 +1,48 @@
+"""A mail's language from Content-Language, the script, or the words."""
+
+from __future__ import annotations
+
+import pytest
+
+from adapters.email.language import detect_language
+
+SENTENCES = [
+    ("Dobrý den, nemohu se přihlásit", "cs"),
+    ("Dobry den, nemohu se prihlasit do aplikace", "cs"),  # no diacritics, clear words
+    ("Olá, não consigo entrar", "pt"),
+    ("Ola, nao consigo entrar na minha conta", "pt"),
+    ("Hello, I cannot log in", "en"),
+    ("Preciso de ajuda com a fatura de dezembro", "pt"),
+    ("Prosím o pomoc s fakturou za prosinec", "cs"),
+    ("سلام، نمی‌توانم وارد حساب کاربری شوم", "fa"),
+    ("سلام", "fa"),  # the script says it, however short
+    ("Здравствуйте, не могу войти", "ru"),
+    ("OK", None),
+    ("", None),
+    ("12345 !!! ???", None),
+    ("Hello", None),  # too short to judge
+]
+
+
+@pytest.mark.parametrize(("text", "expected"), SENTENCES)
+def test_language_from_the_text(text: str, expected: str | None) -> None:
+    assert detect_language(text) == expected
+
+
+def test_a_short_thanks_is_czech_or_unknown() -> None:
+    assert detect_language("Díky") in (None, "cs")
+
+
+def test_the_script_wins_by_majority() -> None:
+    assert detect_language("سلام، برنامه این خطا را نشان می‌دهد: Error 500 Internal") == "fa"
+    assert detect_language("Не работает кнопка Save, пишет ошибку") == "ru"
+
+
+@pytest.mark.parametrize(
+    ("header", "expected"),
+    [("cs-CZ", "cs"), ("pt-BR", "pt"), ("FA", "fa"), ("ru-RU, en", "ru"), ("en-US", "en"), ("de-DE", None)],
+)
+def test_content_language_first(header: str, expected: str | None) -> None:
+    # The header names the language; one of another language is ignored and the text decides.
+    assert detect_language("", header) == expected
+    assert detect_language("Olá, não consigo entrar na minha conta", header) == (expected or "pt")
