@@ -69,9 +69,11 @@ def html_text(html: str) -> str:
     try:
         text = get_text(html)
     except Exception:  # an HTML converter failing on hostile markup must not lose the mail
-        text = re.sub(r"<[^>]*>", " ", html)
+        text = ""
+    if not text.strip():  # nesting too deep for the HTML parser, say: the words without the tags
+        text = re.sub(r"[ \t]+", " ", re.sub(r"<[^>]*>", " ", html))
     text = "\n".join(line.rstrip() for line in text.splitlines())
-    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+    return re.sub(r"\n{3,}", "\n\n", text).strip()
 
 
 def unflow(text: str, *, delsp: bool) -> str:

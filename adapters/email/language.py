@@ -11,6 +11,8 @@ LANGUAGES = ("en", "fa", "ru", "cs", "pt")
 # Fewer letters than this ("OK", "Díky") say nothing reliable about a language.
 MIN_LETTERS = 15
 MIN_CONFIDENCE = 0.8
+# The start of a text says its language as well as the whole of a long one does.
+SAMPLE = 2000
 
 _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
@@ -23,6 +25,7 @@ def detect_language(text: str, content_language: str | None = None) -> str | Non
         tag = content_language.split(",")[0].strip().split("-")[0].split("_")[0].lower()
         if tag in LANGUAGES:
             return tag
+    text = text[:SAMPLE]
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return None

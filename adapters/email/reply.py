@@ -35,6 +35,9 @@ _QUOTED = re.compile(r"^[ \t]*>.*$\n?", re.MULTILINE)
 # A signature a closing word starts ("Thanks, ...") is one only when that line is short:
 # "Thanks, but it still fails when I press Save" is the customer's text.
 _CLOSING_LINE = 40
+_LONG_LINE = 500
+# No reply a person writes is this long; past it (a pasted log) only our own linear patterns run.
+_LIBRARY_LIMIT = 100_000
 
 
 def reply_text(text: str) -> str:
@@ -44,8 +47,20 @@ def reply_text(text: str) -> str:
 
 
 def _strip(text: str) -> str:
+    # The library's patterns take time quadratic in a line's length ("On x x x ... wrote"), and no
+    # attribution line is long: long lines are hidden from it behind placeholders, put back after.
+    if len(text) > _LIBRARY_LIMIT:
+        return _fallback(text)
+    long_lines: dict[str, str] = {}
+
+    def hide(found: re.Match[str]) -> str:
+        key = f"\ue000{len(long_lines)}\ue000"
+        long_lines[key] = found.group(0).strip()
+        return key
+
+    short = re.sub(rf"^[^\n]{{{_LONG_LINE},}}$", hide, text.replace("\ue000", ""), flags=re.MULTILINE)
     try:
-        message = ReplyMessage(text=text, languages=list(_LANGUAGES), keep_hyphen_lists=True).read()
+        message = ReplyMessage(text=short, languages=list(_LANGUAGES), keep_hyphen_lists=True).read()
     except Exception:  # the library is regular expressions over customer text: fall back to ours
         return _fallback(text)
     if not message.replies:
@@ -58,7 +73,9 @@ def _strip(text: str) -> str:
         content = content.replace(first.signatures, "")
     for disclaimer in first.disclaimers or ():
         content = content.replace(disclaimer, "")
-    return _fallback(content)
+    for key, line in long_lines.items():
+        content = content.replace(key, line)
+    return _fallback(content.replace("\ue000", ""))
 
 
 def _is_signature(block: str) -> bool:

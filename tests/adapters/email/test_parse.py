@@ -316,6 +316,11 @@ def test_bad_or_odd_charsets_never_raise(declared: str, data: bytes, expected: s
     assert parse_mail(raw).text.strip() == expected
 
 
+def test_html_too_deep_for_the_parser_still_gives_its_words() -> None:
+    m = parse_mail(b"From: a@b.cz\nContent-Type: text/html\n\n" + b"<div>" * 50_000 + b"Pomoc prosim")
+    assert m.text == "Pomoc prosim"
+
+
 def test_malformed_headers_fall_back_to_their_text() -> None:
     raw = mail("""
 From: "Jan Nov <jan@example.cz>, =?utf-8?Q?broken

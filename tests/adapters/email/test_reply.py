@@ -56,3 +56,13 @@ def test_a_top_posted_reply_left_empty_keeps_the_text() -> None:
     text = "On Mon, 5 Dec 2026 at 10:00, Support <support@example.com> wrote:\n> Is it fixed?\n"
     assert reply_text(text) == text.strip()
     assert reply_text("") == ""
+
+
+@pytest.mark.timeout(10)
+def test_long_lines_and_long_texts_take_no_time() -> None:
+    # The library's patterns are quadratic in a line's length: a pasted log must not stall the inbox.
+    history = "On Mon, 5 Dec 2026 at 10:00, Support <support@example.com> wrote:\n> Is it fixed?\n"
+    line = "On " + "x " * 20_000 + "wrote"  # under the library limit: the placeholders do it
+    assert reply_text(f"{line}\n\n{history}") == line
+    log = "Ahoj, tady je log.\n" + "On error: retry\n" * 20_000  # over the limit: our patterns only
+    assert reply_text(log + history) == log.strip()
