@@ -146,9 +146,9 @@ def read_body(msg: Message) -> Body:
         if ctype in ("message/rfc822", "message/global"):
             files.append(_forwarded(part))
         elif _is_text(part) or part.get_content_maintype() == "multipart":
-            # A multipart left a leaf lost its boundary: its raw text beats losing the body.
-            if not any(body is alt for alt in alternatives):  # else another rendering of the body
-                texts.append(part_text(part))
+            # (A multipart that is a leaf lost its boundary: its raw text beats losing the body.)
+            if _preferred(part, alternatives) and not any(body is a for a in alternatives):
+                texts.append(part_text(part))  # else another rendering of a text already taken
         else:
             files.append(MailFile(name=filename(part), data=payload_bytes(part), content_type=ctype))
     return Body(text="\n\n".join(t.strip("\n") for t in texts if t.strip()), files=tuple(files))
@@ -160,6 +160,13 @@ def _is_text(part: Message) -> bool:
         part.get_content_type() in ("text/plain", "text/html")
         and not _is_attachment(part)
         and not filename(part)
+    )
+
+
+def _preferred(part: Message, alternatives: tuple[Message, ...]) -> bool:
+    """False for the HTML rendering of a text whose plain rendering is there too."""
+    return part.get_content_type() != "text/html" or not any(
+        a.get_content_type() == "text/plain" and _is_text(a) for a in alternatives
     )
 
 

@@ -265,6 +265,21 @@ def test_apple_mail_body_split_around_an_image_stays_one_text() -> None:
     assert [f.name for f in m.files] == ["shot.png"]
 
 
+def test_a_second_text_in_two_renderings_is_taken_once() -> None:
+    raw = mail(PERSON + 'Content-Type: multipart/mixed; boundary="S"\n\n'
+               "--S\nContent-Type: text/plain\n\nIntro.\n"
+               '--S\nContent-Type: multipart/alternative; boundary="A"\n\n'
+               "--A\nContent-Type: text/plain\n\nSecond.\n--A\nContent-Type: text/html\n\n<p>Second.</p>\n--A--\n"
+               "--S--\n")
+    assert parse_mail(raw).text == "Intro.\n\nSecond."
+
+
+def test_a_multipart_without_its_boundary_still_gives_its_text() -> None:
+    raw = mail(PERSON + 'Content-Type: multipart/mixed; boundary="S"\n\n'
+               '--S\nContent-Type: multipart/alternative; boundary="missing"\n\nThe words are still here.\n--S--\n')
+    assert "The words are still here." in parse_mail(raw).text
+
+
 NO_ID = mail("From: jan@example.cz\nTo: support@example.com\nSubject: Hi\n\nNo id here.\n")
 
 
