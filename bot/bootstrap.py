@@ -105,6 +105,39 @@ def _slack(parts: Parts) -> ServedChannel:
     )
 
 
+def _email(parts: Parts) -> ServedChannel:
+    settings = parts.settings
+    from adapters.email.adapter import EmailChannel
+    from adapters.email.options import options, pacing
+    from adapters.email.urls import imap_server, smtp_server
+    from core.chat.letters import Letters
+
+    missing = [name for name, value in (("EMAIL_ADDRESS", settings.email_address),
+                                        ("EMAIL_IMAP_URL", settings.email_imap_url),
+                                        ("EMAIL_SMTP_URL", settings.email_smtp_url)) if value is None]
+    if missing:
+        raise ConfigError(f"the e-mail channel needs EMAIL_ADDRESS, EMAIL_IMAP_URL and EMAIL_SMTP_URL: "
+                          f"set {' and '.join(missing)} too")
+    assert settings.email_address and settings.email_imap_url and settings.email_smtp_url
+    chosen = options(parts.config)
+    letters = Letters(parts.services, parts.conversation.drafts, parts.files, parts.config,
+                      default_department=chosen.default_department, request_type=chosen.request_type,
+                      default_locale=settings.default_locale)
+    return EmailChannel(
+        letters, parts.inbound, parts.services, chosen,
+        address=settings.email_address, display_name=settings.email_name or "Support",
+        imap=imap_server(settings.email_imap_url.get_secret_value()),
+        smtp=smtp_server(settings.email_smtp_url.get_secret_value()),
+        poll_seconds=settings.email_poll_seconds, pacing=pacing(parts.config.delivery))
+
+
+def _email_keys(config: HelpdeskConfig) -> None:
+    from adapters.email.options import options, pacing
+
+    options(config)
+    pacing(config.delivery)
+
+
 def _console(parts: Parts) -> Channel:
     from adapters.console.chat import ConsoleScreen
 
@@ -142,6 +175,7 @@ CHANNELS: tuple[Registration, ...] = (
     Registration("telegram", lambda s: s.telegram_enabled, _telegram, _telegram_keys,
                  desk_chat=lambda s: s.telegram_desk_chat),
     Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk_chat=lambda s: s.slack_agent_channel),
+    Registration("email", lambda s: s.email_enabled, _email, _email_keys),
 )
 
 
@@ -178,6 +212,12 @@ def check_channel_keys(config: HelpdeskConfig) -> None:
         for name in department.desks:
             if name not in known or known[name].desk_chat is None:
                 raise ConfigError(f"departments.{department.code}.{name}_channel: unknown key")
+        for name in department.addresses:
+            if name not in known:
+                raise ConfigError(f"departments.{department.code}.{name}_addresses: unknown key")
+    for name in config.channels:
+        if name not in known:
+            raise ConfigError(f"[channels.{name}]: unknown channel (known: {', '.join(known)})")
 
 
 async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True, console: bool = False) -> App:

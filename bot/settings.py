@@ -45,6 +45,11 @@ class Settings(BaseSettings):
     slack_agent_channel: str | None = Field(None, alias="SLACK_AGENT_CHANNEL")
     slack_agent_users: str | None = Field(None, alias="SLACK_AGENT_USERS")
     slack_agent_group: str | None = Field(None, alias="SLACK_AGENT_GROUP")
+    email_address: str | None = Field(None, alias="EMAIL_ADDRESS")  # the support address, From of every mail
+    email_name: str | None = Field(None, alias="EMAIL_NAME")  # the name shown with it
+    email_imap_url: SecretStr | None = Field(None, alias="EMAIL_IMAP_URL")  # holds a password
+    email_smtp_url: SecretStr | None = Field(None, alias="EMAIL_SMTP_URL")
+    email_poll_seconds: float = Field(60.0, alias="EMAIL_POLL_SECONDS", gt=0, le=3600)
     attachments_dir: str = Field("./attachments", alias="ATTACHMENTS_DIR")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: str = Field("text", alias="LOG_FORMAT")
@@ -85,6 +90,17 @@ class Settings(BaseSettings):
             raise ValueError("must be Telegram user ids (numbers), separated by commas")
         return ",".join(ids) or None
 
+    @field_validator("email_address")
+    @classmethod
+    def _address(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        value = value.strip().lower()
+        local, at, domain = value.rpartition("@")
+        if not at or not local or "." not in domain or any(c.isspace() or c in "<>,;" for c in value):
+            raise ValueError("must be the support address alone, such as support@example.com")
+        return value
+
     @field_validator("log_format")
     @classmethod
     def _format(cls, value: str) -> str:
@@ -115,3 +131,7 @@ class Settings(BaseSettings):
     @property
     def slack_enabled(self) -> bool:
         return self.slack_bot_token is not None
+
+    @property
+    def email_enabled(self) -> bool:
+        return any(v is not None for v in (self.email_address, self.email_imap_url, self.email_smtp_url))

@@ -19,13 +19,21 @@ _lock = threading.Lock()
 
 
 def detect_language(text: str, content_language: str | None = None) -> str | None:
-    """Content-Language when it names one of the five; else the script (Arabic: Persian,
-    Cyrillic: Russian); else a classifier over the five, for text long enough to judge."""
-    if content_language:
-        tag = content_language.split(",")[0].strip().split("-")[0].split("_")[0].lower()
-        if tag in LANGUAGES:
-            return tag
-    text = text[:SAMPLE]
+    """The text's own language where it can be told: the script (Arabic: Persian, Cyrillic:
+    Russian), else a classifier over the five for text long enough to judge; else
+    Content-Language when it names one of the five. The header comes last because mail programs
+    write their own interface's language there (a Czech customer's English Outlook says en-US)."""
+    return _by_text(text[:SAMPLE]) or _by_header(content_language)
+
+
+def _by_header(content_language: str | None) -> str | None:
+    if not content_language:
+        return None
+    tag = content_language.split(",")[0].strip().split("-")[0].split("_")[0].lower()
+    return tag if tag in LANGUAGES else None
+
+
+def _by_text(text: str) -> str | None:
     letters = [c for c in text if c.isalpha()]
     if not letters:
         return None

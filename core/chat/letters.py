@@ -163,7 +163,7 @@ class Letters:
         assert ticket.first_response_due is not None
         text = t._(
             "Thank you for your message. We have opened ticket {ticket} for it: {subject}\n\n"
-            "Our first response is due by {when}. To add something, simply reply to this message.",
+            "Expected time of our first response: {when}.",
             ticket=t.ticket(ticket.number), subject=ticket.subject,
             when=t.datetime(ticket.first_response_due, zone))
         return Reply(text, locale=t.locale, ticket=ticket.number)

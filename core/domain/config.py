@@ -6,10 +6,8 @@ that names the file, the key and the problem.
 
 from __future__ import annotations
 
-import re
 import tomllib
 from calendar import day_name
-from collections.abc import Callable, Iterable
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -29,6 +27,7 @@ from pydantic import (
 )
 from pydantic_core import PydanticCustomError
 
+from core.domain.channel_keys import address_key, desk_key, gather
 from core.startup import StartupError
 
 LANGUAGES = ("en", "fa", "cs", "ru", "pt")
@@ -181,8 +180,8 @@ class Department(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _desk_keys(cls, data: Any) -> Any:
-        data = _gather(data, cls.model_fields, "desks", _desk_key)
-        return _gather(data, cls.model_fields, "addresses", _address_key)
+        data = gather(data, cls.model_fields, "desks", desk_key)
+        return gather(data, cls.model_fields, "addresses", address_key)
 
     @field_validator("escalation")
     @classmethod
@@ -191,39 +190,6 @@ class Department(_Strict):
             if key not in ("l2", "l3"):
                 raise ValueError(f"unknown tier {key!r}; use l2 or l3")
         return value
-
-
-def _desk_key(key: str) -> tuple[str, str] | None:
-    found = re.fullmatch(r"(.+?)_(?:desk_chat|channel)", key)
-    return (found.group(1), "") if found else None
-
-
-def _address_key(key: str) -> tuple[str, str] | None:
-    found = re.fullmatch(r"(.+?)_addresses", key)
-    return (found.group(1), "") if found else None
-
-
-def _gather(data: Any, fields: Iterable[str], into: str, split: Callable[[str], tuple[str, str] | None]) -> Any:
-    """Move a section's keys that are not its own fields and that `split` reads as (channel,
-    key) into the mapping `into`, by channel: core keeps them for the channel, naming none."""
-    if not isinstance(data, dict):
-        return data
-    known = set(fields)
-    data = dict(data)
-    gathered: dict[str, Any] = {}
-    for name in [k for k in data if isinstance(k, str) and k not in known]:
-        parts = split(name)
-        if parts is not None:
-            channel, key = parts
-            value = data.pop(name)
-            if key:
-                gathered.setdefault(channel, {})[key] = value
-            else:
-                gathered[channel] = value
-    if gathered:
-        mine = data.get(into)
-        data[into] = {**gathered, **mine} if isinstance(mine, dict) else gathered
-    return data
 
 
 class Lifecycle(_Strict):
@@ -248,7 +214,7 @@ class Delivery(_Strict):
     @model_validator(mode="before")
     @classmethod
     def _channel_keys(cls, data: Any) -> Any:
-        return _gather(data, cls.model_fields, "channels",
+        return gather(data, cls.model_fields, "channels",
                        lambda key: (key.split("_", 1)[0], key.split("_", 1)[1]) if "_" in key else None)
 
 

@@ -8,10 +8,11 @@ import re
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
-PLATFORM_LIBRARIES = ("telegram", "slack_bolt", "slack_sdk")
+PLATFORM_LIBRARIES = ("telegram", "slack_bolt", "slack_sdk", "aioimaplib", "aiosmtplib", "imaplib", "smtplib")
 MIGRATIONS = ROOT / "core" / "storage" / "migrations" / "versions"
-PLATFORM_WORD = re.compile(r"telegram|slack", re.IGNORECASE)
-QUOTED = re.compile(r"""(["'])[^"'\n]*(telegram|slack)[^"'\n]*\1""", re.IGNORECASE)
+_PLATFORMS = r"telegram|slack|e-?mail|imap|smtp"
+PLATFORM_WORD = re.compile(_PLATFORMS, re.IGNORECASE)
+QUOTED = re.compile(rf"""(["'])[^"'\n]*({_PLATFORMS})[^"'\n]*\1""", re.IGNORECASE)
 MAX_LINES = 400
 
 

@@ -102,7 +102,7 @@ def test_czech_text_arrives_intact_in_both_parts() -> None:
     assert "příliš žluťoučký kůň úpěl ďábelské ódy.<br>" in markup
     assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; „uvozovky“" in markup and "<script>" not in markup
     assert '<html lang="cs" dir="ltr">' in markup and '<div dir="ltr"' in markup
-    assert "To write to ticket #1042, simply reply to this message." in plain
+    assert "Chcete-li k tiketu #1042 něco dopsat, stačí odpovědět na tuto zprávu." in plain
     assert "<img" not in markup and "http" not in markup.replace("http-equiv", "")
 
 

@@ -1,0 +1,333 @@
+"""The e-mail channel: customers write to the support address and get their answers by e-mail.
+
+The mailbox's unread mail is taken one at a time, oldest first: each mail is one inbound event
+(its Message-ID, or a hash of it when it has none), handled once across restarts and processes
+(core.delivery.pipeline), and marked read only once its ticket is committed. A mail that cannot
+be read, or that fails to be handled three times, is moved to the quarantine folder and the
+agents are told: it never holds up the mail behind it.
+
+Automatic mail (out-of-office answers, lists, bounces, our own) is never answered. A bounce of
+one of our mails marks its customer unreachable by e-mail; other automatic mail that answers no
+ticket opens one, silently, so that nothing sent to the support address is lost.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import logging
+import mimetypes
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiohttp import web
+
+from adapters.email.compose import compose, message_id, ticket_of
+from adapters.email.mailbox import Mailbox, MailboxError
+from adapters.email.options import NAME, Options
+from adapters.email.parse import Mail, Unreadable, parse_mail, ticket_tag, topic
+from adapters.email.smtp import Smtp
+from adapters.email.urls import MailServer
+from core.chat.letters import Letter, Letters
+from core.chat.messages import Reply
+from core.delivery.attachments import IncomingFile
+from core.delivery.contract import DeliveryError, DeskSender, Pacing
+from core.delivery.inbound import InboundLog
+from core.delivery.pipeline import Pipeline
+from core.i18n import translator
+from core.metrics import IGNORED
+from core.services import Services
+from core.services.news import DeskNews
+from core.startup import ServiceUnreachable
+
+log = logging.getLogger(__name__)
+ATTEMPTS = 3  # a mail whose handling failed this often is set aside
+
+
+class SmtpAway(Exception):
+    """The SMTP server could not take a mail now: the answer goes to the outbox instead."""
+
+
+@dataclass(frozen=True, slots=True)
+class _Answering:
+    """Where the answers to one mail go, and the thread they belong to (the pipeline's chat)."""
+
+    address: str
+    mail: Mail
+    ticket: int | None  # the ticket the mail answered, when it answered one
+
+    def __str__(self) -> str:  # the chat of an answer handed to the outbox
+        return self.address
+
+
+class EmailSender:
+    """Delivers the outbox's notifications to e-mail customers, threaded by ticket."""
+
+    def __init__(self, smtp: Smtp, services: Services, address: str, name: str) -> None:
+        self.smtp = smtp
+        self.services = services
+        self.address = address
+        self.name = name
+        self.domain = address.rpartition("@")[2]
+
+    async def send(self, chat_id: str, reply: Reply) -> None:
+        await self.deliver(chat_id, reply, automatic=None if reply.personal else "auto-generated")
+
+    async def deliver(self, to: str, reply: Reply, *, automatic: str | None, in_reply_to: str | None = None,
+                      references: tuple[str, ...] = (), root: bool = False) -> None:
+        """One mail; DeliveryError as the SMTP server refused it. `root`: the first mail of its
+        ticket, which every later one refers to so that mail programs keep them in one thread."""
+        number = reply.ticket
+        subject = await self._subject(number, reply.locale)
+        thread = self.thread_root(number) if number is not None else None
+        refs = tuple(r for r in (*references, in_reply_to) if r)
+        if thread is not None and not root and thread not in refs:
+            refs = (thread, *refs)
+        files = [(await asyncio.to_thread(Path(path).read_bytes), name,
+                  mimetypes.guess_type(name)[0] or "application/octet-stream") for path, name in reply.files]
+        mail = compose(reply, sender=self.address, sender_name=self.name, to=to, subject=subject,
+                       message_id=thread if root and thread else message_id(self.domain, number),
+                       in_reply_to=in_reply_to or (thread if not root else None), references=refs,
+                       automatic=automatic, files=files)
+        await self.smtp.send(mail)
+
+    def thread_root(self, number: int | None) -> str:
+        return f"<hd.{number}.thread@{self.domain}>"
+
+    async def _subject(self, number: int | None, locale: str) -> str:
+        if number is None:
+            return translator(locale)._("Your message to the support team")
+        ticket = await self.services.queries.get(number)
+        return f"[#{number}] {ticket.subject}"
+
+
+class EmailChannel:
+    """A served channel: the mailbox's reader in a task, the SMTP sender for the relay."""
+
+    name = NAME
+
+    def __init__(self, letters: Letters, inbound: InboundLog, services: Services, options: Options, *,
+                 address: str, display_name: str, imap: MailServer, smtp: MailServer,
+                 poll_seconds: float, pacing: Pacing) -> None:
+        self.letters = letters
+        self.services = services
+        self.options = options
+        self.address = address
+        self.domain = address.rpartition("@")[2]
+        self.imap = imap
+        self.poll_seconds = poll_seconds
+        self._pacing = pacing
+        self.pipeline = Pipeline(inbound, NAME)
+        self.smtp = Smtp(smtp)
+        self._sender = EmailSender(self.smtp, services, address, display_name)
+        self.mailbox = Mailbox(imap)
+        self._reader: asyncio.Task[None] | None = None
+        self._stopping = asyncio.Event()
+        self._failures: dict[str, int] = {}  # Message ids whose handling failed here, and how often
+        self._ok = False
+        self.taken = 0  # mails handled or set aside since the start (for tests and benchmarks)
+
+    # -- the channel contract ----------------------------------------------------------------
+
+    @property
+    def pacing(self) -> Pacing:
+        return self._pacing
+
+    @property
+    def sender(self) -> EmailSender:
+        return self._sender
+
+    @property
+    def desk(self) -> DeskSender | None:
+        return None
+
+    def is_group(self, chat_id: str) -> bool:
+        return False
+
+    def routes(self) -> list[web.RouteDef]:
+        return []
+
+    def health(self) -> tuple[bool, str]:
+        return self._ok, "imap idle" if self.mailbox.idles else "imap polling"
+
+    async def start(self, http: web.Application | None = None) -> None:
+        try:
+            await self.mailbox.connect()
+        except MailboxError as exc:
+            raise ServiceUnreachable(f"{exc}",
+                                     "Check EMAIL_IMAP_URL (host, port, user, password, folder).") from None
+        await self.smtp.check()
+        self._ok = True
+        log.info("email: reading %s, sending as %s", self.imap.safe(), self.address)
+        self._reader = asyncio.create_task(self._read(), name="email-reader")
+
+    async def stop(self) -> None:
+        self._stopping.set()
+        if self._reader is not None:
+            self._reader.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reader
+        await self.pipeline.log.flush()
+
+    async def close(self) -> None:
+        await self.mailbox.close()
+        await self.smtp.close()
+
+    # -- reading -----------------------------------------------------------------------------
+
+    async def _read(self) -> None:
+        backoff = 1.0
+        while not self._stopping.is_set():
+            try:
+                if not self.mailbox.connected:
+                    await self.mailbox.connect()
+                    self._ok = True
+                    backoff = 1.0
+                for uid in await self.mailbox.unread():
+                    if self._stopping.is_set():
+                        return
+                    await self._one(uid)
+                await self.mailbox.wait(self.poll_seconds)
+            except MailboxError as exc:
+                self._ok = False
+                log.warning("email: %s; trying again in %.0f s", exc, backoff)
+                await self.mailbox.close()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._stopping.wait(), backoff)
+                backoff = min(backoff * 2, 60.0)
+
+    async def _one(self, uid: str) -> None:
+        raw = await self.mailbox.fetch(uid)
+        if raw is None:
+            return  # gone meanwhile: another process took it
+        started = time.monotonic()
+        try:
+            mail = parse_mail(raw)
+        except Unreadable as exc:
+            await self._set_aside(uid, raw, str(exc))
+            return
+        try:
+            await self._take(mail, raw, started)
+        except (MailboxError, asyncio.CancelledError):
+            raise
+        except Exception as exc:
+            failures = self._failures.get(mail.event_id, 0) + 1
+            self._failures[mail.event_id] = failures
+            log.exception("email: a mail could not be handled (attempt %s of %s)", failures, ATTEMPTS)
+            if failures >= ATTEMPTS:
+                self._failures.pop(mail.event_id, None)
+                await self._set_aside(uid, raw, type(exc).__name__, mail)
+            return
+        self._failures.pop(mail.event_id, None)
+        await self.mailbox.mark_read(uid)  # only now: the ticket is committed
+        self.taken += 1
+
+    async def _take(self, mail: Mail, raw: bytes, started: float) -> None:
+        event_id = _event_id(mail)
+        sender = mail.sender
+        if not sender or sender == self.address or sender in self.options.claims:
+            IGNORED.labels(NAME, "own").inc()
+            log.info("email: a mail from our own address is not taken (a loop)")
+            await self.pipeline.once(event_id, _nothing, started=started)
+            return
+        if mail.bounce is not None:
+            await self._bounced(event_id, mail, started)
+            return
+        number = self._ticket_of(mail)
+        if mail.automatic and number is not None:
+            IGNORED.labels(NAME, "automatic").inc()
+            log.info("email: an automatic mail (%s) about ticket #%s is not taken", mail.automatic, number)
+            await self.pipeline.once(event_id, _nothing, started=started)
+            return
+        letter = Letter(
+            platform=NAME, sender=sender, name=mail.sender_name, subject=topic(mail.subject),
+            text=mail.reply_text if number is not None else mail.text,
+            files=tuple(_incoming(f.name, f.data, f.content_type) for f in mail.files),
+            record=_incoming("original.eml", raw, "message/rfc822"),
+            ticket=number, department=self._department(mail), language=mail.language,
+            automatic=mail.automatic is not None)
+        answering = _Answering(sender, mail, number)
+        async with self.pipeline.in_order(sender):
+            await self.pipeline.take(event_id, answering, lambda: self.letters.take(letter), self._answer,
+                                     started=started)
+
+    def _ticket_of(self, mail: Mail) -> int | None:
+        """The ticket a mail answers: our Message-ID in its In-Reply-To or References, else the
+        [#1042] tag of its subject (Letters checks that its sender may write to it)."""
+        for ref in (*mail.in_reply_to, *reversed(mail.references)):
+            number = ticket_of(ref, self.domain)
+            if number:
+                return number
+        return ticket_tag(mail.subject)
+
+    def _department(self, mail: Mail) -> str | None:
+        return next((self.options.claims[r] for r in mail.recipients if r in self.options.claims), None)
+
+    async def _answer(self, answering: Any, reply: Reply) -> Reply | None:
+        """Send one answer to a mail; handed to the outbox (returned) when the SMTP server is
+        away, so that the mailbox goes on."""
+        assert isinstance(answering, _Answering)
+        mail = answering.mail
+        root = reply.ticket is not None and reply.ticket != answering.ticket  # the ticket's first mail
+        try:
+            await self._sender.deliver(answering.address, reply, automatic="auto-replied",
+                                       in_reply_to=mail.message_id, references=mail.references, root=root)
+        except DeliveryError as exc:
+            if exc.permanent:
+                log.warning("email: the answer to a mail was refused for good: %s", exc)
+                return None
+            return reply
+        return None
+
+    async def _bounced(self, event_id: str, mail: Mail, started: float) -> None:
+        bounce = mail.bounce
+        assert bounce is not None
+        numbers = [n for n in (ticket_of(m, self.domain) for m in bounce.message_ids) if n]
+        recipient = bounce.recipient
+
+        async def work() -> list[Reply]:
+            if bounce.permanent and recipient:
+                await self.services.customers.unreachable(
+                    NAME, recipient.lower(), f"bounced: {mail.subject[:120]}", numbers[0] if numbers else None)
+            return []
+
+        await self.pipeline.once(event_id, work, started=started)
+
+    async def _set_aside(self, uid: str, raw: bytes, reason: str, mail: Mail | None = None) -> None:
+        folder = self.options.quarantine_folder
+        log.warning("email: a mail was set aside in %s: %s", folder, reason)
+        await self.mailbox.set_aside(uid, folder)
+        sender = mail.sender if mail else _header(raw, b"from")
+        subject = mail.subject if mail else _header(raw, b"subject")
+        await self.services.desk.tell_agents(
+            DeskNews.SET_ASIDE, place=f"{folder} ({self.address})", reason=reason[:200],
+            sender=sender[:200], subject=subject[:200])
+        self.taken += 1
+
+
+async def _nothing() -> list[Reply]:
+    return []
+
+
+def _event_id(mail: Mail) -> str:
+    """The mail's id as an inbound event's (at most 128 characters: a longer one is hashed)."""
+    found = mail.event_id
+    return found if len(found) <= 128 else "sha256:" + hashlib.sha256(found.encode()).hexdigest()
+
+
+def _incoming(name: str, data: bytes, content_type: str) -> IncomingFile:
+    async def fetch() -> bytes:
+        return data
+
+    return IncomingFile(filename=name, size=len(data), fetch=fetch, declared_mime=content_type)
+
+
+def _header(raw: bytes, name: bytes) -> str:
+    """A header of a mail the parser refused, as far as it can be read."""
+    for line in raw[:20_000].splitlines():
+        if line.lower().startswith(name + b":"):
+            return line.split(b":", 1)[1].strip().decode("utf-8", "replace")
+    return ""
