@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from aiohttp import web
+from sqlalchemy.exc import DBAPIError
 
 from adapters.email.compose import compose, message_id, ticket_of
 from adapters.email.mailbox import Mailbox, MailboxError
@@ -47,8 +48,9 @@ log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a mail whose handling failed this often is set aside
 
 
-class SmtpAway(Exception):
-    """The SMTP server could not take a mail now: the answer goes to the outbox instead."""
+class _Later(Exception):
+    """Handling a mail failed for a reason that is not the mail's (the database is away): the
+    mailbox is looked at again after a pause, and the mail does not count as failing."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -186,12 +188,14 @@ class EmailChannel:
                     await self.mailbox.connect()
                     self._ok = True
                     backoff = 1.0
-                for uid in await self.mailbox.unread():
+                unread = await self.mailbox.unread()
+                for uid in unread:
                     if self._stopping.is_set():
                         return
                     await self._one(uid)
-                await self.mailbox.wait(self.poll_seconds)
-            except MailboxError as exc:
+                if not unread:  # after a pass, look again: mail may have come meanwhile
+                    await self.mailbox.wait(self.poll_seconds)
+            except (MailboxError, _Later) as exc:
                 self._ok = False
                 log.warning("email: %s; trying again in %.0f s", exc, backoff)
                 await self.mailbox.close()
@@ -213,6 +217,8 @@ class EmailChannel:
             await self._take(mail, raw, started)
         except (MailboxError, asyncio.CancelledError):
             raise
+        except (DBAPIError, OSError) as exc:
+            raise _Later(f"a mail could not be handled now: {type(exc).__name__}") from None
         except Exception as exc:
             failures = self._failures.get(mail.event_id, 0) + 1
             self._failures[mail.event_id] = failures
