@@ -46,6 +46,9 @@ from core.startup import ServiceUnreachable
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a mail whose handling failed this often is set aside
+# Larger mails are set aside unread: the files a ticket takes are 10 MB each, and parsing a
+# huge mail would hold the event loop.
+MAX_MAIL_BYTES = 50 * 1024 * 1024
 
 
 class _Later(Exception):
@@ -208,8 +211,11 @@ class EmailChannel:
         if raw is None:
             return  # gone meanwhile: another process took it
         started = time.monotonic()
+        if len(raw) > MAX_MAIL_BYTES:
+            await self._set_aside(uid, raw, f"larger than {MAX_MAIL_BYTES // (1024 * 1024)} MB")
+            return
         try:
-            mail = parse_mail(raw)
+            mail = await asyncio.to_thread(parse_mail, raw)
         except Unreadable as exc:
             await self._set_aside(uid, raw, str(exc))
             return

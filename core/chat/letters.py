@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
@@ -86,10 +86,11 @@ class Letters:
         try:
             answers = await self._take(customer, t, letter)
         except DomainError as exc:
-            answers = [Reply(explain(t, exc), locale=t.locale, ticket=letter.ticket)]
-        if letter.automatic:
+            # No ticket named: the letter's may be somebody else's (its sender learns nothing of it).
+            answers = [Reply(explain(t, exc), locale=t.locale)]
+        if letter.automatic or not answers:
             return []
-        return answers if await self._within_quota(letter, len(answers)) else []
+        return [_one(answers)] if await self._within_quota(letter, 1) else []
 
     async def _take(self, customer: Customer, t: Translator, letter: Letter) -> list[Reply]:
         ticket = await self._answered(customer, letter.ticket)
@@ -138,7 +139,7 @@ class Letters:
         refused, files = await self._receive(t, letter)
         text = letter.text.strip() or (letter.subject if not files else "")
         await self.services.tickets.add_customer_message(customer.id, number, text, files)
-        return refused
+        return [replace(r, ticket=number) for r in refused]
 
     async def _ratable(self, ticket: Ticket) -> bool:
         async with self.db.read() as session:
@@ -201,8 +202,8 @@ class Letters:
             try:
                 files.append(await self.files.receive(file))
             except DomainError as exc:
-                name = file.filename or t._("(unnamed)")
-                refused.append(Reply(f"{name}: {explain(t, exc)}", locale=t.locale, ticket=letter.ticket))
+                name = re.split(r"[\\/]", file.filename)[-1].strip() or t._("(unnamed)")
+                refused.append(Reply(f"{name}: {explain(t, exc)}", locale=t.locale))
         if letter.record is not None:
             try:
                 files.append(await self.files.receive(letter.record))
@@ -230,6 +231,16 @@ class Letters:
                 return False
             quota.count += 1
             return True
+
+
+def _one(answers: list[Reply]) -> Reply:
+    """A letter is answered with one letter: the answers' texts together, the ticket the one
+    they name (the files refused are said beside the new ticket's number)."""
+    if len(answers) == 1:
+        return answers[0]
+    ticket = next((a.ticket for a in answers if a.ticket is not None), None)
+    ordered = sorted(answers, key=lambda a: a.ticket is None)  # the ticket's own words first
+    return Reply("\n\n".join(a.text for a in ordered), ordered[-1].choices, ordered[0].locale, ticket=ticket)
 
 
 def _pending(letter: Letter, files: list[NewAttachment], earlier: dict[str, object] | None = None) -> dict[str, object]:

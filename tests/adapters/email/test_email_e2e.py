@@ -130,3 +130,16 @@ async def test_a_persian_mail_gets_a_right_to_left_persian_answer(world: MailWor
     text = text_of(ack)
     assert "#1001" in text and "\u2068#1001\u2069" in text  # the number isolated left-to-right
     assert re.search("۱۴۰[۵۶]", text), text  # the due date in the Solar Hijri calendar
+
+
+async def test_attachments_follow_the_chat_rules(world: MailWorld) -> None:
+    pdf = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    await world.arrive(mail(JANA, "Faktura v příloze", "Posílám fakturu a nástroj.", files=(
+        ("faktura listopad.pdf", pdf, "application/pdf"),
+        ("../../nastroj.exe", b"MZ\x90\x00" + b"\x00" * 200, "application/octet-stream"))))
+    [ack] = await world.answers(JANA, 1)  # one mail: the ticket's number, and the file refused
+    assert "[#1001]" in str(ack["Subject"]) and "nastroj.exe: " in text_of(ack) and "../" not in text_of(ack)
+    async with world.app.db.read() as s:
+        files = {a.filename: a.mime_type for a in (await s.execute(select(Attachment))).scalars()}
+    assert files["faktura listopad.pdf"] == "application/pdf" and "original.eml" in files
+    assert not any("exe" in name for name in files)

@@ -145,9 +145,11 @@ async def test_files_refused_are_named_and_the_letter_as_received_is_kept(
         service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
     letters = _letters(service, config, tmp_path)
     answers = await letters.take(_letter(
-        "Posílám log.", files=(_file("log.txt", b"line 1\nline 2\n"), _file("tool.exe", b"MZ\x90\x00" + b"\x00" * 64)),
+        "Posílám log.", files=(_file("log.txt", b"line 1\nline 2\n"), _file("../tool.exe", b"MZ\x90\x00" + b"\x00" * 64)),
         record=_file("original.eml", b"From: jana@example.cz\r\nSubject: x\r\n\r\nPosilam log.\r\n")))
-    assert len(answers) == 2 and answers[0].text.startswith("tool.exe: ")
+    [answer] = answers  # one letter back: the ticket's number first, then the file refused
+    assert answer.ticket is not None and "tool.exe: " in answer.text
+    assert answer.text.index(f"#{answer.ticket}") < answer.text.index("tool.exe: ")
     async with service.db.read() as s:
         names = sorted((await s.execute(select(Attachment.filename))).scalars())
     assert names == ["log.txt", "original.eml"]
