@@ -27,7 +27,7 @@ from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, RatingNotPossible, TicketNotFound
 from core.domain.lifecycle import rated
-from core.domain.model import NewAttachment, Status
+from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, NewAttachment, Status
 from core.i18n import Translator, translator
 from core.metrics import LIMITED
 from core.services import Services
@@ -137,7 +137,7 @@ class Letters:
                     return [Reply(explain(t, exc), locale=t.locale, ticket=number)]
                 return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
         refused, files = await self._receive(t, letter)
-        text = letter.text.strip() or (letter.subject if not files else "")
+        text = _cut(letter.text, MESSAGE_MAX) or (_cut(letter.subject, MESSAGE_MAX) if not files else "")
         await self.services.tickets.add_customer_message(customer.id, number, text, files)
         return [replace(r, ticket=number) for r in refused]
 
@@ -152,10 +152,10 @@ class Letters:
 
     async def _open(self, customer: Customer, t: Translator, department: str, subject: str, text: str,
                     files: list[NewAttachment]) -> list[Reply]:
-        subject = subject.strip() or _first_line(text) or t._("(no subject)")
+        subject = _cut(subject, SUBJECT_MAX) or _first_line(text, SUBJECT_MAX) or t._("(no subject)")
         ticket = await self.services.tickets.open_ticket(
             customer.id, department=department, request_type=self.request_type, subject=subject,
-            description=text.strip() or subject, attachments=files)
+            description=_cut(text, DESCRIPTION_MAX) or subject, attachments=files)
         return [self.confirmation(t, ticket)]
 
     def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
@@ -253,6 +253,14 @@ def _pending(letter: Letter, files: list[NewAttachment], earlier: dict[str, obje
             "files": [*earlier.get("files", []), *kept]}  # type: ignore[misc]
 
 
-def _first_line(text: str, limit: int = 120) -> str:
+def _cut(text: str, limit: int) -> str:
+    """A letter's text cut to what its field holds: a pasted log or a long subject is no reason
+    to refuse a letter, which has no second try at a shorter one; the letter as received is kept
+    with the ticket for what was cut off."""
+    text = text.strip()
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _first_line(text: str, limit: int) -> str:
     line = next((ln.strip() for ln in text.splitlines() if ln.strip()), "")
     return line if len(line) <= limit else line[: limit - 1].rstrip() + "…"

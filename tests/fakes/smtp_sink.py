@@ -3,7 +3,8 @@
 aiosmtpd's Controller runs the server in a thread of its own, so a test's event loop is free
 while the bot talks to it. The sink can log people in (`user`, `password`), offer STARTTLS
 with a certificate made for the test (`self_signed`), refuse a recipient and fail the next
-mails on demand, or hang up on the next ones to show what a dropped connection does::
+mails on demand, hang up on the next ones to show what a dropped connection does, or hold the
+next one's DATA for a while (`delay_next`: a client killed meanwhile leaves nothing kept)::
 
     sink = SmtpSink(user="bot", password="s3cret")
     await sink.start()
@@ -80,6 +81,9 @@ class SmtpSink:
         self._refused: dict[str, int] = {}
         self._failures: list[int] = []
         self._hang_ups = 0
+        self._delays: list[float] = []
+        self._delay_all: float | None = None
+        self._holding = 0
         context = None
         if tls_cert is not None:
             context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
@@ -143,6 +147,22 @@ class SmtpSink:
         with self._lock:
             self._hang_ups += count
 
+    def delay_next(self, seconds: float, count: int | None = 1) -> None:
+        """The next `count` mails' DATA (every one from now on with None: a slow server) is
+        answered `seconds` late, the mail kept only then: a client that goes away meanwhile
+        (killed, say) leaves nothing, as with a server that had not yet queued it."""
+        with self._lock:
+            if count is None:
+                self._delay_all = seconds
+            else:
+                self._delays += [seconds] * count
+
+    @property
+    def holding(self) -> int:
+        """How many mails' DATA is being held now (see delay_next)."""
+        with self._lock:
+            return self._holding
+
     async def wait_for(self, n: int, timeout: float = 10.0) -> list[EmailMessage]:
         """The first `n` mails, once they are in; AssertionError saying what came otherwise."""
         deadline = asyncio.get_running_loop().time() + timeout
@@ -189,6 +209,14 @@ class SmtpSink:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         with self._lock:
             code = self._failures.pop(0) if self._failures else None
+            delay = None if code is not None else self._delays.pop(0) if self._delays else self._delay_all
+            self._holding += delay is not None
+        if delay is not None:
+            try:
+                await asyncio.sleep(delay)  # aiosmtpd cancels this when the client hangs up
+            finally:
+                with self._lock:
+                    self._holding -= 1
         if code is not None:
             return f"{code} {'4.3.0 Try again later' if code < 500 else '5.7.1 Message rejected'}"
         raw = envelope.original_content or b""

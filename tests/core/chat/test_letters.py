@@ -12,7 +12,7 @@ from core.chat.drafts import DraftStore
 from core.chat.letters import ASK, Letter, Letters
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.config import HelpdeskConfig, Limits
-from core.domain.model import Status, Who
+from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, Status, Who
 from core.services import Services
 from core.storage.models import Attachment, Customer, Rating, Ticket, TicketMessage
 
@@ -153,3 +153,21 @@ async def test_files_refused_are_named_and_the_letter_as_received_is_kept(
     async with service.db.read() as s:
         names = sorted((await s.execute(select(Attachment.filename))).scalars())
     assert names == ["log.txt", "original.eml"]
+
+
+async def test_a_long_letter_opens_its_ticket_cut_to_size(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    """A pasted log or a long subject is no reason to refuse a letter: what a ticket cannot hold
+    is cut off (the letter as received is kept with it), and the letter is acknowledged."""
+    letters = _letters(service, config, tmp_path)
+    log = "Log:\n" + "".join(f"{i:05} the printer timed out\n" for i in range(400))
+    [answer] = await letters.take(_letter(log, subject="Tiskárna " * 30))
+    [ticket] = await _tickets(service)
+    assert answer.ticket == ticket.number
+    assert DESCRIPTION_MAX - 10 < len(ticket.description) <= DESCRIPTION_MAX and ticket.description.endswith("…")
+    assert ticket.description.startswith("Log:\n00000 the printer")
+    assert len(ticket.subject) <= SUBJECT_MAX and ticket.subject.startswith("Tiskárna Tiskárna")
+    assert await letters.take(_letter(log, ticket=ticket.number)) == []
+    async with service.db.read() as s:
+        [body] = (await s.execute(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id))).scalars()
+    assert MESSAGE_MAX - 10 < len(body) <= MESSAGE_MAX and body.endswith("…")
