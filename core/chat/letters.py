@@ -204,11 +204,14 @@ class Letters:
             except DomainError as exc:
                 name = re.split(r"[\\/]", file.filename)[-1].strip() or t._("(unnamed)")
                 refused.append(Reply(f"{name}: {explain(t, exc)}", locale=t.locale))
-        if letter.record is not None:
+        kept = [letter.record] if letter.record is not None else []
+        if len(letter.text.strip()) > MESSAGE_MAX:  # cut in the ticket: the whole text beside it
+            kept.append(_text_file(letter.text))
+        for record in kept:
             try:
-                files.append(await self.files.receive(letter.record))
+                files.append(await self.files.receive(record))
             except DomainError as exc:  # too large or not text: the ticket has its parts all the same
-                log.info("the letter as received is not kept: %s", exc.code)
+                log.info("a letter's %s is not kept: %s", record.filename, exc.code)
         return refused, files
 
     async def _within_quota(self, letter: Letter, answers: int) -> bool:
@@ -259,6 +262,15 @@ def _cut(text: str, limit: int) -> str:
     with the ticket for what was cut off."""
     text = text.strip()
     return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _text_file(text: str) -> IncomingFile:
+    data = text.encode("utf-8")
+
+    async def fetch() -> bytes:
+        return data
+
+    return IncomingFile("message.txt", len(data), fetch, "text/plain")
 
 
 def _first_line(text: str, limit: int) -> str:

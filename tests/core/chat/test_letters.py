@@ -145,7 +145,8 @@ async def test_files_refused_are_named_and_the_letter_as_received_is_kept(
         service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
     letters = _letters(service, config, tmp_path)
     answers = await letters.take(_letter(
-        "Posílám log.", files=(_file("log.txt", b"line 1\nline 2\n"), _file("../tool.exe", b"MZ\x90\x00" + b"\x00" * 64)),
+        "Posílám log.",
+        files=(_file("log.txt", b"line 1\nline 2\n"), _file("../tool.exe", b"MZ\x90\x00" + b"\x00" * 64)),
         record=_file("original.eml", b"From: jana@example.cz\r\nSubject: x\r\n\r\nPosilam log.\r\n")))
     [answer] = answers  # one letter back: the ticket's number first, then the file refused
     assert answer.ticket is not None and "tool.exe: " in answer.text
@@ -171,3 +172,6 @@ async def test_a_long_letter_opens_its_ticket_cut_to_size(
     async with service.db.read() as s:
         [body] = (await s.execute(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id))).scalars()
     assert MESSAGE_MAX - 10 < len(body) <= MESSAGE_MAX and body.endswith("…")
+    async with service.db.read() as s:  # and the whole text beside it, with each
+        kept = [(a.filename, a.size) for a in (await s.execute(select(Attachment))).scalars()]
+    assert kept == [("message.txt", len(log.encode()))] * 2
