@@ -26,7 +26,7 @@ EXIT_CONFIG = 2
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="helpdesk-bot",
-        description="A help desk in Telegram and Slack. Settings come from the environment or .env.",
+        description="A help desk in Telegram, Slack and e-mail. Settings come from the environment or .env.",
     )
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")

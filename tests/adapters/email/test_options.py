@@ -56,9 +56,9 @@ def test_the_toml_spelling_is_read(tmp_path: object) -> None:
 
     text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace(
         'code = "billing"', 'code = "billing"\nemail_addresses = ["billing@example.com"]', 1)
-    text += '\n[channels.email]\ndefault_department = "ask"\n'
+    text = text.replace('# default_department = "technical"', 'default_department = "ask"')
     path = Path(str(tmp_path)) / "c.toml"
     path.write_text(text, encoding="utf-8")
     config = load_config(path)
     assert options(config).claims == {"billing@example.com": "billing"}
-    assert options(config).default_department == "ask"
+    assert options(config).default_department == "ask" and options(config).request_type == "consultation"
