@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
+from urllib.parse import unquote, urlsplit
 
 from bot.settings import Settings
 
@@ -88,7 +89,22 @@ def secrets_of(settings: Settings) -> list[str]:
         from adapters.telegram.adapter import derive_webhook_secret
 
         secrets.append(derive_webhook_secret(settings.telegram_bot_token.get_secret_value()))
+    for url in (settings.email_imap_url, settings.email_smtp_url):
+        if url is not None:
+            secrets += url_password(url.get_secret_value())
     return secrets
+
+
+def url_password(url: str) -> list[str]:
+    """The password inside a URL in the forms a line may hold it: the whole URL, as written
+    there (percent-encoded), as typed, and escaped in an IMAP quoted string."""
+    try:
+        written = urlsplit(url.strip()).password or ""
+    except ValueError:  # unreadable: its setting's check says so, and only the whole URL is known
+        written = ""
+    typed = unquote(written)
+    escaped = typed.replace("\\", "\\\\").replace('"', '\\"')
+    return [url, *(form for form in {written, typed, escaped} if form)]
 
 
 def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None:

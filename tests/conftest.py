@@ -1,4 +1,5 @@
-"""Shared fixtures: the configuration, a fresh database per test on SQLite and PostgreSQL.
+"""Shared fixtures: the configuration, a fresh database per test on SQLite and PostgreSQL, and
+the mail servers (a real Dovecot, an SMTP sink) that the e-mail, start-up and secrets tests use.
 
 PostgreSQL tests use TEST_DATABASE_URL (a server URL; each test run creates a throwaway
 database on it and drops it afterwards). Without it they probe 127.0.0.1:5432 and, when no
@@ -25,8 +26,11 @@ from core.domain.config import HelpdeskConfig, load_config
 from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import upgrade
+from tests.fakes.dovecot import Dovecot, require_dovecot
+from tests.fakes.smtp_sink import SmtpSink
 
 DEFAULT_PG = "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres"
+SINK_USER, SINK_PASSWORD = "helpdesk@example.test", "p@ss:w/rd#1"  # characters a URL must encode
 
 
 def _pg_server_url() -> str | None:
@@ -144,3 +148,23 @@ class Line:
 
     def is_group(self, chat_id: str) -> bool:
         return chat_id.startswith("-")
+
+
+@pytest.fixture
+async def smtp_sink() -> AsyncIterator[SmtpSink]:
+    """A started SMTP server on 127.0.0.1 that wants a login; `url()` carries it."""
+    sink = SmtpSink(user=SINK_USER, password=SINK_PASSWORD)
+    await sink.start()
+    try:
+        yield sink
+    finally:
+        await sink.stop()
+
+
+@pytest.fixture
+def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
+    """A fresh Dovecot for each test (starting one is quick), stopped afterwards; the test skips
+    without Dovecot (fails in CI)."""
+    require_dovecot()
+    with Dovecot(tmp_path / "dovecot") as server:
+        yield server

@@ -27,7 +27,7 @@ from aiohttp import web
 from sqlalchemy.exc import DBAPIError
 
 from adapters.email.compose import compose, message_id, ticket_of
-from adapters.email.mailbox import Mailbox, MailboxError
+from adapters.email.mailbox import Mailbox, MailboxError, MailboxRefused
 from adapters.email.options import NAME, Options
 from adapters.email.parse import Mail, Unreadable, parse_mail, ticket_tag, topic
 from adapters.email.smtp import Smtp
@@ -42,7 +42,7 @@ from core.i18n import translator
 from core.metrics import IGNORED
 from core.services import Services
 from core.services.news import DeskNews
-from core.startup import ServiceUnreachable
+from core.startup import ServiceUnreachable, StartupError
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 3  # a mail whose handling failed this often is set aside
@@ -161,9 +161,14 @@ class EmailChannel:
     async def start(self, http: web.Application | None = None) -> None:
         try:
             await self.mailbox.connect()
+        except MailboxRefused as exc:  # a wrong setting: starting again unchanged fails again
+            raise StartupError(f"{exc}", "Correct the user, password and folder in EMAIL_IMAP_URL (percent-encode "
+                                         "@ : / ? # in them; some providers want an app password), then start "
+                                         "again.") from None
         except MailboxError as exc:
             raise ServiceUnreachable(f"{exc}",
-                                     "Check EMAIL_IMAP_URL (host, port, user, password, folder).") from None
+                                     "Check the host and port of EMAIL_IMAP_URL and the network, then start "
+                                     "again.") from None
         await self.smtp.check()
         self._ok = True
         log.info("email: reading %s, sending as %s", self.imap.safe(), self.address)

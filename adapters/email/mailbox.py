@@ -18,6 +18,7 @@ from typing import Any
 import aioimaplib
 
 from adapters.email.urls import MailServer
+from core.startup import network_reason
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +28,11 @@ _LOOPBACK = ("127.0.0.1", "::1", "localhost")
 
 class MailboxError(Exception):
     """The server refused something or the connection failed; the reason names no secret."""
+
+
+class MailboxRefused(MailboxError):
+    """The server answered and refused the settings (the login, the folder): trying again
+    unchanged will not help."""
 
 
 class Mailbox:
@@ -61,19 +67,37 @@ class Mailbox:
             await client.wait_hello_from_server()
             if not server.implicit_tls:
                 await self._starttls(client, context)
-            response = await client.login(server.user, server.password)
+            response = await self._login(client)
             if response.result != "OK":
-                raise MailboxError(f"the IMAP server refused the login of {server.user!r} (EMAIL_IMAP_URL): "
+                raise MailboxRefused(f"the IMAP server refused the login of {server.user!r} (EMAIL_IMAP_URL): "
                                    f"{_said(response)}")
             response = await client.select(_quoted(server.folder))
             if response.result != "OK":
-                raise MailboxError(f"the IMAP folder {server.folder!r} cannot be opened: {_said(response)}")
+                raise MailboxRefused(f"the IMAP folder {server.folder!r} (EMAIL_IMAP_URL) cannot be opened: "
+                                     f"{_said(response)}")
         except MailboxError:
             await self.close()
             raise
         except (OSError, TimeoutError, aioimaplib.AioImapException, ssl.SSLError) as exc:
             await self.close()
             raise MailboxError(f"the IMAP server {server.safe()} cannot be reached: {_reason(exc)}") from None
+
+    async def _login(self, client: aioimaplib.IMAP4) -> Any:
+        """LOGIN, the password hidden in aioimaplib's DEBUG log of the command as it is sent.
+        aioimaplib's own login hides the password as given, which is not what it sends when the
+        password holds a quote or a backslash (a quoted string escapes them): it would be logged."""
+        protocol = client.protocol
+        secret = aioimaplib.quoted(self.server.password)
+        command = aioimaplib.Command("LOGIN", protocol.new_tag(), self.server.user, secret, loop=protocol.loop)
+        async with protocol.state_condition:  # as aioimaplib's own login: waiters see the new state
+            response = await asyncio.wait_for(protocol.execute(command, scrub=secret), self.timeout)
+            if response.result == "OK":
+                protocol.state = aioimaplib.AUTH
+                for line in response.lines:  # servers may say their capabilities anew once logged in
+                    if isinstance(line, bytes) and b"CAPABILITY" in line:
+                        protocol.capabilities |= set(line.decode().replace("CAPABILITY", "").split())
+            protocol.state_condition.notify_all()
+        return response
 
     async def _starttls(self, client: aioimaplib.IMAP4, context: ssl.SSLContext) -> None:
         if "STARTTLS" not in client.protocol.capabilities:
@@ -197,4 +221,6 @@ def _said(response: Any) -> str:
 def _reason(exc: BaseException) -> str:
     if isinstance(exc, (TimeoutError, asyncio.TimeoutError)):
         return "no answer in time"
+    if isinstance(exc, OSError) and not isinstance(exc, ssl.SSLError):  # not the errno and address
+        return network_reason(exc)
     return (str(exc) or type(exc).__name__)[:200]

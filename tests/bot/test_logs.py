@@ -4,8 +4,10 @@ and the body of a request refused for its signature."""
 from __future__ import annotations
 
 import logging
+from urllib.parse import quote
 
-from bot.logs import NoForgedBodies
+from bot.logs import NoForgedBodies, RedactSecrets, secrets_of
+from bot.settings import Settings
 
 
 def _record(name: str, msg: str) -> logging.LogRecord:
@@ -25,3 +27,15 @@ def test_other_lines_pass_unchanged() -> None:
     for record, text in ((bolt, "Unhandled request ({'type': 'event_callback'})"),
                          (other, "Invalid request signature detected (body: kept)")):
         assert NoForgedBodies().filter(record) and record.getMessage() == text
+
+
+def test_the_mail_servers_passwords_are_redacted() -> None:
+    password = 'pa"ss/wo\\rd 1'
+    url = f"imaps://support%40example.com:{quote(password, safe='')}@imap.example.com/INBOX"
+    settings = Settings(EMAIL_IMAP_URL=url, EMAIL_SMTP_URL="smtp://relay.example.com:25")  # type: ignore[arg-type]
+    redact = RedactSecrets(secrets_of(settings))
+    for form in (url, quote(password, safe=""), password, 'pa\\"ss/wo\\\\rd 1'):
+        record = _record("aioimaplib", f"Sending : LOGIN support@example.com {form} done")
+        assert redact.filter(record)
+        assert record.getMessage() == "Sending : LOGIN support@example.com *** done", form
+    assert len(secrets_of(settings)) == 5  # the SMTP URL, with no password in it, is one

@@ -3,11 +3,13 @@
 `helpdesk-bot run` is started as a subprocess with each thing that can stop it: a token the
 fake Bot API or the fake Slack Web API refuses, an API that does not answer (a closed port), a
 DATABASE_URL with a driver that is not installed, a PostgreSQL that refuses connections, a
-missing signing secret. Each must exit non-zero without a traceback, print at most two lines
-besides the ordinary INFO log (which says what it was doing), name the setting, and never show a
-secret: the whole output is searched for every secret configured, in every encoding the secrets
-test knows (tests/reliability/test_secrets.py). And a console chat left within a second of its
-start ends quietly, with 0.
+missing signing secret, e-mail settings given in part or wrong, a mailbox or SMTP server that
+does not answer or refuses the password (a real Dovecot and an SMTP sink). Each must exit
+non-zero without a traceback (2 for a wrong setting, 3 for a service that does not answer),
+print at most two lines besides the ordinary INFO log (which says what it was doing), name the
+setting, and never show a secret: the whole output is searched for every secret configured, in
+every encoding the secrets test knows (tests/reliability/test_secrets.py). And a console chat
+left within a second of its start ends quietly, with 0.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from pydantic import ValidationError
@@ -26,7 +28,9 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from tests.adapters.telegram.conftest import free_port
 from tests.conftest import _pg_server_url
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.slack_api import FakeSlackAPI
+from tests.fakes.smtp_sink import SmtpSink
 from tests.fakes.telegram_api import FakeTelegramAPI
 from tests.reliability.test_secrets import CORES, PROXIES, SECRETS, SETTING_NAMES, SocketModeSlack, find_leaks
 
@@ -80,10 +84,11 @@ async def helpdesk_bot(tmp_path: Path, *args: str, **settings: str) -> Run:
     return Run(proc.returncode, out.decode(errors="replace"), err.decode(errors="replace"))
 
 
-def assert_explained(run: Run, exit_code: int, *named: str) -> None:
-    """Exit code, no traceback, at most two lines naming every one of `named`, no secret."""
+def assert_explained(run: Run, exit_code: int, *named: str, secrets: dict[str, str] | None = None) -> None:
+    """Exit code, no traceback, at most two lines naming every one of `named`, no secret (nor
+    any of `secrets`)."""
     output = run.stdout + run.stderr
-    leaks = find_leaks(output, ALL_SECRETS, ALL_CORES)
+    leaks = find_leaks(output, {**ALL_SECRETS, **(secrets or {})}, ALL_CORES)
     assert not leaks, leaks  # names only: the output itself would show the secret
     assert "Traceback" not in output and "Unclosed" not in output, output[-3000:]
     assert run.returncode == exit_code, output[-3000:]
@@ -169,6 +174,96 @@ async def test_slack_unreachable(tmp_path: Path) -> None:
 async def test_slack_without_signing_secret(tmp_path: Path) -> None:
     run = await helpdesk_bot(tmp_path, SLACK_BOT_TOKEN=SECRETS["SLACK_BOT_TOKEN"])
     assert_explained(run, 2, "SLACK_SIGNING_SECRET")
+
+
+# -- e-mail ---------------------------------------------------------------------------------
+
+IMAP_WRONG, SMTP_WRONG = SECRETS["EMAIL_IMAP_URL"], SECRETS["EMAIL_SMTP_URL"]
+
+
+def _imap_url(dovecot: Dovecot, password: str | None = None) -> str:
+    """The mailbox, plain on loopback (?starttls=no), with its password or another."""
+    password = dovecot.password if password is None else password
+    return f"imap://{quote(dovecot.user, safe='')}:{quote(password, safe='')}@127.0.0.1:{dovecot.port}/INBOX" \
+        "?starttls=no"
+
+
+def _mail_settings(dovecot: Dovecot, sink: SmtpSink, **given: str) -> dict[str, str]:
+    return {"EMAIL_ADDRESS": "support@example.com", "EMAIL_IMAP_URL": _imap_url(dovecot),
+            "EMAIL_SMTP_URL": sink.url(), **given}
+
+
+def _passwords(dovecot: Dovecot, sink: SmtpSink) -> dict[str, str]:
+    assert sink.password is not None
+    return {"the mailbox's password": dovecot.password, "the SMTP password": sink.password}
+
+
+@pytest.mark.parametrize(("given", "missing"), [
+    ({"EMAIL_ADDRESS": "support@example.com"}, "set EMAIL_IMAP_URL and EMAIL_SMTP_URL too"),
+    ({"EMAIL_IMAP_URL": f"imaps://support:{quote(IMAP_WRONG, safe='')}@127.0.0.1/INBOX",
+      "EMAIL_SMTP_URL": f"smtps://support:{quote(SMTP_WRONG, safe='')}@127.0.0.1"}, "set EMAIL_ADDRESS too"),
+], ids=["address-only", "no-address"])
+async def test_email_settings_in_part(tmp_path: Path, given: dict[str, str], missing: str) -> None:
+    run = await helpdesk_bot(tmp_path, **given)
+    assert_explained(run, 2, "EMAIL_ADDRESS, EMAIL_IMAP_URL and EMAIL_SMTP_URL", missing)
+
+
+async def test_email_address_that_is_not_an_address(tmp_path: Path) -> None:
+    run = await helpdesk_bot(tmp_path, EMAIL_ADDRESS="Support <support@example.com>",
+                             EMAIL_IMAP_URL=f"imaps://s:{quote(IMAP_WRONG, safe='')}@127.0.0.1/INBOX",
+                             EMAIL_SMTP_URL=f"smtps://s:{quote(SMTP_WRONG, safe='')}@127.0.0.1")
+    assert_explained(run, 2, "EMAIL_ADDRESS", "support@example.com")
+
+
+async def test_email_imap_url_with_a_wrong_scheme(tmp_path: Path) -> None:
+    run = await helpdesk_bot(tmp_path, EMAIL_ADDRESS="support@example.com",
+                             EMAIL_IMAP_URL=f"https://support:{quote(IMAP_WRONG, safe='')}@127.0.0.1/INBOX",
+                             EMAIL_SMTP_URL=f"smtps://s:{quote(SMTP_WRONG, safe='')}@127.0.0.1")
+    assert_explained(run, 2, "EMAIL_IMAP_URL", "imaps://", "imap://")
+
+
+async def test_imap_server_not_listening(tmp_path: Path) -> None:
+    closed = free_port()
+    async with SmtpSink(user="bot", password=SMTP_WRONG) as sink:
+        run = await helpdesk_bot(
+            tmp_path, EMAIL_ADDRESS="support@example.com", EMAIL_SMTP_URL=sink.url(),
+            EMAIL_IMAP_URL=f"imap://support:{quote(IMAP_WRONG, safe='')}@127.0.0.1:{closed}/INBOX?starttls=no")
+    assert_explained(run, 3, "EMAIL_IMAP_URL", f"127.0.0.1:{closed}", "connection refused")
+
+
+async def test_imap_password_refused(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    run = await helpdesk_bot(tmp_path, **_mail_settings(dovecot, smtp_sink,
+                                                        EMAIL_IMAP_URL=_imap_url(dovecot, IMAP_WRONG)))
+    assert_explained(run, 2, "EMAIL_IMAP_URL", "refused the login", "password",
+                     secrets=_passwords(dovecot, smtp_sink))
+
+
+async def test_smtp_server_not_listening(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, **_mail_settings(
+        dovecot, smtp_sink, EMAIL_SMTP_URL=f"smtp://bot:{quote(SMTP_WRONG, safe='')}@127.0.0.1:{closed}?starttls=no"))
+    assert_explained(run, 3, "EMAIL_SMTP_URL", f"127.0.0.1:{closed}", "connection refused",
+                     secrets=_passwords(dovecot, smtp_sink))
+
+
+async def test_smtp_password_refused(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink) -> None:
+    run = await helpdesk_bot(tmp_path, **_mail_settings(
+        dovecot, smtp_sink, EMAIL_SMTP_URL=smtp_sink.url(password=SMTP_WRONG)))
+    assert smtp_sink.logins and not any(ok for _, ok in smtp_sink.logins), "the password was tried"
+    assert_explained(run, 2, "EMAIL_SMTP_URL", "refused its user name and password", "password",
+                     secrets=_passwords(dovecot, smtp_sink))
+
+
+async def test_email_default_department_that_does_not_exist(tmp_path: Path) -> None:
+    config = tmp_path / "helpdesk.toml"
+    text = (Path(__file__).parents[2] / "core" / "domain" / "default_config.toml").read_text(encoding="utf-8")
+    config.write_text(text + '\n[channels.email]\ndefault_department = "nope"\n', encoding="utf-8")
+    checked = await helpdesk_bot(tmp_path, "check-config", str(config))
+    assert_explained(checked, 2, "[channels.email] default_department", "'nope'")
+    run = await helpdesk_bot(tmp_path, HELPDESK_CONFIG=str(config), EMAIL_ADDRESS="support@example.com",
+                             EMAIL_IMAP_URL=f"imaps://s:{quote(IMAP_WRONG, safe='')}@127.0.0.1/INBOX",
+                             EMAIL_SMTP_URL=f"smtps://s:{quote(SMTP_WRONG, safe='')}@127.0.0.1")
+    assert_explained(run, 2, "[channels.email] default_department", "'nope'")
 
 
 # -- the database ---------------------------------------------------------------------------

@@ -16,6 +16,13 @@ third run leaves TELEGRAM_WEBHOOK_SECRET unset, so the secret derived from the t
 (python-telegram-bot logs setWebhook's parameters at DEBUG: it leaked before bot/logs.py
 redacted it).
 
+The e-mail channel runs in a run of its own (`test_no_mail_password_in_the_logs`) against a
+real Dovecot and an SMTP server: the secret of EMAIL_IMAP_URL and EMAIL_SMTP_URL is the password
+inside each URL, with the characters that a URL must percent-encode and an IMAP command must
+escape. A first start with a wrong mailbox password stops (exit 2); the second reads a mail and
+answers it, then the SMTP server refuses the login for an answer, which goes out once it takes
+the login again.
+
 DATABASE_URL is not among the secrets: SQLAlchemy refuses a SQLite URL with a password
 ("Invalid SQLite URL"), and the run uses SQLite.
 
@@ -26,6 +33,7 @@ password in DATABASE_URL) are scanned with the same `find_leaks` in tests/bot/te
 from __future__ import annotations
 
 import asyncio
+import base64
 import contextlib
 import json
 import os
@@ -47,9 +55,18 @@ from bot.settings import Settings
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import free_port
 from tests.bench.driver import HELPDESK_FLOW
+from tests.fakes.dovecot import Dovecot, require_dovecot
 from tests.fakes.slack_api import DOWNLOAD, FakeSlackAPI, SlackEventSender
+from tests.fakes.smtp_sink import SmtpSink
 from tests.fakes.telegram_api import FakeTelegramAPI
 
+# The mail servers' passwords: for a URL setting, the secret is the password inside it. Each holds
+# what a URL must percent-encode (space / ? % # @) and what an IMAP quoted string must escape
+# (" and \); no ":", which Dovecot's passwd-file cannot hold.
+MAIL_PASSWORDS: dict[str, str] = {
+    "EMAIL_IMAP_URL": 'imap "pw"/SECRETimapPassword?%\\1',
+    "EMAIL_SMTP_URL": 'smtp pw/SECRETsmtpPassword?#@"2',
+}
 # Distinctive values in the shapes the libraries accept (a Bot API token is digits:[A-Za-z0-9_-]+;
 # a webhook secret token [A-Za-z0-9_-]{1,256}). Each holds a "core" no encoding changes.
 SECRETS: dict[str, str] = {
@@ -58,6 +75,7 @@ SECRETS: dict[str, str] = {
     "SLACK_BOT_TOKEN": "xoxb-1234567890-9876543210987-SECRETslackBotToken0a9b8c",
     "SLACK_SIGNING_SECRET": "sig-SECRETslackSigning-8f14e45fceea167a5a36dedd4bea2543",
     "SLACK_APP_TOKEN": "xapp-1-A0FAKE0001-1122334455667-SECRETslackAppToken7d6e5f",
+    **MAIL_PASSWORDS,
 }
 CORES: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "SECRETtgBotToken",
@@ -65,6 +83,8 @@ CORES: dict[str, str] = {
     "SLACK_BOT_TOKEN": "SECRETslackBotToken",
     "SLACK_SIGNING_SECRET": "SECRETslackSigning",
     "SLACK_APP_TOKEN": "SECRETslackAppToken",
+    "EMAIL_IMAP_URL": "SECRETimapPassword",
+    "EMAIL_SMTP_URL": "SECRETsmtpPassword",
 }
 
 DESK = "CDESK0001"
@@ -86,7 +106,13 @@ def encodings(value: str) -> dict[str, str]:
         "json string, ascii": json.dumps(value, ensure_ascii=True)[1:-1],
         "repr": repr(value)[1:-1],
         "hex of its bytes": value.encode().hex(),
+        "IMAP quoted string": value.replace("\\", "\\\\").replace('"', '\\"'),
     }
+    # SMTP AUTH sends the password in base64 (LOGIN alone, PLAIN after the user name): whatever
+    # comes before it, its middle is one of three strings.
+    for shift in range(3):
+        encoded = base64.b64encode(b"\0" * shift + value.encode()).decode()
+        forms[f"base64, at offset {shift}"] = encoded[4 if shift else 0:-4]
     if ":" in value:  # a Bot API token: the part after the bot id is the secret, in any URL
         forms["bot + token in a URL path"] = "bot" + value
         forms["the part after the bot id"] = value.split(":", 1)[1]
@@ -342,7 +368,7 @@ def bot_env(tmp_path: Path, tg: FakeTelegramAPI, slack: FakeSlackAPI, port: int,
             webhook: bool, secrets: dict[str, str]) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
            if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
-    env.update(secrets)
+    env.update({k: v for k, v in secrets.items() if k not in MAIL_PASSWORDS})
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'secrets.db'}",
         HELPDESK_CONFIG=str(fast_config(tmp_path)), ATTACHMENTS_DIR=str(tmp_path / "files"),
@@ -640,4 +666,82 @@ async def test_no_derived_webhook_secret_in_the_logs(tmp_path: Path) -> None:
     assert bot.proc.returncode == 0 and stop_seconds < 10, redact(log[-3000:], {**SECRETS, "derived": derived})
     assert "Calling Bot API endpoint `setWebhook`" in log and "/bot***" in log  # logged, and redacted
     leaked = find_leaks(log, {**secrets, "derived webhook secret": derived}, CORES)
+    assert not leaked, leaked
+
+
+# ------------------------------------------------------------------------------------------
+# The e-mail channel: the mail servers' passwords
+
+
+MAILER = "helpdesk@example.test"  # the SMTP user
+JANA = "jana.novakova@example.cz"
+
+
+def _mail_in(subject: str, body: str, number: int) -> bytes:
+    return (f"From: Jana Novakova <{JANA}>\r\nTo: support@example.com\r\nSubject: {subject}\r\n"
+            f"Message-ID: <jana.{number}@example.cz>\r\nDate: Mon, 7 Dec 2026 10:00:00 +0100\r\n"
+            f"Content-Type: text/plain; charset=utf-8\r\n\r\n{body}\r\n").encode()
+
+
+def mail_env(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink, imap_password: str) -> dict[str, str]:
+    quote = urllib.parse.quote
+    assert dovecot.cert is not None
+    env = {k: v for k, v in os.environ.items()
+           if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
+    env.update(
+        DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'secrets.db'}",
+        HELPDESK_CONFIG=str(fast_config(tmp_path)), ATTACHMENTS_DIR=str(tmp_path / "files"),
+        HTTP_HOST="127.0.0.1", HTTP_PORT=str(free_port()), LOG_LEVEL="DEBUG", LOG_FORMAT="text",
+        EMAIL_ADDRESS="support@example.com", EMAIL_POLL_SECONDS="1",
+        # STARTTLS with the test server's own certificate: the password goes over TLS, as it must.
+        EMAIL_IMAP_URL=f"imap://{quote(dovecot.user, safe='')}:{quote(imap_password, safe='')}"
+                       f"@127.0.0.1:{dovecot.port}/INBOX",
+        EMAIL_SMTP_URL=sink.url(),
+        SSL_CERT_FILE=str(dovecot.cert), NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1",
+    )
+    return env
+
+
+async def test_no_mail_password_in_the_logs(tmp_path: Path) -> None:
+    require_dovecot()
+    imap_password, smtp_password = MAIL_PASSWORDS["EMAIL_IMAP_URL"], MAIL_PASSWORDS["EMAIL_SMTP_URL"]
+    with Dovecot(tmp_path / "dovecot", password=imap_password) as dovecot:
+        async with SmtpSink(user=MAILER, password=smtp_password) as sink:
+            # A wrong mailbox password: the start stops, saying so.
+            refused = await BotProcess.start(mail_env(tmp_path, dovecot, sink, "wrong" + imap_password), tmp_path)
+            await asyncio.wait_for(refused.proc.wait(), 60)
+            await asyncio.gather(*refused.readers)
+
+            bot = await BotProcess.start(mail_env(tmp_path, dovecot, sink, imap_password), tmp_path)
+            try:
+                await bot.wait_log("email: reading")
+                await asyncio.to_thread(dovecot.append, _mail_in("Nelze se přihlásit", "Hlásí to chybu 500.", 1))
+                await sink.wait_for(1, timeout=20)  # the acknowledgement: a login, a mail
+                # The server stops taking the password: the pooled connection is dropped, the
+                # new one's login refused, and the answer waits in the outbox ...
+                sink.password = smtp_password + "-changed"
+                sink.hang_up_next()
+                await asyncio.to_thread(dovecot.append, _mail_in("Faktura", "Faktura má špatnou částku.", 2))
+                await bot.wait_log("refused its user name and password")
+                # ... until the server takes it again.
+                sink.password = smtp_password
+                await sink.wait_for(2, timeout=30)
+            finally:
+                await bot.terminate()
+                (tmp_path / "bot.log").write_bytes(refused.out + refused.err + bot.out + bot.err)
+
+    first, log = refused.text, bot.text
+    assert refused.proc.returncode == 2, redact(first[-3000:], SECRETS)
+    assert "refused the login" in first and "EMAIL_IMAP_URL" in first, redact(first[-3000:], SECRETS)
+    assert bot.proc.returncode == 0, redact(log[-3000:], SECRETS)
+    # Not vacuous: the libraries spoke at DEBUG about the login, the mail and the refusal.
+    evidence = {
+        "IMAP commands logged": "Sending : b'" in log and " LOGIN " in log and "STARTTLS" in log,
+        "mail read": "UID FETCH" in log.upper() and "Nelze se p" in log,
+        "SMTP login refused": "535" in log,
+        "accepted after the refusal": sum(ok for _, ok in sink.logins) >= 3,
+    }
+    assert all(evidence.values()), [k for k, v in evidence.items() if not v]
+    assert [(r.sender, r.login) for r in sink.received] == [("support@example.com", MAILER)] * 2
+    leaked = find_leaks(first + log, SECRETS, CORES)
     assert not leaked, leaked

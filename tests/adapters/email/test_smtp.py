@@ -16,7 +16,7 @@ from adapters.email.urls import MailServer, smtp_server
 from core.chat.messages import Reply
 from core.delivery.contract import DeliveryError
 from core.startup import ServiceUnreachable, StartupError
-from tests.adapters.email.conftest import SINK_PASSWORD, SINK_USER
+from tests.conftest import SINK_PASSWORD, SINK_USER
 from tests.fakes.smtp_sink import SmtpSink, free_port, self_signed
 
 DOMAIN = "support.example.com"
