@@ -257,7 +257,9 @@ async def test_smtp_password_refused(tmp_path: Path, dovecot: Dovecot, smtp_sink
 async def test_email_default_department_that_does_not_exist(tmp_path: Path) -> None:
     config = tmp_path / "helpdesk.toml"
     text = (Path(__file__).parents[2] / "core" / "domain" / "default_config.toml").read_text(encoding="utf-8")
-    config.write_text(text + '\n[channels.email]\ndefault_department = "nope"\n', encoding="utf-8")
+    text = text.replace("[channels.email]\n", '[channels.email]\ndefault_department = "nope"\n', 1)
+    assert 'default_department = "nope"' in text
+    config.write_text(text, encoding="utf-8")
     checked = await helpdesk_bot(tmp_path, "check-config", str(config))
     assert_explained(checked, 2, "[channels.email] default_department", "'nope'")
     run = await helpdesk_bot(tmp_path, HELPDESK_CONFIG=str(config), EMAIL_ADDRESS="support@example.com",

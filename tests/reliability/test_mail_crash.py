@@ -28,7 +28,7 @@ import sqlite3
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,11 +39,10 @@ from sqlalchemy import select
 
 from core.storage.db import Database
 from core.storage.models import Customer, InboundEvent, Ticket, TicketMessage
-from tests.adapters.email.conftest import SINK_PASSWORD, SINK_USER
 from tests.adapters.email.world import mail
 from tests.bench.pg import temporary_database
-from tests.conftest import _pg_server_url
-from tests.fakes.dovecot import Dovecot, require_dovecot
+from tests.conftest import SINK_PASSWORD, SINK_USER, _pg_server_url
+from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_sink import SmtpSink, free_port
 
 SUPPORT = "support@example.com"
@@ -148,13 +147,6 @@ async def until(check: Callable[[], Awaitable[bool]], timeout: float, what: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"waited {timeout:.0f} s in vain for {what}\n{bots.tail() if bots else ''}")
         await asyncio.sleep(0.05)
-
-
-@pytest.fixture
-def dovecot(tmp_path: Path) -> Iterator[Dovecot]:
-    require_dovecot()
-    with Dovecot(tmp_path / "dovecot") as server:
-        yield server
 
 
 @pytest.fixture
