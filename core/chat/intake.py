@@ -6,7 +6,6 @@ from __future__ import annotations
 
 from dataclasses import asdict
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from rapidfuzz import fuzz
 
@@ -28,6 +27,7 @@ from core.chat.form import (
     Text,
 )
 from core.chat.messages import Choice, Reply
+from core.chat.views import response_due
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
 from core.domain.config import HelpdeskConfig
 from core.domain.model import NewAttachment, TicketFilter
@@ -235,12 +235,10 @@ class Intake:
 
     def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
         """What the customer is told once their ticket exists: its number, where answers come, when."""
-        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
-        assert ticket.first_response_due is not None
         text = t._(
             "Thank you! Your ticket {ticket} has been created. Our replies will arrive in this chat. "
             "Expected first response by {when}.",
-            ticket=t.ticket(ticket.number), when=t.datetime(ticket.first_response_due, zone),
+            ticket=t.ticket(ticket.number), when=response_due(t, self.config, ticket),
         )
         return Reply(text, ((Choice(act.ShowTicket(ticket.number).encode(), t._("View the ticket")),),), t.locale)
 

@@ -15,13 +15,12 @@ import logging
 import re
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from core.chat.drafts import DraftStore
 from core.chat.messages import Reply
-from core.chat.views import explain
+from core.chat.views import explain, response_due
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
@@ -160,13 +159,10 @@ class Letters:
 
     def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
         """The acknowledgement of a new ticket: its number, how to write to it, when to expect us."""
-        zone = ZoneInfo(self.config.calendar_of(ticket.department).timezone)
-        assert ticket.first_response_due is not None
         text = t._(
             "Thank you for your message. We have opened ticket {ticket} for it: {subject}\n\n"
             "Expected time of our first response: {when}.",
-            ticket=t.ticket(ticket.number), subject=ticket.subject,
-            when=t.datetime(ticket.first_response_due, zone))
+            ticket=t.ticket(ticket.number), subject=ticket.subject, when=response_due(t, self.config, ticket))
         return Reply(text, locale=t.locale, ticket=ticket.number)
 
     # -- the department, asked -------------------------------------------------------------

@@ -162,3 +162,9 @@ def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[
         rows.append((Choice(act.WriteTo(n).encode(), t._("Reopen with a message")),))
     rows.append((Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets")),))
     return tuple(rows)
+
+
+def response_due(t: Translator, config: HelpdeskConfig, ticket: Ticket) -> str:
+    """When a new ticket's first response is due, in the customer's calendar and its department's zone."""
+    assert ticket.first_response_due is not None
+    return t.datetime(ticket.first_response_due, ZoneInfo(config.calendar_of(ticket.department).timezone))

@@ -14,12 +14,10 @@ import signal
 import sys
 import time
 from collections import Counter
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import aiohttp
-import pytest
 from sqlalchemy import select
 
 from core.domain.config import load_config
@@ -29,8 +27,6 @@ from core.storage.db import Database
 from core.storage.models import OutboxMessage, Ticket
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
-from tests.bench.pg import temporary_database
-from tests.conftest import _pg_server_url
 from tests.reliability.test_two_processes import TaggedTelegramAPI
 
 CUSTOMERS = 16
@@ -42,20 +38,6 @@ INTAKE = [("text", "/start", "key:lang:en"), ("press", "lang:en", "key:dep:techn
           ("text", "Two processes, one desk {i}", "key:pri:high"), ("press", "pri:high", "text:Describe"),
           ("text", "Customer {i} opens a ticket.", "key:att:done"), ("press", "att:done", "key:rev:submit"),
           ("press", "rev:submit", "text:has been created")]
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if _pg_server_url() is None:
-        pytest.skip("PostgreSQL not available: set TEST_DATABASE_URL or run a server on 127.0.0.1:5432")
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(temporary_database())
-        except Exception as exc:  # any failure means "no usable server"
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL refused a test database: {exc}")
-        yield url
 
 
 class Bot:

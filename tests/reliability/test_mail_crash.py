@@ -40,8 +40,7 @@ from sqlalchemy import select
 from core.storage.db import Database
 from core.storage.models import Customer, InboundEvent, Ticket, TicketMessage
 from tests.adapters.email.world import mail
-from tests.bench.pg import temporary_database
-from tests.conftest import SINK_PASSWORD, SINK_USER, _pg_server_url
+from tests.conftest import SINK_PASSWORD, SINK_USER
 from tests.fakes.dovecot import Dovecot
 from tests.fakes.smtp_sink import SmtpSink, free_port
 
@@ -465,20 +464,6 @@ def mailbox_is(dovecot: Dovecot, total: int, read: int) -> Callable[[], Awaitabl
 
 
 # -- 3. two processes, one mailbox ------------------------------------------------------------------
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    if _pg_server_url() is None:
-        pytest.skip("PostgreSQL not available: set TEST_DATABASE_URL or run a server on 127.0.0.1:5432")
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(temporary_database())
-        except Exception as exc:  # any failure means "no usable server"
-            if os.environ.get("CI"):
-                raise
-            pytest.skip(f"PostgreSQL refused a test database: {exc}")
-        yield url
-
 
 @pytest.mark.timeout(180)
 async def test_two_processes_read_one_mailbox(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink, pg_url: str,

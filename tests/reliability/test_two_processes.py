@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import ast
 import asyncio
-import contextlib
 import contextvars
 import os
 import random
@@ -30,7 +29,6 @@ import signal
 import sys
 import time
 from collections import Counter, defaultdict
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -62,8 +60,6 @@ from core.storage.models import (
 )
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, free_port
-from tests.bench.pg import temporary_database
-from tests.conftest import _pg_server_url
 from tests.fakes.telegram_api import FakeTelegramAPI, RecordedRequest
 
 CUSTOMERS = 48
@@ -337,22 +333,6 @@ def _timers_fired(log: str) -> tuple[Counter[str], list[float]]:
             at = datetime.strptime(match.group(1), "%Y-%m-%d %H:%M:%S,%f")
             when.append(round((at - datetime.strptime(first.group(1), "%Y-%m-%d %H:%M:%S,%f")).total_seconds(), 1))
     return fired, when
-
-
-@pytest.fixture
-async def pg_url() -> AsyncIterator[str]:
-    """A throwaway database of its own (the processes migrate it), skipped as the other
-    PostgreSQL tests are when no server answers."""
-    if _pg_server_url() is None:
-        pytest.skip("PostgreSQL not available: set TEST_DATABASE_URL or run a server on 127.0.0.1:5432")
-    async with contextlib.AsyncExitStack() as stack:
-        try:
-            url = await stack.enter_async_context(temporary_database())
-        except Exception as exc:  # any failure means "no usable server"
-            if os.environ.get("CI"):
-                raise  # in CI a server that answers must work: a skip would hide it
-            pytest.skip(f"PostgreSQL refused a test database: {exc}")
-        yield url
 
 
 # -- the test ---------------------------------------------------------------------------------------

@@ -9,31 +9,16 @@ confirmed by a reply of "1", and rated by a reply of "5" with a comment, all in 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 from sqlalchemy import select
 
 from core.domain.model import Status
 from core.storage.models import Customer, OutboxMessage, Rating
-from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, mail, start_mail_world, text_of
+from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, mail, text_of
 from tests.adapters.slack.conftest import AGENT, DESK
-from tests.fakes.dovecot import Dovecot
-from tests.fakes.smtp_sink import SmtpSink
 
 JANA = "jana.novakova@example.cz"
 DAEMON = "MAILER-DAEMON@mx.example.cz"
 THREAD = f"<hd.1001.thread@{DOMAIN}>"
-
-
-@pytest.fixture
-async def world(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink,
-                monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MailWorld]:
-    if dovecot.cert is not None:
-        monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cert))
-    async for started in start_mail_world(tmp_path, dovecot, smtp_sink):
-        yield started
 
 
 def dsn(status: str, action: str, number: int) -> bytes:

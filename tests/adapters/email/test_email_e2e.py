@@ -10,29 +10,15 @@ right-to-left Persian answer dated in the Solar Hijri calendar."""
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
-import pytest
 from sqlalchemy import select
 
 from core.domain.model import MessageKind, Status
 from core.storage.models import Attachment, Customer
-from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, html_of, mail, start_mail_world, text_of
+from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, html_of, mail, text_of
 from tests.adapters.slack.conftest import AGENT, DESK
-from tests.fakes.dovecot import Dovecot
-from tests.fakes.smtp_sink import SmtpSink
 
 JANA = "jana.novakova@example.cz"
-
-
-@pytest.fixture
-async def world(tmp_path: Path, dovecot: Dovecot, smtp_sink: SmtpSink,
-                monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[MailWorld]:
-    if dovecot.cert is not None:
-        monkeypatch.setenv("SSL_CERT_FILE", str(dovecot.cert))
-    async for started in start_mail_world(tmp_path, dovecot, smtp_sink):
-        yield started
 
 
 async def _messages(world: MailWorld, number: int) -> list[tuple[str, str]]:
