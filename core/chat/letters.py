@@ -37,7 +37,8 @@ log = logging.getLogger(__name__)
 
 PENDING = "letter"  # the draft of a letter waiting for its sender to pick a department
 ASK = "ask"  # a channel's default department that means: ask the sender to pick one
-_NUMBER = re.compile(r"\s*([1-9])(?![\d:/.,]\d)[\s.)\-–—:]*(.*)", re.S)
+# A choice by its number, in the customer's own digits too (the options are numbered in them).
+_NUMBER = re.compile(r"\s*([1-9۱-۹١-٩])(?![\d:/.,]\d)[\s.)\-–—:]*(.*)", re.S)
 
 
 @dataclass(frozen=True, slots=True)

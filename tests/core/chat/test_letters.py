@@ -175,3 +175,18 @@ async def test_a_long_letter_opens_its_ticket_cut_to_size(
     async with service.db.read() as s:  # and the whole text beside it, with each
         kept = [(a.filename, a.size) for a in (await s.execute(select(Attachment))).scalars()]
     assert kept == [("message.txt", len(log.encode()))] * 2
+
+
+async def test_a_number_in_persian_digits_is_a_choice(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    agent = await service.desk.agent("desk", "A1", "Eva")
+    await letters.take(_letter("نمی‌توانم وارد سامانه شوم و خطای ۵۰۰ می‌بینم.", sender="ali@example.ir", language="fa"))
+    [ticket] = await _tickets(service)
+    await service.desk.change_status(ticket.number, Status.RESOLVED, Who.agent(agent.id))
+    await letters.take(_letter("۱", sender="ali@example.ir", ticket=ticket.number))
+    assert (await _tickets(service))[0].status == Status.CLOSED
+    await letters.take(_letter("۵ عالی بود", sender="ali@example.ir", ticket=ticket.number))
+    async with service.db.read() as s:
+        rating = (await s.execute(select(Rating))).scalar_one()
+    assert (rating.score, rating.comment) == (5, "عالی بود")
