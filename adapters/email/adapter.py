@@ -17,19 +17,18 @@ import asyncio
 import contextlib
 import hashlib
 import logging
-import mimetypes
 import time
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from aiohttp import web
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from adapters.email.compose import compose, message_id, ticket_of
+from adapters.email.ids import MessageIds
 from adapters.email.mailbox import Mailbox, MailboxError, MailboxRefused
 from adapters.email.options import NAME, Options
-from adapters.email.parse import Mail, Unreadable, parse_mail, ticket_tag, topic
+from adapters.email.parse import Mail, Unreadable, detect_language, parse_mail, ticket_tag, topic
+from adapters.email.sender import EmailSender
 from adapters.email.smtp import Smtp
 from adapters.email.urls import MailServer
 from core.chat.letters import Letter, Letters
@@ -38,7 +37,6 @@ from core.delivery.attachments import IncomingFile
 from core.delivery.contract import DeliveryError, DeskSender, Pacing
 from core.delivery.inbound import InboundLog
 from core.delivery.pipeline import Pipeline
-from core.i18n import translator
 from core.metrics import IGNORED
 from core.services import Services
 from core.services.news import DeskNews
@@ -68,47 +66,6 @@ class _Answering:
         return self.address
 
 
-class EmailSender:
-    """Delivers the outbox's notifications to e-mail customers, threaded by ticket."""
-
-    def __init__(self, smtp: Smtp, services: Services, address: str, name: str) -> None:
-        self.smtp = smtp
-        self.services = services
-        self.address = address
-        self.name = name
-        self.domain = address.rpartition("@")[2]
-
-    async def send(self, chat_id: str, reply: Reply) -> None:
-        await self.deliver(chat_id, reply, automatic=None if reply.personal else "auto-generated")
-
-    async def deliver(self, to: str, reply: Reply, *, automatic: str | None, in_reply_to: str | None = None,
-                      references: tuple[str, ...] = (), root: bool = False) -> None:
-        """One mail; DeliveryError as the SMTP server refused it. `root`: the first mail of its
-        ticket, which every later one refers to so that mail programs keep them in one thread."""
-        number = reply.ticket
-        subject = await self._subject(number, reply.locale)
-        thread = self.thread_root(number) if number is not None else None
-        refs = tuple(r for r in (*references, in_reply_to) if r)
-        if thread is not None and not root and thread not in refs:
-            refs = (thread, *refs)
-        files = [(await asyncio.to_thread(Path(path).read_bytes), name,
-                  mimetypes.guess_type(name)[0] or "application/octet-stream") for path, name in reply.files]
-        mail = compose(reply, sender=self.address, sender_name=self.name, to=to, subject=subject,
-                       message_id=thread if root and thread else message_id(self.domain, number),
-                       in_reply_to=in_reply_to or (thread if not root else None), references=refs,
-                       automatic=automatic, files=files)
-        await self.smtp.send(mail)
-
-    def thread_root(self, number: int | None) -> str:
-        return f"<hd.{number}.thread@{self.domain}>"
-
-    async def _subject(self, number: int | None, locale: str) -> str:
-        if number is None:
-            return translator(locale)._("Your message to the support team")
-        ticket = await self.services.queries.get(number)
-        return f"[#{number}] {ticket.subject}"
-
-
 class EmailChannel:
     """A served channel: the mailbox's reader in a task, the SMTP sender for the relay."""
 
@@ -125,10 +82,13 @@ class EmailChannel:
         self.imap = imap
         self.poll_seconds = poll_seconds
         self._pacing = pacing
-        self.pipeline = Pipeline(inbound, NAME)
+        # A database or file that fails after the commit leaves the answers kept: the mail, still
+        # unread, is fetched again and they are sent then.
+        self.pipeline = Pipeline(inbound, NAME, release_on=(DBAPIError, OSError))
         self.smtp = Smtp(smtp)
         self._sender = EmailSender(self.smtp, services, address, display_name)
         self.mailbox = Mailbox(imap)
+        self.ids: MessageIds  # read at the start: the installation's key is in the database
         self._reader: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._failures: dict[str, int] = {}  # Message ids whose handling failed here, and how often
@@ -170,9 +130,16 @@ class EmailChannel:
                                      "Check the host and port of EMAIL_IMAP_URL and the network, then start "
                                      "again.") from None
         await self.smtp.check()
+        self.ids = await self._sender.ids()
         self._ok = True
         log.info("email: reading %s, sending as %s", self.imap.safe(), self.address)
         self._reader = asyncio.create_task(self._read(), name="email-reader")
+        self._reader.add_done_callback(self._reader_ended)
+
+    def _reader_ended(self, task: asyncio.Task[None]) -> None:
+        self._ok = False  # the health check says so: nothing reads the mailbox any more
+        if not task.cancelled() and task.exception() is not None:
+            log.error("email: the mailbox reader stopped", exc_info=task.exception())
 
     async def stop(self) -> None:
         self._stopping.set()
@@ -195,17 +162,21 @@ class EmailChannel:
                 if not self.mailbox.connected:
                     await self.mailbox.connect()
                     self._ok = True
-                    backoff = 1.0
                 unread = await self.mailbox.unread()
                 for uid in unread:
                     if self._stopping.is_set():
                         return
                     await self._one(uid)
+                    backoff = 1.0  # a mail went through: whatever failed before is back
                 if not unread:  # after a pass, look again: mail may have come meanwhile
                     await self.mailbox.wait(self.poll_seconds)
-            except (MailboxError, _Later) as exc:
+                    backoff = 1.0
+            except Exception as exc:  # the reader must outlive anything: it is the mailbox's only one
                 self._ok = False
-                log.warning("email: %s; trying again in %.0f s", exc, backoff)
+                if isinstance(exc, (MailboxError, _Later)):
+                    log.warning("email: %s; trying again in %.0f s", exc, backoff)
+                else:
+                    log.exception("email: the mailbox could not be read; trying again in %.0f s", backoff)
                 await self.mailbox.close()
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(self._stopping.wait(), backoff)
@@ -224,13 +195,17 @@ class EmailChannel:
         except Unreadable as exc:
             await self._set_aside(uid, raw, str(exc))
             return
+        if len(mail.sender) > 254:  # no address is longer (RFC 5321), nor may an identity be
+            await self._set_aside(uid, raw, "the sender's address is longer than 254 characters", mail)
+            return
         try:
             await self._take(mail, raw, started)
         except (MailboxError, asyncio.CancelledError):
             raise
-        except (DBAPIError, OSError) as exc:
+        except (OperationalError, InterfaceError, OSError) as exc:
+            # The database or the disk is away, not the mail's fault: it waits, uncounted.
             raise _Later(f"a mail could not be handled now: {type(exc).__name__}") from None
-        except Exception as exc:
+        except Exception as exc:  # this mail fails (a value the database refuses, a bug): counted
             failures = self._failures.get(mail.event_id, 0) + 1
             self._failures[mail.event_id] = failures
             log.exception("email: a mail could not be handled (attempt %s of %s)", failures, ATTEMPTS)
@@ -254,18 +229,22 @@ class EmailChannel:
             await self._bounced(event_id, mail, started)
             return
         number = self._ticket_of(mail)
-        if mail.automatic and number is not None:
+        ours = any(self.ids.ours(ref) for ref in (*mail.in_reply_to, *mail.references))
+        if mail.automatic and (number is not None or ours):
             IGNORED.labels(NAME, "automatic").inc()
             log.info("email: an automatic mail (%s) about ticket #%s is not taken", mail.automatic, number)
             await self.pipeline.once(event_id, _nothing, started=started)
             return
+        # An answer to a mail of ours (a ticket's, or the question which department) brings
+        # our words quoted: only what is new counts, and only its language.
+        text = mail.reply_text if number is not None or ours else mail.text
         letter = Letter(
-            platform=NAME, sender=sender, name=mail.sender_name, subject=topic(mail.subject),
-            text=mail.reply_text if number is not None else mail.text,
+            platform=NAME, sender=sender, name="".join(c for c in mail.sender_name if c.isprintable()),
+            subject=topic(mail.subject), text=text,
             files=tuple(_incoming(f.name, f.data, f.content_type) for f in mail.files),
             record=_incoming("original.eml", raw, "message/rfc822"),
-            ticket=number, department=self._department(mail), language=mail.language,
-            automatic=mail.automatic is not None)
+            ticket=number, department=self._department(mail), language=detect_language(text),
+            language_hint=detect_language("", mail.content_language), automatic=mail.automatic is not None)
         answering = _Answering(sender, mail, number)
         async with self.pipeline.in_order(sender):
             await self.pipeline.take(event_id, answering, lambda: self.letters.take(letter), self._answer,
@@ -275,7 +254,7 @@ class EmailChannel:
         """The ticket a mail answers: our Message-ID in its In-Reply-To or References, else the
         [#1042] tag of its subject (Letters checks that its sender may write to it)."""
         for ref in (*mail.in_reply_to, *reversed(mail.references)):
-            number = ticket_of(ref, self.domain)
+            number = self.ids.ticket_of(ref)
             if number:
                 return number
         return ticket_tag(mail.subject)
@@ -302,13 +281,14 @@ class EmailChannel:
     async def _bounced(self, event_id: str, mail: Mail, started: float) -> None:
         bounce = mail.bounce
         assert bounce is not None
-        numbers = [n for n in (ticket_of(m, self.domain) for m in bounce.message_ids) if n]
+        # Only a bounce of a mail of ours (its signed id) to that ticket's requester counts: a
+        # made-up one must not cut a customer off.
+        numbers = [n for n in (self.ids.ticket_of(m) for m in bounce.message_ids) if n]
         recipient = bounce.recipient
 
         async def work() -> list[Reply]:
-            if bounce.permanent and recipient:
-                await self.services.customers.unreachable(
-                    NAME, recipient.lower(), f"bounced: {mail.subject[:120]}", numbers[0] if numbers else None)
+            if bounce.permanent and recipient and numbers:
+                await self.services.customers.unreachable(NAME, recipient.lower(), "bounced", numbers[0])
             return []
 
         await self.pipeline.once(event_id, work, started=started)
@@ -317,12 +297,15 @@ class EmailChannel:
         folder = self.options.quarantine_folder
         log.warning("email: a mail was set aside in %s: %s", folder, reason)
         await self.mailbox.set_aside(uid, folder)
+        self.taken += 1
         sender = mail.sender if mail else _header(raw, b"from")
         subject = mail.subject if mail else _header(raw, b"subject")
-        await self.services.desk.tell_agents(
-            DeskNews.SET_ASIDE, place=f"{folder} ({self.address})", reason=reason[:200],
-            sender=sender[:200], subject=subject[:200])
-        self.taken += 1
+        try:
+            await self.services.desk.tell_agents(
+                DeskNews.SET_ASIDE, place=f"{folder} ({self.address})", reason=reason[:200],
+                sender=sender[:200], subject=subject[:200])
+        except Exception:  # the mail is aside all the same; the log says what the agents missed
+            log.exception("email: the agents could not be told of the mail set aside")
 
 
 async def _nothing() -> list[Reply]:

@@ -74,8 +74,10 @@ def find_bounce(
     if not _BOUNCE_SENDERS.match(local_part(sender)):
         return None
     found = _RECIPIENT_LINE.search(text) or _QMAIL_RECIPIENT.search(text)
+    if found is None:  # a person at postmaster@ writes like anyone else: no failed address, no bounce
+        return None
     ids = _unique((*_MESSAGE_ID_LINE.findall(text), *own_ids))
-    return Bounce(recipient=found.group(1).lower() if found else None, message_ids=ids, permanent=True)
+    return Bounce(recipient=found.group(1).lower(), message_ids=ids, permanent=True)
 
 
 def _report(msg: Message, own_ids: tuple[str, ...]) -> Bounce | None:

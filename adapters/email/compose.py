@@ -2,8 +2,8 @@
 
 A mail cannot carry buttons, so the choices a customer can answer by number (confirming a
 resolution, rating) become a numbered list, and the others are left out: what a reply of "2"
-means is fixed by `options`, which the reading side uses too. Every message id we make names its
-ticket, so that a reply finds its ticket from In-Reply-To or References alone.
+means is fixed by `options`, which the reading side uses too. The message ids are made by
+adapters.email.ids.
 """
 
 from __future__ import annotations
@@ -16,7 +16,6 @@ from email import policy
 from email.headerregistry import Address, BaseHeader, HeaderRegistry, UnstructuredHeader
 from email.message import EmailMessage
 from email.utils import format_datetime
-from secrets import token_hex
 from typing import Any, cast
 
 from core.chat.actions import Rate, Settle, decode
@@ -24,7 +23,6 @@ from core.chat.messages import Reply
 from core.i18n import Translator, translator
 
 REFERENCES_KEPT = 20  # the thread's first message and the latest ones: enough for any mail program
-_OURS = re.compile(r"hd\.(\d+)\.[0-9a-f]{16}@(.+)", re.IGNORECASE)
 _ID = re.compile(r"<[\x21-\x3b\x3d\x3f-\x7e]+@[\x21-\x3b\x3d\x3f-\x7e]+>")  # printable ASCII, no <>
 _TYPE_PART = re.compile(r"[a-z0-9][a-z0-9!#$&^_.+-]*")
 
@@ -49,20 +47,6 @@ def _policy() -> policy.EmailPolicy[EmailMessage]:
 
 
 POLICY = _policy()
-
-
-def message_id(domain: str, number: int | None) -> str:
-    """A new Message-ID of ours, naming its ticket (0 for none) and unguessable."""
-    return f"<hd.{0 if number is None else number}.{token_hex(8)}@{domain}>"
-
-
-def ticket_of(message_id: str, domain: str) -> int | None:
-    """The ticket a message id of ours names; None for anybody else's, or one naming none."""
-    match = _OURS.fullmatch(message_id.strip().removeprefix("<").removesuffix(">"))
-    if match is None or match.group(2).lower() != domain.lower():
-        return None
-    number = int(match.group(1))
-    return number or None
 
 
 def options(reply: Reply) -> list[tuple[int, str]]:

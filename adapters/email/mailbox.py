@@ -164,7 +164,11 @@ class Mailbox:
         if not client.has_capability("IDLE"):
             await asyncio.sleep(seconds)
             return
-        idle = await client.idle_start(timeout=seconds)
+        try:
+            idle = await asyncio.wait_for(client.idle_start(timeout=seconds), self.timeout)
+        except (OSError, TimeoutError, aioimaplib.AioImapException) as exc:
+            raise MailboxError(f"the IMAP server {self.server.safe()} would not wait for mail (IDLE): "
+                               f"{_reason(exc)}") from None
         try:
             while True:
                 pushed = await client.wait_server_push(timeout=seconds + 5)

@@ -52,7 +52,8 @@ class Letter:
     record: IncomingFile | None = None  # the letter as it was received, kept for the agents
     ticket: int | None = None  # the ticket it answers, as the channel's threading says
     department: str | None = None  # the department the address it was sent to belongs to
-    language: str | None = None  # the language it is written in, when that could be told
+    language: str | None = None  # the language its text is written in, when that could be told
+    language_hint: str | None = None  # what the channel says of the sender's language, for a new sender
     automatic: bool = False  # sent by a machine (a list, an auto-responder): taken, never answered
 
 
@@ -76,7 +77,7 @@ class Letters:
     async def take(self, letter: Letter) -> list[Reply]:
         """Handle a letter; the answers to send its sender (none past the sender's quota)."""
         customer = await self.services.customers.customer(
-            letter.platform, letter.sender, letter.sender, letter.name, locale=letter.language)
+            letter.platform, letter.sender, letter.sender, letter.name, locale=letter.language or letter.language_hint)
         if letter.language and customer.locale != letter.language:
             # Writing in another language is how a letter's sender changes it.
             await self.services.customers.set_locale(customer.id, letter.language)

@@ -75,11 +75,14 @@ class CustomerService:
                 Customer.platform == platform, Customer.platform_user_id == platform_user_id))).scalar_one_or_none()
             if customer is None or not customer.reachable:
                 return False
-            customer.reachable = False
             tickets = select(Ticket).where(Ticket.customer_id == customer.id)
             tickets = tickets.where(Ticket.number == number) if number is not None else \
                 tickets.where(Ticket.status.in_(list(OPEN_STATUSES)))
-            for ticket in (await session.execute(tickets)).scalars():
+            concerned = list((await session.execute(tickets)).scalars())
+            if number is not None and not concerned:
+                return False  # word about somebody else's ticket proves nothing about this customer
+            customer.reachable = False
+            for ticket in concerned:
                 self.news.desk(session, ticket, DeskNews.CUSTOMER_UNREACHABLE, now, platform=platform,
                                reason=reason[:200])
             return True

@@ -318,3 +318,13 @@ class AnswerQuota(Base):
     sender: Mapped[str] = mapped_column(String(255), primary_key=True)
     window_start: Mapped[datetime]
     count: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class InstallKey(Base):
+    """A random key made once per installation, for what must be unforgeable from outside (the
+    ids the bot gives its messages, so that a forged one is told from a real one)."""
+
+    __tablename__ = "install_keys"
+
+    name: Mapped[str] = mapped_column(String(32), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

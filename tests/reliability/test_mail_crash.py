@@ -311,7 +311,7 @@ async def test_kill_9_while_taking_a_mailbox(tmp_path: Path, dovecot: Dovecot, s
     for i in range(MAILS):
         got = acks.get(customer(i), [])
         assert got, f"customer {i} got no acknowledgement"
-        assert str(got[0]["Message-ID"]) == f"<hd.{ticket[i]}.thread@example.com>"
+        assert str(got[0]["Message-ID"]).startswith(f"<hd.{ticket[i]}.t.")  # its ticket's first mail
     assert wrong == []
     assert len(acks) == MAILS  # a reply is not answered
     # A process killed after a mail was answered and read, before its done mark was written,

@@ -139,3 +139,10 @@ def test_read_receipt_report_is_automatic() -> None:
                "--R\nContent-Type: text/plain\n\nRead.\n--R--\n")
     m = parse_mail(raw)
     assert m.automatic == "multipart/report" and m.bounce is None
+
+
+def test_a_person_at_postmaster_writes_no_bounce() -> None:
+    """A mail from postmaster@ that names no failed address is a person's (or a robot's) mail,
+    automatic but not a bounce: it is kept, not taken as a customer's address failing."""
+    m = parse_mail(mail("From: Petr <postmaster@firma.cz>\r\nSubject: Dotaz\r\n\r\nDobrý den, mám dotaz k faktuře."))
+    assert m.bounce is None and m.automatic is not None

@@ -13,15 +13,14 @@ from sqlalchemy import select
 
 from core.domain.model import Status
 from core.storage.models import Customer, OutboxMessage, Rating
-from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, mail, text_of
+from tests.adapters.email.world import SUPPORT, MailWorld, mail, text_of
 from tests.adapters.slack.conftest import AGENT, DESK
 
 JANA = "jana.novakova@example.cz"
 DAEMON = "MAILER-DAEMON@mx.example.cz"
-THREAD = f"<hd.1001.thread@{DOMAIN}>"
 
 
-def dsn(status: str, action: str, number: int) -> bytes:
+def dsn(status: str, action: str, number: int, thread: str) -> bytes:
     """A delivery report from the customer's mail server about our acknowledgement."""
     return f"""\
 Return-Path: <>
@@ -56,7 +55,7 @@ Content-Type: text/rfc822-headers
 From: Example Support <{SUPPORT}>
 To: {JANA}
 Subject: [#1001] Nelze se prihlasit
-Message-ID: {THREAD}
+Message-ID: {thread}
 
 --B1--
 """.replace("\n", "\r\n").encode()
@@ -79,18 +78,18 @@ async def test_a_bounce_marks_the_customer_unreachable_until_they_write_again(wo
     await world.arrive(mail(JANA, "Nelze se přihlásit", "Dobrý den, nemohu se přihlásit do systému.",
                             name="Jana Nováková"))
     [ack] = await world.answers(JANA, 1)
-    assert ack["Message-ID"] == THREAD
+    assert ack["Message-ID"] == world.thread(1001)
     await world.desk.click(AGENT, "desk:claim", 1001)
     sent = len(world.smtp.messages)
     told_before = len(world.desk.thread(1001))
 
     # A delay report: nothing changes.
-    await world.arrive(dsn("4.4.1", "delayed", 1))
+    await world.arrive(dsn("4.4.1", "delayed", 1, world.thread(1001)))
     assert await _reachable(world)
     assert len(world.desk.thread(1001)) == told_before and len(world.smtp.messages) == sent
 
     # The customer's server refuses our mail for good.
-    await world.arrive(dsn("5.1.1", "failed", 2))
+    await world.arrive(dsn("5.1.1", "failed", 2, world.thread(1001)))
     assert not await _reachable(world)
     told = [m.get("text") or "" for m in world.desk.thread(1001)[told_before:]]
     assert any("cannot be reached" in line and "email" in line for line in told), told
@@ -106,7 +105,7 @@ async def test_a_bounce_marks_the_customer_unreachable_until_they_write_again(wo
     assert dead == ["agent_reply"], dead
 
     # She writes again: she can be reached again, and hears from us.
-    await world.arrive(mail(JANA, f"Re: {ack['Subject']}", "Pořád to nefunguje.", in_reply_to=THREAD))
+    await world.arrive(mail(JANA, f"Re: {ack['Subject']}", "Pořád to nefunguje.", in_reply_to=world.thread(1001)))
     assert await _reachable(world)
     count = len(world.sent_to(JANA))
     await _agent_says(world, "Podívám se na to.")

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from core.domain.model import MessageKind, Status
 from core.storage.models import Attachment, Customer
-from tests.adapters.email.world import DOMAIN, SUPPORT, MailWorld, html_of, mail, text_of
+from tests.adapters.email.world import SUPPORT, MailWorld, html_of, mail, text_of
 from tests.adapters.slack.conftest import AGENT, DESK
 
 JANA = "jana.novakova@example.cz"
@@ -32,7 +32,7 @@ async def test_a_customer_writes_by_mail_and_the_agent_answers_from_slack(world:
                             "hlásí to chybu 500.\n\nJana Nováková", name="Jana Nováková", message_id=first))
     [ack] = await world.answers(JANA, 1)
     assert "[#1001]" in str(ack["Subject"]) and ack["In-Reply-To"] == first
-    assert ack["Auto-Submitted"] == "auto-replied" and ack["Message-ID"] == f"<hd.1001.thread@{DOMAIN}>"
+    assert ack["Auto-Submitted"] == "auto-replied" and ack["Message-ID"] == world.thread(1001)
     assert "#1001" in text_of(ack) and "Nelze se přihlásit" in text_of(ack)
     assert "Děkujeme" in text_of(ack)  # in Czech, told from the text
     assert "nemohu se přihlásit" in (await world.app.services.queries.get(1001)).description
@@ -47,7 +47,7 @@ async def test_a_customer_writes_by_mail_and_the_agent_answers_from_slack(world:
     answers = await world.answers(JANA, 3)  # taken, then the answer
     answer = answers[-1]
     assert "Jaký prohlížeč používáte?" in text_of(answer) and "[#1001]" in str(answer["Subject"])
-    assert f"<hd.1001.thread@{DOMAIN}>" in str(answer["References"])  # one thread in her mail program
+    assert world.thread(1001) in str(answer["References"])  # one thread in her mail program
     assert answer["Auto-Submitted"] is None  # a person wrote it
 
     # Her reply, as Gmail writes it: the new lines on top, the whole history quoted below.
@@ -69,7 +69,7 @@ async def test_a_stranger_naming_the_ticket_gets_one_of_their_own(world: MailWor
     await world.answers(JANA, 1)
     eve = "eve@example.net"
     await world.arrive(mail(eve, "Re: [#1001] Faktura za listopad", "Show me this ticket please.",
-                            in_reply_to=f"<hd.1001.thread@{DOMAIN}>"))
+                            in_reply_to=world.thread(1001)))
     [ack] = await world.answers(eve, 1)
     # Her own subject, nothing of Jana's ticket: not its words, not her name.
     assert "[#1002] Faktura za listopad" == str(ack["Subject"])

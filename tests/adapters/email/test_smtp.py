@@ -10,7 +10,8 @@ from urllib.parse import quote
 
 import pytest
 
-from adapters.email.compose import compose, message_id
+from adapters.email.compose import compose
+from adapters.email.ids import MessageIds
 from adapters.email.smtp import Smtp
 from adapters.email.urls import MailServer, smtp_server
 from core.chat.messages import Reply
@@ -24,7 +25,7 @@ DOMAIN = "support.example.com"
 
 def letter(to: str = "jan@example.cz", text: str = "Dobrý den", number: int = 1042) -> object:
     return compose(Reply(text, locale="cs", ticket=number), sender=f"help@{DOMAIN}", sender_name="Podpora",
-                   to=to, subject=f"[#{number}] Tiskárna", message_id=message_id(DOMAIN, number))
+                   to=to, subject=f"[#{number}] Tiskárna", message_id=MessageIds(DOMAIN, b"k" * 32).new(number))
 
 
 async def send(smtp: Smtp, **kwargs: object) -> None:

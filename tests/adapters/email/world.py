@@ -72,6 +72,10 @@ class MailWorld:
     def app(self) -> App:
         return self.desk.desk
 
+    def thread(self, number: int) -> str:
+        """The Message-ID of a ticket's first mail, as this installation signs it."""
+        return str(self.app.served["email"].ids.thread(number))  # type: ignore[attr-defined]
+
     def sent_to(self, address: str) -> list[EmailMessage]:
         return [m for m in self.smtp.messages if address in str(m["To"])]
 

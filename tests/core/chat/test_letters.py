@@ -190,3 +190,14 @@ async def test_a_number_in_persian_digits_is_a_choice(
     async with service.db.read() as s:
         rating = (await s.execute(select(Rating))).scalar_one()
     assert (rating.score, rating.comment) == (5, "عالی بود")
+
+
+async def test_the_channels_word_on_the_language_serves_a_new_sender_only(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    letters = _letters(service, config, tmp_path)
+    [first] = await letters.take(_letter("OK", sender="petr@example.cz", language_hint="cs"))
+    assert first.locale == "cs"  # nothing to tell from the text: the hint decides for a new sender
+    await letters.take(_letter("Díky", sender="petr@example.cz", language_hint="en",
+                               ticket=int(first.ticket or 0)))
+    async with service.db.read() as s:
+        assert (await s.execute(select(Customer.locale))).scalar_one() == "cs"  # a mail program's word

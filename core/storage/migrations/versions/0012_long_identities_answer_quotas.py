@@ -1,8 +1,10 @@
-"""Identities as long as an e-mail address, and a quota of automatic answers per sender.
+"""Identities as long as an e-mail address, a quota of automatic answers per sender, and keys
+made once per installation.
 
 A customer's identity and chat may be an address (up to 254 characters), so the columns that
 hold them grow to 255. `answer_quotas` counts the automatic answers a channel sent one sender
 within the hour, so that two robots answering each other stop after a few rounds.
+`install_keys` holds random keys made at first use (the one that signs the bot's message ids).
 
 Revision ID: 0012
 Revises: 0011
@@ -49,8 +51,15 @@ def upgrade() -> None:
         sa.Column("count", sa.Integer(), nullable=False),
         sa.PrimaryKeyConstraint("channel", "sender"),
     )
+    op.create_table(
+        "install_keys",
+        sa.Column("name", sa.String(length=32), nullable=False),
+        sa.Column("value", sa.String(length=128), nullable=False),
+        sa.PrimaryKeyConstraint("name"),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("install_keys")
     op.drop_table("answer_quotas")
     _widen(64, 255)  # fails on PostgreSQL if a longer identity was stored meanwhile: nothing is cut
