@@ -1,5 +1,4 @@
-"""Identities as long as an e-mail address, a quota of automatic answers per sender, and keys
-made once per installation.
+"""Identities as long as an address, quotas of automatic answers, installation keys.
 
 A customer's identity and chat may be an address (up to 254 characters), so the columns that
 hold them grow to 255. `answer_quotas` counts the automatic answers a channel sent one sender
