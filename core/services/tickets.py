@@ -18,6 +18,7 @@ from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import (
     EscalationTooEarly,
+    IllegalTransition,
     RatingNotPossible,
     TooManyNewTickets,
     TooManyOpenTickets,
@@ -245,6 +246,11 @@ class TicketService:
         async with self.db.write() as session:
             ticket = await owned(session, customer_id, number, lock=True)
             target = Status.CLOSED if solved else Status.ACCEPTED
+            if ticket.status != Status.RESOLVED:
+                # Only a solution is confirmed or disputed: closing an open ticket is withdrawing
+                # it, and reopening a closed one is writing to it (each with its own words).
+                raise IllegalTransition(number, ticket.status, target, Actor.CUSTOMER.value,
+                                        "only a resolved ticket is confirmed or disputed")
             reason = "customer_confirmed" if solved else "customer_disputed"
             self.steps.move(session, ticket, target, Who.customer(customer_id), reason, now)
             await self.steps.ask_rating(session, now)

@@ -225,6 +225,15 @@ async def test_ticket_action_commands(customer: Customer, service: Services) -> 
     await customer.say("/withdraw 1001")
     await customer.press("withdraw_yes:1001")
     assert "not possible for ticket #1001" in customer.text
+    # Only a resolved ticket is confirmed or disputed: a closed one is not reopened by /notsolved,
+    # nor an open one closed by /confirm.
+    await customer.say("/notsolved 1001")
+    assert "not possible for ticket #1001" in customer.text
+    assert (await service.queries.get(1001)).status == Status.CLOSED
+    await open_ticket(customer, subject="Another problem entirely")
+    await customer.say("/confirm 1002")
+    assert "not possible for ticket #1002" in customer.text
+    assert (await service.queries.get(1002)).status == Status.NEW
 
 
 async def test_escalation_request_and_rating(customer: Customer, service: Services, clock: FakeClock) -> None:
