@@ -111,7 +111,7 @@ async def test_group_chats_get_a_hint(bot: Running) -> None:
 
 
 async def test_commands_registered_per_language(bot: Running) -> None:
-    for lang, word in (("fa", "تیکت"), ("cs", "tiket"), ("ru", "заяв"), ("pt", "chamado"), ("en", "ticket")):
+    for lang, word in (("fa", "تیکت"), ("cs", "tiket"), ("ru", "тикет"), ("pt", "chamado"), ("en", "ticket")):
         commands = bot.api.commands_for(lang)
         assert [c["command"] for c in commands][:4] == ["new", "tickets", "ticket", "reply"]
         assert any(word in c["description"].lower() for c in commands), lang
