@@ -40,7 +40,12 @@ RTL = frozenset({"fa"})
 # First Strong Isolate / Pop Directional Isolate: keep "#1042" or a URL left-to-right
 # inside right-to-left text without disturbing the words around it.
 FSI, PDI = "\u2068", "\u2069"
-_LATIN_RUN = re.compile(r"(#\d+|[A-Za-z0-9][A-Za-z0-9._%+\-/:@#?=&]*[A-Za-z0-9/])")
+_OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI: text inside is isolated already
+_ISOLATES = re.compile("([\u2066\u2067\u2068\u2069])")
+_WORD = r"[A-Za-z0-9][A-Za-z0-9._%+\-/:@#?=&]*[A-Za-z0-9/]|[A-Za-z0-9]"
+# A command with its arguments ("/ticket 1042" is one unit, else the slash lands on the far
+# side), a ticket number, or any other run of Latin letters and digits (an address, a code).
+_LATIN_RUN = re.compile(rf"/[A-Za-z_]+(?: +#?(?:{_WORD}))*|#\d+|{_WORD}")
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -121,14 +126,24 @@ class Translator:
         return self._fill(self._t.ngettext(singular, plural, n), {"n": self.number(n), **params})
 
     def _fill(self, text: str, params: dict[str, Any]) -> str:
-        if not params:
-            return text
-        return text.format(**{k: self._isolate(v) for k, v in params.items()})
+        # Isolated after filling, so that "/{command} 1042" or "#{number}" becomes one unit.
+        return self.isolate(text.format(**params) if params else text)
 
-    def _isolate(self, value: Any) -> Any:
-        if self.rtl and isinstance(value, str) and FSI not in value:
-            return _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", value)
-        return value
+    def isolate(self, text: str) -> str:
+        """Each Latin-script run of right-to-left text wrapped in FSI…PDI; text already inside
+        an isolate is left as it is, so isolating twice changes nothing."""
+        if not self.rtl:
+            return text
+        out, depth = [], 0
+        for piece in _ISOLATES.split(text):
+            if piece and piece in _OPENERS:
+                depth += 1
+            elif piece == PDI:
+                depth = max(depth - 1, 0)
+            elif depth == 0:
+                piece = _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", piece)
+            out.append(piece)
+        return "".join(out)
 
     def number(self, n: int | float) -> str:
         text = format_decimal(n, locale=self.babel_locale, group_separator=False) \

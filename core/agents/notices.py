@@ -65,7 +65,7 @@ def sla(t: Translator, event: str, first_response: bool, when: str) -> str:
 
 
 def rated(t: Translator, score: int) -> str:
-    return t._("The customer rated this ticket {score} of 5.", score=score)
+    return t._("The customer rated this ticket {score} of 5.", score=t.number(score))
 
 
 def unreachable(t: Translator, platform: str, reason: str) -> str:

@@ -59,7 +59,7 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),
                      locale=loc)
     if event == "rating_request":
-        stars = tuple(Choice(act.Rate(n, score).encode(), f"{score} ★") for score in range(1, 6))
+        stars = tuple(Choice(act.Rate(n, score).encode(), f"{t.number(score)} ★") for score in range(1, 6))
         return Reply(t._("Ticket {ticket} is closed. How satisfied are you with our help? "
                          "1 is the lowest, 5 the highest.", ticket=ticket), (stars,), loc)
     if event == "reminder":

@@ -160,3 +160,24 @@ def test_unwritable_cache_still_translates(tmp_path: Path, monkeypatch) -> None:
     assert Translations(io.BytesIO(mo)).gettext("Which department should handle your request?") \
         != "Which department should handle your request?"
     assert not list(tmp_path.rglob("*.mo"))
+
+
+def test_persian_isolates_latin_runs_of_the_translation_too() -> None:
+    t = translator("fa")
+    shown = t._("Show a ticket: /ticket 1042")
+    assert f"{FSI}/ticket 1042{PDI}" in shown
+    assert f"{FSI}/reply 1042{PDI}" in t._("Please give the ticket number, for example: /{command} 1042",
+                                           command="reply")
+    once = t._("There is no ticket #{number}.", number=1001)
+    assert once.count(FSI) == once.count(PDI) == 1 and f"{FSI}#1001{PDI}" in once
+    tagged = t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(1001))
+    assert tagged.count(FSI) == 1 and t.isolate(tagged) == tagged
+    assert t.isolate("سلام، تیکت ۱۰۴۲") == "سلام، تیکت ۱۰۴۲"  # Persian text and digits untouched
+
+
+@pytest.mark.parametrize("lang", ["en", "cs"])
+def test_left_to_right_languages_are_not_isolated(lang: str) -> None:
+    t = translator(lang)
+    for text in (t._("Show a ticket: /ticket 1042"), t._("There is no ticket #{number}.", number=1001)):
+        assert FSI not in text and PDI not in text
+    assert t.isolate("see /ticket 1042") == "see /ticket 1042"

@@ -116,3 +116,10 @@ async def test_every_screen_speaks_the_customers_language(
             if phrase in reply.text:
                 leaks.append(f"{phrase!r} in {reply.text[:80]!r}")
     assert leaks == []
+
+
+def test_persian_rating_shows_persian_digits() -> None:
+    ask = render(translator("fa"), "rating_request", {"number": 1001})
+    assert [c.label for c in ask.flat_choices] == [f"{d} ★" for d in "۱۲۳۴۵"]
+    assert "۱" in ask.text and "۵" in ask.text and not re.search(r"[0-9]", ask.text.replace("#1001", ""))
+    assert [c.label for c in render(translator("en"), "rating_request", {"number": 1}).flat_choices][0] == "1 ★"
