@@ -24,7 +24,6 @@ from typing import Any
 from aiohttp import web
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from adapters.email.ids import MessageIds
 from adapters.email.mailbox import Mailbox, MailboxError, MailboxRefused
 from adapters.email.options import NAME, Options
 from adapters.email.parse import Mail, Unreadable, detect_language, parse_mail, ticket_tag, topic
@@ -88,7 +87,6 @@ class EmailChannel:
         self.smtp = Smtp(smtp)
         self._sender = EmailSender(self.smtp, services, address, display_name)
         self.mailbox = Mailbox(imap)
-        self.ids: MessageIds  # read at the start: the installation's key is in the database
         self._reader: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._failures: dict[str, int] = {}  # Message ids whose handling failed here, and how often
@@ -130,7 +128,7 @@ class EmailChannel:
                                      "Check the host and port of EMAIL_IMAP_URL and the network, then start "
                                      "again.") from None
         await self.smtp.check()
-        self.ids = await self._sender.ids()
+        self.ids = await self._sender.ids()  # the sender's, read now: the key is in the database
         self._ok = True
         log.info("email: reading %s, sending as %s", self.imap.safe(), self.address)
         self._reader = asyncio.create_task(self._read(), name="email-reader")

@@ -71,7 +71,7 @@ class Mailbox:
             if response.result != "OK":
                 raise MailboxRefused(f"the IMAP server refused the login of {server.user!r} (EMAIL_IMAP_URL): "
                                    f"{_said(response)}")
-            response = await client.select(_quoted(server.folder))
+            response = await client.select(aioimaplib.quoted(server.folder))
             if response.result != "OK":
                 raise MailboxRefused(f"the IMAP folder {server.folder!r} (EMAIL_IMAP_URL) cannot be opened: "
                                      f"{_said(response)}")
@@ -144,14 +144,14 @@ class Mailbox:
     async def set_aside(self, uid: str, folder: str) -> None:
         """Move the mail to `folder` (created if missing), read, so that it stops the rest no longer."""
         if folder not in self._folders:
-            await self._command("create", _quoted(folder), check=False)  # refused when it exists
+            await self._command("create", aioimaplib.quoted(folder), check=False)  # refused when it exists
             self._folders.add(folder)
         await self.mark_read(uid)
         client = self._require()
         if client.has_capability("MOVE"):
-            await self._command("uid", "move", uid, _quoted(folder))
+            await self._command("uid", "move", uid, aioimaplib.quoted(folder))
             return
-        await self._command("uid", "copy", uid, _quoted(folder))
+        await self._command("uid", "copy", uid, aioimaplib.quoted(folder))
         await self._command("uid", "store", uid, "+FLAGS.SILENT", r"(\Deleted)")
         if client.has_capability("UIDPLUS"):
             await self._command("uid", "expunge", uid)
@@ -211,10 +211,6 @@ class Mailbox:
         if check and response.result != "OK":
             raise MailboxError(f"IMAP {name} {args[0] if args else ''} failed: {_said(response)}")
         return response
-
-
-def _quoted(folder: str) -> str:
-    return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _said(response: Any) -> str:

@@ -18,11 +18,11 @@ from adapters.email.automatic import Bounce, automatic_reason, find_bounce
 from adapters.email.body import MailFile, clean, read_body
 from adapters.email.language import detect_language
 from adapters.email.reply import reply_text
-from adapters.email.subject import first_line, ticket_tag, topic
+from adapters.email.subject import ticket_tag, topic
 
 __all__ = [
     "Bounce", "Mail", "MailFile", "Unreadable",
-    "detect_language", "first_line", "parse_mail", "ticket_tag", "topic",
+    "detect_language", "parse_mail", "ticket_tag", "topic",
 ]
 
 # The inbound events table keys events by at most this many characters.

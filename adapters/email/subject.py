@@ -29,17 +29,3 @@ def topic(subject: str) -> str:
         if shorter == text:
             return text
         text = shorter
-
-
-def first_line(text: str, limit: int = 120) -> str:
-    """A subject for a mail that has none: its first non-empty line, at most `limit` characters."""
-    for line in text.splitlines():
-        line = " ".join(line.split())
-        if not line:
-            continue
-        if len(line) <= limit:
-            return line
-        cut = line[: limit - 1]
-        space = cut.rfind(" ")
-        return (cut[:space] if space > limit // 2 else cut).rstrip() + "…"
-    return ""

@@ -16,8 +16,6 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
-from sqlalchemy import select
-
 from core.chat.drafts import DraftStore
 from core.chat.messages import Reply
 from core.chat.views import explain, response_due
@@ -25,13 +23,12 @@ from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, RatingNotPossible, TicketNotFound
-from core.domain.lifecycle import rated
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, NewAttachment, Status
 from core.i18n import Translator, translator
 from core.metrics import LIMITED
 from core.services import Services
 from core.storage.db import Database
-from core.storage.models import AnswerQuota, Customer, Rating, StatusChange, Ticket
+from core.storage.models import AnswerQuota, Customer, Ticket
 
 log = logging.getLogger(__name__)
 
@@ -131,25 +128,16 @@ class Letters:
                         t._("Ticket {ticket} is back in progress. Please tell us what is still not working.",
                             ticket=t.ticket(number)))
                 return [Reply(text, locale=t.locale, ticket=number)]
-            if ticket.status == Status.CLOSED and pick <= 5 and await self._ratable(ticket):
-                try:
+            if ticket.status == Status.CLOSED and pick <= 5:
+                try:  # the service knows whether this close is rated (and not yet)
                     await self.services.tickets.rate(customer.id, number, pick, comment or None)
-                except RatingNotPossible as exc:
-                    return [Reply(explain(t, exc), locale=t.locale, ticket=number)]
-                return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
+                    return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
+                except RatingNotPossible:
+                    pass  # no rating is asked of this ticket: the number is a message like any other
         refused, files = await self._receive(t, letter)
         text = _cut(letter.text, MESSAGE_MAX) or (_cut(letter.subject, MESSAGE_MAX) if not files else "")
         await self.services.tickets.add_customer_message(customer.id, number, text, files)
         return [replace(r, ticket=number) for r in refused]
-
-    async def _ratable(self, ticket: Ticket) -> bool:
-        async with self.db.read() as session:
-            if await session.get(Rating, ticket.id) is not None:
-                return False
-            closing = (await session.execute(
-                select(StatusChange.from_status, StatusChange.reason).where(StatusChange.ticket_id == ticket.id)
-                .order_by(StatusChange.id.desc()).limit(1))).first()
-        return closing is not None and rated(Status(closing[0]) if closing[0] else None, Status.CLOSED, closing[1])
 
     async def _open(self, customer: Customer, t: Translator, department: str, subject: str, text: str,
                     files: list[NewAttachment]) -> list[Reply]:

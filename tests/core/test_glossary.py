@@ -54,9 +54,3 @@ def test_words_to_avoid(locale: str) -> None:
     avoid = GLOSSARY[locale]["avoid"]
     found = [(word, ids[0]) for ids, strings in _entries(locale) for s in strings for word in avoid if word in s]
     assert found == []
-
-
-def test_the_glossary_checks_itself() -> None:
-    """The checks can fail: a catalog that used another word would be caught."""
-    assert "заявк" in GLOSSARY["ru"]["avoid"] and GLOSSARY["pt"]["cancel"] == "Cancelar"
-    assert not any(stem in "cancelar o chamado" for stem in GLOSSARY["pt"]["withdraw"])

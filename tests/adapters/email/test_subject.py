@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from adapters.email.subject import first_line, ticket_tag, topic
+from adapters.email.subject import ticket_tag, topic
 
 
 @pytest.mark.parametrize(
@@ -30,11 +30,3 @@ def test_topic_strips_prefixes_and_tag(subject: str) -> None:
 def test_topic_keeps_words_that_only_start_like_a_prefix() -> None:
     assert topic("Reset password") == "Reset password"
     assert topic("Resumo: fatura") == "Resumo: fatura"
-
-
-def test_first_line() -> None:
-    assert first_line("\n\n  Nemohu   se přihlásit  \nDruhý řádek") == "Nemohu se přihlásit"
-    long = "slovo " * 40
-    cut = first_line(long, limit=50)
-    assert len(cut) <= 50 and cut.endswith("…") and not cut.endswith(" …")
-    assert first_line("") == "" and first_line(" \n ") == ""
