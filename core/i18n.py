@@ -40,6 +40,9 @@ RTL = frozenset({"fa"})
 # First Strong Isolate / Pop Directional Isolate: keep "#1042" or a URL left-to-right
 # inside right-to-left text without disturbing the words around it.
 FSI, PDI = "\u2068", "\u2069"
+# Right-to-left mark: a client takes a line's direction from its first strong letter, and many
+# look inside isolates for it, so a Persian line that begins with "/new" needs one in front.
+RLM = "\u200f"
 _OPENERS = "\u2066\u2067\u2068"  # LRI, RLI, FSI: text inside is isolated already
 _ISOLATES = re.compile("([\u2066\u2067\u2068\u2069])")
 _WORD = r"[A-Za-z0-9][A-Za-z0-9._%+\-/:@#?=&]*[A-Za-z0-9/]|[A-Za-z0-9]"
@@ -143,7 +146,8 @@ class Translator:
             elif depth == 0:
                 piece = _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", piece)
             out.append(piece)
-        return "".join(out)
+        return "\n".join(f"{RLM}{line}" if line[:1] in _OPENERS else line
+                         for line in "".join(out).split("\n"))
 
     def number(self, n: int | float) -> str:
         text = format_decimal(n, locale=self.babel_locale, group_separator=False) \

@@ -298,7 +298,7 @@ class Conversation:
 
     def _help(self, t: Translator) -> Reply:
         lines = [t._("I can open support tickets and keep you informed about them. Commands:")]
-        lines += [f"/{name} — {text}" for name, text in command_descriptions(t).items()]
+        lines += [t.isolate(f"/{name} — {text}") for name, text in command_descriptions(t).items()]
         lines.append(t._("You can also simply write a message: I will add it to your open ticket."))
         return Reply("\n".join(lines), ((Choice(act.NewTicket().encode(), t._("Open a new ticket")),
                                          Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets"))),),

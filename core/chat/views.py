@@ -110,7 +110,7 @@ def explain(t: Translator, error: DomainError) -> str:
 
 
 def ticket_line(t: Translator, ticket: Ticket) -> str:
-    return f"{t.ticket(ticket.number)} · {ticket.subject} · {status_name(t, ticket.status)}"
+    return t.isolate(f"{t.ticket(ticket.number)} · {ticket.subject} · {status_name(t, ticket.status)}")
 
 
 def ticket_detail(

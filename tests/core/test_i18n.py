@@ -17,7 +17,7 @@ from babel.messages.pofile import read_po
 from babel.support import Translations
 
 from core.domain.config import LANGUAGES
-from core.i18n import FSI, LOCALES_DIR, PDI, compiled_catalog, match_locale, translator
+from core.i18n import FSI, LOCALES_DIR, PDI, RLM, compiled_catalog, match_locale, translator
 
 PLACEHOLDER = re.compile(r"\{\w+\}")
 NPLURALS = {"en": 2, "fa": 1, "cs": 3, "ru": 3, "pt": 2}
@@ -181,3 +181,17 @@ def test_left_to_right_languages_are_not_isolated(lang: str) -> None:
     for text in (t._("Show a ticket: /ticket 1042"), t._("There is no ticket #{number}.", number=1001)):
         assert FSI not in text and PDI not in text
     assert t.isolate("see /ticket 1042") == "see /ticket 1042"
+
+
+def test_persian_lines_that_start_with_latin_stay_right_to_left() -> None:
+    """A client takes a paragraph's direction from its first strong letter, and many skip no
+    isolate: a Persian help line that begins with "/new" would be laid out left to right."""
+    t = translator("fa")
+    text = t.isolate("/new — ثبت تیکت جدید\n#1042 · عنوان\nسلام /help")
+    lines = text.split("\n")
+    assert lines[0] == f"{RLM}{FSI}/new{PDI} — ثبت تیکت جدید"
+    assert lines[1].startswith(f"{RLM}{FSI}#1042{PDI}")
+    assert not lines[2].startswith(RLM)
+    assert t.isolate(text) == text  # isolating twice changes nothing
+    assert RLM not in translator("cs").isolate("/new — nový tiket")
+

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from core.domain.model import Status, Who
+from core.i18n import FSI, PDI, RLM
 from core.services import Services
 from core.storage.models import Ticket, TicketMessage
 from tests.conftest import FakeClock
@@ -208,6 +209,19 @@ async def test_language_command(customer: Customer) -> None:
     await customer.press("lang:ru")
     await customer.say("/help")
     assert "/new" in customer.text and "Open a new ticket" not in customer.text
+
+
+async def test_persian_help_lists_each_command_right_to_left(customer: Customer) -> None:
+    await customer.say("/language")
+    await customer.press("lang:fa")
+    await customer.say("/help")
+    lines = [line for line in customer.text.split("\n") if "/" in line and "—" in line]
+    assert len(lines) >= 8
+    assert all(line.startswith(f"{RLM}{FSI}/") for line in lines), lines
+    await open_ticket(customer, subject="VPN قطع است")
+    await customer.say("/tickets")
+    listed = [line for line in customer.text.split("\n") if "#1001" in line]
+    assert listed and listed[0].startswith(f"{RLM}{FSI}#1001{PDI}") and f"{FSI}VPN{PDI}" in listed[0]
 
 
 async def test_ticket_action_commands(customer: Customer, service: Services) -> None:
