@@ -28,9 +28,9 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from core.domain.channel_keys import address_key, desk_key, gather
+from core.domain.languages import LANGUAGES, Names, Offered, default_first, missing_names
 from core.startup import StartupError
 
-LANGUAGES = ("en", "fa", "cs", "ru", "pt")
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -41,19 +41,6 @@ class ConfigError(StartupError):
 
 class _Strict(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Names(_Strict):
-    """A name in every language the help desk speaks."""
-
-    en: Annotated[str, Field(min_length=1)]
-    fa: Annotated[str, Field(min_length=1)]
-    cs: Annotated[str, Field(min_length=1)]
-    ru: Annotated[str, Field(min_length=1)]
-    pt: Annotated[str, Field(min_length=1)]
-
-    def get(self, locale: str) -> str:
-        return str(getattr(self, locale if locale in LANGUAGES else "en"))
 
 
 def _parse_time(value: str) -> time:
@@ -228,6 +215,7 @@ class Limits(_Strict):
 
 
 class HelpdeskConfig(_Strict):
+    languages: Offered = LANGUAGES  # offered to customers, the deployment's default first
     lifecycle: Lifecycle = Lifecycle()
     limits: Limits = Limits()
     delivery: Delivery = Delivery()
@@ -238,13 +226,21 @@ class HelpdeskConfig(_Strict):
     # A channel's own settings, `[channels.<name>]`: read, checked and defaulted by the channel.
     channels: dict[str, dict[str, Any]] = {}
 
+    @model_validator(mode="after")
+    def _default_names(self) -> HelpdeskConfig:
+        named: list[Priority | RequestType | Department] = [*self.priorities, *self.request_types, *self.departments]
+        for item in named:
+            item.name.default_to(self.languages[0])
+        return self
+
     @model_validator(mode="wrap")
     @classmethod
     def _every_problem(cls, data: Any, handler: ModelWrapValidatorHandler[HelpdeskConfig]) -> HelpdeskConfig:
         """The fields' problems and the references' together: pydantic would check references
         (an "after" validator) only once everything else is right, and stop at the first."""
-        references = [{"type": PydanticCustomError("reference", problem), "loc": loc, "input": value}
-                      for loc, problem, value in _reference_problems(data)]
+        references = [{"type": "missing", "loc": loc, "input": data} for loc in missing_names(data)]
+        references += [{"type": PydanticCustomError("reference", problem), "loc": loc, "input": value}
+                       for loc, problem, value in _reference_problems(data)]
         try:
             config = handler(data)
         except ValidationError as exc:
@@ -300,8 +296,9 @@ def _reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
     return problems
 
 
-def load_config(path: str | Path | None = None) -> HelpdeskConfig:
-    """Read and validate the TOML file (the bundled default when `path` is None)."""
+def load_config(path: str | Path | None = None, default_language: str | None = None) -> HelpdeskConfig:
+    """Read and validate the TOML file (the bundled default when `path` is None); a file that
+    lists no `languages` offers them all, `default_language` first."""
     file = Path(path) if path else DEFAULT_CONFIG
     try:
         data = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -311,6 +308,7 @@ def load_config(path: str | Path | None = None) -> HelpdeskConfig:
         raise ConfigError(f"{file}: cannot be read: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
+    default_first(data, default_language)
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as exc:
