@@ -121,8 +121,7 @@ def _email(parts: Parts) -> ServedChannel:
     assert settings.email_address and settings.email_imap_url and settings.email_smtp_url
     chosen = options(parts.config)
     letters = Letters(parts.services, parts.conversation.drafts, parts.files, parts.config,
-                      default_department=chosen.default_department, request_type=chosen.request_type,
-                      default_locale=settings.default_locale)
+                      default_department=chosen.default_department, request_type=chosen.request_type)
     return EmailChannel(
         letters, parts.inbound, parts.services, chosen,
         address=settings.email_address, display_name=settings.email_name or "Support",
@@ -223,7 +222,7 @@ def check_channel_keys(config: HelpdeskConfig) -> None:
 async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = True, console: bool = False) -> App:
     """Everything the process needs; the schema is brought up to date first. With `console`,
     the one channel is the console (the terminal chat), whatever else the settings enable."""
-    config = load_config(settings.helpdesk_config)
+    config = load_config(settings.helpdesk_config, settings.default_locale)
     check_channel_keys(config)
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
@@ -233,8 +232,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         connected = desks(settings, config)
         services = Services.build(db, config, clock, desks=connected)
         files = AttachmentStore(settings.attachments_dir)
-        conversation = Conversation(services, DraftStore(db, clock), files, config,
-                                    default_locale=settings.default_locale, clock=clock)
+        conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock)
         inbound = InboundLog(db, clock)
         parts = Parts(settings, config, services, conversation, inbound, files)
         served: dict[str, ServedChannel] = {}
@@ -245,7 +243,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
             served = {c.name: c for c in (r.build(parts) for r in enabled(settings))}
             channels.update(served)
         relay = Relay(db, channels, desks=services.news.desks, delivery=config.delivery,
-                      default_locale=settings.default_locale, clock=clock, owner=inbound.worker)
+                      languages=config.languages, clock=clock, owner=inbound.worker)
     except BaseException:
         await db.dispose()
         raise

@@ -223,6 +223,10 @@ async def _console(settings: Settings, language: str | None, user: str, banner: 
     from bot.jobs import deliver, running_jobs, scheduler, stop_jobs
 
     app = await build(settings, console=True)
+    if language is not None and language not in app.config.languages:
+        await app.close()
+        raise ConfigError(f"--lang {language}: this help desk offers {', '.join(app.config.languages)} "
+                          f"(the `languages` key of its configuration)")
     if banner:
         print(banner, file=sys.stderr)
     screen = app.channels["console"]

@@ -14,6 +14,7 @@ import io
 import os
 import re
 import tempfile
+from collections.abc import Sequence
 from datetime import datetime
 from functools import cache
 from pathlib import Path
@@ -58,6 +59,16 @@ def match_locale(code: str | None) -> str | None:
         return None
     base = re.split(r"[-_]", code.strip().lower(), maxsplit=1)[0]
     return base if base in LANGUAGES else None
+
+
+def pick_language(offered: Sequence[str], *codes: str | None) -> str:
+    """The first of `codes` (ours, or a platform's such as 'pt-BR') that the deployment offers,
+    else its default language (the first offered)."""
+    for code in codes:
+        found = match_locale(code)
+        if found is not None and found in offered:
+            return found
+    return offered[0]
 
 
 def cache_dirs() -> list[Path]:

@@ -236,13 +236,14 @@ class EmailChannel:
         # An answer to a mail of ours (a ticket's, or the question which department) brings
         # our words quoted: only what is new counts, and only its language.
         text = mail.reply_text if number is not None or ours else mail.text
+        offered = self.letters.config.languages
         letter = Letter(
             platform=NAME, sender=sender, name="".join(c for c in mail.sender_name if c.isprintable()),
             subject=topic(mail.subject), text=text,
             files=tuple(_incoming(f.name, f.data, f.content_type) for f in mail.files),
             record=_incoming("original.eml", raw, "message/rfc822"),
-            ticket=number, department=self._department(mail), language=detect_language(text),
-            language_hint=detect_language("", mail.content_language), automatic=mail.automatic is not None)
+            ticket=number, department=self._department(mail), language=detect_language(text, offered=offered),
+            language_hint=detect_language("", mail.content_language, offered), automatic=mail.automatic is not None)
         answering = _Answering(sender, mail, number)
         async with self.pipeline.in_order(sender):
             await self.pipeline.take(event_id, answering, lambda: self.letters.take(letter), self._answer,

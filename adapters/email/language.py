@@ -1,9 +1,10 @@
-"""A mail's language, one of the five the desk speaks, or None when the mail does not say."""
+"""A mail's language, one of those the desk offers, or None when the mail does not say."""
 
 from __future__ import annotations
 
 import threading
 import unicodedata
+from collections.abc import Sequence
 
 from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
@@ -18,12 +19,16 @@ _identifier: LanguageIdentifier | None = None
 _lock = threading.Lock()
 
 
-def detect_language(text: str, content_language: str | None = None) -> str | None:
+def detect_language(text: str, content_language: str | None = None, offered: Sequence[str] = LANGUAGES,
+                    ) -> str | None:
     """The text's own language where it can be told: the script (Arabic: Persian, Cyrillic:
     Russian), else a classifier over the five for text long enough to judge; else
     Content-Language when it names one of the five. The header comes last because mail programs
-    write their own interface's language there (a Czech customer's English Outlook says en-US)."""
-    return _by_text(text[:SAMPLE]) or _by_header(content_language)
+    write their own interface's language there (a Czech customer's English Outlook says en-US).
+    Only a language the desk offers counts: the classifier still weighs all five, so that a
+    letter in another is not taken for the nearest offered one."""
+    found = (_by_text(text[:SAMPLE]), _by_header(content_language))
+    return next((code for code in found if code in offered), None)
 
 
 def _by_header(content_language: str | None) -> str | None:

@@ -37,7 +37,7 @@ from core.delivery.attachments import prefetched
 from core.delivery.contract import Pacing
 from core.delivery.inbound import InboundLog, no_replies
 from core.delivery.pipeline import Pipeline
-from core.i18n import match_locale, translator
+from core.i18n import pick_language, translator
 
 log = logging.getLogger(__name__)
 WEBHOOK_PATH = "/telegram/webhook"
@@ -65,7 +65,7 @@ class TelegramAdapter:
         api_url: str = "https://api.telegram.org",
         webhook_url: str | None = None,
         webhook_secret: str | None = None,
-        default_locale: str = "en",
+        default_locale: str = "en",  # the desk's (customers get the offered languages)
         desk: DeskSetup | None = None,
     ) -> None:
         self.pacing = pacing
@@ -110,6 +110,7 @@ class TelegramAdapter:
         try:
             await connect(self.application, api_url=self.api_url, webhook_url=self.webhook_url,
                           webhook_secret=self.webhook_secret, default_locale=self.default_locale,
+                          languages=self.conversation.config.languages,
                           desk_chats=desk_settings(self.desk) if self.desk is not None else None,
                           desk_commands=lambda locale: agent_commands(translator(locale)))
         except BaseException:
@@ -196,7 +197,7 @@ class TelegramAdapter:
         user = message.from_user
         if user is None or user.is_bot:
             return message.chat_id, no_replies
-        t = translator(match_locale(user.language_code) or self.default_locale)
+        t = translator(pick_language(self.conversation.config.languages, user.language_code))
         if message.chat.type == ChatType.PRIVATE and message.chat_id != user.id:
             return message.chat_id, _misrouted(message.chat_id, user.id)
         if message.chat.type != ChatType.PRIVATE:
@@ -225,7 +226,7 @@ class TelegramAdapter:
                      ) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
-        t = translator(match_locale(user.language_code) or self.default_locale)
+        t = translator(pick_language(self.conversation.config.languages, user.language_code))
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
             chores.append(asyncio.ensure_future(self._answer(query, t._("This button is no longer active."))))
             return user.id, no_replies

@@ -114,14 +114,14 @@ def derive_webhook_secret(token: str) -> str:
 
 async def connect(application: Application[Any, Any, Any, Any, Any, Any], *, api_url: str,
                   webhook_url: str | None, webhook_secret: str, default_locale: str,
-                  desk_chats: dict[str, str] | None = None,
+                  languages: tuple[str, ...] = LANGUAGES, desk_chats: dict[str, str] | None = None,
                   desk_commands: Callable[[str], list[BotCommand]] | None = None) -> None:
     """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
     bot's own message for a rejected token quotes the token). `desk_chats`: the agents' desk
     groups to check (chat id -> the setting that names it), with their command menu."""
     try:
         await application.initialize()
-        await register_commands(application, default_locale)
+        await register_commands(application, languages)
         if desk_chats:
             await check_desk(application.bot, desk_chats)
             if desk_commands is not None:
@@ -164,12 +164,17 @@ async def release(application: Application[Any, Any, Any, Any, Any, Any]) -> Non
         await application.bot.shutdown()  # when initialize() itself failed
 
 
-async def register_commands(application: Application[Any, Any, Any, Any, Any, Any], default_locale: str) -> None:
-    for lang in (None, *LANGUAGES):
-        t = translator(lang or default_locale)
-        texts = command_descriptions(t)
-        commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS]
+async def register_commands(application: Application[Any, Any, Any, Any, Any, Any], languages: tuple[str, ...],
+                            ) -> None:
+    """The customers' command menu in each offered language, the default's for everyone else;
+    a menu left from a language no longer offered is removed."""
+    for lang in (None, *languages):
+        texts = command_descriptions(translator(lang or languages[0]), languages)
+        commands = [BotCommand(name, texts[name][:256]) for name in COMMANDS if name in texts]
         await application.bot.set_my_commands(commands, language_code=lang)
+    for lang in LANGUAGES:
+        if lang not in languages:
+            await application.bot.delete_my_commands(language_code=lang)
 
 
 async def check_desk(bot: Bot, chats: dict[str, str]) -> None:

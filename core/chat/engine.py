@@ -37,7 +37,7 @@ from core.domain.config import LANGUAGES, HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import TicketFilter
 from core.domain.textnorm import normalize, ticket_number
-from core.i18n import Translator, match_locale, translator
+from core.i18n import Translator, pick_language, translator
 from core.metrics import LIMITED
 from core.services import Services
 from core.storage.models import Customer
@@ -49,8 +49,9 @@ COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdr
 """Stable command names; adapters register them as the translated command menu."""
 
 
-def command_descriptions(t: Translator) -> dict[str, str]:
-    return {
+def command_descriptions(t: Translator, offered: tuple[str, ...] = LANGUAGES) -> dict[str, str]:
+    """What each command does, in `t`'s language; no /language where one language is offered."""
+    texts = {
         "new": t._("Open a new ticket"),
         "tickets": t._("My tickets"),
         "ticket": t._("Show a ticket: /ticket 1042"),
@@ -63,6 +64,7 @@ def command_descriptions(t: Translator) -> dict[str, str]:
         "help": t._("What this bot can do"),
         "cancel": t._("Cancel the current step"),
     }
+    return {name: text for name, text in texts.items() if name != "language" or len(offered) > 1}
 
 
 class Conversation:
@@ -73,13 +75,11 @@ class Conversation:
         files: AttachmentStore,
         config: HelpdeskConfig,
         *,
-        default_locale: str = "en",
         clock: Clock = utcnow,
     ) -> None:
         self.services = services
         self.drafts = drafts
         self.config = config
-        self.default_locale = default_locale
         self.clock = clock
         self.intake = Intake(config, services, drafts, files)
         self.flows = Flows(services, drafts, self.intake, files, config, clock)
@@ -103,8 +103,10 @@ class Conversation:
             self._warned &= self._recent.keys()
         return False
 
-    def locale_of(self, customer: Customer, language_code: str | None = None) -> str:
-        return customer.locale or match_locale(language_code) or self.default_locale
+    def locale_of(self, chosen: str | None, language_code: str | None = None) -> str:
+        """The customer's chosen language; before they chose, the platform's; either only when
+        offered, else the deployment's default."""
+        return pick_language(self.config.languages, chosen if chosen else language_code)
 
     async def handle(self, event: Inbound) -> list[Reply]:
         # Locked before the first await, so one customer's events are handled one at a time and
@@ -117,14 +119,13 @@ class Conversation:
                 if key in self._warned:  # told once in this window: answering every one feeds a flood
                     return []
                 self._warned.add(key)
-                locale = (customer.locale if customer else None) or match_locale(event.language_code)
-                t = translator(locale or self.default_locale)
+                t = translator(self.locale_of(customer.locale if customer else None, event.language_code))
                 return [Reply(t._("You are sending messages faster than we can take them. Please wait a "
                                   "minute and send this one again."), locale=t.locale)]
             if customer is None or customer.chat_id != event.chat_id or not customer.reachable:
                 customer = await self.services.customers.customer(
                     event.platform, event.user_id, event.chat_id, event.display_name)
-            t = translator(self.locale_of(customer, event.language_code))
+            t = translator(self.locale_of(customer.locale, event.language_code))
             out: list[Reply] = []
             if draft is not None and self._expired(draft):
                 await self.drafts.clear(customer.id)
@@ -175,10 +176,16 @@ class Conversation:
                 data["description"] = pending_text(data.get("description"), ev.text, "description")
             except DomainError as exc:
                 refused.append(Reply(explain(t, exc), locale=t.locale))
-        await self.drafts.put(customer.id, LANGUAGE, data)
-        welcome = t._("Hello! This is the support desk. We will open a ticket for your request "
-                      "and keep you informed here.")
-        return [*refused, Reply(welcome, locale=t.locale), language_prompt(t)]
+        if len(self.config.languages) == 1:  # nothing to choose: straight on to the ticket form
+            await self.services.customers.set_locale(customer.id, t.locale)
+            customer.locale = t.locale
+            return [*refused, self._welcome(t), *await self.intake.start(customer, t, data)]
+        await self.drafts.put(customer.id, LANGUAGE, {**data, "greeted": t.locale})
+        return [*refused, self._welcome(t), language_prompt(t, self.config.languages)]
+
+    def _welcome(self, t: Translator) -> Reply:
+        return Reply(t._("Hello! This is the support desk. We will open a ticket for your request "
+                         "and keep you informed here."), locale=t.locale)
 
     # -- buttons ------------------------------------------------------------------------
 
@@ -191,12 +198,13 @@ class Conversation:
         data = dict(draft.data) if draft else {}
         flows = self.flows
         match action:
-            case act.SetLanguage(code=code) if code in LANGUAGES:
+            case act.SetLanguage(code=code) if code in self.config.languages:
                 await self.services.customers.set_locale(customer.id, code)
                 customer.locale = code
                 t = translator(code)
-                if state == LANGUAGE:  # first contact: straight on to the ticket form
-                    return await self.intake.start(customer, t, data)
+                if state == LANGUAGE:  # first contact: greeted in the chosen language, then the form
+                    welcome = [] if data.pop("greeted", None) == code else [self._welcome(t)]
+                    return [*welcome, *await self.intake.start(customer, t, data)]
                 # TRANSLATORS: name the language of this translation, e.g. "in Czech".
                 return [Reply(t._("Done: I will write to you in English from now on."), locale=t.locale),
                         *[r for r in [await flows.current_prompt(customer, t)] if r is not None]]
@@ -286,8 +294,8 @@ class Conversation:
                 return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
                                   command=name), locale=t.locale)]
             return await self._on_action(customer, t, draft, act.numbered_command(name, number))
-        if name == "language":
-            return [language_prompt(t)]
+        if name == "language" and len(self.config.languages) > 1:
+            return [language_prompt(t, self.config.languages)]
         if name == "help":
             return [self._help(t)]
         if name == "cancel":
@@ -298,7 +306,8 @@ class Conversation:
 
     def _help(self, t: Translator) -> Reply:
         lines = [t._("I can open support tickets and keep you informed about them. Commands:")]
-        lines += [t.isolate(f"/{name} — {text}") for name, text in command_descriptions(t).items()]
+        offered = self.config.languages
+        lines += [t.isolate(f"/{name} — {text}") for name, text in command_descriptions(t, offered).items()]
         lines.append(t._("You can also simply write a message: I will add it to your open ticket."))
         return Reply("\n".join(lines), ((Choice(act.NewTicket().encode(), t._("Open a new ticket")),
                                          Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets"))),),

@@ -20,7 +20,7 @@ from core.chat.messages import Choice, Reply
 from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
 from core.domain.clock import Clock
-from core.domain.config import LANGUAGES, HelpdeskConfig
+from core.domain.config import HelpdeskConfig
 from core.domain.errors import RatingNotPossible, ReopenWindowPassed
 from core.domain.lifecycle import WITHDRAWN
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, OPEN_STATUSES, NewAttachment, Status, TicketFilter, Who
@@ -34,8 +34,9 @@ RATE_COMMENT = "rate_comment"
 Data = dict[str, Any]
 
 
-def language_prompt(t: Translator) -> Reply:
-    order = [t.locale, *[code for code in LANGUAGES if code != t.locale]]
+def language_prompt(t: Translator, offered: tuple[str, ...]) -> Reply:
+    """The offered languages, the one `t` speaks first."""
+    order = [code for code in offered if code == t.locale] + [code for code in offered if code != t.locale]
     rows = tuple((Choice(act.SetLanguage(code).encode(), LANGUAGE_NAMES[code]),) for code in order)
     return Reply(t._("Please choose your language."), rows, t.locale)
 
@@ -312,7 +313,7 @@ class Flows:
         if draft.state == RATE_COMMENT:
             return self.rate_prompt(t)
         if draft.state == LANGUAGE:
-            return language_prompt(t)
+            return language_prompt(t, self.config.languages)
         return None
 
 

@@ -24,7 +24,7 @@ from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, RatingNotPossible, TicketNotFound
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, NewAttachment, Status
-from core.i18n import Translator, translator
+from core.i18n import Translator, pick_language, translator
 from core.metrics import LIMITED
 from core.services import Services
 from core.storage.db import Database
@@ -57,7 +57,7 @@ class Letter:
 class Letters:
     def __init__(self, services: Services, drafts: DraftStore, files: AttachmentStore, config: HelpdeskConfig,
                  *, default_department: str | None = None, request_type: str | None = None,
-                 default_locale: str = "en", clock: Clock = utcnow) -> None:
+                 clock: Clock = utcnow) -> None:
         """`default_department`: where letters go that no address claims (the first department
         when None; ASK: the sender is asked). `request_type`: the type their tickets get (the
         first one when None)."""
@@ -68,18 +68,20 @@ class Letters:
         self.config = config
         self.default_department = default_department or config.departments[0].code
         self.request_type = request_type or config.request_types[0].code
-        self.default_locale = default_locale
         self.clock = clock
 
     async def take(self, letter: Letter) -> list[Reply]:
         """Handle a letter; the answers to send its sender (none past the sender's quota)."""
+        offered = self.config.languages
+        language = letter.language if letter.language in offered else None
+        hint = letter.language_hint if letter.language_hint in offered else None
         customer = await self.services.customers.customer(
-            letter.platform, letter.sender, letter.sender, letter.name, locale=letter.language or letter.language_hint)
-        if letter.language and customer.locale != letter.language:
+            letter.platform, letter.sender, letter.sender, letter.name, locale=language or hint)
+        if language and customer.locale != language:
             # Writing in another language is how a letter's sender changes it.
-            await self.services.customers.set_locale(customer.id, letter.language)
-            customer.locale = letter.language
-        t = translator(customer.locale or self.default_locale)
+            await self.services.customers.set_locale(customer.id, language)
+            customer.locale = language
+        t = translator(pick_language(offered, customer.locale))
         answers: list[Reply] = []
         try:
             answers = await self._take(customer, t, letter)

@@ -43,8 +43,8 @@ from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
 from core.delivery.ordering import LockWaits
 from core.delivery.outbox import DESK_PREFIX, DeskRoutes, desk_platform, notify_desk, wake_on_commit
 from core.domain.clock import Clock, utcnow
-from core.domain.config import Delivery
-from core.i18n import translator
+from core.domain.config import LANGUAGES, Delivery
+from core.i18n import pick_language, translator
 from core.storage.db import Database
 from core.storage.models import Customer, OutboxMessage, Ticket, Worker
 
@@ -65,7 +65,7 @@ class Relay:
         *,
         desks: DeskRoutes | None = None,
         delivery: Delivery | None = None,
-        default_locale: str = "en",
+        languages: tuple[str, ...] = LANGUAGES,
         clock: Clock = utcnow,
         owner: str | None = None,
     ) -> None:
@@ -75,7 +75,7 @@ class Relay:
             desk_platform(name): c.desk for name, c in self.channels.items() if c.desk is not None}
         self.routes = desks  # where desk news goes (a failure to reach a customer is news too)
         self.delivery = delivery or Delivery()
-        self.default_locale = default_locale
+        self.languages = languages  # a customer's own when offered, else the first
         self.clock = clock
         self.owner = owner or worker_id()
         # Each outbox platform's pacing: a channel's, and each desk at its own pace.
@@ -217,7 +217,7 @@ class Relay:
             else:
                 if not reachable:
                     raise DeliveryError("the customer cannot be reached", permanent=True)
-                reply = render(translator(locale or self.default_locale), row.event, row.params)
+                reply = render(translator(pick_language(self.languages, locale)), row.event, row.params)
                 await self.channels[row.platform].sender.send(row.chat_id, reply)
         except DeliveryError as exc:
             await self._failed(row, exc, was_reachable=reachable)

@@ -12,6 +12,7 @@ import pytest
 from core.chat.notices import render
 from core.domain.config import LANGUAGES
 from core.i18n import translator
+from tests.core.test_offered_languages import only
 
 SCRIPT = [
     "/new",
@@ -74,3 +75,17 @@ def test_console_survives_a_restart_mid_form(tmp_path: Path) -> None:
     second = _run(tmp_path, ["console", "--lang", "cs"], ["1", "2", "Chybí mi faktura.", "1", "1"])
     assert second.returncode == 0
     assert "#1001" in second.stdout and "Faktura za listopad" in second.stdout
+
+
+def test_the_console_offers_the_configured_languages(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    (tmp_path / "helpdesk.toml").write_text(only(["fa", "cs"]), encoding="utf-8")
+    monkeypatch.setenv("HELPDESK_CONFIG", str(tmp_path / "helpdesk.toml"))
+    result = _run(tmp_path, ["console"], ["/start", "2"])
+    refused = _run(tmp_path, ["console", "--lang", "ru"], ["/start"])
+    assert result.returncode == 0, result.stderr
+    welcome = "Hello! This is the support desk. We will open a ticket for your request and keep you informed here."
+    fa, cs = translator("fa"), translator("cs")
+    out = result.stdout
+    assert out.index(fa._(welcome)) < out.index(fa._("Please choose your language.")) < out.index(cs._(welcome))
+    assert "Русский" not in out and "English" not in out and "فارسی" in out and "Čeština" in out
+    assert refused.returncode == 2 and "--lang ru: this help desk offers fa, cs" in refused.stderr

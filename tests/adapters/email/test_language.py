@@ -49,3 +49,12 @@ def test_the_text_first_then_content_language(header: str, expected: str | None)
     # Text that can be judged wins: mail programs write their own interface's language there.
     assert detect_language("Olá, não consigo entrar na minha conta", header) == "pt"
     assert detect_language("Dobrý den, nemohu se přihlásit do systému", header) == "cs"
+
+
+def test_only_an_offered_language_counts() -> None:
+    offered = ("fa", "cs")
+    assert detect_language("Olá, não consigo entrar na minha conta", offered=offered) is None
+    assert detect_language("Hello, I cannot log in to my account", "cs-CZ", offered) == "cs"
+    assert detect_language("Dobrý den, nemohu se přihlásit do systému", "pt-BR", offered) == "cs"
+    assert detect_language("سلام، نمی‌توانم وارد حساب کاربری شوم", offered=("cs",)) is None
+    assert detect_language("", "fa-IR", offered) == "fa"

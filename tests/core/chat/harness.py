@@ -14,7 +14,7 @@ from core.services import Services
 def make_conversation(service: Services, config: HelpdeskConfig, files_dir: Path) -> Conversation:
     return Conversation(
         service, DraftStore(service.db, service.clock), AttachmentStore(files_dir), config,
-        default_locale="en", clock=service.clock,
+        clock=service.clock,
     )
 
 

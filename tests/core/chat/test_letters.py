@@ -201,3 +201,15 @@ async def test_the_channels_word_on_the_language_serves_a_new_sender_only(
                                ticket=int(first.ticket or 0)))
     async with service.db.read() as s:
         assert (await s.execute(select(Customer.locale))).scalar_one() == "cs"  # a mail program's word
+
+
+async def test_a_letter_in_a_language_not_offered_is_answered_in_the_default(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    offered = config.model_copy(update={"languages": ("fa", "cs")})
+    letters = _letters(service, offered, tmp_path)
+    [answer] = await letters.take(_letter("Hello, I cannot log in.", language="en", language_hint="en"))
+    assert answer.locale == "fa"
+    [answer] = await letters.take(_letter("Dobrý den, stále to nefunguje.", language="cs"))
+    assert answer.locale == "cs"
+    async with service.db.read() as s:
+        assert (await s.execute(select(Customer.locale))).scalar_one() == "cs"
