@@ -222,7 +222,8 @@ class SlackAdapter:
 
     async def _customer_message_in_order(self, event_id: str, event: dict[str, Any], user: str, channel: str,
                                          started: float) -> None:
-        name, locale = await self.agents.profile(user)
+        name, _ = await self.agents.profile(user)
+        locale = await self.agents.language(user)
         files = [await prefetched(f) for f in incoming_files(event, self.token)]
         text = event.get("text") or None
         events = [Inbound("slack", user, channel, name, locale, text=to_plain(text) if text else None,
@@ -293,7 +294,8 @@ class SlackAdapter:
                                               blocks=answered_blocks(message.get("blocks") or [], label))
             except SlackApiError as exc:
                 log.debug("slack: could not retire buttons: %s", exc.response.get("error"))
-        name, locale = await self.agents.profile(user)
+        name, _ = await self.agents.profile(user)
+        locale = await self.agents.language(user)
         for reply in await self.conversation.handle(
                 Inbound("slack", user, channel, name, locale, choice=str(action.get("value", "")))):
             await self.replies.send(channel, reply)

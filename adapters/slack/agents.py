@@ -34,7 +34,7 @@ class AgentDirectory:
         self.channels = sorted(set(channels))
         self._members: frozenset[str] = frozenset()
         self._loaded_at = -CACHE_SECONDS
-        self._profiles: dict[str, tuple[float, str, str]] = {}
+        self._profiles: dict[str, tuple[float, str, str, str | None]] = {}
 
     async def is_agent(self, user_id: str) -> bool:
         if self.fixed:
@@ -65,17 +65,24 @@ class AgentDirectory:
         cached = self._profiles.get(user_id)
         if cached and time.monotonic() - cached[0] < CACHE_SECONDS:
             return cached[1], cached[2]
-        name, locale = user_id, "en"
+        name, locale, given = user_id, "en", None
         try:
             reply = await self.client.users_info(user=user_id, include_locale=True)
             user = reply.get("user") or {}
             profile = user.get("profile") or {}
             name = profile.get("display_name") or user.get("real_name") or user.get("name") or user_id
-            locale = match_locale(user.get("locale")) or "en"
+            given = user.get("locale")
+            locale = match_locale(given) or "en"
         except SlackApiError:
             pass
-        self._profiles[user_id] = (time.monotonic(), name, locale)
+        self._profiles[user_id] = (time.monotonic(), name, locale, given)
         return name, locale
+
+    async def language(self, user_id: str) -> str | None:
+        """The user's language as Slack gives it ('pt-BR'), None when it does not: a customer's
+        first greeting speaks it when the help desk offers it, its default language otherwise."""
+        await self.profile(user_id)
+        return self._profiles[user_id][3]
 
     async def lookup(self, ref: str) -> AgentIdentity | None:
         """The user a mention or an id names (whether they are an agent is asked apart)."""

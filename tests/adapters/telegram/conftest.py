@@ -61,7 +61,8 @@ async def start_bot(tmp_path: Path, api: FakeTelegramAPI, **extra: Any) -> Async
     try:
         # Started: the commands are registered and updates are being taken.
         ready = "setWebhook" if "TELEGRAM_WEBHOOK_URL" in extra else "getUpdates"
-        await api.wait_for(lambda: len(api.requests_for("setMyCommands")) >= 6
+        menus = len(desk.config.languages) + 1  # one per offered language, and the default
+        await api.wait_for(lambda: len(api.requests_for("setMyCommands")) >= menus
                            and api.requests_for(ready), timeout=10)
         yield Running(api, desk, settings)
     finally:

@@ -10,7 +10,9 @@ import aiohttp
 from sqlalchemy import func, select
 
 from core.storage.models import Attachment, Ticket
+from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
+from tests.core.test_offered_languages import only
 from tests.fakes.telegram_api import FakeTelegramAPI
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 200
@@ -116,6 +118,28 @@ async def test_commands_registered_per_language(bot: Running) -> None:
         assert [c["command"] for c in commands][:4] == ["new", "tickets", "ticket", "reply"]
         assert any(word in c["description"].lower() for c in commands), lang
     assert bot.api.commands_for("")  # the default menu too
+
+
+async def test_only_the_offered_languages_are_offered(tmp_path: Path) -> None:
+    config = tmp_path / "offered.toml"
+    config.write_text(only(["fa", "cs"], fast_config(tmp_path).read_text(encoding="utf-8")), encoding="utf-8")
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        # A menu left from an earlier deployment that offered Russian.
+        api.commands[('{"type": "default"}', "ru")] = [{"command": "new", "description": "Новый тикет"}]
+        async for bot in start_bot(tmp_path, api, HELPDESK_CONFIG=str(config)):
+            assert [bool(api.commands_for(lang)) for lang in ("", "fa", "cs", "ru", "en", "pt")] == [
+                True, True, True, False, False, False]
+            assert "language" in [c["command"] for c in api.commands_for("")]
+            assert any("تیکت" in c["description"] for c in api.commands_for(""))  # the default: Persian
+            u = TgUser(bot, 520, "cs")
+            greeting = await u.say("/start")
+            assert "podpora" in greeting[0]["text"].lower() and u.buttons() == ["lang:cs", "lang:fa"]
+            chosen = await u.press("lang:fa")
+            assert any("پشتیبانی" in m["text"] for m in chosen)  # greeted in the chosen language
+            assert all(b.startswith("dep:") or b == "nav:cancel" for b in u.buttons())
+            english = TgUser(bot, 521, "en")
+            await english.say("/start")
+            assert english.buttons() == ["lang:fa", "lang:cs"]
 
 
 async def test_redelivered_update_is_handled_once(bot: Running) -> None:
