@@ -13,11 +13,13 @@ from sqlalchemy import func, select
 
 from adapters.telegram.startup import pacing as telegram_pacing
 from core.chat.messages import Reply
+from core.chat.notices import render
 from core.delivery.contract import DeliveryError, Pacing
 from core.delivery.outbox import DeskRoutes, notify_customer
 from core.delivery.relay import Relay, outbox_stats, retry_dead
 from core.domain.config import Delivery
 from core.domain.model import Status, Who
+from core.i18n import translator
 from core.services import Services
 from core.services.news import DeskNews
 from core.storage.db import Database
@@ -466,3 +468,11 @@ def test_a_desk_without_a_default_chat_hears_news_of_no_ticket_in_its_department
     routes = DeskRoutes(config, {"board": None, "wall": "-100", "shelf": None})
     # The board's chats, each once; the wall's default only; the shelf shows nothing, hears nothing.
     assert routes.every_desk() == [("desk:board", "C7"), ("desk:board", "C8"), ("desk:wall", "-100")]
+
+
+async def test_a_language_no_longer_offered_is_rendered_in_the_default(db: Database, clock: FakeClock) -> None:
+    await _queue(db, clock, chats=1, per_chat=1)  # a customer who chose English
+    sender = Recorder()
+    relay = Relay(db, {"telegram": line(sender, FAST)}, delivery=FAST, clock=clock, languages=("cs", "fa"))
+    await relay.flush()
+    assert sender.sent == [("1000", render(translator("cs"), "escalated", {"number": 0, "tier": 2}).text)]
