@@ -78,7 +78,7 @@ class TelegramAdapter:
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or derive_webhook_secret(token)
         self.default_locale = default_locale
-        self._updates_request = UpdatesRequest()
+        self._updates_request = UpdatesRequest(completed=api.completed)
         self.api_url = api_url.rstrip("/")
         # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
         # confirms them only once handled (PTB's Updater would confirm them before), and both

@@ -4,6 +4,7 @@ is a BotApi value rather than a copy of the adapter."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 
@@ -21,6 +22,9 @@ class BotApi:
                                                                        "callback_query"])
     # The language assumed for a user whose updates carry no language_code (None: the default).
     language: str | None = None
+    # A getUpdates answer given the fields python-telegram-bot requires and this messenger's
+    # updates lack (one it cannot read would stop polling: every call would fail on it again).
+    completed: Callable[[bytes], bytes] | None = None
     # Its limits, as [delivery] `<name>_...` keys override them.
     pace: dict[str, float] = field(default_factory=lambda: {
         "chat_interval_seconds": 1.0,  # one message a second per chat

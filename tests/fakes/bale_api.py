@@ -9,7 +9,7 @@ Bale's Bot API follows Telegram's: the same paths (`/bot<token>/<method>`, file 
   method (404, which python-telegram-bot reads as a rejected token: a client must not call them);
 * no HTML: a text is shown as it was sent, whatever parse_mode says (an escaped "&lt;" would
   reach the customer as those four characters);
-* users carry no language_code;
+* users carry no language_code, and a callback query no chat_instance;
 * getUpdates ignores allowed_updates: every update type is delivered.
 """
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.fakes.telegram_api import FakeTelegramAPI
+from tests.fakes.telegram_api import FakeTelegramAPI, JSONDict
 
 BALE_TOKEN = "1480254897:Qv7bLwS9mXr2TdkYpF3nHc8aEjUz6WgK1oBiNs4e"  # shaped as Bale's are: digits, a colon, letters
 
@@ -38,3 +38,8 @@ class FakeBaleAPI(FakeTelegramAPI):
         # getMe on Bale: the user's own fields, none of Telegram's bot capabilities.
         self.bot_user = {k: v for k, v in self.bot_user.items()
                          if k in ("id", "is_bot", "first_name", "username")}
+
+    def press_button(self, user_id: int, message_id: int, callback_data: str, **kw: Any) -> JSONDict:
+        update = super().press_button(user_id, message_id, callback_data, **kw)
+        del update["callback_query"]["chat_instance"]  # queued, not yet fetched: the same dict
+        return update
