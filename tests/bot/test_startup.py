@@ -166,6 +166,13 @@ async def test_telegram_unreachable(tmp_path: Path) -> None:
     assert_explained(run, 3, "TELEGRAM_API_URL", f"127.0.0.1:{closed}", "connection refused")
 
 
+async def test_bale_unreachable(tmp_path: Path) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, BALE_BOT_TOKEN=SECRETS["BALE_BOT_TOKEN"],
+                             BALE_API_URL=f"http://127.0.0.1:{closed}")
+    assert_explained(run, 3, "the Bale Bot API", "BALE_API_URL", f"127.0.0.1:{closed}", "connection refused")
+
+
 # -- Slack ----------------------------------------------------------------------------------
 
 
