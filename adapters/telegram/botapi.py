@@ -18,6 +18,7 @@ class BotApi:
     command_menu: bool = True  # setMyCommands exists: the commands are registered per language
     webhook: bool = True  # setWebhook takes a secret_token, sent back in a header
     # The update types asked for (None: the parameter is left out, the server's own default).
+    # Telegram's include edits: an agent's edit of a message in a desk topic is answered.
     allowed_updates: list[str] | None = field(default_factory=lambda: ["message", "edited_message",
                                                                        "callback_query"])
     # The language assumed for a user whose updates carry no language_code (None: the default).
