@@ -82,6 +82,24 @@ def _telegram(parts: Parts) -> ServedChannel:
     )
 
 
+def _bale(parts: Parts) -> ServedChannel:
+    settings = parts.settings
+    assert settings.bale_bot_token is not None
+    from adapters.bale.options import BALE, pacing
+    from adapters.telegram.adapter import TelegramAdapter
+    from adapters.telegram.startup import use_timedelta_durations
+
+    use_timedelta_durations()
+    return TelegramAdapter(
+        parts.conversation, parts.inbound,
+        token=settings.bale_bot_token.get_secret_value(),
+        pacing=pacing(parts.config.delivery),
+        api_url=settings.bale_api_url,
+        default_locale=settings.default_locale,
+        api=BALE,
+    )
+
+
 def _slack(parts: Parts) -> ServedChannel:
     settings = parts.settings
     assert settings.slack_bot_token is not None
@@ -149,6 +167,12 @@ def _telegram_keys(config: HelpdeskConfig) -> None:
     check_keys(config)
 
 
+def _bale_keys(config: HelpdeskConfig) -> None:
+    from adapters.bale.options import check_keys
+
+    check_keys(config)
+
+
 def _slack_keys(config: HelpdeskConfig) -> None:
     from adapters.slack.pacing import pacing
 
@@ -173,6 +197,7 @@ class Registration:
 CHANNELS: tuple[Registration, ...] = (
     Registration("telegram", lambda s: s.telegram_enabled, _telegram, _telegram_keys,
                  desk_chat=lambda s: s.telegram_desk_chat),
+    Registration("bale", lambda s: s.bale_enabled, _bale, _bale_keys),
     Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk_chat=lambda s: s.slack_agent_channel),
     Registration("email", lambda s: s.email_enabled, _email, _email_keys),
 )

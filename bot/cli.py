@@ -31,7 +31,7 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.add_parser("run", help="run the bot (the console chat when no platform is configured)",
-                   description="Run the bot: Telegram and Slack when their tokens are set.")
+                   description="Run the bot: Telegram, Bale and Slack when their tokens are set.")
     console = sub.add_parser("console", help="the console chat: a customer in the terminal",
                              description="Chat as a customer in the terminal; /agent commands act "
                                          "as an agent. Reads stdin, writes stdout.")
@@ -56,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
         "forget", help="delete what identifies a customer (an erasure request)",
         description="Delete what identifies the customer: names and ids, their messages' text, their "
                     "files, drafts and notifications. Their tickets stay, anonymous, for the statistics.")
-    forget.add_argument("platform", help="the customer's platform, e.g. telegram, slack, console")
+    forget.add_argument("platform", help="the customer's platform, e.g. telegram, bale, slack, console")
     forget.add_argument("user_id", help="the customer's user id on that platform")
     forget.add_argument("--yes", action="store_true", help="do not ask for confirmation")
     outbox = sub.add_parser("outbox", help="notifications waiting, sent and dead-lettered",

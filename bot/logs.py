@@ -80,8 +80,8 @@ class TextFormatter(logging.Formatter):
 
 
 def secrets_of(settings: Settings) -> list[str]:
-    values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.slack_bot_token,
-              settings.slack_signing_secret, settings.slack_app_token]
+    values = [settings.telegram_bot_token, settings.telegram_webhook_secret, settings.bale_bot_token,
+              settings.slack_bot_token, settings.slack_signing_secret, settings.slack_app_token]
     secrets = [v.get_secret_value() for v in values if v is not None]
     if settings.telegram_bot_token is not None and settings.telegram_webhook_secret is None:
         # The webhook secret derived from the token guards /telegram/webhook just as a configured

@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     telegram_webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
     telegram_desk_chat: str | None = Field(None, alias="TELEGRAM_DESK_CHAT")  # the agents' group with topics
     telegram_agent_users: str | None = Field(None, alias="TELEGRAM_AGENT_USERS")  # user ids beyond its members
+    bale_bot_token: SecretStr | None = Field(None, alias="BALE_BOT_TOKEN")  # customers only, long polling
+    bale_api_url: str = Field("https://tapi.bale.ai", alias="BALE_API_URL")
     slack_bot_token: SecretStr | None = Field(None, alias="SLACK_BOT_TOKEN")
     slack_signing_secret: SecretStr | None = Field(None, alias="SLACK_SIGNING_SECRET")
     slack_app_token: SecretStr | None = Field(None, alias="SLACK_APP_TOKEN")
@@ -127,6 +129,10 @@ class Settings(BaseSettings):
     @property
     def telegram_enabled(self) -> bool:
         return self.telegram_bot_token is not None
+
+    @property
+    def bale_enabled(self) -> bool:
+        return self.bale_bot_token is not None
 
     @property
     def slack_enabled(self) -> bool:

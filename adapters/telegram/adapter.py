@@ -3,6 +3,7 @@
 It translates and decides nothing: an update becomes an Inbound, each Reply a message.
 Customers talk to the help desk in private chats; the agents' desk groups (when connected) go
 to adapters.telegram.desk_updates; any other group gets a hint to write privately.
+Every messenger that speaks the Bot API (Bale) runs on this code, told apart by its BotApi.
 """
 
 from __future__ import annotations
@@ -16,12 +17,13 @@ from dataclasses import replace
 from typing import Any
 
 from aiohttp import web
-from telegram import CallbackQuery, Message, Update
-from telegram.constants import ChatType, ParseMode
+from telegram import CallbackQuery, Message, Update, User
+from telegram.constants import ChatType
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 from telegram.ext import Application, ApplicationBuilder
 
 from adapters.telegram.agents import AgentDirectory
+from adapters.telegram.botapi import TELEGRAM, BotApi
 from adapters.telegram.commands import agent_commands
 from adapters.telegram.desk import TelegramDesk
 from adapters.telegram.desk_updates import DeskSetup, DeskUpdates, desk_settings
@@ -29,8 +31,8 @@ from adapters.telegram.files import file_of
 from adapters.telegram.poller import Poller
 from adapters.telegram.render import TEXT_LIMIT, chosen, messages, split_text
 from adapters.telegram.request import AiohttpRequest, UpdatesRequest
-from adapters.telegram.sender import TelegramSender, retry_seconds
-from adapters.telegram.startup import NAME, connect, derive_webhook_secret, rate_limiter, release
+from adapters.telegram.sender import TelegramSender, parse_mode, retry_seconds
+from adapters.telegram.startup import connect, derive_webhook_secret, rate_limiter, release
 from core.agents import AgentDesk
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import prefetched
@@ -40,7 +42,6 @@ from core.delivery.pipeline import Pipeline
 from core.i18n import pick_language, translator
 
 log = logging.getLogger(__name__)
-WEBHOOK_PATH = "/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 INTERACTIVE_RETRIES = 3  # a reply meeting a network error is retried; one meeting a flood limit is not
 NETWORK_BACKOFF = 0.5  # seconds before the first retry of a reply that met a network error; doubling
@@ -50,10 +51,8 @@ UNREAD = frozenset({"sendMessage", "sendDocument", "editMessageText", "editMessa
 
 
 class TelegramAdapter:
-    """The Telegram channel (Bale too: the same Bot API): its pace and identity rule declared
+    """A Bot API channel (Telegram, or Bale as `api` says): its pace and identity rule declared
     here, each update taken once through the pipeline."""
-
-    name = NAME
 
     def __init__(
         self,
@@ -67,16 +66,19 @@ class TelegramAdapter:
         webhook_secret: str | None = None,
         default_locale: str = "en",  # the desk's (customers get the offered languages)
         desk: DeskSetup | None = None,
+        api: BotApi = TELEGRAM,
     ) -> None:
+        self.api = api
+        self.name = api.name
         self.pacing = pacing
         self.conversation = conversation
         # Telegram still away after the retries releases the update: left unconfirmed (or its
         # webhook post unanswered), its redelivery sends the rest.
-        self.pipeline = Pipeline(inbound_log, NAME, release_on=NetworkError)
+        self.pipeline = Pipeline(inbound_log, api.name, release_on=NetworkError)
         self.webhook_url = webhook_url
         self.webhook_secret = webhook_secret or derive_webhook_secret(token)
         self.default_locale = default_locale
-        self._updates_request = UpdatesRequest()
+        self._updates_request = UpdatesRequest(completed=api.completed)
         self.api_url = api_url.rstrip("/")
         # Updates arrive on our own HTTP server (webhook) or through our own Poller, which
         # confirms them only once handled (PTB's Updater would confirm them before), and both
@@ -86,7 +88,7 @@ class TelegramAdapter:
             .rate_limiter(rate_limiter(pacing)).request(AiohttpRequest(unread=UNREAD))
             .get_updates_request(self._updates_request).updater(None).build())
         self._poller: Poller | None = None
-        self.sender = TelegramSender(self.application.bot)
+        self.sender = TelegramSender(self.application.bot, api)
         # The agents' desk in a group with topics, when one is connected (else they work elsewhere).
         self.desk: TelegramDesk | None = None
         self.desk_updates: DeskUpdates | None = None
@@ -112,23 +114,25 @@ class TelegramAdapter:
                           webhook_secret=self.webhook_secret, default_locale=self.default_locale,
                           languages=self.conversation.config.languages,
                           desk_chats=desk_settings(self.desk) if self.desk is not None else None,
-                          desk_commands=lambda locale: agent_commands(translator(locale)))
+                          desk_commands=lambda locale: agent_commands(translator(locale)), api=self.api)
         except BaseException:
             await release(self.application)
             raise
         await self.application.start()
         if self.webhook_url:
-            log.info("telegram: webhook mode")
+            log.info("%s: webhook mode", self.name)
         else:
             # Handled directly, as webhook posts are: python-telegram-bot's process_update would
             # swallow a failure, and the poller would confirm an update that was never handled.
             self._poller = Poller(self.application.bot, self._on_update,
-                                  before_confirm=self.pipeline.log.flush, request=self._updates_request)
+                                  before_confirm=self.pipeline.log.flush, request=self._updates_request,
+                                  api=self.api)
             self._poller.start()
-            log.info("telegram: polling")
+            log.info("%s: polling", self.name)
 
     def routes(self) -> list[web.RouteDef]:
-        return [web.post(WEBHOOK_PATH, self.webhook)]
+        # A messenger whose webhook cannot be told a secret is polled only: no route to forge.
+        return [web.post(f"/{self.name}/webhook", self.webhook)] if self.api.webhook else []
 
     def health(self) -> tuple[bool, str]:
         """Whether updates are coming in: polling runs, or the application takes webhook posts."""
@@ -166,7 +170,7 @@ class TelegramAdapter:
         try:
             await self._on_update(update)
         except Exception:
-            log.exception("telegram: update %s failed", update.update_id)
+            log.exception("%s: update %s failed", self.name, update.update_id)
             return web.Response(status=500, text="failed")
         return web.Response(text="ok")
 
@@ -197,13 +201,14 @@ class TelegramAdapter:
         user = message.from_user
         if user is None or user.is_bot:
             return message.chat_id, no_replies
-        t = translator(pick_language(self.conversation.config.languages, user.language_code))
+        language = self._language(user)
+        t = translator(pick_language(self.conversation.config.languages, language))
         if message.chat.type == ChatType.PRIVATE and message.chat_id != user.id:
-            return message.chat_id, _misrouted(message.chat_id, user.id)
+            return message.chat_id, _misrouted(self.name, message.chat_id, user.id)
         if message.chat.type != ChatType.PRIVATE:
             if message.text and message.text.startswith("/") or self._mentions_me(message):
                 # Said in the log so that an administrator setting up a desk can find the group's id.
-                log.info("telegram: a command in group %s, which is no desk group", message.chat_id)
+                log.info("%s: a command in group %s, which is no desk group", self.name, message.chat_id)
                 return message.chat_id, _just(Reply(t._(
                     "Please write to me in a private chat: tickets are opened and followed only there."),
                     locale=t.locale))
@@ -214,9 +219,14 @@ class TelegramAdapter:
             return message.chat_id, _just(Reply(t._(
                 "I can read text messages, photos and documents. Please send your request as one of these."),
                 locale=t.locale))
-        event = Inbound(NAME, str(user.id), str(message.chat_id), user.full_name,
-                        user.language_code, text=text, file=await prefetched(file) if file else None)
+        event = Inbound(self.name, str(user.id), str(message.chat_id), user.full_name,
+                        language, text=text, file=await prefetched(file) if file else None)
         return message.chat_id, lambda: self.conversation.handle(event)
+
+    def _language(self, user: User) -> str | None:
+        """The user's language as their app says it, else the one the messenger's users mostly
+        speak (Bale sends no language_code)."""
+        return user.language_code or self.api.language
 
     def _mentions_me(self, message: Message) -> bool:
         username = self.application.bot.username
@@ -226,15 +236,16 @@ class TelegramAdapter:
                      ) -> tuple[int, Callable[[], Awaitable[list[Reply]]]]:
         user = query.from_user
         message = query.message if isinstance(query.message, Message) else None
-        t = translator(pick_language(self.conversation.config.languages, user.language_code))
+        language = self._language(user)
+        t = translator(pick_language(self.conversation.config.languages, language))
         if message is None or message.chat.type != ChatType.PRIVATE or not query.data:
             chores.append(asyncio.ensure_future(self._answer(query, t._("This button is no longer active."))))
             return user.id, no_replies
         if message.chat_id != user.id:  # a private chat is its user's: a forged or misrouted press
-            return user.id, _misrouted(message.chat_id, user.id)
+            return user.id, _misrouted(self.name, message.chat_id, user.id)
         data = query.data
-        event = Inbound(NAME, str(user.id), str(message.chat_id), user.full_name,
-                        user.language_code, choice=data)
+        event = Inbound(self.name, str(user.id), str(message.chat_id), user.full_name,
+                        language, choice=data)
 
         async def work() -> list[Reply]:
             # Answering the query and retiring the buttons need not hold up the answer itself;
@@ -261,42 +272,42 @@ class TelegramAdapter:
         try:
             original = message.text or ""
             if label is not None and original and len(original) + len(label) + 4 <= TEXT_LIMIT:
-                await message.edit_text(chosen(original, label), parse_mode=ParseMode.HTML)
+                await message.edit_text(chosen(original, label, as_html=self.api.html), parse_mode=parse_mode(self.api))
             else:
                 await message.edit_reply_markup(reply_markup=None)
         except BadRequest as exc:  # already edited, too old, or unchanged
-            log.debug("telegram: could not retire buttons: %s", exc.message)
+            log.debug("%s: could not retire buttons: %s", self.name, exc.message)
         except TelegramError as exc:
-            log.warning("telegram: could not retire buttons: %s", type(exc).__name__)
+            log.warning("%s: could not retire buttons: %s", self.name, type(exc).__name__)
 
     async def _send(self, chat_id: int, reply: Reply) -> Reply | None:
         """Send a reply; None when sent, else the part of it this chat's flood limit held back."""
-        parts = messages(reply)
+        parts = messages(reply, as_html=self.api.html)
         for index, (text, markup) in enumerate(parts):
             for attempt in range(INTERACTIVE_RETRIES + 1):
                 try:
                     await self.application.bot.send_message(
-                        chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+                        chat_id, text, parse_mode=parse_mode(self.api), reply_markup=markup)
                     break
                 except RetryAfter as exc:
-                    log.info("telegram: a reply met the chat's flood limit (RetryAfter %s s); "
-                             "the rest goes by the outbox", retry_seconds(exc))
+                    log.info("%s: a reply met the chat's flood limit (RetryAfter %s s); "
+                             "the rest goes by the outbox", self.name, retry_seconds(exc))
                     return reply if index == 0 else replace(reply, text="\n".join(split_text(reply.text)[index:]))
                 except NetworkError as exc:  # a 5xx or a time-out: most pass within seconds
                     if attempt == INTERACTIVE_RETRIES:
                         raise
                     wait = NETWORK_BACKOFF * 2 ** attempt
-                    log.warning("telegram: a reply failed (%s); trying again in %.1f s",
-                                type(exc).__name__, wait, exc_info=True)
+                    log.warning("%s: a reply failed (%s); trying again in %.1f s",
+                                self.name, type(exc).__name__, wait, exc_info=True)
                     await asyncio.sleep(wait)
         return None
 
 
-def _misrouted(chat_id: int, user_id: int) -> Callable[[], Awaitable[list[Reply]]]:
+def _misrouted(name: str, chat_id: int, user_id: int) -> Callable[[], Awaitable[list[Reply]]]:
     """An update whose private chat is not its sender's: recorded as handled, changing nothing
     (no customer's chat is rewritten, no one's data shown), and answering no one."""
-    log.warning("telegram: an update from user %s in private chat %s ignored: the chat is not the user's",
-                user_id, chat_id)
+    log.warning("%s: an update from user %s in private chat %s ignored: the chat is not the user's",
+                name, user_id, chat_id)
     return no_replies
 
 

@@ -20,9 +20,9 @@ from collections.abc import Awaitable, Callable
 from telegram import Bot, Update
 from telegram.error import Conflict, InvalidToken, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.botapi import TELEGRAM, BotApi
 from adapters.telegram.request import UpdatesRequest
 from adapters.telegram.sender import retry_seconds
-from adapters.telegram.startup import ALLOWED_UPDATES
 
 log = logging.getLogger(__name__)
 MAX_TRIES = 5
@@ -36,8 +36,9 @@ STALLED, STALLED_TIMES = 0.02, 4
 class Poller:
     def __init__(self, bot: Bot, handle: Callable[[Update], Awaitable[None]], *, timeout: int = 25,
                  limit: int = 100, before_confirm: Callable[[], Awaitable[None]] | None = None,
-                 request: UpdatesRequest | None = None) -> None:
+                 request: UpdatesRequest | None = None, api: BotApi = TELEGRAM) -> None:
         self.bot = bot
+        self.api = api  # its name in the log, the update types it asks for
         self.request = request  # when given, it leaves out the updates in hand before parsing
         if request is not None:
             request.seen = self._seen
@@ -68,7 +69,8 @@ class Poller:
         if self.before_confirm is not None:
             await self.before_confirm()
         with contextlib.suppress(TelegramError):
-            await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1, allowed_updates=ALLOWED_UPDATES)
+            await self.bot.get_updates(offset=self._offset(), timeout=0, limit=1,
+                                       allowed_updates=self.api.allowed_updates)
 
     def _seen(self, update_id: int) -> bool:
         return update_id in self._in_hand or (update_id <= self._highest and update_id not in self._failed)
@@ -85,17 +87,17 @@ class Poller:
                 # An update is confirmed here once its replies were sent; its done mark follows a
                 # moment later (a crash in that moment cannot repeat it: it is not sent again).
                 updates = await self.bot.get_updates(offset=self._offset(), timeout=self.timeout,
-                                                     limit=self.limit, allowed_updates=ALLOWED_UPDATES)
+                                                     limit=self.limit, allowed_updates=self.api.allowed_updates)
                 delay = 1.0
             except RetryAfter as exc:
                 await asyncio.sleep(retry_seconds(exc))
                 continue
             except (Conflict, InvalidToken) as exc:
-                log.error("telegram: polling refused: %s", type(exc).__name__)
+                log.error("%s: polling refused: %s", self.api.name, type(exc).__name__)
                 await asyncio.sleep(5.0)
                 continue
             except (NetworkError, TelegramError) as exc:  # the server is away: back off, keep trying
-                log.warning("telegram: polling failed (%s); retrying in %.0f s", type(exc).__name__, delay)
+                log.warning("%s: polling failed (%s); retrying in %.0f s", self.api.name, type(exc).__name__, delay)
                 await asyncio.sleep(delay)
                 delay = min(delay * 2, 30.0)
                 continue
@@ -134,10 +136,10 @@ class Poller:
             tries = self._failed.get(update.update_id, 0) + 1
             if tries >= MAX_TRIES:
                 self._failed.pop(update.update_id, None)
-                log.exception("telegram: update %s failed %s times; given up", update.update_id, tries)
+                log.exception("%s: update %s failed %s times; given up", self.api.name, update.update_id, tries)
             else:
                 self._failed[update.update_id] = tries
-                log.exception("telegram: update %s failed; it will be tried again", update.update_id)
+                log.exception("%s: update %s failed; it will be tried again", self.api.name, update.update_id)
                 await asyncio.sleep(min(30.0, 0.5 * 2 ** tries))
         finally:
             self._in_hand.pop(update.update_id, None)

@@ -1,4 +1,5 @@
-"""Replies as Telegram messages: HTML with every piece of text escaped, split to fit 4,096."""
+"""Replies as Bot API messages: HTML with every piece of text escaped (or plain text, where the
+messenger takes no HTML), split to fit 4,096."""
 
 from __future__ import annotations
 
@@ -54,14 +55,18 @@ def keyboard(reply: Reply) -> InlineKeyboardMarkup | None:
     return InlineKeyboardMarkup(rows)
 
 
-def messages(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
-    """(HTML text, keyboard) per message; the keyboard goes with the last part."""
+def messages(reply: Reply, *, as_html: bool = True) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """(text, keyboard) per message, HTML or plain; the keyboard goes with the last part."""
     parts = split_text(reply.text)
     markup = keyboard(reply)
-    return [(html.escape(part, quote=False), markup if i == len(parts) - 1 else None)
+    return [(_escaped(part, as_html), markup if i == len(parts) - 1 else None)
             for i, part in enumerate(parts)]
 
 
-def chosen(original: str, label: str) -> str:
+def chosen(original: str, label: str, *, as_html: bool = True) -> str:
     """The prompt as it reads after a button was pressed: its text and the choice made."""
-    return html.escape(f"{original}\n\n✓ {label}", quote=False)
+    return _escaped(f"{original}\n\n✓ {label}", as_html)
+
+
+def _escaped(text: str, as_html: bool) -> str:
+    return html.escape(text, quote=False) if as_html else text

@@ -118,10 +118,12 @@ class UpdatesRequest(AiohttpRequest):
     load, the larger part of the bot's CPU time). They are dropped from the answer before it is parsed.
     """
 
-    def __init__(self, **kw: Any) -> None:
+    def __init__(self, *, completed: Callable[[bytes], bytes] | None = None, **kw: Any) -> None:
         super().__init__(pool_size=1, **kw)
         self.seen: Callable[[int], bool] = lambda _update_id: False
         self.left_out = 0  # how many the last answer held that were left out
+        # Another messenger's answer made one python-telegram-bot can read (see BotApi.completed).
+        self.completed = completed
 
     async def do_request(self, url: str, method: str, request_data: RequestData | None = None,
                          *args: Any, **kwargs: Any) -> tuple[int, bytes]:
@@ -130,7 +132,7 @@ class UpdatesRequest(AiohttpRequest):
         if status != 200 or not url.endswith("/getUpdates"):
             return status, body
         body, self.left_out = leave_out(body, self.seen)
-        return status, body
+        return status, self.completed(body) if self.completed is not None else body
 
 
 def leave_out(body: bytes, seen: Callable[[int], bool]) -> tuple[bytes, int]:

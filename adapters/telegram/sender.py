@@ -1,4 +1,4 @@
-"""Notifications to Telegram chats, with Telegram's errors mapped to retry or give up."""
+"""Notifications to Bot API chats (Telegram, Bale), with the errors mapped to retry or give up."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from adapters.telegram.botapi import TELEGRAM, BotApi
 from adapters.telegram.render import messages
 from core.chat.messages import Reply
 from core.delivery.contract import DeliveryError
@@ -17,18 +18,18 @@ _GONE = ("chat not found", "user is deactivated", "bot was kicked", "chat was de
          "peer_id_invalid", "group chat was upgraded")
 
 
-def failure(exc: TelegramError) -> DeliveryError:
-    """Telegram's answer as a delivery outcome: wait (flood limit), give up (the chat is gone or
-    blocks the bot), or retry (the network, anything else)."""
+def failure(exc: TelegramError, name: str = TELEGRAM.name) -> DeliveryError:
+    """The Bot API's answer as a delivery outcome: wait (flood limit), give up (the chat is gone
+    or blocks the bot), or retry (the network, anything else)."""
     if isinstance(exc, RetryAfter):
-        return DeliveryError("telegram flood limit", retry_after=retry_seconds(exc))
+        return DeliveryError(f"{name} flood limit", retry_after=retry_seconds(exc))
     if isinstance(exc, Forbidden):  # blocked by the user, kicked
-        return DeliveryError(f"telegram: {exc.message}", permanent=True)
+        return DeliveryError(f"{name}: {exc.message}", permanent=True)
     if isinstance(exc, BadRequest):
-        return DeliveryError(f"telegram: {exc.message}", permanent=any(s in exc.message.lower() for s in _GONE))
+        return DeliveryError(f"{name}: {exc.message}", permanent=any(s in exc.message.lower() for s in _GONE))
     if isinstance(exc, NetworkError):  # timeouts and 5xx included
-        return DeliveryError(f"telegram network: {exc.message}")
-    return DeliveryError(f"telegram: {exc.message}")
+        return DeliveryError(f"{name} network: {exc.message}")
+    return DeliveryError(f"{name}: {exc.message}")
 
 
 def retry_seconds(exc: RetryAfter) -> float:
@@ -37,15 +38,21 @@ def retry_seconds(exc: RetryAfter) -> float:
 
 
 class TelegramSender:
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: Bot, api: BotApi = TELEGRAM) -> None:
         self.bot = bot
+        self.api = api
 
     async def send(self, chat_id: str, reply: Reply) -> None:
         try:
-            for text, markup in messages(reply):
-                await self.bot.send_message(chat_id, text, parse_mode=ParseMode.HTML, reply_markup=markup)
+            for text, markup in messages(reply, as_html=self.api.html):
+                await self.bot.send_message(chat_id, text, parse_mode=parse_mode(self.api), reply_markup=markup)
             for path, name in reply.files:
                 content = await asyncio.to_thread(Path(path).read_bytes)  # a disk read off the loop
                 await self.bot.send_document(chat_id, content, filename=name)
         except TelegramError as exc:
-            raise failure(exc) from None
+            raise failure(exc, self.api.name) from None
+
+
+def parse_mode(api: BotApi) -> str | None:
+    """How the messenger is told to read a message: HTML, or nothing (plain text)."""
+    return ParseMode.HTML if api.html else None

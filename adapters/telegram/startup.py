@@ -1,5 +1,5 @@
-"""The Telegram channel's start: its settings and pace, the Bot API calls of the start (their
-failures said as StartupErrors), and the release of what a failed start opened."""
+"""The start of a Bot API channel (Telegram, Bale): its settings and pace, the Bot API calls of
+the start (their failures said as StartupErrors), and the release of what a failed start opened."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from telegram import Bot, BotCommand, BotCommandScopeChat, ChatMember
 from telegram.error import BadRequest, Forbidden, InvalidToken, NetworkError, RetryAfter
 from telegram.ext import AIORateLimiter, Application
 
+from adapters.telegram.botapi import TELEGRAM, BotApi
 from adapters.telegram.sender import retry_seconds
 from core.chat.engine import COMMANDS, command_descriptions
 from core.delivery.contract import Pacing, pace_keys
@@ -22,22 +23,16 @@ from core.domain.config import LANGUAGES, ConfigError, Delivery, HelpdeskConfig
 from core.i18n import translator
 from core.startup import ServiceUnreachable, StartupError, network_reason
 
-NAME = "telegram"
-# The updates the bot asks for: an agent's edit of a message in a desk topic is answered.
-ALLOWED_UPDATES = ["message", "edited_message", "callback_query"]
+NAME = TELEGRAM.name
 # Reads about a group, which Telegram does not count as messages into it: not paced as those are.
 UNPACED = frozenset({"getChat", "getChatMember", "getChatAdministrators"})
 
 
-def pacing(delivery: Delivery) -> Pacing:
-    """Telegram's pace: its limits, or what the configuration's [delivery] section sets."""
-    keys = pace_keys(delivery, NAME, {
-        "chat_interval_seconds": 1.0,  # one message a second per chat
-        "group_interval_seconds": 3.0,  # 20 a minute per group
-        "global_per_second": 30.0,  # per process
-    })
+def pacing(delivery: Delivery, api: BotApi = TELEGRAM) -> Pacing:
+    """The messenger's pace: its limits, or what the configuration's [delivery] section sets."""
+    keys = pace_keys(delivery, api.name, api.pace)
     if keys["global_per_second"] <= 0:
-        raise ConfigError(f"[delivery] {NAME}_global_per_second: must be more than 0")
+        raise ConfigError(f"[delivery] {api.name}_global_per_second: must be more than 0")
     return Pacing(keys["chat_interval_seconds"], keys["group_interval_seconds"], keys["global_per_second"])
 
 
@@ -115,13 +110,16 @@ def derive_webhook_secret(token: str) -> str:
 async def connect(application: Application[Any, Any, Any, Any, Any, Any], *, api_url: str,
                   webhook_url: str | None, webhook_secret: str, default_locale: str,
                   languages: tuple[str, ...] = LANGUAGES, desk_chats: dict[str, str] | None = None,
-                  desk_commands: Callable[[str], list[BotCommand]] | None = None) -> None:
+                  desk_commands: Callable[[str], list[BotCommand]] | None = None,
+                  api: BotApi = TELEGRAM) -> None:
     """The Bot API calls of the start, their failures said as StartupErrors (python-telegram-
     bot's own message for a rejected token quotes the token). `desk_chats`: the agents' desk
     groups to check (chat id -> the setting that names it), with their command menu."""
+    title, setting = api.title, api.setting
     try:
         await application.initialize()
-        await register_commands(application, languages)
+        if api.command_menu:
+            await register_commands(application, languages)
         if desk_chats:
             await check_desk(application.bot, desk_chats)
             if desk_commands is not None:
@@ -131,25 +129,25 @@ async def connect(application: Application[Any, Any, Any, Any, Any, Any], *, api
             return
         try:
             await application.bot.set_webhook(
-                webhook_url, secret_token=webhook_secret, allowed_updates=ALLOWED_UPDATES,
+                webhook_url, secret_token=webhook_secret, allowed_updates=api.allowed_updates,
             )
         except BadRequest as exc:
-            raise StartupError(f"Telegram refused TELEGRAM_WEBHOOK_URL: {exc.message}",
-                               "Set it to a public https:// URL of this bot's /telegram/webhook "
+            raise StartupError(f"{title} refused {setting}_WEBHOOK_URL: {exc.message}",
+                               f"Set it to a public https:// URL of this bot's /{api.name}/webhook "
                                "(ports 443, 80, 88 or 8443).") from None
     except InvalidToken:  # 401, or 404 from a server that is no Bot API
         raise StartupError(
-            f"TELEGRAM_BOT_TOKEN was rejected by the Bot API at {api_url}",
-            "Set it to the token @BotFather gave the bot; if TELEGRAM_API_URL is set, check that "
-            "it is a Bot API server.") from None
+            f"{setting}_BOT_TOKEN was rejected by the {title} Bot API at {api_url}",
+            f"Set it to the token {api.token_from} gave the bot; if {setting}_API_URL is set, check "
+            "that it is a Bot API server.") from None
     except RetryAfter as exc:
         raise ServiceUnreachable(
-            f"the Telegram Bot API at {api_url} asks to wait {retry_seconds(exc):.0f} s "
+            f"the {title} Bot API at {api_url} asks to wait {retry_seconds(exc):.0f} s "
             "(flood control)", "Start again after that.") from None
     except NetworkError as exc:  # TimedOut too
         raise ServiceUnreachable(
-            f"the Telegram Bot API at {api_url} cannot be reached: {network_reason(exc)}",
-            "Check the network (a proxy in HTTPS_PROXY?) and TELEGRAM_API_URL, then start again."
+            f"the {title} Bot API at {api_url} cannot be reached: {network_reason(exc)}",
+            f"Check the network (a proxy in HTTPS_PROXY?) and {setting}_API_URL, then start again."
         ) from None
 
 

@@ -12,7 +12,8 @@ def fast_config(directory: Path, *, chat: float = 0.05, group: float = 0.1, glob
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
     keys = "".join(f"{key} = {value}\n" for key, value in (
         ("telegram_chat_interval_seconds", chat), ("telegram_group_interval_seconds", group),
-        ("telegram_global_per_second", global_rate), ("slack_channel_interval_seconds", chat)))
+        ("telegram_global_per_second", global_rate), ("slack_channel_interval_seconds", chat),
+        ("bale_chat_interval_seconds", chat), ("bale_global_per_second", global_rate)))
     text, n = re.subn(r"^\[delivery\]\n", lambda m: m.group(0) + keys, text, flags=re.M)
     assert n == 1
     path = directory / "fast.toml"

@@ -28,6 +28,7 @@ from pydantic import ValidationError
 from bot.settings import Settings
 from tests.adapters.telegram.conftest import free_port
 from tests.conftest import _pg_server_url
+from tests.fakes.bale_api import FakeBaleAPI
 from tests.fakes.dovecot import Dovecot
 from tests.fakes.slack_api import FakeSlackAPI
 from tests.fakes.smtp_sink import SmtpSink
@@ -66,7 +67,8 @@ class Run:
 
 async def helpdesk_bot(tmp_path: Path, *args: str, **settings: str) -> Run:
     env = {k: v for k, v in os.environ.items()
-           if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
+           if k not in SETTING_NAMES and k.upper() not in PROXIES
+           and not k.startswith(("TELEGRAM_", "BALE_", "SLACK_"))}
     env.update(DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'startup.db'}", HTTP_HOST="127.0.0.1",
                HTTP_PORT=str(free_port()), ATTACHMENTS_DIR=str(tmp_path / "files"),
                NO_PROXY="127.0.0.1,localhost", PYTHONUNBUFFERED="1")
@@ -117,6 +119,27 @@ async def test_wrong_telegram_token(tmp_path: Path) -> None:
     assert_explained(run, 2, "TELEGRAM_BOT_TOKEN was rejected", "@BotFather")
 
 
+async def test_wrong_bale_token(tmp_path: Path) -> None:
+    """Bale answers a token it does not know with 401, as Telegram does; the start stops naming
+    BALE_BOT_TOKEN and where a Bale token comes from, and shows no token even at DEBUG."""
+    async with FakeBaleAPI() as bale:
+        run = await helpdesk_bot(tmp_path, BALE_BOT_TOKEN=SECRETS["BALE_BOT_TOKEN"],
+                                 BALE_API_URL=bale.server_url, LOG_LEVEL="DEBUG")
+        refused = [r for r in bale.requests if r.method == "getMe"]
+    assert refused and refused[0].status == 401, "the token was tried, and refused as Bale does"
+    assert "getMe" in run.stderr  # the DEBUG log was there to leak from
+    assert_explained(run, 2, "BALE_BOT_TOKEN was rejected by the Bale Bot API", "@botfather in Bale")
+
+
+async def test_wrong_bale_token_beside_telegram(tmp_path: Path) -> None:
+    async with FakeTelegramAPI(token=SECRETS["TELEGRAM_BOT_TOKEN"]) as tg, FakeBaleAPI() as bale:
+        run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
+                                 TELEGRAM_API_URL=tg.server_url, BALE_BOT_TOKEN=SECRETS["BALE_BOT_TOKEN"],
+                                 BALE_API_URL=bale.server_url)
+    assert_explained(run, 2, "BALE_BOT_TOKEN")
+    assert "TELEGRAM_BOT_TOKEN" not in "\n".join(run.failure)
+
+
 async def test_wrong_telegram_token_in_webhook_mode_at_debug(tmp_path: Path) -> None:
     """Libraries say the most at DEBUG: the token and the webhook secret stay out all the same."""
     async with FakeTelegramAPI(token="123456:the-right-one") as tg:
@@ -141,6 +164,13 @@ async def test_telegram_unreachable(tmp_path: Path) -> None:
     run = await helpdesk_bot(tmp_path, TELEGRAM_BOT_TOKEN=SECRETS["TELEGRAM_BOT_TOKEN"],
                              TELEGRAM_API_URL=f"http://127.0.0.1:{closed}")
     assert_explained(run, 3, "TELEGRAM_API_URL", f"127.0.0.1:{closed}", "connection refused")
+
+
+async def test_bale_unreachable(tmp_path: Path) -> None:
+    closed = free_port()
+    run = await helpdesk_bot(tmp_path, BALE_BOT_TOKEN=SECRETS["BALE_BOT_TOKEN"],
+                             BALE_API_URL=f"http://127.0.0.1:{closed}")
+    assert_explained(run, 3, "the Bale Bot API", "BALE_API_URL", f"127.0.0.1:{closed}", "connection refused")
 
 
 # -- Slack ----------------------------------------------------------------------------------

@@ -576,6 +576,18 @@ Handler = Callable[[JSONDict, dict[str, UploadedFile]], Awaitable[Any]]
 class FakeTelegramAPI:
     """An in-process Bot API server on 127.0.0.1 that the real PTB client can talk to."""
 
+    # Where another messenger's Bot API differs (tests/fakes/bale_api.py sets these).
+    #: Methods it lacks: answered as an unknown method is.
+    lacks: frozenset[str] = frozenset()
+    #: The answer to an unknown method: (status, body).
+    unknown_method: tuple[int, JSONDict] = (404, _NOT_FOUND)
+    #: parse_mode HTML honoured; without, every text is shown as it was sent.
+    parses_html = True
+    #: The language_code of a simulated user who is given none (None: the field is left out).
+    default_language: str | None = "en"
+    #: getUpdates' allowed_updates honoured; without, every update type is delivered.
+    filters_updates = True
+
     def __init__(
         self,
         token: str = "123:ABC",
@@ -674,7 +686,7 @@ class FakeTelegramAPI:
                 "closeForumTopic": self._close_forum_topic,
                 "reopenForumTopic": self._reopen_forum_topic,
                 "deleteForumTopic": self._delete_forum_topic,
-            }.items()
+            }.items() if name not in self.lacks
         }
 
     # ----------------------------------------------------------------------------------------
@@ -1277,7 +1289,7 @@ class FakeTelegramAPI:
         if token_error is not None:
             return token_error
         if entry is None:
-            return 404, dict(_NOT_FOUND)
+            return self.unknown_method[0], dict(self.unknown_method[1])
         if parse_error is not None:
             return parse_error.status, parse_error.body()
         name, handler = entry
@@ -1492,7 +1504,7 @@ class FakeTelegramAPI:
     def _language(self, user_id: int, language_code: str | None) -> str | None:
         """The language a simulated user writes with: as given, else as known, else "en"."""
         if language_code is None and "language_code" not in self._users.get(user_id, {}):
-            return "en"
+            return self.default_language
         return language_code
 
     def _place(
@@ -1621,7 +1633,7 @@ class FakeTelegramAPI:
         """Apply parse_mode/entities, trim, and check the length: (visible text, entities)."""
         raw = params.get(text_key)
         text = "" if raw is None else str(raw)
-        parse_mode = str(params.get("parse_mode") or "").lower()
+        parse_mode = str(params.get("parse_mode") or "").lower() if self.parses_html else ""
         given = params.get(entities_key)
         if isinstance(given, list):
             entities = [dict(e) for e in given if isinstance(e, dict)]
@@ -1827,7 +1839,7 @@ class FakeTelegramAPI:
             timeout = max(float(params.get("timeout") or 0), 0.0)
         except (TypeError, ValueError):
             raise _bad_request("wrong parameter timeout in request") from None
-        if "allowed_updates" in params:
+        if "allowed_updates" in params and self.filters_updates:
             self._set_allowed_updates(params["allowed_updates"])
         if offset > 0:
             self._pending = [u for u in self._pending if u["update_id"] >= offset]

@@ -11,6 +11,9 @@ Telegram webhook secret (401 each), and faults that make libraries talk about UR
 downloads), then SIGTERM. The whole stdout and stderr are then searched for every secret, raw
 and in every encoding a library might log it in.
 
+Bale runs beside Telegram in both: its customer starts through a 500 from the Bale Bot API and a
+502 to its polling.
+
 Runs twice: text logs with Telegram in webhook mode, JSON logs with Telegram polling. A short
 third run leaves TELEGRAM_WEBHOOK_SECRET unset, so the secret derived from the token is used
 (python-telegram-bot logs setWebhook's parameters at DEBUG: it leaked before bot/logs.py
@@ -55,6 +58,7 @@ from bot.settings import Settings
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import free_port
 from tests.bench.driver import HELPDESK_FLOW
+from tests.fakes.bale_api import FakeBaleAPI
 from tests.fakes.dovecot import Dovecot, require_dovecot
 from tests.fakes.slack_api import DOWNLOAD, FakeSlackAPI, SlackEventSender
 from tests.fakes.smtp_sink import SmtpSink
@@ -72,6 +76,7 @@ MAIL_PASSWORDS: dict[str, str] = {
 SECRETS: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "7012345678:AAF-SECRETtgBotToken_q9w8e7r6t5y4u3i2",
     "TELEGRAM_WEBHOOK_SECRET": "WH-SECRETtgWebhook_5f3a9c2e1b7d",
+    "BALE_BOT_TOKEN": "1480254897:SECRETbaleBotToken-Qv7bLwS9mXr2TdkYpF3n",
     "SLACK_BOT_TOKEN": "xoxb-1234567890-9876543210987-SECRETslackBotToken0a9b8c",
     "SLACK_SIGNING_SECRET": "sig-SECRETslackSigning-8f14e45fceea167a5a36dedd4bea2543",
     "SLACK_APP_TOKEN": "xapp-1-A0FAKE0001-1122334455667-SECRETslackAppToken7d6e5f",
@@ -80,6 +85,7 @@ SECRETS: dict[str, str] = {
 CORES: dict[str, str] = {
     "TELEGRAM_BOT_TOKEN": "SECRETtgBotToken",
     "TELEGRAM_WEBHOOK_SECRET": "SECRETtgWebhook",
+    "BALE_BOT_TOKEN": "SECRETbaleBotToken",
     "SLACK_BOT_TOKEN": "SECRETslackBotToken",
     "SLACK_SIGNING_SECRET": "SECRETslackSigning",
     "SLACK_APP_TOKEN": "SECRETslackAppToken",
@@ -89,7 +95,7 @@ CORES: dict[str, str] = {
 
 DESK = "CDESK0001"
 AGENT, OUTSIDER, SLACK_CUSTOMER = "UAGENT001", "UOUTSIDE1", "UCUSTOM01"
-CUSTOMER, SLOW_CUSTOMER = 700, 701
+CUSTOMER, SLOW_CUSTOMER, BALE_CUSTOMER = 700, 701, 702
 PROXIES = ("HTTPS_PROXY", "HTTP_PROXY", "ALL_PROXY", "WS_PROXY", "WSS_PROXY")
 SETTING_NAMES = {Settings.model_fields[f].alias for f in Settings.model_fields}
 
@@ -295,6 +301,7 @@ class World:
     bot_url: str
     webhook: bool
     db: Path
+    bale: FakeBaleAPI | None = None
     steps: list[str] = field(default_factory=list)
     background: list[asyncio.Task[Any]] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
@@ -365,9 +372,10 @@ class World:
 
 
 def bot_env(tmp_path: Path, tg: FakeTelegramAPI, slack: FakeSlackAPI, port: int, log_format: str,
-            webhook: bool, secrets: dict[str, str]) -> dict[str, str]:
+            webhook: bool, secrets: dict[str, str], bale: FakeBaleAPI | None = None) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items()
-           if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
+           if k not in SETTING_NAMES and k.upper() not in PROXIES
+           and not k.startswith(("TELEGRAM_", "BALE_", "SLACK_"))}
     env.update({k: v for k, v in secrets.items() if k not in MAIL_PASSWORDS})
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'secrets.db'}",
@@ -379,6 +387,10 @@ def bot_env(tmp_path: Path, tg: FakeTelegramAPI, slack: FakeSlackAPI, port: int,
     )
     if webhook:
         env["TELEGRAM_WEBHOOK_URL"] = "https://helpdesk.example.org/telegram/webhook"
+    if bale is None:
+        env.pop("BALE_BOT_TOKEN", None)
+    else:
+        env["BALE_API_URL"] = bale.server_url
     return env
 
 
@@ -427,6 +439,21 @@ async def full_run(w: World, bot: BotProcess) -> None:
         await w.customer(CUSTOMER, kind, value, expect)
     assert tg.downloads, "the customer's file was downloaded"
     w.step(f"Telegram intake: {len(flow)} updates + 2 files")
+
+    if w.bale is not None:  # a Bale customer: the greeting meets a 500, polling a 502
+        bale = w.bale
+
+        def bale_sends() -> list[Any]:
+            return [r for r in bale.requests_for("sendMessage", BALE_CUSTOMER) if r.status == 200]
+
+        bale.fail_next("sendMessage", 500, chat_id=BALE_CUSTOMER)
+        bale.fail_next("getUpdates", 502)
+        bale.user_message(BALE_CUSTOMER, "/start")
+        await bale.wait_for(lambda: len(bale_sends()) >= 2, timeout=20)
+        prompt = next(m for m in bale.sent(BALE_CUSTOMER) if "lang:fa" in str(m.get("reply_markup")))
+        bale.press_button(BALE_CUSTOMER, prompt["message_id"], "lang:fa")
+        await bale.wait_for(lambda: len(bale_sends()) >= 3, timeout=20)
+        w.step("Bale customer: /start through a 500 and a 502, Persian chosen")
 
     if not w.webhook:  # polling goes on through a 500, a 502 and a 429 answer to getUpdates
         tg.fail_next("getUpdates", 500)
@@ -549,6 +576,7 @@ def timed_out(log: str) -> bool:
 async def test_no_secret_in_the_logs_of_a_full_run(tmp_path: Path, log_format: str, webhook: bool) -> None:
     started = time.monotonic()
     async with FakeTelegramAPI(token=SECRETS["TELEGRAM_BOT_TOKEN"]) as tg, \
+            FakeBaleAPI(token=SECRETS["BALE_BOT_TOKEN"]) as bale, \
             SocketModeSlack(SECRETS["SLACK_APP_TOKEN"], bot_token=SECRETS["SLACK_BOT_TOKEN"]) as slack, \
             ClientSession(timeout=ClientTimeout(total=30)) as http:
         slack.add_user(AGENT, "eva", real_name="Eva Agent", locale="cs-CZ")
@@ -560,11 +588,11 @@ async def test_no_secret_in_the_logs_of_a_full_run(tmp_path: Path, log_format: s
         slack.fail_next("apps.connections.open", retry_after=1, count=2)
         slack.fail_next("chat.postMessage", retry_after=1)  # the first card: a 429
         port = free_port()
-        env = bot_env(tmp_path, tg, slack, port, log_format, webhook, SECRETS)
+        env = bot_env(tmp_path, tg, slack, port, log_format, webhook, SECRETS, bale)
         bot = await BotProcess.start(env, tmp_path)
         events = SlackEventSender(SECRETS["SLACK_SIGNING_SECRET"], f"http://127.0.0.1:{port}/slack/events",
                                   fake=slack)
-        world = World(tg, slack, events, http, f"http://127.0.0.1:{port}", webhook, tmp_path / "secrets.db")
+        world = World(tg, slack, events, http, f"http://127.0.0.1:{port}", webhook, tmp_path / "secrets.db", bale)
         try:
             await full_run(world, bot)
         finally:
@@ -598,6 +626,8 @@ async def test_no_secret_in_the_logs_of_a_full_run(tmp_path: Path, log_format: s
     evidence = {
         "DEBUG lines": levels.count("DEBUG") >= 200,
         "Telegram mode": ("telegram: webhook mode" if webhook else "telegram: polling") in messages,
+        "Bale polling, through a 500 and a 502": "bale: polling" in messages
+        and "bale: a reply failed" in messages and "lang:fa" in messages,
         "Slack authenticated": "slack: connected as UBOT00001" in messages,
         "Socket Mode, after a 429": "slack: socket mode" in messages
         and "Rate limited. Retrying in 1 seconds" in messages and "has been established" in messages,
@@ -687,7 +717,8 @@ def mail_env(tmp_path: Path, dovecot: Dovecot, sink: SmtpSink, imap_password: st
     quote = urllib.parse.quote
     assert dovecot.cert is not None
     env = {k: v for k, v in os.environ.items()
-           if k not in SETTING_NAMES and k.upper() not in PROXIES and not k.startswith(("TELEGRAM_", "SLACK_"))}
+           if k not in SETTING_NAMES and k.upper() not in PROXIES
+           and not k.startswith(("TELEGRAM_", "BALE_", "SLACK_"))}
     env.update(
         DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'secrets.db'}",
         HELPDESK_CONFIG=str(fast_config(tmp_path)), ATTACHMENTS_DIR=str(tmp_path / "files"),

@@ -79,19 +79,24 @@ async def bot(tmp_path: Path) -> AsyncIterator[Running]:
 
 
 class TgUser:
-    """A Telegram user typing and tapping in a private chat with the bot."""
+    """A Telegram user typing and tapping in a private chat with the bot (or, given another
+    Bot API's fake and its platform, a user of that messenger: Bale)."""
 
-    def __init__(self, running: Running, user_id: int, language_code: str = "en") -> None:
+    platform = "telegram"
+
+    def __init__(self, running: Running, user_id: int, language_code: str = "en",
+                 api: FakeTelegramAPI | None = None) -> None:
         self.r = running
-        self.api = running.api
+        self.api = api or running.api
         self.user_id = user_id
-        self.language_code = language_code
+        self.language_code = language_code  # the language they choose
+        self.app_language: str | None = language_code  # what their app says in each update
         self.log = InboundLog(running.desk.db)
 
     async def _processed(self, update: dict[str, Any]) -> None:
         key = str(update["update_id"])
         for _ in range(500):
-            if await self.log.state("telegram", key) == "done":
+            if await self.log.state(self.platform, key) == "done":
                 return
             await asyncio.sleep(0.01)
         raise TimeoutError(f"update {key} not processed")
@@ -101,7 +106,7 @@ class TgUser:
 
     async def say(self, text: str) -> list[dict[str, Any]]:
         before = len(self.sent())
-        await self._processed(self.api.user_message(self.user_id, text, language_code=self.language_code))
+        await self._processed(self.api.user_message(self.user_id, text, language_code=self.app_language))
         return self.sent()[before:]
 
     async def press(self, key: str) -> list[dict[str, Any]]:
@@ -112,7 +117,7 @@ class TgUser:
         )
         before = len(self.sent())
         await self._processed(self.api.press_button(self.user_id, message_id, key,
-                                                    language_code=self.language_code))
+                                                    language_code=self.app_language))
         return self.sent()[before:]
 
     async def send_document(self, name: str, content: bytes, mime: str = "application/octet-stream",
@@ -120,7 +125,7 @@ class TgUser:
         before = len(self.sent())
         await self._processed(self.api.user_document(
             self.user_id, file_name=name, mime_type=mime, content=content, declared_size=declared_size,
-            language_code=self.language_code))
+            language_code=self.app_language))
         return self.sent()[before:]
 
     async def intake(self, subject: str, description: str, priority: str = "high") -> list[dict[str, Any]]:
