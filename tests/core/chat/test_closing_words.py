@@ -91,3 +91,23 @@ async def test_a_letter_confirming_says_closed_once(service: Services, config: H
     row = await _last_row(service)
     [answer] = await letters.take(Letter("letters", "jana@example.cz", "Jana", "Re: Login", "1", ticket=1001))
     assert _closed_said([answer.text, *await _news_since(service, row)]) == 1
+
+
+async def test_confirm_and_dispute_follow_the_lifecycle_and_reopening_says_so(
+        customer: Customer, service: Services) -> None:
+    number = await open_ticket(customer)
+    await customer.say(f"/confirm {number}")
+    assert "not possible for ticket #1001" in customer.text
+    await customer.say(f"/notsolved {number}")
+    assert "not possible for ticket #1001" in customer.text
+    assert (await service.queries.get(number)).status == Status.NEW
+    agent = await service.desk.agent("slack", "U1")
+    await service.desk.change_status(number, Status.RESOLVED, Who.agent(agent.id))
+    await customer.say(f"/confirm {number}")
+    await customer.say(f"/notsolved {number}")  # closed now: reopening is writing to it
+    assert "not possible for ticket #1001" in customer.text
+    await customer.say(f"/ticket {number}")
+    await customer.press(f"reply:{number}")
+    await customer.say("It is back")
+    assert customer.last[0].text == "Ticket #1001 has been reopened with your message."
+    assert (await service.queries.get(number)).status == Status.ACCEPTED
