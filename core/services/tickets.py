@@ -291,6 +291,8 @@ class TicketService:
                         OutboxMessage.id == row_id, OutboxMessage.status == "pending"))
                     shown = shown or not getattr(gone, "rowcount", 0)
             body = msg.body
+            if ticket.waiting_since == msg.created_at:  # it was what the ticket waited on: no longer
+                ticket.waiting_since = None
             await session.delete(msg)
             await session.flush()
             if shown:

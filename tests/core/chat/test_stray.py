@@ -146,3 +146,15 @@ async def test_anothers_message_cannot_be_taken(customer: Customer, service: Ser
     await eve.press_any(f"added:to:{message}:1001")
     assert "no longer active" in eve.text
     assert await _bodies(service, 1001) == ["It also fails on mobile"]
+
+
+async def test_undo_leaves_the_ticket_no_longer_waiting_on_it(customer: Customer, service: Services) -> None:
+    await open_ticket(customer)
+    agent = await service.desk.agent("slack", "U1")
+    await service.desk.add_agent_message(agent.id, 1001, "Which browser?")
+    assert (await service.queries.get(1001)).waiting_since is None  # answered
+    message = await _stray(customer, "Oops, meant for someone else")
+    assert (await service.queries.get(1001)).waiting_since is not None
+    await customer.press(f"added:undo:{message}")
+    ticket = await service.queries.get(1001)
+    assert ticket.waiting_since is None and ticket.status == Status.ACCEPTED  # the status it took stays
