@@ -124,6 +124,8 @@ class SlackDesk:
             line = escape(notices.rated(t, params["score"]))
             if params.get("comment"):
                 line += "\n>" + escape(params["comment"])
+        elif event == "message_withdrawn":
+            line = escape(notices.withdrawn(t, params.get("excerpt", ""), params.get("moved_to")))
         elif event == "customer_unreachable":
             line = escape(notices.unreachable(t, params.get("platform", "?"), params.get("reason", "?")))
         elif event == "assigned":
@@ -148,7 +150,10 @@ class SlackDesk:
                                                text=escape(text))
 
     async def _customer_message(self, message_id: int, customer: Customer, post: DeskPost) -> None:
-        msg, files = await message_with_files(self.db, message_id)
+        found = await message_with_files(self.db, message_id)
+        if found is None:  # taken back by the customer meanwhile
+            return
+        msg, files = found
         head = escape(notices.customer_message_head(self.t, customer.display_name))
         if msg.body:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts,
@@ -158,7 +163,10 @@ class SlackDesk:
 
     async def _agent_message(self, message_id: int, who: str, post: DeskPost) -> None:
         """An agent's message written on another desk (or the console), with its files."""
-        msg, files = await message_with_files(self.db, message_id)
+        found = await message_with_files(self.db, message_id)
+        if found is None:
+            return
+        msg, files = found
         # The news names no actor: the message's author is the agent who wrote it.
         author = await agent_by_id(self.db, msg.author_agent_id) if msg.author_agent_id else None
         if author is not None:

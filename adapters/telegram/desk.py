@@ -263,12 +263,15 @@ class TelegramDesk:
     async def _lines(self, event: str, params: dict[str, Any], state: CardState) -> Sequence[str | Document]:
         """The row's own messages in the topic (a ticket's opening has none: its card says it)."""
         t = self.t
-        if event == "customer_message":
-            msg, files = await message_with_files(self.db, params["message_id"])
-            return self._message(message_head(t, state.customer.display_name or "", MessageKind.CUSTOMER),
-                                 msg.body, files)
-        if event == "agent_message" and params.get("via") != NAME:  # the desk's own are in the topic already
-            msg, files = await message_with_files(self.db, params["message_id"])
+        if event == "customer_message" or (event == "agent_message" and params.get("via") != NAME):
+            # (the desk's own agents' messages are in the topic already)
+            found = await message_with_files(self.db, params["message_id"])
+            if found is None:  # taken back by the customer meanwhile
+                return []
+            msg, files = found
+            if event == "customer_message":
+                return self._message(message_head(t, state.customer.display_name or "", MessageKind.CUSTOMER),
+                                     msg.body, files)
             who = await self._agent_name(msg.author_agent_id) if msg.author_agent_id else await self._who(params)
             return self._message(message_head(t, who, msg.kind), msg.body, files)
         if event == "status_changed":
@@ -284,6 +287,8 @@ class TelegramDesk:
             return block(notices.rated(t, params["score"]), params.get("comment") or "", bold=False)
         if event in ("sla_warning", "sla_breach"):
             return [self._sla(event, params, state)]
+        if event == "message_withdrawn":
+            return block(notices.withdrawn(t, params.get("excerpt", ""), params.get("moved_to")), bold=False)
         if event == "customer_unreachable":
             return block(notices.unreachable(t, params.get("platform", "?"), params.get("reason", "?")), bold=False)
         if event == "assigned":

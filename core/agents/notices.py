@@ -31,6 +31,14 @@ def customer_message_head(t: Translator, name: str | None) -> str:
     return t._("{who} wrote:", who=name or t._("The customer"))
 
 
+def withdrawn(t: Translator, excerpt: str, moved_to: int | None) -> str:
+    """The customer took back a message the desk was shown, or moved it to another ticket."""
+    if moved_to is not None:
+        return t._("The customer moved their message to ticket {ticket}: “{excerpt}”", ticket=t.ticket(moved_to),
+                   excerpt=excerpt)
+    return t._("The customer took back their message: “{excerpt}”", excerpt=excerpt)
+
+
 def status_changed(t: Translator, who: str, old: str, new: str) -> str:
     return t._("{who} changed the status: {old} → {new}", who=who, old=agent_status(t, old),
                new=agent_status(t, new))

@@ -211,9 +211,41 @@ class Edit:
         return f"rev:edit:{self.step}"
 
 
+@dataclass(frozen=True, slots=True)
+class UndoAdded:
+    """Take a message added to the customer's only open ticket back out of it (for a short while)."""
+
+    message: int
+
+    def encode(self) -> str:
+        return f"added:undo:{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class MoveAdded:
+    """Asks where a message added to the only open ticket should go instead; `MoveAddedTo` answers."""
+
+    message: int
+
+    def encode(self) -> str:
+        return f"added:move:{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class MoveAddedTo:
+    """Move the message to another open ticket; `number` None: to a new ticket."""
+
+    message: int
+    number: int | None
+
+    def encode(self) -> str:
+        return f"added:to:{self.message}:{'new' if self.number is None else self.number}"
+
+
 Action = (SetLanguage | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
-          | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit)
+          | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
+          | MoveAddedTo)
 
 _PLAIN: dict[str, Action] = {a.encode(): a for a in (
     Cancel(), Back(), NewTicket(), Resume(restart=True), Resume(restart=False), RateDone(), WithdrawNo(),
@@ -252,11 +284,29 @@ def decode(key: str) -> Action | None:
     if kind == "dup":
         number = ticket_number(value.removeprefix("add:")) if value.startswith("add:") else None
         return AddToDuplicate(number) if number is not None else None
+    if kind == "added":
+        return _added(value)
     if kind == "rev":
         step = value.removeprefix("edit:")
         return Edit(step) if value.startswith("edit:") and step else None
     if kind and value and _TAG_CHARS.issuperset(kind):
         return Answer(kind, value)
+    return None
+
+
+def _added(value: str) -> Action | None:
+    what, _, rest = value.partition(":")
+    message_key, _, target = rest.partition(":")
+    message = ticket_number(message_key)
+    if message is None:
+        return None
+    if what == "undo" and not target:
+        return UndoAdded(message)
+    if what == "move" and not target:
+        return MoveAdded(message)
+    number = ticket_number(target) if target != "new" else None
+    if what == "to" and (number is not None or target == "new"):
+        return MoveAddedTo(message, number)
     return None
 
 

@@ -29,6 +29,7 @@ from core.chat.flows import (
 )
 from core.chat.intake import Intake
 from core.chat.messages import Choice, Inbound, Reply
+from core.chat.stray import Strays
 from core.chat.views import explain
 from core.delivery.attachments import AttachmentStore
 from core.delivery.ordering import KeyedLocks
@@ -83,6 +84,7 @@ class Conversation:
         self.clock = clock
         self.intake = Intake(config, services, drafts, files)
         self.flows = Flows(services, drafts, self.intake, files, config, clock)
+        self.strays = Strays(services, self.intake, clock)
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -244,6 +246,10 @@ class Conversation:
                 return await flows.pick(customer, t, data, number)
             case act.LinkTicket(number=number) if state == LINK:
                 return await flows.link(customer, t, data, number)
+            case act.UndoAdded() | act.MoveAdded() | act.MoveAddedTo():
+                moved = await self.strays.on_action(customer, t, draft, action)
+                if moved is not None:
+                    return moved
             case act.AddToDuplicate(number=number) if (number is None or state == steps.DUPLICATE) \
                     and data.get("duplicate_of") is not None:
                 return await flows.add_to_duplicate(customer, t, data["duplicate_of"])

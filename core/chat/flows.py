@@ -17,6 +17,7 @@ from core.chat import form as steps
 from core.chat.drafts import DraftState, DraftStore
 from core.chat.intake import Intake
 from core.chat.messages import Choice, Reply
+from core.chat.stray import added_notice
 from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
 from core.domain.clock import Clock
@@ -245,8 +246,8 @@ class Flows:
         """A message outside any step: to the one open ticket, else ask which."""
         candidates = await self.candidates(customer)
         open_ones = [x for x in candidates if x.status in OPEN_STATUSES]
-        if len(candidates) == 1 and open_ones:
-            return await self.deliver(customer, t, open_ones[0].number, pending, clear_draft=False)
+        if len(candidates) == 1 and open_ones:  # said where it went, with Undo and Move (core.chat.stray)
+            return await self.deliver(customer, t, open_ones[0].number, pending, clear_draft=False, stray=True)
         if len(candidates) == 1:  # one resolved ticket: is this a "thanks" or "still broken"?
             ticket = candidates[0]
             await self.drafts.put(customer.id, PICK, pending)
@@ -260,7 +261,8 @@ class Flows:
         return [self.pick_prompt(t, candidates)]
 
     async def deliver(
-        self, customer: Customer, t: Translator, number: int, pending: Data, *, clear_draft: bool
+        self, customer: Customer, t: Translator, number: int, pending: Data, *, clear_draft: bool,
+        stray: bool = False,
     ) -> list[Reply]:
         files = [NewAttachment(**f) for f in pending.get("files", [])]
         try:
@@ -272,8 +274,14 @@ class Flows:
             return [self.link_prompt(t, number)]
         if pending.get("resume"):
             await self.resume(customer, pending)
-        out = [Reply(t._("Your message has been added to ticket {ticket}.", ticket=t.ticket(number)),
-                     locale=t.locale)]
+        if stray:
+            out = [added_notice(t, ticket)]
+        elif ticket.reopened:
+            out = [Reply(t._("Ticket {ticket} has been reopened with your message.", ticket=t.ticket(number)),
+                         locale=t.locale)]
+        else:
+            out = [Reply(t._("Your message has been added to ticket {ticket}.", ticket=t.ticket(number)),
+                         locale=t.locale)]
         if ticket.queue_hint_due:
             out.append(Reply(t._(
                 "Your ticket keeps its place in the queue: it is ordered by your first unanswered "

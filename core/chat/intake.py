@@ -214,10 +214,12 @@ class Intake:
         stored = await self.files.receive(file)
         files.append(asdict(stored))
         await self.drafts.put(customer.id, state, data)
-        note = Reply(t.ngettext("Received “{name}”. {n} file attached.",
-                                "Received “{name}”. {n} files attached.", len(files),
-                                name=stored.filename), locale=t.locale)
-        return [note, self.prompt(t, state, data)]
+        # One message per file: what came and the count, then the step's own buttons (its full
+        # prompt would count the files a second time).
+        note = t.ngettext("Received “{name}”. {n} file attached.",
+                          "Received “{name}”. {n} files attached.", len(files), name=stored.filename)
+        more = t._("You can send more files; when you have finished, press the button below.")
+        return [Reply(f"{note}\n{more}", self.prompt(t, state, data).choices, t.locale)]
 
     async def submit(self, customer: Customer, t: Translator, data: Data) -> list[Reply]:
         ticket = await self.services.tickets.open_ticket(

@@ -60,7 +60,8 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
                      locale=loc)
     if event == "rating_request":
         stars = tuple(Choice(act.Rate(n, score).encode(), f"{t.number(score)} ★") for score in range(1, 6))
-        return Reply(t._("Ticket {ticket} is closed. How satisfied are you with our help? "
+        # Asked right after the closing was said (the confirmation, the status notice): not again.
+        return Reply(t._("How satisfied are you with our help on ticket {ticket}? "
                          "1 is the lowest, 5 the highest.", ticket=ticket), (stars,), loc)
     if event == "reminder":
         return Reply(t._("Ticket {ticket} is waiting for your reply. Please answer so that we can go on "

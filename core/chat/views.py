@@ -102,6 +102,9 @@ def explain(t: Translator, error: DomainError) -> str:
                 "later, or add to your open ticket.",
                 "You have opened {n} tickets within the last hour, the most we take. Please try again "
                 "later, or add to one of your open tickets.", p["limit"])
+        case "undo_window_passed":
+            return t._("Sorry, it is too late to undo or move this message: it stays in ticket {ticket}.",
+                       ticket=t.ticket(p["number"]))
         case "top_tier_reached":
             return t._("Ticket {ticket} is already with our most senior team.",
                        ticket=t.ticket(p["number"]))

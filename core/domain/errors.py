@@ -126,3 +126,12 @@ class TooManyNewTickets(DomainError):
 
     def __init__(self, limit: int) -> None:
         super().__init__(f"at most {limit} new tickets per hour", limit=limit)
+
+
+class UndoWindowPassed(DomainError):
+    """A customer's message added to a ticket can be taken back or moved only for a short while."""
+
+    code = "undo_window_passed"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"the message added to ticket #{number} can no longer be taken back", number=number)

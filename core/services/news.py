@@ -29,6 +29,7 @@ class CustomerNews(StrEnum):
 class DeskNews(StrEnum):
     TICKET_OPENED = "ticket_opened"
     CUSTOMER_MESSAGE = "customer_message"
+    MESSAGE_WITHDRAWN = "message_withdrawn"  # the customer took back (or moved) a message the desk was shown
     AGENT_MESSAGE = "agent_message"
     ASSIGNED = "assigned"
     STATUS_CHANGED = "status_changed"

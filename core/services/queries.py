@@ -81,3 +81,11 @@ class QueryService:
         query = select(StatusChange).where(StatusChange.ticket_id == ticket_id)
         async with self.db.read() as session:
             return list((await session.execute(query.order_by(StatusChange.id))).scalars())
+
+    async def customer_message(self, customer_id: int, message_id: int) -> tuple[Ticket, TicketMessage] | None:
+        """A message the customer wrote, with its ticket; None when it is not (any more) there."""
+        async with self.db.read() as session:
+            msg = await session.get(TicketMessage, message_id)
+            if msg is None or msg.author_customer_id != customer_id or msg.kind != MessageKind.CUSTOMER:
+                return None
+            return await session.get_one(Ticket, msg.ticket_id), msg

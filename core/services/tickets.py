@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -22,6 +23,7 @@ from core.domain.errors import (
     RatingNotPossible,
     TooManyNewTickets,
     TooManyOpenTickets,
+    UndoWindowPassed,
     UnknownDepartment,
     UnknownPriority,
     UnknownRequestType,
@@ -42,9 +44,28 @@ from core.metrics import TICKETS_OPENED
 from core.services.news import DeskNews
 from core.services.steps import Steps, attach, clean, owned
 from core.storage.db import Database
-from core.storage.models import Counter, Draft, Rating, StatusChange, Ticket, TicketMessage
+from core.storage.models import (
+    Attachment,
+    Counter,
+    Draft,
+    OutboxMessage,
+    Rating,
+    StatusChange,
+    Ticket,
+    TicketMessage,
+)
 
 log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class TakenBack:
+    """A message taken out of its ticket: where it was, what it said, its files, where it went."""
+
+    number: int
+    body: str
+    files: list[NewAttachment]
+    moved_to: Ticket | None
 
 
 class TicketService:
@@ -205,35 +226,81 @@ class TicketService:
         # Its checks (the ticket, the transition) come before the first change: no savepoint.
         async with self.db.write(savepoint=False) as session:
             ticket = await owned(session, customer_id, number, lock=True)
-            current = Status(ticket.status)
-            if current in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
-                reason = {
-                    Status.WAITING: "customer_answered",
-                    Status.RESOLVED: "customer_disputed",
-                    Status.CLOSED: "customer_reopened",
-                }[current]
-                self.steps.move(session, ticket, Status.ACCEPTED, Who.customer(customer_id), reason, now)
-            msg = TicketMessage(
-                ticket_id=ticket.id,
-                kind=MessageKind.CUSTOMER,
-                author_customer_id=customer_id,
-                body=body,
-                created_at=now,
-            )
-            session.add(msg)
-            await session.flush()
-            attach(session, ticket, msg.id, attachments, now)
-            self.news.desk(session, ticket, DeskNews.CUSTOMER_MESSAGE, now, message_id=msg.id)
-            if ticket.waiting_since is None:
-                ticket.waiting_since = now
-            elif not ticket.queue_hint_sent and ticket.status in OPEN_STATUSES:
-                # Writing again while unanswered: say once that it does not move the ticket up.
-                ticket.queue_hint_sent = True
-                ticket.queue_hint_due = True
-            ticket.updated_at = now
+            await self._write(session, ticket, customer_id, body, attachments, now)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
             return ticket
+
+    async def _write(self, session: AsyncSession, ticket: Ticket, customer_id: int, body: str,
+                     attachments: Sequence[NewAttachment], now: datetime) -> None:
+        current = Status(ticket.status)
+        if current in (Status.WAITING, Status.RESOLVED, Status.CLOSED):
+            reason = {
+                Status.WAITING: "customer_answered",
+                Status.RESOLVED: "customer_disputed",
+                Status.CLOSED: "customer_reopened",
+            }[current]
+            self.steps.move(session, ticket, Status.ACCEPTED, Who.customer(customer_id), reason, now)
+        msg = TicketMessage(
+            ticket_id=ticket.id,
+            kind=MessageKind.CUSTOMER,
+            author_customer_id=customer_id,
+            body=body,
+            created_at=now,
+        )
+        session.add(msg)
+        await session.flush()
+        attach(session, ticket, msg.id, attachments, now)
+        self.news.desk(session, ticket, DeskNews.CUSTOMER_MESSAGE, now, message_id=msg.id)
+        if ticket.waiting_since is None:
+            ticket.waiting_since = now
+        elif not ticket.queue_hint_sent and ticket.status in OPEN_STATUSES:
+            # Writing again while unanswered: say once that it does not move the ticket up.
+            ticket.queue_hint_sent = True
+            ticket.queue_hint_due = True
+        ticket.updated_at = now
+        ticket.added_message = msg.id
+        ticket.reopened = current == Status.CLOSED
+
+    async def take_back_message(
+        self, customer_id: int, message_id: int, window: timedelta, *, to: int | None = None
+    ) -> TakenBack | None:
+        """The customer takes their message out of its ticket within `window` of writing it, and
+        with `to` adds it to that ticket of theirs instead. Its desk news still queued goes with
+        it; a desk that was shown it already is told. None when the message is not (any more)
+        theirs to take back."""
+        now = self.clock()
+        async with self.db.write(savepoint=False) as session:
+            msg = await session.get(TicketMessage, message_id, with_for_update=True)
+            if msg is None or msg.author_customer_id != customer_id or msg.kind != MessageKind.CUSTOMER:
+                return None
+            ticket = await session.get_one(Ticket, msg.ticket_id, with_for_update=True)
+            if now - msg.created_at > window:
+                raise UndoWindowPassed(ticket.number)
+            target = await owned(session, customer_id, to, lock=True) if to is not None else None
+            rows = (await session.execute(select(Attachment).where(Attachment.message_id == msg.id))).scalars()
+            files = [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
+                     for a in rows]
+            await session.execute(delete(Attachment).where(Attachment.message_id == msg.id))
+            news = (await session.execute(select(OutboxMessage.id, OutboxMessage.params).where(
+                OutboxMessage.ticket_id == ticket.id, OutboxMessage.event == DeskNews.CUSTOMER_MESSAGE.value))).all()
+            shown = False
+            for row_id, params in news:
+                if params.get("message_id") == msg.id:  # unsent news goes; a row sent or being sent stays
+                    gone = await session.execute(delete(OutboxMessage).where(
+                        OutboxMessage.id == row_id, OutboxMessage.status == "pending"))
+                    shown = shown or not getattr(gone, "rowcount", 0)
+            body = msg.body
+            if ticket.waiting_since == msg.created_at:  # it was what the ticket waited on: no longer
+                ticket.waiting_since = None
+            await session.delete(msg)
+            await session.flush()
+            if shown:
+                self.news.desk(session, ticket, DeskNews.MESSAGE_WITHDRAWN, now, excerpt=body[:300],
+                               moved_to=target.number if target is not None else None)
+            if target is not None:
+                await self._write(session, target, customer_id, body, files, now)
+            return TakenBack(ticket.number, body, files, target)
 
     async def settle_resolution(
         self, customer_id: int, number: int, *, solved: bool, comment: str = ""

@@ -36,9 +36,12 @@ async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
     return CardState(ticket, customer, assignee, post, names)
 
 
-async def message_with_files(db: Database, message_id: int) -> tuple[TicketMessage, list[Attachment]]:
+async def message_with_files(db: Database, message_id: int) -> tuple[TicketMessage, list[Attachment]] | None:
+    """A ticket's message and its files; None for one the customer took back meanwhile."""
     async with db.read() as session:
-        message = await session.get_one(TicketMessage, message_id)
+        message = await session.get(TicketMessage, message_id)
+        if message is None:
+            return None
         files = list((await session.execute(
             select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id))).scalars())
     return message, files

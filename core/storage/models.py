@@ -160,6 +160,9 @@ class Ticket(Base):
     queue_hint_sent: Mapped[bool] = mapped_column(Boolean, default=False)
     # Not stored: set by the service when this customer message is the moment to tell them.
     queue_hint_due = False
+    # Not stored: set by the service on a customer's message: which message, and whether it reopened the ticket.
+    added_message = 0
+    reopened = False
 
     customer: Mapped[Customer] = relationship(lazy="raise")
     assignee: Mapped[Agent | None] = relationship(lazy="raise")

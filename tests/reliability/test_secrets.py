@@ -427,9 +427,10 @@ async def full_run(w: World, bot: BotProcess) -> None:
     for i, (kind, value, expect) in enumerate(flow):
         if i == files_at:
             tg.fail_next("getFile", 500)
-            # Each file is answered (failed: "send it again"; or received) and the prompt repeated.
+            # A failed file is answered "send it again" with the prompt repeated; a received one
+            # in one message, with the step's buttons.
             await w.customer(CUSTOMER, "document", ("screen.png", PNG, "image/png"), 2)
-            await w.customer(CUSTOMER, "document", ("screen.png", PNG, "image/png"), 2)
+            await w.customer(CUSTOMER, "document", ("screen.png", PNG, "image/png"), 1)
             w.step("Telegram file: getFile 500, then sent again")
         if value == "dep:technical":  # the press's answer fails (500), and so does the edit
             tg.fail_next("answerCallbackQuery", 500)  # retiring the prompt's buttons (502)

@@ -280,3 +280,14 @@ async def test_news_of_no_ticket_is_a_plain_message_in_the_agents_channel(world:
     assert posted["text"] == ("⚠️ An incoming message could not be handled (unreadable) and was set aside in "
                               "the Quarantine folder. From: &lt;!channel&gt; x@example.com. "
                               "Subject: Faktura &lt;@U123&gt;")  # in English, the desk's language, escaped
+
+
+async def test_a_message_taken_back_after_the_desk_saw_it_is_withdrawn_in_the_thread(world: Desk) -> None:
+    u = await telegram_ticket(world)
+    await u.say("Tohle patří jinam")
+    await world.settle()
+    assert any("Tohle patří jinam" in m.get("text", "") for m in world.thread(1001))
+    await u.press(next(k for k in u.buttons() if k.startswith("added:undo:")))
+    await world.settle()
+    assert world.thread(1001)[-1]["text"] == "The customer took back their message: “Tohle patří jinam”"
+    assert await world.desk.services.queries.thread((await world.desk.services.queries.get(1001)).id) == []

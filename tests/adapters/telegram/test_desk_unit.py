@@ -472,3 +472,16 @@ async def test_a_card_whose_buttons_changed_in_place_is_drawn_again_without_a_re
     world.forum.calls.clear()
     await world.desk.deliver("rated", {"number": 1001, "score": 4}, ticket_id)
     assert world.forum.calls == ["sendMessage"]  # nothing changed: the card is left as it is
+
+
+async def test_a_message_taken_back_is_not_shown_and_its_withdrawal_is(world: World) -> None:
+    ticket_id = await world.ticket()
+    await world.drain()
+    [thread] = world.forum.live_topics()
+    shown = len(world.forum.in_topic(thread))
+    await world.desk.deliver("customer_message", {"number": 1001, "message_id": 424242}, ticket_id)  # gone
+    assert len(world.forum.in_topic(thread)) == shown
+    await world.desk.deliver("message_withdrawn", {"number": 1001, "excerpt": "Wrong ticket", "moved_to": 1002},
+                             ticket_id)
+    assert Shown(world.forum.in_topic(thread)[-1].text).text == \
+        "The customer moved their message to ticket #1002: “Wrong ticket”"

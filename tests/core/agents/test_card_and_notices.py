@@ -68,7 +68,9 @@ async def test_desk_bookkeeping(service: Services, clock) -> None:
     assert await agent_by_id(service.db, agent.id + 1) is None
     await service.desk.add_agent_message(agent.id, 1001, "Which browser?")
     message_id = (await service.queries.thread(ticket_id))[0].id
-    message, files = await message_with_files(service.db, message_id)
+    found = await message_with_files(service.db, message_id)
+    assert found is not None
+    message, files = found
     assert message.body == "Which browser?" and files == []
 
 

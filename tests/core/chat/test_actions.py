@@ -47,6 +47,10 @@ SENT_BEFORE = {
     "att:done": act.FilesDone(),
     "rev:submit": act.Submit(),
     "rev:edit:request_type": act.Edit("request_type"),
+    "added:undo:77": act.UndoAdded(77),
+    "added:move:77": act.MoveAdded(77),
+    "added:to:77:1042": act.MoveAddedTo(77, 1042),
+    "added:to:77:new": act.MoveAddedTo(77, None),
 }
 
 
@@ -63,7 +67,8 @@ def test_numbers_are_read_as_customers_type_them() -> None:
 
 @pytest.mark.parametrize("key", ["", "x" * 64, "t:", "t:abc", "reply:10x", "rate:1042", "rate:x:5", "list:mine",
                                  "rev:nothing", "rev:edit:", "dup:add:x", "pick:", "DEP:technical", "nav",
-                                 "withdraw_yes:", ":technical"])
+                                 "withdraw_yes:", ":technical", "added:undo:", "added:undo:7:1", "added:to:7",
+                                 "added:to:x:1", "added:to:7:x", "added:keep:7"])
 def test_keys_that_are_none_of_ours(key: str) -> None:
     assert act.decode(key) is None
 
@@ -75,7 +80,9 @@ def test_every_key_fits_telegram_callback_data() -> None:
     keys += [act.ShowTicket(BIGGEST).encode(), act.WriteTo(BIGGEST).encode(), act.Escalate(BIGGEST).encode(),
              act.Settle(BIGGEST, solved=False).encode(), act.Rate(BIGGEST, 5).encode(),
              act.Withdraw(BIGGEST).encode(), act.WithdrawYes(BIGGEST).encode(), act.PickTicket(BIGGEST).encode(),
-             act.LinkTicket(BIGGEST).encode(), act.AddToDuplicate(BIGGEST).encode()]
+             act.LinkTicket(BIGGEST).encode(), act.AddToDuplicate(BIGGEST).encode(),
+             act.UndoAdded(BIGGEST).encode(), act.MoveAdded(BIGGEST).encode(),
+             act.MoveAddedTo(BIGGEST, BIGGEST).encode()]
     keys += [act.SetLanguage(code).encode() for code in ("en", "fa", "cs", "ru", "pt")]
     keys += [act.Edit(step.key).encode() for step in FORM]
     for step in FORM:

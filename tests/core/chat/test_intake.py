@@ -219,3 +219,17 @@ async def test_send_pressed_twice_confirms_the_same_ticket(customer: Customer, s
 
     async with service.db.read() as s:
         assert (await s.execute(select(func.count()).select_from(Ticket))).scalar_one() == 1
+
+
+async def test_each_file_is_counted_once(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:bug")
+    await customer.say("Broken chart")
+    await customer.press("pri:normal")
+    await customer.say("The chart on the dashboard is empty.")
+    for count, name in enumerate(["a.png", "b.log"], 1):
+        await customer.send_file(name, PNG if name.endswith("png") else b"ERROR\n")
+        [answer] = customer.last
+        assert answer.text.count("attached") == 1 and f"{count} file" in answer.text
+        assert answer.text.count(name) == 1 and "att:done" in customer.keys()
