@@ -96,16 +96,20 @@ class HelpRequest:
 
 @dataclass(frozen=True, slots=True)
 class Incomplete:
-    """A command missing what it needs: `needs` is "number", "status", "priority", "agent" or "days"."""
+    """A command that cannot be carried out as typed: `needs` is what is missing or wrong
+    ("number", "status", "priority", "agent", "days"), or "no_more" when words follow a complete
+    command; `given` is what was typed in its place (empty when nothing was)."""
 
     command: str
     needs: str
+    given: str = ""
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest
           | HelpRequest | Incomplete)
 
 _WITH_NUMBER = frozenset({"show", "claim", "assign", "reply", "note", "status", "priority", "escalate"})
+_NUMBER_ONLY = frozenset({"show", "claim"})
 _ALIASES = {"stats": "report"}
 
 
@@ -120,22 +124,28 @@ def parse(line: str) -> Action:
     if command == "help":
         return HelpRequest()
     if command == "queue":
+        if len(rest) > 1:
+            return Incomplete(command, "no_more", rest[1])
         return Queue(rest[0] if rest else None)
     if command == "mine":
-        return Mine()
+        return Incomplete(command, "no_more", " ".join(rest)) if rest else Mine()
     if command == "report":
         if not rest:
             return ReportRequest()
         days = ticket_number(rest[0])
         if days is None or not 1 <= days <= REPORT_MAX_DAYS:
-            return Incomplete(command, "days")
-        return ReportRequest(days)
+            return Incomplete(command, "days", rest[0])
+        return Incomplete(command, "no_more", rest[1]) if len(rest) > 1 else ReportRequest(days)
     if command not in _WITH_NUMBER:
         return HelpRequest(unknown=command)
-    number = ticket_number(rest[0]) if rest else None
-    if number is None:
+    if not rest:
         return Incomplete(command, "number")
+    number = ticket_number(rest[0])
+    if number is None:
+        return Incomplete(command, "number", rest[0])
     arg = rest[1].strip() if len(rest) > 1 else ""
+    if arg and command in _NUMBER_ONLY:
+        return Incomplete(command, "no_more", arg)
     match command:
         case "show":
             return Show(number)
@@ -145,12 +155,17 @@ def parse(line: str) -> Action:
             return Escalate(number, arg)
         case "reply" | "note":
             return Post(number, arg, internal=command == "note")
+    # status, priority and assign take one word after the number
+    value, *extra = arg.split(maxsplit=1) or [""]
+    if extra:
+        return Incomplete(command, "no_more", extra[0])
+    match command:
         case "status":
-            return SetStatus(number, arg.lower()) if arg else Incomplete(command, "status")
+            return SetStatus(number, value.lower()) if value else Incomplete(command, "status")
         case "priority":
-            return SetPriority(number, arg.lower()) if arg else Incomplete(command, "priority")
+            return SetPriority(number, value.lower()) if value else Incomplete(command, "priority")
         case _:  # assign
-            return Assign(number, arg.split()[0]) if arg else Incomplete(command, "agent")
+            return Assign(number, value) if value else Incomplete(command, "agent")
 
 
 def button(kind: str, number: int, value: str = "") -> Action | None:

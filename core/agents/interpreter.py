@@ -78,8 +78,8 @@ class AgentDesk:
         match action:
             case HelpRequest(unknown):
                 return self.help(t, prefix, unknown)
-            case Incomplete(command, needs):
-                return self._incomplete(t, prefix, command, needs)
+            case Incomplete():
+                return self._incomplete(t, prefix, action)
             case Queue(department):
                 return self._list(t, t._("Open tickets, longest-waiting first:"),
                                   await self.queries.queue(department=department, limit=LIST_LIMIT))
@@ -169,10 +169,19 @@ class AgentDesk:
         return Help(intro, w.usage(t, prefix),
                     t._("Departments: {codes}", codes=", ".join(d.code for d in self.config.departments)))
 
-    def _incomplete(self, t: Translator, prefix: str, command: str, needs: str) -> Refused:
-        match needs:
+    def _incomplete(self, t: Translator, prefix: str, action: Incomplete) -> Refused:
+        command, given = action.command, action.given
+        match action.needs:
+            case "number" if given:
+                return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,
+                                   example=f"{prefix}{command} 1042"))
             case "number":
                 return Refused(t._("Give a ticket number, for example: {example}", example=f"{prefix}{command} 1042"))
+            case "no_more":
+                typed = f"{prefix}{command}"
+                form = next((u for u, _ in w.usage(t, prefix) if u == typed or u.startswith(typed + " ")), typed)
+                return Refused(t._("Unexpected words after the command: “{extra}”. It is typed like this: "
+                                   "{usage}", extra=given, usage=form))
             case "status":
                 return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
             case "priority":

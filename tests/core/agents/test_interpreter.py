@@ -189,6 +189,27 @@ async def test_help_unknown_and_incomplete(agents: AgentDesk) -> None:
     assert await run(agents, "claim") == Refused("Give a ticket number, for example: /agent claim 1042")
 
 
+@pytest.mark.parametrize("who", [EVA, JANA, DARIUSH])
+async def test_an_unknown_command_is_named_and_the_commands_listed(agents: AgentDesk, who: AgentIdentity) -> None:
+    t = translator(who.locale)
+    shown = await run(agents, "frobnicate", who)
+    assert isinstance(shown, Help)
+    assert shown.intro == t._("Unknown agent command: {command}", command="frobnicate")
+    assert ("/agent claim 1042", t._("take a ticket")) in shown.usage
+
+
+async def test_each_wrong_arity_says_what_is_wrong(agents: AgentDesk) -> None:
+    assert await run(agents, "claim soon") == Refused("“soon” is not a ticket number. For example: /agent claim 1042")
+    assert await run(agents, "claim 1001 now") == Refused(
+        "Unexpected words after the command: “now”. It is typed like this: /agent claim 1042")
+    assert await run(agents, "mine all") == Refused(
+        "Unexpected words after the command: “all”. It is typed like this: /agent mine")
+    assert await run(agents, "status 1001 resolved now") == Refused(
+        "Unexpected words after the command: “now”. It is typed like this: /agent status 1042 STATUS")
+    assert await run(agents, "report week") == Refused(
+        "Give a number of days from 1 to 366, for example: /agent report 7")
+
+
 async def test_outsiders_change_nothing(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     for line in ("claim 1001", "status 1001 closed", "reply 1001 hello", "queue", "show 1001"):
