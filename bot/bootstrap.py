@@ -6,7 +6,7 @@ that read its settings and check its configuration keys); nothing is patched aft
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
@@ -20,6 +20,7 @@ from core.delivery.inbound import InboundLog
 from core.delivery.relay import Relay
 from core.domain.clock import Clock, utcnow
 from core.domain.config import ConfigError, HelpdeskConfig, load_config
+from core.i18n import Translator
 from core.services import Services
 from core.services.timers import Timers
 from core.startup import ServiceUnreachable, StartupError, network_reason
@@ -161,6 +162,12 @@ def _console(parts: Parts) -> Channel:
     return ConsoleScreen()
 
 
+def _console_help() -> dict[str, Callable[[Translator], Sequence[tuple[str, str]]]]:
+    from adapters.console.chat import NAME, help_lines
+
+    return {NAME: help_lines}
+
+
 def _telegram_keys(config: HelpdeskConfig) -> None:
     from adapters.telegram.startup import check_keys
 
@@ -257,7 +264,8 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         connected = desks(settings, config)
         services = Services.build(db, config, clock, desks=connected)
         files = AttachmentStore(settings.attachments_dir)
-        conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock)
+        conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock,
+                                    channel_help=_console_help() if console else None)
         inbound = InboundLog(db, clock)
         parts = Parts(settings, config, services, conversation, inbound, files)
         served: dict[str, ServedChannel] = {}

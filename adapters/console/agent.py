@@ -24,10 +24,12 @@ class ConsoleDirectory:
 
 
 class AgentConsole:
-    def __init__(self, services: Services, locale: str = "en") -> None:
+    def __init__(self, services: Services) -> None:
         self.agents = AgentDesk(services)
-        self.who = AgentIdentity("console", AGENT_ID, "Console agent", locale)
         self.directory = ConsoleDirectory()
 
-    async def handle(self, line: str) -> str:
-        return as_text(await self.agents.run(self.who, parse(line), self.directory, prefix=PREFIX))
+    async def handle(self, line: str, locale: str) -> str:
+        """One `/agent` line, answered in `locale`: the console user's language, whichever side
+        of the desk they are playing."""
+        who = AgentIdentity("console", AGENT_ID, "Console agent", locale)
+        return as_text(await self.agents.run(who, parse(line), self.directory, prefix=PREFIX))

@@ -17,15 +17,25 @@ from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import IncomingFile
 from core.delivery.contract import Pacing
 from core.delivery.relay import Relay
+from core.i18n import Translator, translator
 
+NAME = "console"
 USER_ID = "console-user"
+
+
+def help_lines(t: Translator) -> tuple[tuple[str, str], ...]:
+    """The console's own commands, added to the customer's help."""
+    return (
+        ("/file PATH", t._("attach a file from this computer, by its path")),
+        ("/agent help", t._("act as an agent: the agents' commands")),
+    )
 
 
 class ConsoleScreen:
     """The console channel: the terminal that shows the customer their replies, and prints
     their notifications as the outbox relay delivers them."""
 
-    name = "console"
+    name = NAME
     pacing = Pacing()  # a terminal has no limits
     desk = None
 
@@ -92,8 +102,9 @@ class ConsoleChat:
     async def run(self) -> None:
         if self.language:
             await self._preset_language(self.language)
-        self.write("— helpdesk console — type /help, /new, or /agent help; Ctrl-D to quit —")
-        await self._send(Inbound("console", self.user_id, self.user_id, "Console user",
+        t = translator(await self.locale())
+        self.write(t._("— help-desk console — type /help, /new, /file PATH or /agent help; Ctrl-D to quit —"))
+        await self._send(Inbound(NAME, self.user_id, self.user_id, "Console user",
                                  self.language, text="/start"))
         loop = asyncio.get_running_loop()
         while True:
@@ -107,16 +118,16 @@ class ConsoleChat:
         if not stripped:
             return
         if stripped.split(" ", 1)[0] == "/agent":
-            self.write(await self.agent.handle(stripped.removeprefix("/agent").strip()))
+            self.write(await self.agent.handle(stripped.removeprefix("/agent").strip(), await self.locale()))
             await self.relay.flush()
             return
         if stripped.startswith("/file "):
             await self._send_file(Path(stripped.removeprefix("/file ").strip()))
             return
-        event = Inbound("console", self.user_id, self.user_id, "Console user", self.language, text=line)
+        event = Inbound(NAME, self.user_id, self.user_id, "Console user", self.language, text=line)
         choices = self.screen.choices
         if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
-            event = Inbound("console", self.user_id, self.user_id, "Console user", self.language,
+            event = Inbound(NAME, self.user_id, self.user_id, "Console user", self.language,
                             choice=choices[int(stripped) - 1])
         await self._send(event)
 
@@ -124,10 +135,12 @@ class ConsoleChat:
         try:
             size = (await asyncio.to_thread(path.stat)).st_size
         except OSError as exc:
-            self.write(f"(cannot read {path}: {exc.strerror})")
+            t = translator(await self.locale())
+            self.write(t._("The file {path} cannot be read: {reason}.", path=str(path),
+                           reason=exc.strerror or type(exc).__name__))
             return
         file = IncomingFile(path.name, size, lambda: asyncio.to_thread(path.read_bytes))
-        await self._send(Inbound("console", self.user_id, self.user_id, "Console user",
+        await self._send(Inbound(NAME, self.user_id, self.user_id, "Console user",
                                  self.language, file=file))
 
     async def _send(self, event: Inbound) -> None:
@@ -136,8 +149,14 @@ class ConsoleChat:
             self.screen.show(reply)
         await self.relay.flush()
 
+    async def locale(self) -> str:
+        """The console user's language, which the agent's side speaks too."""
+        customer = await self.conversation.services.customers.customer(
+            NAME, self.user_id, self.user_id, "Console user")
+        return self.conversation.locale_of(customer.locale, self.language)
+
     async def _preset_language(self, language: str) -> None:
         customer = await self.conversation.services.customers.customer(
-            "console", self.user_id, self.user_id, "Console user")
+            NAME, self.user_id, self.user_id, "Console user")
         if customer.locale != language:
             await self.conversation.services.customers.set_locale(customer.id, language)

@@ -9,6 +9,7 @@ then a dispatch by state and by typed action (core.chat.actions) to the ticket f
 from __future__ import annotations
 
 import collections
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 
 from core.chat import actions as act
@@ -77,8 +78,11 @@ class Conversation:
         config: HelpdeskConfig,
         *,
         clock: Clock = utcnow,
+        channel_help: Mapping[str, Callable[[Translator], Sequence[tuple[str, str]]]] | None = None,
     ) -> None:
         self.services = services
+        # Commands a channel adds of its own (a terminal's way to attach a file), by channel name.
+        self.channel_help = dict(channel_help or {})
         self.drafts = drafts
         self.config = config
         self.clock = clock
@@ -280,7 +284,7 @@ class Conversation:
         if name == "start":
             if state in steps.STATES:
                 return [self._resume_prompt(t)]
-            return [self._help(t)]
+            return [self._help(t, customer.platform)]
         if name == "new":
             return await self._on_action(customer, t, draft, act.NewTicket())
         if name == "tickets":
@@ -303,17 +307,19 @@ class Conversation:
         if name == "language" and len(self.config.languages) > 1:
             return [language_prompt(t, self.config.languages)]
         if name == "help":
-            return [self._help(t)]
+            return [self._help(t, customer.platform)]
         if name == "cancel":
             return await self._cancel(customer, t, draft)
         if name == "back" and draft is not None and state in steps.STATES:
             return await self.intake.back(customer, t, draft.state, dict(draft.data))
-        return [Reply(t._("I do not know that command."), locale=t.locale), self._help(t)]
+        return [Reply(t._("I do not know that command."), locale=t.locale), self._help(t, customer.platform)]
 
-    def _help(self, t: Translator) -> Reply:
+    def _help(self, t: Translator, platform: str) -> Reply:
         lines = [t._("I can open support tickets and keep you informed about them. Commands:")]
         offered = self.config.languages
         lines += [t.isolate(f"/{name} — {text}") for name, text in command_descriptions(t, offered).items()]
+        extra = self.channel_help.get(platform)
+        lines += [t.isolate(f"{command} — {text}") for command, text in (extra(t) if extra else ())]
         lines.append(t._("You can also simply write a message: I will add it to your open ticket."))
         return Reply("\n".join(lines), ((Choice(act.NewTicket().encode(), t._("Open a new ticket")),
                                          Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets"))),),

@@ -183,7 +183,7 @@ async def test_no_desk_queues_only_the_customers_rows(tmp_path: Path) -> None:
             await customer.press("rev:submit")
             console = AgentConsole(r.desk.services)
             for line in (f"claim {NUMBER}", f"reply {NUMBER} Zkuste to prosím znovu.", f"status {NUMBER} resolved"):
-                await console.handle(line)
+                await console.handle(line, "cs")
             assert (await r.desk.services.queries.get(NUMBER)).status == Status.RESOLVED
             await api.wait_for(lambda: anyone_says(api.sent(CUSTOMER), "Zkuste to prosím znovu.") == 1, timeout=10)
             async with r.desk.db.read() as s:

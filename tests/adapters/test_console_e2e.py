@@ -89,3 +89,22 @@ def test_the_console_offers_the_configured_languages(tmp_path: Path, monkeypatch
     assert out.index(fa._(welcome)) < out.index(fa._("Please choose your language.")) < out.index(cs._(welcome))
     assert "Русский" not in out and "English" not in out and "فارسی" in out and "Čeština" in out
     assert refused.returncode == 2 and "--lang ru: this help desk offers fa, cs" in refused.stderr
+
+
+def test_the_agent_side_and_the_help_speak_the_language_the_customer_chose(tmp_path: Path) -> None:
+    # No --lang: the customer picks Russian (the fourth language) in the chat, and the agent's
+    # commands answer in it from then on.
+    result = _run(tmp_path, ["console"], ["4", "/help", "/agent frobnicate", "/agent claim 1001 now",
+                                          "/file missing.png"])
+    assert result.returncode == 0, result.stderr
+    out, t = result.stdout, translator("ru")
+    for command, text in (("/file PATH", t._("attach a file from this computer, by its path")),
+                          ("/agent help", t._("act as an agent: the agents' commands"))):
+        assert f"{command} — {text}" in out
+    assert t._("Unknown agent command: {command}", command="frobnicate") in out
+    assert any(line.startswith("/agent claim 1042 ") and line.endswith(f"— {t._('take a ticket')}")
+               for line in out.splitlines())
+    assert t._("Unexpected words after the command: “{extra}”. It is typed like this: {usage}",
+               extra="now", usage="/agent claim 1042") in out
+    assert t._("The file {path} cannot be read: {reason}.", path="missing.png", reason="@@").split("@@")[0] in out
+    assert "Unknown agent command" not in out and "take a ticket" not in out
