@@ -167,7 +167,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
                                 encoding="utf-8", newline="")
         print(f"report written to {csv_file}")
     else:
-        print(render_text(translator("en"), config, report))
+        print(render_text(translator(settings.default_locale), config, report))
     return 0
 
 

@@ -15,7 +15,7 @@ import os
 import re
 import tempfile
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
 from babel.support import NullTranslations, Translations
+from babel.units import format_unit
 
 from core.domain.config import LANGUAGES
 
@@ -174,6 +175,29 @@ class Translator:
         """`#1042` in every language, isolated left-to-right inside Persian text."""
         tag = f"#{number}"
         return f"{FSI}{tag}{PDI}" if self.rtl else tag
+
+    def date(self, day: date) -> str:
+        """A calendar day in the recipient's calendar ("5 December 2026", Solar Hijri in Persian)."""
+        if self.locale == "fa":
+            j = jdatetime.date.fromgregorian(date=day)
+            return f"{j.day} {jdatetime.date.j_months_fa[j.month - 1]} {j.year}".translate(_PERSIAN_DIGITS)
+        return format_date(day, "long", locale=self.babel_locale)
+
+    def duration(self, hours: float) -> str:
+        """A span of time to the minute: "45 min" under an hour, "1 h 30 min" above it (the
+        locale's own abbreviations), never hours rounded to 0.0."""
+        minutes = round(hours * 60)
+        whole, rest = divmod(minutes, 60)
+
+        def unit(n: int, name: str) -> str:
+            text = format_unit(n, f"duration-{name}", length="short", locale=self.babel_locale)
+            return text.translate(_PERSIAN_DIGITS) if self.rtl else text
+
+        if not whole:
+            return unit(rest, "minute")
+        if not rest:
+            return unit(whole, "hour")
+        return self._("{hours} {minutes}", hours=unit(whole, "hour"), minutes=unit(rest, "minute"))
 
     def datetime(self, moment: datetime, zone: ZoneInfo, *, with_zone: bool = True) -> str:
         """A date and time in the recipient's calendar, with the time zone named."""

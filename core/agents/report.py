@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from datetime import timedelta
+from datetime import date, timedelta
 
 from core.agents.wording import agent_status
 from core.domain.config import HelpdeskConfig
@@ -14,10 +14,13 @@ from core.i18n import Translator
 from core.services.reports import ALL, Durations, Report
 
 
-def _hours(value: float | None, t: Translator | None = None) -> str:
-    if value is None:
-        return "—"
-    return t.decimal(value) if t is not None else f"{value:.1f}"
+def _span(t: Translator, hours: float | None) -> str:
+    return "—" if hours is None else t.duration(hours)
+
+
+def _minutes(hours: float | None) -> str:
+    """A CSV cell: minutes, to a tenth; empty when there is nothing to measure."""
+    return "" if hours is None else f"{hours * 60:.1f}"
 
 
 def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
@@ -27,8 +30,8 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
         d = config.department(dep)
         return d.name.get(t.locale) if d else dep
 
-    lines = [t._("Report from {start} to {end}", start=report.start.date().isoformat(),
-                 end=(report.end - timedelta(microseconds=1)).date().isoformat()),
+    lines = [t._("Report for the period: {start} – {end}", start=t.date(report.start.date()),
+                 end=t.date(_last_day(report))),
              "", t._("Open tickets now:")]
     for department in config.departments:
         counts = [(s, report.open_now.get((department.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
@@ -42,10 +45,10 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
             continue
         lines += ["", name(dep) + ":",
                   "  " + t._("First response (business hours): median {median}, 90th percentile {p90}, "
-                             "tickets: {count}", median=_hours(first.median, t), p90=_hours(first.p90, t),
+                             "tickets: {count}", median=_span(t, first.median), p90=_span(t, first.p90),
                              count=t.number(first.count)),
                   "  " + t._("Resolution (business hours): median {median}, 90th percentile {p90}, "
-                             "tickets: {count}", median=_hours(res.median, t), p90=_hours(res.p90, t),
+                             "tickets: {count}", median=_span(t, res.median), p90=_span(t, res.p90),
                              count=t.number(res.count)),
                   "  " + t._("SLA breaches: first response {first}, resolution {resolution}",
                              first=t.number(breach[0]), resolution=t.number(breach[1])),
@@ -56,21 +59,29 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
     if not report.recurring:
         lines.append("  —")
     for subject, numbers in report.recurring:
-        lines.append(f"  {len(numbers)}× {subject} (" + ", ".join(f"#{n}" for n in numbers[:8]) + ")")
+        lines.append(f"  {t.number(len(numbers))}× {subject} (" + ", ".join(t.ticket(n) for n in numbers[:8]) + ")")
     return "\n".join(lines)
 
 
+def _last_day(report: Report) -> date:
+    return (report.end - timedelta(microseconds=1)).date()
+
+
 def render_csv(config: HelpdeskConfig, report: Report) -> str:
+    """For a spreadsheet: ISO dates and minutes as plain numbers, the unit in the section's name."""
     out = io.StringIO()
     w = csv.writer(out)
     w.writerow(["section", "department", "metric", "value"])
+    w.writerow(["period", ALL, "first_day_iso", report.start.date().isoformat()])
+    w.writerow(["period", ALL, "last_day_iso", _last_day(report).isoformat()])
     for (dep, status), n in sorted(report.open_now.items()):
         w.writerow(["open_now", dep, status, n])
-    for section, table in (("first_response_hours", report.first_response), ("resolution_hours", report.resolution)):
+    for section, table in (("first_response_minutes", report.first_response),
+                           ("resolution_minutes", report.resolution)):
         for dep, d in sorted(table.items()):
             w.writerow([section, dep, "count", d.count])
-            w.writerow([section, dep, "median", _hours(d.median) if d.median is not None else ""])
-            w.writerow([section, dep, "p90", _hours(d.p90) if d.p90 is not None else ""])
+            w.writerow([section, dep, "median", _minutes(d.median)])
+            w.writerow([section, dep, "p90", _minutes(d.p90)])
     for dep, (first, resolution) in sorted(report.breaches.items()):
         w.writerow(["sla_breaches", dep, "first_response", first])
         w.writerow(["sla_breaches", dep, "resolution", resolution])

@@ -78,7 +78,8 @@ def test_report_command(tmp_path: Path) -> None:
     assert _cli(tmp_path, "db", "upgrade").returncode == 0
     text = _cli(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-30")
     assert text.returncode == 0, text.stderr
-    assert "Report from 2026-11-01 to 2026-11-30" in text.stdout and "Recurring subjects:" in text.stdout
+    assert "Report for the period: November 1, 2026 – November 30, 2026" in text.stdout
+    assert "Recurring subjects:" in text.stdout
     csv_out = _cli(tmp_path, "report", "--csv", "-")
     assert csv_out.stdout.startswith("section,department,metric,value")
     written = _cli(tmp_path, "report", "--csv", str(tmp_path / "r.csv"))

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -118,6 +118,33 @@ def test_other_locales_format_dates_their_way() -> None:
     assert "21 ноября 2026" in translator("ru").datetime(moment, prague)
     assert "21 de novembro de 2026" in translator("pt").datetime(moment, prague)
     assert "November 21, 2026" in translator("en").datetime(moment, prague)
+
+
+def test_days_in_each_calendar() -> None:
+    day = date(2026, 11, 21)
+    assert translator("en").date(day) == "November 21, 2026"
+    assert translator("cs").date(day) == "21. listopadu 2026"
+    assert translator("ru").date(day).startswith("21 ноября 2026")
+    assert translator("pt").date(day) == "21 de novembro de 2026"
+    assert translator("fa").date(day) == "۳۰ آبان ۱۴۰۵"  # Solar Hijri, Persian digits
+
+
+@pytest.mark.parametrize(("hours", "en", "ru"), [
+    (0.0, "0 min", "0 мин"),
+    (0.01, "1 min", "1 мин"),  # would be 0.0 in hours
+    (0.75, "45 min", "45 мин"),
+    (1.0, "1 hr", "1 ч"),
+    (1.5, "1 hr 30 min", "1 ч 30 мин"),
+    (26.99, "26 hr 59 min", "26 ч 59 мин"),
+])
+def test_durations_to_the_minute(hours: float, en: str, ru: str) -> None:
+    assert translator("en").duration(hours) == en
+    assert translator("ru").duration(hours) == ru
+
+
+def test_persian_durations_in_persian_digits() -> None:
+    assert translator("fa").duration(0.75) == "۴۵ دقیقه"
+    assert not re.search(r"[0-9]", translator("fa").duration(2.5))
 
 
 @pytest.mark.parametrize(("code", "expected"), [

@@ -44,13 +44,16 @@ async def test_report(service: Services, clock: FakeClock, config: HelpdeskConfi
     assert report.open_now[("technical", "new")] == 1 and report.open_now[("technical", "waiting")] == 2
     assert report.recurring[0][1] == [numbers[0], numbers[1], numbers[3]]
     text = render_text(translator("en"), config, report)
-    assert "median 2.0, 90th percentile 2.8, tickets: 3" in text and "3× Cannot log in" in text
+    assert "median 2 hr, 90th percentile 2 hr 48 min, tickets: 3" in text and "3× Cannot log in" in text
+    assert f"Report for the period: {translator('en').date(start.date())} – " in text
     assert "Satisfaction: 4.00 on average, ratings: 1" in text
     assert "medián" in render_text(translator("cs"), config, report) or "Medián" in render_text(
         translator("cs"), config, report)
     rows = list(csv.reader(io.StringIO(render_csv(config, report))))
     assert rows[0] == ["section", "department", "metric", "value"]
-    assert ["first_response_hours", "*", "median", "2.0"] in rows
+    assert ["first_response_minutes", "*", "median", "120.0"] in rows
+    assert ["first_response_minutes", "*", "p90", "168.0"] in rows
+    assert ["period", "*", "first_day_iso", start.date().isoformat()] in rows
     assert ["sla_breaches", "*", "first_response", "1"] in rows
 
 
@@ -63,3 +66,26 @@ async def test_empty_report(service: Services, config: HelpdeskConfig) -> None:
     now = datetime(2026, 11, 20, tzinfo=UTC)
     report = await build_report(service.db, config, now - timedelta(days=30), now)
     assert "Recurring subjects:\n  —" in render_text(translator("en"), config, report)
+
+
+async def test_short_spans_show_minutes_and_dates_read_as_the_reader_reads(
+        service: Services, clock: FakeClock, config: HelpdeskConfig) -> None:
+    clock.now = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)  # a Monday morning in the office
+    agent = await service.desk.agent("slack", "U1", "Eva")
+    customer = await service.customers.customer("telegram", "1", "1", "C", "en")
+    ticket = await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
+                                               subject="Slow", description="d", priority="normal")
+    clock.now += timedelta(minutes=20)
+    await service.desk.add_agent_message(agent.id, ticket.number, "hello")
+    report = await build_report(service.db, config, datetime(2026, 11, 1, tzinfo=UTC),
+                                datetime(2026, 12, 1, tzinfo=UTC))
+    english = render_text(translator("en"), config, report)
+    assert "median 20 min, 90th percentile 20 min" in english and "0.3" not in english
+    assert "Report for the period: November 1, 2026 – November 30, 2026" in english
+    persian = render_text(translator("fa"), config, report)
+    assert "۲۰ دقیقه" in persian and "۱۰ آبان ۱۴۰۵" in persian and "2026" not in persian
+    russian = render_text(translator("ru"), config, report)
+    assert "20 мин" in russian and "1 ноября 2026" in russian
+    rows = list(csv.reader(io.StringIO(render_csv(config, report))))
+    assert ["first_response_minutes", "*", "median", "20.0"] in rows
+    assert ["period", "*", "last_day_iso", "2026-11-30"] in rows
