@@ -2,8 +2,9 @@
 
 `[channels.email]` in the TOML file: `default_department` (a department's code, or "ask" to
 ask the sender to pick one; the first department when unset), `request_type` (the type e-mail
-tickets get; the first one when unset), `quarantine_folder` (where mail that cannot be handled
-is moved; "Quarantine" when unset). A department claims support addresses with
+tickets get where their department offers it; elsewhere, and when unset, the department's
+first), `quarantine_folder` (where mail that cannot be handled is moved; "Quarantine" when
+unset). A department claims support addresses with
 `email_addresses = ["billing@example.com", "support+billing@example.com"]`.
 """
 

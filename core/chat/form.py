@@ -45,7 +45,7 @@ class Buttons:
     is accepted when its code is one of the options. Typing an option's label or number works too."""
 
     tag: str
-    options: Callable[[HelpdeskConfig], Sequence[Option]]
+    options: Callable[[HelpdeskConfig, Data], Sequence[Option]]  # what may be chosen, given the answers so far
     question: Callable[[Translator], str]
     marked: Callable[[Intake, Data], str | None] | None = None  # the usual choice, shown with ✓
 
@@ -81,6 +81,26 @@ class Step:
     detour: Callable[[Intake, Customer, Data], Awaitable[str | None]] | None = None
 
 
+def _types_offered(config: HelpdeskConfig, data: Data) -> Sequence[Option]:
+    return config.request_types_of(data.get("department", ""))
+
+
+def _only_type(form: Intake, data: Data) -> str | None:
+    """A department that offers one request type has it without asking."""
+    offered = _types_offered(form.config, data)
+    return offered[0].code if len(offered) == 1 else None
+
+
+def _type_follows_department(form: Intake, data: Data, before: Any) -> None:
+    """A request type the new department does not offer is dropped, to be asked again (with the
+    priority it imposed); one it offers is kept."""
+    chosen = data.get("request_type")
+    if chosen is not None and form.option(BY_KEY[REQUEST_TYPE], chosen, data) is None:
+        del data["request_type"]
+        if form.fixed_priority(chosen):
+            data.pop("priority", None)
+
+
 def _priority_fixed(form: Intake, data: Data) -> str | None:
     if not form.fixed_priority(data.get("request_type")):
         return None
@@ -113,15 +133,17 @@ def _files_line(t: Translator, form: Intake, data: Data) -> list[str]:
 
 FORM: tuple[Step, ...] = (
     Step("department", "department",
-         Buttons("dep", lambda c: c.departments,
+         Buttons("dep", lambda c, d: c.departments,
                  lambda t: t._("Which department should handle your request?")),
          edit_label=lambda t: t._("Edit department"),
          review=lambda t, f, d: [t._("Department: {department}",
-                                     department=f.option_name("department", d, t.locale))]),
+                                     department=f.option_name("department", d, t.locale))],
+         then=_type_follows_department),
     Step("request_type", "request_type",
-         Buttons("rt", lambda c: c.request_types, lambda t: t._("What kind of request is it?")),
+         Buttons("rt", _types_offered, lambda t: t._("What kind of request is it?")),
          edit_label=lambda t: t._("Edit type"),
          review=lambda t, f, d: [t._("Request type: {type}", type=f.option_name("request_type", d, t.locale))],
+         fixed=_only_type,
          then=_priority_follows_type),
     Step("subject", "subject",
          Text(SUBJECT_MAX, lambda t: t.ngettext(
@@ -133,7 +155,7 @@ FORM: tuple[Step, ...] = (
          review=lambda t, f, d: [t._("Subject: {subject}", subject=d["subject"])],
          detour=_offer_duplicate),
     Step("priority", "priority",
-         Buttons("pri", lambda c: c.priorities,
+         Buttons("pri", lambda c, d: c.priorities,
                  lambda t: t._("How urgent is it? The usual choice for this kind of request is marked ✓."),
                  marked=lambda f, d: f.services.tickets.resolve_priority(d["request_type"], None)),
          edit_label=lambda t: t._("Edit priority"),

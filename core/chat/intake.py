@@ -57,12 +57,12 @@ class Intake:
         rt = self.config.request_type(request_type or "")
         return bool(rt and rt.fixed_priority)
 
-    def option(self, step: Step, code: str) -> Option | None:
+    def option(self, step: Step, code: str, data: Data) -> Option | None:
         assert isinstance(step.ask, Buttons)
-        return next((o for o in step.ask.options(self.config) if o.code == code), None)
+        return next((o for o in step.ask.options(self.config, data) if o.code == code), None)
 
     def option_name(self, key: str, data: Data, locale: str) -> str:
-        chosen = self.option(BY_KEY[key], data[key])
+        chosen = self.option(BY_KEY[key], data[key], data)
         assert chosen is not None
         return chosen.name.get(locale)
 
@@ -94,7 +94,8 @@ class Intake:
         if isinstance(ask, Buttons):
             marked = ask.marked(self, data) if ask.marked is not None else None
             rows = [(Choice(act.Answer(ask.tag, o.code).encode(),
-                            o.name.get(loc) + (" ✓" if o.code == marked else "")),) for o in ask.options(self.config)]
+                            o.name.get(loc) + (" ✓" if o.code == marked else "")),)
+                    for o in ask.options(self.config, data)]
             return Reply(ask.question(t), (*rows, nav), loc)
         if isinstance(ask, Text):
             return Reply(ask.question(t), (nav,), loc, expects_text=True)
@@ -132,9 +133,21 @@ class Intake:
 
     # -- moving between steps ---------------------------------------------------------
 
+    def _unanswered(self, data: Data) -> str:
+        """The first step an edit left without a fitting answer (a request type the new
+        department does not offer, a choice the configuration no longer has), else the review."""
+        for step in FORM:
+            value = self.fixed(step, data)
+            if value is not None:
+                data[step.field] = value
+            elif isinstance(step.ask, Buttons) and self.option(step, data.get(step.field, ""), data) is None:
+                data.pop(step.field, None)
+                return step.key
+        return REVIEW
+
     def _next(self, state: str, data: Data) -> str:
         if data.get("editing"):
-            return REVIEW
+            return self._unanswered(data)
         for step in FORM[EDITABLE.index(state) + 1:]:
             value = self.fixed(step, data)
             if value is not None:
@@ -169,7 +182,7 @@ class Intake:
         """Handle a button of this step; None when the action does not belong to it."""
         step = BY_KEY.get(state)
         if step is not None and isinstance(step.ask, Buttons) and isinstance(action, act.Answer) \
-                and action.tag == step.ask.tag and self.option(step, action.value) is not None:
+                and action.tag == step.ask.tag and self.option(step, action.value, data) is not None:
             before = data.get(step.field)
             data[step.field] = action.value
             if step.then is not None:
@@ -182,6 +195,9 @@ class Intake:
             data["duplicate_checked"] = True
             return await self._go(customer, t, self._next(SUBJECT, data), data)
         if state == REVIEW and isinstance(action, act.Submit):
+            if (unanswered := self._unanswered(data)) != REVIEW:  # a form kept from before a change
+                data["editing"] = True
+                return await self._go(customer, t, unanswered, data)
             return await self.submit(customer, t, data)
         if state == REVIEW and isinstance(action, act.Edit) and action.step in BY_KEY:
             data["editing"] = True

@@ -59,15 +59,15 @@ class Letters:
                  *, default_department: str | None = None, request_type: str | None = None,
                  clock: Clock = utcnow) -> None:
         """`default_department`: where letters go that no address claims (the first department
-        when None; ASK: the sender is asked). `request_type`: the type their tickets get (the
-        first one when None)."""
+        when None; ASK: the sender is asked). `request_type`: the type their tickets get where
+        their department offers it; elsewhere, or when None, the department's first type."""
         self.services = services
         self.db: Database = services.db
         self.drafts = drafts
         self.files = files
         self.config = config
         self.default_department = default_department or config.departments[0].code
-        self.request_type = request_type or config.request_types[0].code
+        self.request_type = request_type
         self.clock = clock
 
     async def take(self, letter: Letter) -> list[Reply]:
@@ -145,9 +145,13 @@ class Letters:
                     files: list[NewAttachment]) -> list[Reply]:
         subject = _cut(subject, SUBJECT_MAX) or _first_line(text, SUBJECT_MAX) or t._("(no subject)")
         ticket = await self.services.tickets.open_ticket(
-            customer.id, department=department, request_type=self.request_type, subject=subject,
+            customer.id, department=department, request_type=self.type_for(department), subject=subject,
             description=_cut(text, DESCRIPTION_MAX) or subject, attachments=files)
         return [self.confirmation(t, ticket)]
+
+    def type_for(self, department: str) -> str:
+        offered = [rt.code for rt in self.config.request_types_of(department)]
+        return self.request_type if self.request_type in offered else offered[0]
 
     def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
         """The acknowledgement of a new ticket: its number, how to write to it, when to expect us."""

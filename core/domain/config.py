@@ -155,6 +155,8 @@ class Department(_Strict):
     code: Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,31}$")]
     name: Names
     calendar: str
+    # The request types its customers may choose, by code and in this order (every type when unset).
+    request_types: Annotated[list[str], Field(min_length=1)] | None = None
     # Where each channel shows this department's tickets (its agents' desk there: a channel, a
     # group), read by the channel under its own name; the file spells it `<channel>_channel =
     # "..."` or `<channel>_desk_chat = "..."`, as the channel's own word for it has it.
@@ -255,6 +257,13 @@ class HelpdeskConfig(_Strict):
     def request_type(self, code: str) -> RequestType | None:
         return next((r for r in self.request_types if r.code == code), None)
 
+    def request_types_of(self, department: str) -> list[RequestType]:
+        """The request types a department offers: its own list, or every type."""
+        dep = self.department(department)
+        if dep is None or dep.request_types is None:
+            return list(self.request_types)
+        return [rt for code in dep.request_types if (rt := self.request_type(code)) is not None]
+
     def priority(self, code: str) -> Priority | None:
         return next((p for p in self.priorities if p.code == code), None)
 
@@ -289,10 +298,18 @@ def _reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
         if isinstance(wanted, str) and isinstance(data.get("priorities"), list) and wanted not in priorities:
             problems.append((("request_types", i, "default_priority"), f"unknown priority {wanted!r}", wanted))
     calendars = data.get("calendars")
+    types = {item.get("code") for _, item in items("request_types")}
     for i, item in items("departments"):
         wanted = item.get("calendar")
         if isinstance(wanted, str) and isinstance(calendars, dict) and wanted not in calendars:
             problems.append((("departments", i, "calendar"), f"unknown calendar {wanted!r}", wanted))
+        offered = item.get("request_types")
+        offered = offered if isinstance(offered, list) else []
+        for j, code in enumerate(offered):
+            if isinstance(code, str) and isinstance(data.get("request_types"), list) and code not in types:
+                problems.append((("departments", i, "request_types", j), f"unknown request type {code!r}", code))
+            elif code in offered[:j]:
+                problems.append((("departments", i, "request_types", j), f"request type {code!r} listed twice", code))
     return problems
 
 

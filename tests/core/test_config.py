@@ -31,6 +31,17 @@ def test_default_has_the_expected_departments_in_every_language() -> None:
     assert change is not None and change.default_priority == "low"
 
 
+def test_each_department_offers_its_request_types() -> None:
+    config = load_config()
+    assert [rt.code for rt in config.request_types_of("billing")] == ["consultation", "change"]
+    assert "bug_critical" not in [rt.code for rt in config.request_types_of("sales")]
+    assert [rt.code for rt in config.request_types_of("feedback")] == ["feedback"]
+    every = [rt.code for rt in config.request_types]
+    unlisted = config.model_copy(update={"departments": [config.departments[1].model_copy(
+        update={"request_types": None})]})
+    assert [rt.code for rt in unlisted.request_types_of("billing")] == every  # no list: every type
+
+
 @pytest.mark.parametrize(
     ("old", "new", "expected"),
     [
@@ -39,16 +50,23 @@ def test_default_has_the_expected_departments_in_every_language() -> None:
         ('timezone = "Asia/Tehran"', 'timezone = "Asia/Teheran"', "calendars.iran.timezone: unknown time zone 'Asia/Teheran'"),
         ('country = "IR"', 'country = "XX"', "calendars.iran.country: no holiday calendar"),
         ('hours.thu = [["09:00", "13:00"]]', 'hours.thu = [["13:00", "09:00"]]', "calendars.iran.hours.thu (Thursday): range 13:00-09:00 ends before it starts"),
-        ('calendar = "office"\n\n[[departments]]\ncode = "billing"', 'calendar = "mars"\n\n[[departments]]\ncode = "billing"', "departments.technical.calendar: unknown calendar 'mars'"),
+        ('calendar = "office"\nrequest_types = ["change", "bug_critical"', 'calendar = "mars"\nrequest_types = ["change", "bug_critical"', "departments.technical.calendar: unknown calendar 'mars'"),
         ('default_priority = "low"\n\n[[request_types]]\ncode = "bug_critical"', 'default_priority = "lowest"\n\n[[request_types]]\ncode = "bug_critical"', "request_types.change.default_priority: unknown priority 'lowest'"),
         ('code = "sales"', 'code = "billing"', "departments.billing.code: duplicate code 'billing'"),
         ("[delivery]\n", '[delivery]\ntelegram_chat_interval_seconds = "fast"\n',
          "delivery.telegram_chat_interval_seconds: Input should be a valid number"),
         ('code = "technical"\n', 'code = "technical"\nslack_channel = 5\n',
          "departments.technical.slack_channel: Input should be a valid string"),
+        ('request_types = ["consultation", "change"]', 'request_types = ["consultation", "bug_critcal"]',
+         "departments.billing.request_types[1]: unknown request type 'bug_critcal'"),
+        ('request_types = ["consultation", "change"]', 'request_types = ["change", "change"]',
+         "departments.billing.request_types[1]: request type 'change' listed twice"),
+        ('request_types = ["consultation", "change"]', 'request_types = []',
+         "departments.billing.request_types: List should have at least 1 item"),
     ],
     ids=["unknown-key", "missing-language", "unknown-zone", "unknown-country", "bad-range",
-         "unknown-calendar", "unknown-priority", "duplicate", "channel-pace", "channel-desk"],
+         "unknown-calendar", "unknown-priority", "duplicate", "channel-pace", "channel-desk",
+         "unknown-request-type", "request-type-twice", "no-request-type"],
 )
 def test_broken_config_names_file_key_and_problem(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in BASE

@@ -89,7 +89,7 @@ def test_every_key_fits_telegram_callback_data() -> None:
         tag = getattr(step.ask, "tag", None)
         if tag is not None:
             keys.append(act.Answer(tag, longest_code).encode())
-            keys += [act.Answer(tag, o.code).encode() for o in step.ask.options(config)]  # type: ignore[union-attr]
+            keys += [act.Answer(tag, o.code).encode() for o in step.ask.options(config, {})]  # type: ignore[union-attr]
     too_long = [k for k in keys if not 1 <= len(k.encode()) <= act.KEY_MAX_BYTES]
     assert too_long == []
     assert act.KEY_MAX_BYTES == 64

@@ -165,7 +165,7 @@ async def test_a_button_pressed_mid_form_keeps_the_form(customer: Customer) -> N
     assert "added to ticket #1001" in customer.text
     await customer.say("/start")
     await customer.press("resume:continue")
-    assert "rt:bug" in customer.keys()
+    assert "rt:consultation" in customer.keys()
 
 
 async def test_bad_input_is_explained_and_nothing_half_written(customer: Customer, service: Services) -> None:

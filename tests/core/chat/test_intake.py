@@ -123,8 +123,8 @@ async def test_review_edits_a_field_and_returns(customer: Customer, service: Ser
 async def test_typed_label_or_number_works_as_a_button(customer: Customer) -> None:
     await customer.say("/new")
     await customer.say("billing")
-    assert "rt:bug" in customer.keys()
-    await customer.say("4")
+    assert "rt:change" in customer.keys()
+    await customer.say("2")
     assert "short subject" in customer.text
     await customer.say("/back")
     await customer.say("something else")
@@ -136,7 +136,7 @@ async def test_restart_mid_intake_keeps_the_form(
 ) -> None:
     await customer.say("/new")
     await customer.press("dep:billing")
-    await customer.press("rt:bug")
+    await customer.press("rt:consultation")
     await customer.say("Double charge")
     # A new process on the same database: nothing in memory survives.
     fresh = Customer(make_conversation(Services.build(service.db, config, service.clock), config,
@@ -233,3 +233,83 @@ async def test_each_file_is_counted_once(customer: Customer) -> None:
         [answer] = customer.last
         assert answer.text.count("attached") == 1 and f"{count} file" in answer.text
         assert answer.text.count(name) == 1 and "att:done" in customer.keys()
+
+
+async def test_a_department_offers_only_its_request_types(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:billing")
+    assert [k for k in customer.keys() if k.startswith("rt:")] == ["rt:consultation", "rt:change"]
+    await customer.press_any("rt:bug_critical")  # an old button, or a forged one
+    assert "rt:consultation" in customer.keys() and "short subject" not in customer.text
+
+
+async def test_a_department_with_one_request_type_does_not_ask(customer: Customer, service: Services) -> None:
+    await customer.say("/new")
+    await customer.press("dep:feedback")
+    assert "short subject" in customer.text
+    await customer.press("nav:back")
+    assert "dep:feedback" in customer.keys()  # Back passes over the type nobody chose
+    await customer.press("dep:feedback")
+    await customer.say("Darker theme, please")
+    await customer.press("pri:low")
+    await customer.say("The white screen is hard on the eyes at night.")
+    await customer.press("att:done")
+    assert "Feedback or suggestion" in customer.text and "rev:edit:request_type" not in customer.keys()
+    await customer.press("rev:submit")
+    assert (await service.queries.get(1001)).request_type == "feedback"
+
+
+async def test_a_new_department_asks_again_for_a_type_it_does_not_offer(
+        customer: Customer, service: Services) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:bug_critical")
+    await customer.say("Invoices page is down")
+    await customer.say("Nobody can open an invoice.")
+    await customer.press("att:done")
+    assert "Urgent" in customer.text
+    await customer.press("rev:edit:department")
+    await customer.press("dep:billing")
+    assert [k for k in customer.keys() if k.startswith("rt:")] == ["rt:consultation", "rt:change"]
+    await customer.press("rt:consultation")
+    assert "rev:submit" in customer.keys()  # back to the review, the rest kept
+    assert "Consultation" in customer.text and "Urgent" not in customer.text and "Normal" in customer.text
+    await customer.press("rev:submit")
+    ticket = await service.queries.get(1001)
+    assert (ticket.department, ticket.request_type, ticket.priority) == ("billing", "consultation", "normal")
+
+
+async def test_a_new_department_keeps_a_type_it_offers(customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:change")
+    await customer.say("Export to CSV")
+    await customer.press("pri:normal")
+    await customer.say("Please add an export.")
+    await customer.press("att:done")
+    await customer.press("rev:edit:department")
+    await customer.press("dep:sales")
+    assert "rev:submit" in customer.keys() and "Change request" in customer.text
+
+
+async def test_a_kept_form_whose_type_the_department_no_longer_offers_asks_for_it(
+        service: Services, config: HelpdeskConfig, tmp_path: Path, customer: Customer) -> None:
+    await customer.say("/new")
+    await customer.press("dep:technical")
+    await customer.press("rt:consultation")
+    await customer.say("How to export?")
+    await customer.press("pri:normal")
+    await customer.say("Where is the export button?")
+    await customer.press("att:done")
+    assert "rev:submit" in customer.keys()
+    # The operator narrows technical support's types and restarts; the form waits at its review.
+    narrowed = config.model_copy(update={"departments": [
+        d.model_copy(update={"request_types": ["bug", "change"]}) if d.code == "technical" else d
+        for d in config.departments]})
+    fresh = Customer(make_conversation(Services.build(service.db, narrowed, service.clock), narrowed,
+                                       tmp_path / "files"), user_id=customer.user_id)
+    await fresh.press_any("rev:submit")
+    assert [k for k in fresh.keys() if k.startswith("rt:")] == ["rt:bug", "rt:change"]
+    await fresh.press("rt:change")
+    await fresh.press("rev:submit")
+    assert (await service.queries.get(1001)).request_type == "change"

@@ -213,3 +213,15 @@ async def test_a_letter_in_a_language_not_offered_is_answered_in_the_default(
     assert answer.locale == "cs"
     async with service.db.read() as s:
         assert (await s.execute(select(Customer.locale))).scalar_one() == "cs"
+
+
+async def test_a_letter_gets_a_request_type_its_department_offers(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    technical = _letters(service, config, tmp_path, request_type="bug")
+    await technical.take(_letter("Chyba 500 na přihlašovací stránce.", sender="a@example.cz"))
+    billing = _letters(service, config, tmp_path, request_type="bug", default_department="billing")
+    await billing.take(_letter("Chybí mi faktura.", sender="b@example.cz", subject="Faktura"))
+    unset = _letters(service, config, tmp_path, default_department="feedback")
+    await unset.take(_letter("Tmavý motiv, prosím.", sender="c@example.cz", subject="Návrh"))
+    assert [(t.department, t.request_type) for t in await _tickets(service)] == [
+        ("technical", "bug"), ("billing", "consultation"), ("feedback", "feedback")]

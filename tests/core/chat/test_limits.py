@@ -35,12 +35,12 @@ async def test_open_and_new_ticket_limits(service: Services, config: HelpdeskCon
     await c.press("lang:fa")
     await c.press("nav:cancel")
     await open_ticket(c, subject="یک")
-    await open_ticket(c, subject="دو", department="billing")
+    await open_ticket(c, subject="دو", department="billing", request_type="consultation")
     await c.say("/new")
     assert "۲" in c.text and "dep:technical" not in c.keys()  # refused before the form, in Persian
     await c.say("/withdraw 1001")
     await c.press("withdraw_yes:1001")
-    await open_ticket(c, subject="سه", department="sales")  # one slot free again
+    await open_ticket(c, subject="سه", department="sales", request_type="consultation")  # one slot free again
     await c.say("/withdraw 1002")
     await c.press("withdraw_yes:1002")
     await c.say("/new")
