@@ -50,10 +50,10 @@ async def test_a_persian_customer_on_bale_from_start_to_rating(bale_bot: Running
 
     # An agent answers from the console desk; the customer reads it on Bale.
     console = AgentConsole(desk.services)
-    await console.handle("claim 1001")
-    await console.handle("reply 1001 لطفاً مرورگر را به‌روز نمایید.")
+    await console.handle("claim 1001", "fa")
+    await console.handle("reply 1001 لطفاً مرورگر را به‌روز نمایید.", "fa")
     await bale.wait_for(lambda: said(bale, 801, "لطفاً مرورگر را به‌روز نمایید."), timeout=10)
-    await console.handle("status 1001 resolved")
+    await console.handle("status 1001 resolved", "fa")
     await bale.wait_for(lambda: "confirm:1001" in keys(bale.sent(801)), timeout=10)
 
     # The customer confirms, then rates.
@@ -131,8 +131,8 @@ async def test_bale_and_telegram_in_one_process_each_customer_on_their_own(
     assert people == {("bale", "900"), ("telegram", "900")}
 
     console = AgentConsole(desk.services)
-    await console.handle("reply 1001 پاسخ ما در بله")
-    await console.handle("reply 1002 Odpověď v Telegramu")
+    await console.handle("reply 1001 پاسخ ما در بله", "fa")
+    await console.handle("reply 1002 Odpověď v Telegramu", "fa")
     await bale.wait_for(lambda: said(bale, 900, "پاسخ ما در بله"), timeout=10)
     await tg.wait_for(lambda: said(tg, 900, "Odpověď v Telegramu"), timeout=10)
     assert not said(bale, 900, "Odpověď v Telegramu") and not said(tg, 900, "پاسخ ما در بله")
