@@ -146,7 +146,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     from core.storage.db import Database
     from core.storage.migrate import upgrade
 
-    config = load_config(settings.helpdesk_config)
+    config = load_config(settings.helpdesk_config, settings.default_locale)
     last = end or datetime.now(UTC).date()
     first = start or last - timedelta(days=29)
     if first > last:
@@ -167,7 +167,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
                                 encoding="utf-8", newline="")
         print(f"report written to {csv_file}")
     else:
-        print(render_text(translator(settings.default_locale), config, report))
+        print(render_text(translator(config.languages[0]), config, report))
     return 0
 
 
