@@ -12,7 +12,7 @@ from datetime import date, time
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+from zoneinfo import ZoneInfo
 
 import holidays
 from pydantic import (
@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from core.domain.channel_keys import address_key, desk_key, gather
 from core.domain.languages import LANGUAGES, Names, Offered, default_first, missing_names
+from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
@@ -71,23 +72,12 @@ Ranges = Annotated[list[tuple[str, str]], AfterValidator(_check_ranges)]
 class Calendar(_Strict):
     """Business hours of an office: time zone, working hours per weekday, holidays."""
 
-    timezone: str
+    timezone: Zone
     country: str | None = None  # official holidays from the `holidays` package
     subdivision: str | None = None
     hours: dict[str, Ranges]
     extra_holidays: list[date] = []
     extra_workdays: dict[date, Ranges] = {}
-
-    @field_validator("timezone")
-    @classmethod
-    def _known_zone(cls, value: str) -> str:
-        if value not in available_timezones():
-            raise ValueError(f"unknown time zone {value!r}")
-        try:
-            ZoneInfo(value)
-        except ZoneInfoNotFoundError as exc:  # pragma: no cover - tzdata mismatch
-            raise ValueError(f"unknown time zone {value!r}") from exc
-        return value
 
     @field_validator("country")
     @classmethod
@@ -227,6 +217,7 @@ class HelpdeskConfig(_Strict):
     departments: Annotated[list[Department], Field(min_length=1)]
     # A channel's own settings, `[channels.<name>]`: read, checked and defaulted by the channel.
     channels: dict[str, dict[str, Any]] = {}
+    timezones: Timezones = Timezones()  # customers' zones per language, until they choose one
 
     @model_validator(mode="after")
     def _default_names(self) -> HelpdeskConfig:

@@ -59,6 +59,13 @@ class CustomerService:
                 update(Customer).where(Customer.id == customer_id).values(locale=locale)
             )
 
+    async def set_timezone(self, customer_id: int, zone: str | None) -> None:
+        """The customer's own zone (an IANA name, checked by the caller); None: their language's."""
+        async with self.db.write(savepoint=False) as session:
+            await session.execute(
+                update(Customer).where(Customer.id == customer_id).values(timezone=zone)
+            )
+
     async def mark_unreachable(self, customer_id: int) -> None:
         async with self.db.write() as session:
             await session.execute(

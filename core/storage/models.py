@@ -75,6 +75,7 @@ class Customer(Base):
     chat_id: Mapped[str] = mapped_column(String(255))
     display_name: Mapped[str] = mapped_column(String(200), default="")
     locale: Mapped[str | None] = mapped_column(String(8))  # None until the customer chose
+    timezone: Mapped[str | None] = mapped_column(String(64))  # IANA; None: their language's default
     reachable: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime]
 

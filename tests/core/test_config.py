@@ -63,10 +63,13 @@ def test_each_department_offers_its_request_types() -> None:
          "departments.billing.request_types[1]: request type 'change' listed twice"),
         ('request_types = ["consultation", "change"]', 'request_types = []',
          "departments.billing.request_types: List should have at least 1 item"),
+        ('fa = "Asia/Tehran"', 'fa = "Asia/Teheran"', "timezones.fa: unknown time zone 'Asia/Teheran'"),
+        ('ru = "Europe/Moscow"', 'ru = "Europe/Moscow"\nxx = "UTC"', "timezones.xx: unknown key"),
     ],
     ids=["unknown-key", "missing-language", "unknown-zone", "unknown-country", "bad-range",
          "unknown-calendar", "unknown-priority", "duplicate", "channel-pace", "channel-desk",
-         "unknown-request-type", "request-type-twice", "no-request-type"],
+         "unknown-request-type", "request-type-twice", "no-request-type", "unknown-customer-zone",
+         "customer-zone-language"],
 )
 def test_broken_config_names_file_key_and_problem(tmp_path: Path, old: str, new: str, expected: str) -> None:
     assert old in BASE
@@ -142,3 +145,10 @@ def test_check_config_command(tmp_path: Path) -> None:
     bad = _cli("check-config", str(broken))
     assert bad.returncode == 2
     assert str(broken) in bad.stderr and "lifecycle.auto_close_dayz: unknown key" in bad.stderr
+
+
+def test_customer_zones_per_language_are_optional(tmp_path: Path) -> None:
+    assert load_config().timezones.of("fa") == "Asia/Tehran"
+    start = BASE.index("[timezones]")
+    config = load_config(_write(tmp_path, BASE[:start] + BASE[BASE.index("[[priorities]]"):]))
+    assert config.timezones.of("fa") is None and config.timezones.of(None) is None

@@ -9,7 +9,7 @@ from sqlalchemy import inspect, select
 from core.services import Services
 from core.storage.db import Database
 from core.storage.migrate import current_revision, downgrade, head_revision, history, upgrade
-from core.storage.models import Base, Ticket
+from core.storage.models import Base, Customer, Ticket
 
 
 async def _tables(db: Database) -> set[str]:
@@ -51,3 +51,17 @@ async def test_every_migration_can_be_undone(db: Database, service: Services) ->
     await upgrade(db)
     assert await current_revision(db) == head_revision()
     assert await _differences(db) == []
+
+
+async def test_customer_timezone_comes_and_goes(db: Database, service: Services) -> None:
+    customer = await service.customers.customer("telegram", "7", "7", "Dara", "fa")
+    await service.customers.set_timezone(customer.id, "Asia/Kabul")
+    await downgrade(db, "0012")
+    async with db.engine.connect() as conn:
+        columns = await conn.run_sync(lambda c: [col["name"] for col in inspect(c).get_columns("customers")])
+    assert "timezone" not in columns
+    await upgrade(db)
+    async with db.read() as session:  # the customer is kept; the choice went with the column
+        assert (await session.execute(select(Customer.locale, Customer.timezone))).one() == ("fa", None)
+    await service.customers.set_timezone(customer.id, "Asia/Tehran")
+    assert (await service.customers.customer("telegram", "7", "7")).timezone == "Asia/Tehran"

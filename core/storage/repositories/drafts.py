@@ -90,8 +90,8 @@ def _upsert(is_sqlite: bool) -> Any:
 
 
 # The same two statements below SQLAlchemy, for the unit of an event.
-_CUSTOMER_COLUMNS = ("id", "platform", "platform_user_id", "chat_id", "display_name", "locale", "reachable",
-                     "created_at")
+_CUSTOMER_COLUMNS = ("id", "platform", "platform_user_id", "chat_id", "display_name", "locale", "timezone",
+                     "reachable", "created_at")
 _LOAD_SQL = (f"SELECT {', '.join('c.' + c for c in _CUSTOMER_COLUMNS)}, d.customer_id, d.state, d.data, "
              "d.updated_at FROM customers AS c LEFT OUTER JOIN drafts AS d ON d.customer_id = c.id "
              "WHERE c.platform = ? AND c.platform_user_id = ?")
@@ -104,11 +104,13 @@ async def _lean_load(lean: Lean, platform: str, user_id: str) -> tuple[Customer 
     row = await lean.one(_LOAD_SQL, (platform, user_id))
     if row is None:
         return None, None
-    values = dict(zip(_CUSTOMER_COLUMNS, row[:8], strict=True))
+    width = len(_CUSTOMER_COLUMNS)
+    values = dict(zip(_CUSTOMER_COLUMNS, row[:width], strict=True))
     values["reachable"] = bool(values["reachable"])
     values["created_at"] = lean.read_time(values["created_at"])
     customer = Customer(**values)
     make_transient_to_detached(customer)  # as the ORM read leaves it: loaded, then out of the session
-    if row[8] is None:
+    if row[width] is None:
         return customer, None
-    return customer, DraftState(row[9], dict(lean.read_json(row[10]) or {}), lean.read_time(row[11]))
+    state, data, updated = row[width + 1:]
+    return customer, DraftState(state, dict(lean.read_json(data) or {}), lean.read_time(updated))
