@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import jdatetime
 from babel import Locale
-from babel.dates import format_date, format_time, get_timezone_name
+from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.numbers import format_decimal
@@ -31,6 +31,7 @@ from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
 from core.domain.config import LANGUAGES
+from core.timezones import zone_label, zone_phrase
 
 _PACKAGED = Path(__file__).resolve().parent / "locales"  # an installed wheel
 LOCALES_DIR = _PACKAGED if _PACKAGED.is_dir() else Path(__file__).resolve().parent.parent / "locales"
@@ -51,6 +52,7 @@ _WORD = r"[A-Za-z0-9][A-Za-z0-9._%+\-/:@#?=&]*[A-Za-z0-9/]|[A-Za-z0-9]"
 # A command with its arguments ("/ticket 1042" is one unit, else the slash lands on the far
 # side), a ticket number, or any other run of Latin letters and digits (an address, a code).
 _LATIN_RUN = re.compile(rf"/[A-Za-z_]+(?: +#?(?:{_WORD}))*|#\d+|{_WORD}")
+Moment = datetime  # the class's own `datetime` method hides the type below it
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
 
 
@@ -200,19 +202,25 @@ class Translator:
         return self._("{hours} {minutes}", hours=unit(whole, "hour"), minutes=unit(rest, "minute"))
 
     def datetime(self, moment: datetime, zone: ZoneInfo, *, with_zone: bool = True) -> str:
-        """A date and time in the recipient's calendar, with the time zone named."""
+        """A date and time in the recipient's calendar, with the time zone named the way people
+        of this language say it (core.timezones)."""
         local = moment.astimezone(zone)
-        zone_name = get_timezone_name(zone, width="long", locale=self.babel_locale)
         if self.locale == "fa":
             j = jdatetime.datetime.fromgregorian(datetime=local.replace(tzinfo=None))
             weekday = jdatetime.date.j_weekdays_fa[j.weekday()]
             month = jdatetime.date.j_months_fa[j.month - 1]
             text = f"{weekday} {j.day} {month} {j.year}، ساعت {j.hour:02d}:{j.minute:02d}"
             text = text.translate(_PERSIAN_DIGITS)
-            return f"{text} ({zone_name})" if with_zone else text
-        day = format_date(local, "full", locale=self.babel_locale)
-        text = f"{day}, {format_time(local, 'short', locale=self.babel_locale)}"
-        return f"{text} ({zone_name})" if with_zone else text
+        else:
+            day = format_date(local, "full", locale=self.babel_locale)
+            text = f"{day}, {format_time(local, 'short', locale=self.babel_locale)}"
+        if with_zone:
+            text += zone_phrase(self.locale, self.babel_locale, zone, local)
+        return self.isolate(text)
+
+    def zone(self, zone: ZoneInfo, now: Moment) -> str:
+        """A time zone by its city and its offset now, «Tehran (UTC+3:30)» in this language."""
+        return self.isolate(zone_label(self.babel_locale, zone, now))
 
 
 @cache

@@ -27,6 +27,16 @@ class SetLanguage:
 
 
 @dataclass(frozen=True, slots=True)
+class SetZone:
+    """A time zone chosen for the customer's times, by its IANA name (at most 32 bytes)."""
+
+    name: str
+
+    def encode(self) -> str:
+        return f"tz:{self.name}"
+
+
+@dataclass(frozen=True, slots=True)
 class Cancel:
     def encode(self) -> str:
         return "nav:cancel"
@@ -242,7 +252,7 @@ class MoveAddedTo:
         return f"added:to:{self.message}:{'new' if self.number is None else self.number}"
 
 
-Action = (SetLanguage | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
+Action = (SetLanguage | SetZone | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
           | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
           | MoveAddedTo)
@@ -267,6 +277,8 @@ def decode(key: str) -> Action | None:
         return None
     if kind == "lang":
         return SetLanguage(value)
+    if kind == "tz":
+        return SetZone(value) if value else None
     if kind == "list":
         view = _VIEWS.get(value)
         return ListTickets(view) if view is not None else None

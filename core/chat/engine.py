@@ -32,6 +32,7 @@ from core.chat.intake import Intake
 from core.chat.messages import Choice, Inbound, Reply
 from core.chat.stray import Strays
 from core.chat.views import explain
+from core.chat.zones import ZoneFlow
 from core.delivery.attachments import AttachmentStore
 from core.delivery.ordering import KeyedLocks
 from core.domain.clock import Clock, utcnow
@@ -47,7 +48,7 @@ from core.storage.models import Customer
 __all__ = ["COMMANDS", "LANGUAGE", "LINK", "PICK", "RATE_COMMENT", "REPLY", "RESUME", "WITHDRAW", "Conversation",
            "command_descriptions"]
 COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "escalate",
-            "language", "help", "cancel")
+            "language", "timezone", "help", "cancel")
 """Stable command names; adapters register them as the translated command menu."""
 
 
@@ -63,6 +64,7 @@ def command_descriptions(t: Translator, offered: tuple[str, ...] = LANGUAGES) ->
         "withdraw": t._("Withdraw a ticket: /withdraw 1042"),
         "escalate": t._("Ask to escalate a ticket whose first response is overdue: /escalate 1042"),
         "language": t._("Change the language"),
+        "timezone": t._("Choose your time zone: /timezone Berlin"),
         "help": t._("What this bot can do"),
         "cancel": t._("Cancel the current step"),
     }
@@ -89,6 +91,7 @@ class Conversation:
         self.intake = Intake(config, services, drafts, files)
         self.flows = Flows(services, drafts, self.intake, files, config, clock)
         self.strays = Strays(services, self.intake, clock)
+        self.zones = ZoneFlow(services, config, clock)
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -214,6 +217,9 @@ class Conversation:
                 # TRANSLATORS: name the language of this translation, e.g. "in Czech".
                 return [Reply(t._("Done: I will write to you in English from now on."), locale=t.locale),
                         *[r for r in [await flows.current_prompt(customer, t)] if r is not None]]
+            case act.SetZone(name=name):
+                return [*await self.zones.choose(t, customer, name),
+                        *[r for r in [await flows.current_prompt(customer, t)] if r is not None]]
             case act.Cancel():
                 return await self._cancel(customer, t, draft)
             case act.Back() if state in steps.STATES:
@@ -266,7 +272,7 @@ class Conversation:
             # between opening the ticket and answering. Say again what was said, not "stale".
             latest = await self.services.queries.list_for_customer(customer.id, TicketFilter.ALL, limit=1)
             if latest and self.clock() - latest[0].created_at < timedelta(minutes=10):
-                return [self.intake.confirmation(t, latest[0])]
+                return [self.intake.confirmation(t, customer, latest[0])]
         return await self._stale(customer, t)
 
     async def _stale(self, customer: Customer, t: Translator) -> list[Reply]:
@@ -306,6 +312,8 @@ class Conversation:
             return await self._on_action(customer, t, draft, act.numbered_command(name, number))
         if name == "language" and len(self.config.languages) > 1:
             return [language_prompt(t, self.config.languages)]
+        if name == "timezone":
+            return await self.zones.typed(t, customer, args)
         if name == "help":
             return [self._help(t, customer.platform)]
         if name == "cancel":

@@ -85,7 +85,7 @@ class Flows:
         ticket = await self.services.queries.get_for_customer(customer.id, number)
         thread = await self.services.queries.thread(ticket.id)
         files = await self.services.queries.attachments(ticket.id)
-        text = ticket_detail(t, self.config, ticket, thread, len(files))
+        text = ticket_detail(t, self.config, customer, ticket, thread, len(files))
         return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
 
     async def escalate(self, customer: Customer, t: Translator, number: int) -> list[Reply]:

@@ -249,14 +249,14 @@ class Intake:
             linked_to=data.get("linked_to"),
             clear_draft=True,
         )
-        return [self.confirmation(t, ticket)]
+        return [self.confirmation(t, customer, ticket)]
 
-    def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
+    def confirmation(self, t: Translator, customer: Customer, ticket: Ticket) -> Reply:
         """What the customer is told once their ticket exists: its number, where answers come, when."""
         text = t._(
             "Thank you! Your ticket {ticket} has been created. Our replies will arrive in this chat. "
             "Expected first response by {when}.",
-            ticket=t.ticket(ticket.number), when=response_due(t, self.config, ticket),
+            ticket=t.ticket(ticket.number), when=response_due(t, self.config, customer, ticket),
         )
         return Reply(text, ((Choice(act.ShowTicket(ticket.number).encode(), t._("View the ticket")),),), t.locale)
 

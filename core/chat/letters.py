@@ -147,18 +147,18 @@ class Letters:
         ticket = await self.services.tickets.open_ticket(
             customer.id, department=department, request_type=self.type_for(department), subject=subject,
             description=_cut(text, DESCRIPTION_MAX) or subject, attachments=files)
-        return [self.confirmation(t, ticket)]
+        return [self.confirmation(t, customer, ticket)]
 
     def type_for(self, department: str) -> str:
         offered = [rt.code for rt in self.config.request_types_of(department)]
         return self.request_type if self.request_type in offered else offered[0]
 
-    def confirmation(self, t: Translator, ticket: Ticket) -> Reply:
+    def confirmation(self, t: Translator, customer: Customer, ticket: Ticket) -> Reply:
         """The acknowledgement of a new ticket: its number, how to write to it, when to expect us."""
         text = t._(
             "Thank you for your message. We have opened ticket {ticket} for it: {subject}\n\n"
             "Expected time of our first response: {when}.",
-            ticket=t.ticket(ticket.number), subject=ticket.subject, when=response_due(t, self.config, ticket))
+            ticket=t.ticket(ticket.number), subject=ticket.subject, when=response_due(t, self.config, customer, ticket))
         return Reply(text, locale=t.locale, ticket=ticket.number)
 
     # -- the department, asked -------------------------------------------------------------

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.chat import actions as act
 from core.chat.messages import Choice
@@ -11,9 +11,9 @@ from core.delivery.attachments import MAX_FILES
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import TIERS, Status, TicketFilter
-from core.domain.sla import first_response_overdue
+from core.domain.sla import first_response_overdue, promised_first_response
 from core.i18n import Translator
-from core.storage.models import Ticket, TicketMessage
+from core.storage.models import Customer, Ticket, TicketMessage
 
 
 def status_name(t: Translator, status: str) -> str:
@@ -116,12 +116,24 @@ def ticket_line(t: Translator, ticket: Ticket) -> str:
     return t.isolate(f"{t.ticket(ticket.number)} · {ticket.subject} · {status_name(t, ticket.status)}")
 
 
+def customer_zone(config: HelpdeskConfig, t: Translator, customer: Customer, department: str) -> ZoneInfo:
+    """The zone a customer reads times in: their own choice, else the default for their
+    language (`[timezones]`), else the department's."""
+    for name in (customer.timezone, config.timezones.of(t.locale)):
+        if name:
+            try:
+                return ZoneInfo(name)
+            except (ZoneInfoNotFoundError, ValueError):
+                continue  # a name this system's zone database no longer has: the next one
+    return config.calendar_of(department).zone
+
+
 def ticket_detail(
-    t: Translator, config: HelpdeskConfig, ticket: Ticket, thread: list[TicketMessage],
+    t: Translator, config: HelpdeskConfig, customer: Customer, ticket: Ticket, thread: list[TicketMessage],
     attachments: int,
 ) -> str:
     dep = config.department(ticket.department)
-    zone = ZoneInfo(config.calendar_of(ticket.department).timezone)
+    zone = customer_zone(config, t, customer, ticket.department)
     lines = [
         t._("Ticket {ticket}: {subject}", ticket=t.ticket(ticket.number), subject=ticket.subject),
         t._("Status: {status}", status=status_name(t, ticket.status)),
@@ -131,7 +143,7 @@ def ticket_detail(
     if ticket.first_response_at is None and ticket.first_response_due is not None \
             and ticket.status in (Status.NEW, Status.ACCEPTED):
         lines.append(t._("Expected first response by {when}",
-                         when=t.datetime(ticket.first_response_due, zone)))
+                         when=t.datetime(promised_first_response(ticket, config), zone)))
     if attachments:
         lines.append(t.ngettext("{n} file attached", "{n} files attached", attachments))
     lines.append("")
@@ -167,7 +179,7 @@ def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[
     return tuple(rows)
 
 
-def response_due(t: Translator, config: HelpdeskConfig, ticket: Ticket) -> str:
-    """When a new ticket's first response is due, in the customer's calendar and its department's zone."""
-    assert ticket.first_response_due is not None
-    return t.datetime(ticket.first_response_due, ZoneInfo(config.calendar_of(ticket.department).timezone))
+def response_due(t: Translator, config: HelpdeskConfig, customer: Customer, ticket: Ticket) -> str:
+    """When a new ticket's first response may be expected (a moment the office is open), in the
+    customer's calendar and zone."""
+    return t.datetime(promised_first_response(ticket, config), customer_zone(config, t, customer, ticket.department))

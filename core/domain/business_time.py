@@ -67,6 +67,11 @@ def first_response_due(cal: Calendar, policy: SlaPolicy, opened: datetime) -> da
     return due
 
 
+def next_opening(cal: Calendar, moment: datetime) -> datetime:
+    """`moment` itself while the office is open, else when it next opens."""
+    return add_business_time(cal, moment, timedelta())
+
+
 def resolution_due(cal: Calendar, policy: SlaPolicy, opened: datetime) -> datetime:
     hours = timedelta(hours=policy.resolution_hours)
     return add_business_time(cal, opened, hours) if policy.business_time else opened + hours

@@ -72,6 +72,22 @@ def on_transition(ticket: Ticket, current: Status, target: Status, now: datetime
         ticket.auto_close_at = None
 
 
+def promised_first_response(ticket: Ticket, config: HelpdeskConfig) -> datetime:
+    """The first response as the customer is promised it: the due time when the office is open
+    then; when the wall-clock ceiling put it where the office is closed, the due time the
+    working hours give (or, counted in calendar time, the next opening). The ceiling itself
+    stays on the ticket and still warns and escalates inside."""
+    assert ticket.first_response_due is not None
+    due, cal = ticket.first_response_due, config.calendar_of(ticket.department)
+    if business_time.next_opening(cal, due) == due:
+        return due
+    priority = config.priority(ticket.priority)
+    if priority is not None and priority.sla.business_time:
+        hours = timedelta(hours=priority.sla.first_response_hours)
+        return business_time.add_business_time(cal, ticket.created_at, hours)
+    return business_time.next_opening(cal, due)
+
+
 def first_response_overdue(ticket: Ticket, now: datetime) -> bool:
     return ticket.first_response_at is None and ticket.first_response_due is not None \
         and now > ticket.first_response_due and ticket.status in (Status.NEW, Status.ACCEPTED)

@@ -43,7 +43,7 @@ async def test_full_intake_gives_number_and_due_time(customer: Customer, service
     number = await open_ticket(customer)
     assert number == 1001
     assert "#1001" in customer.text and "in this chat" in customer.text
-    assert "Expected first response by" in customer.text and "Central European Time" in customer.text
+    assert "Expected first response by" in customer.text and "(UTC)" in customer.text  # English: [timezones] en
     ticket = await service.queries.get(number)
     assert (ticket.department, ticket.request_type, ticket.priority, ticket.status) == (
         "technical", "bug", "high", Status.NEW)
