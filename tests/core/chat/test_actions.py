@@ -3,6 +3,8 @@ back to the same action, and short enough for Telegram's callback data."""
 
 from __future__ import annotations
 
+from zoneinfo import available_timezones
+
 import pytest
 
 from core.chat import actions as act
@@ -115,3 +117,10 @@ def test_commands_that_name_a_ticket_are_its_buttons() -> None:
     assert act.numbered_command("escalate", 7) == act.Escalate(7)
     assert act.numbered_command("tickets", 7) is None
     assert set(act.NUMBERED_COMMANDS) == {"confirm", "notsolved", "withdraw", "escalate"}
+
+
+def test_time_zone_keys() -> None:
+    assert act.decode("tz:America/Argentina/Buenos_Aires") == act.SetZone("America/Argentina/Buenos_Aires")
+    assert act.decode("tz:") is None
+    longest = max(available_timezones(), key=len)
+    assert len(act.SetZone(longest).encode().encode()) <= act.KEY_MAX_BYTES

@@ -27,11 +27,13 @@ KEYS = ["lang:cs", "lang:fa", "nav:back", "nav:cancel", "new", "resume:continue"
         "list:all", "list:open", "t:1001", "t:1002", "reply:1001", "confirm:1001", "dispute:1001",
         "withdraw:1001", "withdraw_yes:1001", "withdraw_no", "pick:1001", "pick:new", "link:1001",
         "dup:new", "dup:add:1001", "att:done", "rev:submit", "rev:edit:subject", "rev:edit:request_type",
-        "rate:1001:5", "rate:1001:9", "rate_done", "escalate:1001", "x" * 64, "",
+        "rate:1001:5", "rate:1001:9", "rate_done", "escalate:1001", "tz:Asia/Tehran", "tz:Nowhere/Bogus", "tz:",
+        "x" * 64, "",
         *(f"dep:{d.code}" for d in CONFIG.departments), *(f"rt:{r.code}" for r in CONFIG.request_types),
         *(f"pri:{p.code}" for p in CONFIG.priorities)]
 COMMANDS = ["/start", "/new", "/tickets", "/tickets open", "/ticket 1001", "/ticket ۱۰۰۱", "/reply 1001",
-            "/confirm 1001", "/notsolved 1001", "/withdraw 1001", "/escalate 1001", "/language", "/help",
+            "/confirm 1001", "/notsolved 1001", "/withdraw 1001", "/escalate 1001", "/language", "/timezone",
+            "/timezone Praha", "/timezone ?!", "/help",
             "/cancel", "/back", "/nonsense"]
 FILES = [("shot.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 40), ("evil.pdf", b"MZ\x90\x00" + b"\x00" * 40),
          ("../../etc/passwd", b"root:x:0:0\n"), ("empty.txt", b"")]
