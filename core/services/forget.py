@@ -131,6 +131,7 @@ async def _erase(session: AsyncSession, customer: Customer) -> Forgotten:
     customer.chat_id = ""
     customer.display_name = ""
     customer.locale = None
+    customer.timezone = None  # a hint of where they live
     customer.reachable = False
     await session.flush()
     return done

@@ -40,6 +40,7 @@ async def _setting(db: Database, config: HelpdeskConfig, clock: FakeClock, tmp_p
     service = Services.build(db, config, clock, desks={"board": "C1"})
     jana = await service.customers.customer("telegram", "42", "42", "Jana Nováková", "cs")
     petr = await service.customers.customer("telegram", "43", "43", "Petr Novák", "cs")
+    await service.customers.set_timezone(jana.id, "Europe/Berlin")  # where she lives, roughly: hers too
     agent = await service.desk.agent("slack", "U1", "Eva")
     shared, own = _file(tmp_path, "shared.txt"), _file(tmp_path, "jana.txt")
     mine = await service.tickets.open_ticket(jana.id, department="technical", request_type="bug",
@@ -85,7 +86,7 @@ async def test_forget_erases_the_customer_and_keeps_statistics(
     async with db.read() as session:
         customer = await session.get(Customer, jana.id)
         assert (customer.platform_user_id, customer.chat_id, customer.display_name, customer.locale,
-                customer.reachable) == (f"forgotten-{jana.id}", "", "", None, False)
+                customer.timezone, customer.reachable) == (f"forgotten-{jana.id}", "", "", None, None, False)
         ticket = await session.get(Ticket, mine.id)
         # The statistics stay: the ticket, its department, times and status history.
         assert (ticket.subject, ticket.description, ticket.department, ticket.created_at) == \
