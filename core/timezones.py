@@ -121,15 +121,21 @@ def _plain(text: str) -> str:
 
 
 @cache
+def known_zones() -> frozenset[str]:
+    """The zone database's names, read once (reading them walks the whole database)."""
+    return frozenset(available_timezones())
+
+
+@cache
 def _exact() -> dict[str, str]:
-    return {key.casefold(): key for key in available_timezones()}
+    return {key.casefold(): key for key in known_zones()}
 
 
 @cache
 def _names() -> dict[str, str]:
     """Every zone by its city in the five languages and by its own name, then the aliases."""
     names: dict[str, str] = {}
-    zones = sorted(set(get_global("zone_territories")) & available_timezones())
+    zones = sorted(set(get_global("zone_territories")) & known_zones())
     for code in ("en", "fa_IR", "cs_CZ", "ru_RU", "pt_BR"):
         locale = Locale.parse(code)
         for key in zones:

@@ -5,7 +5,7 @@ business hours keep following the department's calendar."""
 from __future__ import annotations
 
 import asyncio
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from core.chat import actions as act
 from core.chat.messages import Choice, Reply
@@ -15,7 +15,7 @@ from core.domain.config import HelpdeskConfig
 from core.i18n import Translator
 from core.services import Services
 from core.storage.models import Customer
-from core.timezones import LIKELY, find_zone
+from core.timezones import LIKELY, find_zone, known_zones
 
 EXAMPLE = "/timezone Berlin"
 
@@ -39,7 +39,7 @@ class ZoneFlow:
         ])
         names = list(dict.fromkeys([*LIKELY.get(t.locale, LIKELY["en"]), zone.key]))
         buttons = [Choice(act.SetZone(name).encode(), _mark(t.zone(ZoneInfo(name), now), name == zone.key))
-                   for name in names if name in available_timezones()]
+                   for name in names if name in known_zones()]
         rows = tuple(tuple(buttons[i:i + 2]) for i in range(0, len(buttons), 2))
         return Reply(text, rows, t.locale)
 
@@ -55,7 +55,7 @@ class ZoneFlow:
         return await self.choose(t, customer, name)
 
     async def choose(self, t: Translator, customer: Customer, name: str) -> list[Reply]:
-        if name not in available_timezones():  # a button of a zone this system no longer has
+        if name not in known_zones():  # a button of a zone this system no longer has
             return [self.prompt(t, customer)]
         await self.services.customers.set_timezone(customer.id, name)
         customer.timezone = name

@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.domain.config import DEFAULT_CONFIG
 from core.storage.migrate import head_revision
 
 
@@ -52,6 +53,15 @@ def test_broken_config_stops_start_up(tmp_path: Path) -> None:
     result = _cli(tmp_path, "run", HELPDESK_CONFIG=str(bad))
     assert result.returncode == 2
     assert str(bad) in result.stderr and "lifecycle.reopen_window_days" in result.stderr
+
+
+def test_unknown_customer_zone_stops_start_up(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8").replace('ru = "Europe/Moscow"', 'ru = "Moscow"'),
+                   encoding="utf-8")
+    result = _cli(tmp_path, "run", HELPDESK_CONFIG=str(bad))
+    assert result.returncode == 2
+    assert str(bad) in result.stderr and "timezones.ru: unknown time zone 'Moscow'" in result.stderr
 
 
 def test_outbox_command(tmp_path: Path) -> None:
