@@ -86,7 +86,7 @@ class Flows:
         thread = await self.services.queries.thread(ticket.id)
         files = await self.services.queries.attachments(ticket.id)
         text = ticket_detail(t, self.config, customer, ticket, thread, len(files))
-        return [Reply(text, ticket_actions(t, ticket, self.clock()), t.locale)]
+        return [Reply(text, ticket_actions(t, self.config, ticket, self.clock()), t.locale)]
 
     async def escalate(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
         await self.services.tickets.request_escalation(customer.id, number)

@@ -11,7 +11,7 @@ from core.delivery.attachments import MAX_FILES
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import TIERS, Status, TicketFilter
-from core.domain.sla import first_response_overdue, promised_first_response
+from core.domain.sla import promise_broken, promised_first_response
 from core.i18n import Translator
 from core.storage.models import Customer, Ticket, TicketMessage
 
@@ -161,10 +161,11 @@ def ticket_detail(
     return "\n".join(lines)
 
 
-def ticket_actions(t: Translator, ticket: Ticket, now: datetime) -> tuple[tuple[Choice, ...], ...]:
+def ticket_actions(t: Translator, config: HelpdeskConfig, ticket: Ticket,
+                   now: datetime) -> tuple[tuple[Choice, ...], ...]:
     n = ticket.number
     rows: list[tuple[Choice, ...]] = []
-    if first_response_overdue(ticket, now) and ticket.tier < TIERS[-1]:
+    if promise_broken(ticket, config, now) and ticket.tier < TIERS[-1]:
         rows.append((Choice(act.Escalate(n).encode(), t._("Ask for escalation")),))
     if ticket.status == Status.RESOLVED:
         rows.append((Choice(act.Settle(n, solved=True).encode(), t._("Yes, it is solved")),

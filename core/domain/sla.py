@@ -88,6 +88,12 @@ def promised_first_response(ticket: Ticket, config: HelpdeskConfig) -> datetime:
     return business_time.next_opening(cal, due)
 
 
+def promise_broken(ticket: Ticket, config: HelpdeskConfig, now: datetime) -> bool:
+    """The customer waited past the first response promised to them: only then may they ask
+    for escalation (the ceiling may have escalated inside already, while the office was shut)."""
+    return first_response_overdue(ticket, now) and now > promised_first_response(ticket, config)
+
+
 def first_response_overdue(ticket: Ticket, now: datetime) -> bool:
     return ticket.first_response_at is None and ticket.first_response_due is not None \
         and now > ticket.first_response_due and ticket.status in (Status.NEW, Status.ACCEPTED)

@@ -351,11 +351,11 @@ class TicketService:
         return ticket
 
     async def request_escalation(self, customer_id: int, number: int) -> Ticket:
-        """A customer asks to escalate: only once the first response is overdue."""
+        """A customer asks to escalate: only once the first response promised them is overdue."""
         now = self.clock()
         async with self.db.write() as session:
             ticket = await owned(session, customer_id, number, lock=True)
-            if not sla.first_response_overdue(ticket, now):
+            if not sla.promise_broken(ticket, self.config, now):
                 assert ticket.first_response_due is not None or ticket.first_response_at is not None
                 raise EscalationTooEarly(ticket.number, ticket.first_response_due)
             await self.steps.escalate(session, ticket, Who.customer(customer_id), "customer_request", now)

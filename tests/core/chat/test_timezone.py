@@ -86,3 +86,13 @@ async def test_friday_afternoon_is_never_promised_for_sunday(
     ticket = await service.queries.get_for_customer((await service.customers.customer(
         "telegram", "cs2", "chat-cs2")).id, number)
     assert ticket.first_response_due == datetime(2026, 11, 22, 14, 30, tzinfo=UTC)  # the ceiling stays inside
+    # Past the ceiling (Sunday) but before the promise: no escalation button, and asking is refused.
+    clock.now = datetime(2026, 11, 22, 16, 0, tzinfo=UTC)
+    await c.say(f"/ticket {number}")
+    assert f"escalate:{number}" not in c.keys()
+    await c.say(f"/escalate {number}")
+    assert "lze eskalovat" in c.text
+    assert (await service.queries.get(number)).tier == 1
+    clock.now = datetime(2026, 11, 23, 14, 31, tzinfo=UTC)  # Monday, one minute past the promise
+    await c.say(f"/ticket {number}")
+    assert f"escalate:{number}" in c.keys()
