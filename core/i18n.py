@@ -54,6 +54,8 @@ _WORD = r"[A-Za-z0-9][A-Za-z0-9._%+\-/:@#?=&]*[A-Za-z0-9/]|[A-Za-z0-9]"
 _LATIN_RUN = re.compile(rf"/[A-Za-z_]+(?: +#?(?:{_WORD}))*|#\d+|{_WORD}")
 Moment = datetime  # the class's own `datetime` method hides the type below it
 _PERSIAN_DIGITS = str.maketrans("0123456789", "۰۱۲۳۴۵۶۷۸۹")
+# A number's separators too: Persian groups with «٬» and marks decimals with «٫».
+_PERSIAN_NUMBER = str.maketrans("0123456789,.", "۰۱۲۳۴۵۶۷۸۹٬٫")
 
 
 def match_locale(code: str | None) -> str | None:
@@ -160,18 +162,17 @@ class Translator:
             elif depth == 0:
                 piece = _LATIN_RUN.sub(lambda m: f"{FSI}{m.group(0)}{PDI}", piece)
             out.append(piece)
-        return "\n".join(f"{RLM}{line}" if line[:1] in _OPENERS else line
+        return "\n".join(f"{RLM}{line}" if line and line[0] in _OPENERS else line
                          for line in "".join(out).split("\n"))
 
     def number(self, n: int | float) -> str:
-        text = format_decimal(n, locale=self.babel_locale, group_separator=False) \
-            if isinstance(n, int) else format_decimal(n, locale=self.babel_locale)
-        return text.translate(_PERSIAN_DIGITS) if self.rtl else text
+        text = format_decimal(n, locale=self.babel_locale)  # grouped: «4.000 caracteres»
+        return text.translate(_PERSIAN_NUMBER) if self.rtl else text
 
     def decimal(self, value: float, pattern: str = "0.0") -> str:
         """A measured value with a fixed number of decimals, in the locale's notation."""
         text = format_decimal(value, format=pattern, locale=self.babel_locale)
-        return text.translate(_PERSIAN_DIGITS) if self.rtl else text
+        return text.translate(_PERSIAN_NUMBER) if self.rtl else text
 
     def ticket(self, number: int) -> str:
         """`#1042` in every language, isolated left-to-right inside Persian text."""

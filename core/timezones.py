@@ -25,7 +25,7 @@ from rapidfuzz import fuzz, process
 LIKELY: dict[str, tuple[str, ...]] = {
     "en": ("UTC", "Europe/London", "America/New_York", "America/Chicago", "America/Los_Angeles",
            "Asia/Kolkata", "Australia/Sydney"),
-    "fa": ("Asia/Tehran", "Asia/Kabul", "Asia/Dushanbe", "Asia/Dubai", "Europe/Istanbul", "Europe/Berlin",
+    "fa": ("Asia/Tehran", "Asia/Kabul", "Asia/Dubai", "Europe/Istanbul", "Europe/Berlin", "Europe/London",
            "America/Toronto"),
     "cs": ("Europe/Prague", "Europe/London", "UTC"),
     "ru": ("Europe/Kaliningrad", "Europe/Moscow", "Europe/Samara", "Asia/Yekaterinburg", "Asia/Omsk",
@@ -143,10 +143,26 @@ def _names() -> dict[str, str]:
             if place:
                 names.setdefault(_plain(place), key)
     for key in zones:
-        names.setdefault(_plain(key.rsplit("/", 1)[-1]), key)
+        if not key.startswith("Etc/"):  # "GMT+3" there is UTC−3: read by _offset instead
+            names.setdefault(_plain(key.rsplit("/", 1)[-1]), key)
     for alias, key in ALIASES.items():
         names.setdefault(_plain(alias), key)
     return names
+
+
+# "UTC+3", "GMT -5", "utc+03:00": what people type for an offset.
+_OFFSET = re.compile(r"(?i)(?:utc|gmt)\s*([+\-−])\s*(\d{1,2})(?::?(\d\d))?")
+
+
+def _offset_zone(match: re.Match[str]) -> str | None:
+    """The fixed zone of a whole-hour offset; the zone database names them with the sign
+    reversed (Etc/GMT-3 is UTC+3). A part-hour offset has no such zone: a city names it."""
+    sign, hours, minutes = match.group(1), int(match.group(2)), int(match.group(3) or 0)
+    if minutes or hours > (14 if sign == "+" else 12):
+        return None
+    if hours == 0:
+        return "Etc/UTC"
+    return f"Etc/GMT{'-' if sign == '+' else '+'}{hours}"
 
 
 def find_zone(typed: str) -> str | None:
@@ -155,6 +171,9 @@ def find_zone(typed: str) -> str | None:
     typed = typed.strip()
     if not typed or len(typed) > 64:
         return None
+    offset = _OFFSET.fullmatch(typed)
+    if offset:
+        return _offset_zone(offset)
     if typed.casefold() in _exact():
         return _exact()[typed.casefold()]
     wanted = _plain(typed)

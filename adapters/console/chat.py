@@ -27,7 +27,7 @@ def help_lines(t: Translator) -> tuple[tuple[str, str], ...]:
     """The console's own commands, added to the customer's help."""
     return (
         ("/file PATH", t._("attach a file from this computer, by its path")),
-        ("/agent help", t._("act as an agent: the agents' commands")),
+        ("/agent help", t._("use the agents' commands (act as an agent)")),
     )
 
 

@@ -180,8 +180,8 @@ class AgentDesk:
             case "no_more":
                 typed = f"{prefix}{command}"
                 form = next((u for u, _ in w.usage(t, prefix) if u == typed or u.startswith(typed + " ")), typed)
-                return Refused(t._("Unexpected words after the command: “{extra}”. It is typed like this: "
-                                   "{usage}", extra=given, usage=form))
+                return Refused(t._("Unexpected words after the command: “{extra}”. Usage: {usage}",
+                                   extra=given, usage=form))
             case "status":
                 return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
             case "priority":

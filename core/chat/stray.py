@@ -30,7 +30,8 @@ def added_notice(t: Translator, ticket: Ticket) -> Reply:
     """Where a stray message went, with the buttons that take it back or move it."""
     message = ticket.added_message
     text = "\n".join([
-        t._("Added to ticket {ticket}: {subject}", ticket=t.ticket(ticket.number), subject=ticket.subject),
+        t._("Your message was added to ticket {ticket}: {subject}",
+            ticket=t.ticket(ticket.number), subject=ticket.subject),
         t._("Not the right ticket? Within a minute you can undo this or move the message."),
     ])
     return Reply(text, ((Choice(act.UndoAdded(message).encode(), t._("Undo")),
@@ -80,7 +81,7 @@ class Strays:
             (Choice(act.MoveAddedTo(message, x.number).encode(), f"{t.ticket(x.number)} {x.subject[:40]}"),)
             for x in others[:10]]
         rows.append((Choice(act.MoveAddedTo(message, None).encode(), t._("Open a new ticket")),))
-        return [Reply(t._("Where should the message go instead of ticket {ticket}?", ticket=t.ticket(ticket.number)),
+        return [Reply(t._("Move the message from ticket {ticket} to:", ticket=t.ticket(ticket.number)),
                       tuple(rows), t.locale)]
 
     async def _to_new(
@@ -88,7 +89,7 @@ class Strays:
     ) -> list[Reply] | None:
         """The message leaves its ticket and starts the form of a new one as its description."""
         if draft is not None and draft.state in steps.STATES:
-            return [Reply(t._("Please finish or cancel the ticket you have started first."), locale=t.locale),
+            return [Reply(t._("Please first finish or cancel the ticket you have started."), locale=t.locale),
                     self.intake.prompt(t, draft.state, draft.data)]
         await self.services.tickets.check_can_open(customer.id)  # refused before the message leaves its ticket
         taken = await self.services.tickets.take_back_message(customer.id, message, UNDO_WINDOW)

@@ -99,12 +99,12 @@ def test_the_agent_side_and_the_help_speak_the_language_the_customer_chose(tmp_p
     assert result.returncode == 0, result.stderr
     out, t = result.stdout, translator("ru")
     for command, text in (("/file PATH", t._("attach a file from this computer, by its path")),
-                          ("/agent help", t._("act as an agent: the agents' commands"))):
+                          ("/agent help", t._("use the agents' commands (act as an agent)"))):
         assert f"{command} — {text}" in out
     assert t._("Unknown agent command: {command}", command="frobnicate") in out
     assert any(line.startswith("/agent claim 1042 ") and line.endswith(f"— {t._('take a ticket')}")
                for line in out.splitlines())
-    assert t._("Unexpected words after the command: “{extra}”. It is typed like this: {usage}",
+    assert t._("Unexpected words after the command: “{extra}”. Usage: {usage}",
                extra="now", usage="/agent claim 1042") in out
     assert t._("The file {path} cannot be read: {reason}.", path="missing.png", reason="@@").split("@@")[0] in out
     assert "Unknown agent command" not in out and "take a ticket" not in out

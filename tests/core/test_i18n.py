@@ -106,7 +106,7 @@ def test_persian_formatting() -> None:
     text = t.datetime(moment, ZoneInfo("Asia/Tehran"))
     assert "آبان" in text and "۱۴۰۵" in text and "۱۲:۰۰" in text  # Solar Hijri, Persian digits
     assert not re.search(r"[0-9]", text)
-    assert t.number(1042) == "۱۰۴۲"
+    assert t.number(1042) == "۱٬۰۴۲"  # a count, grouped; a ticket number goes through t.ticket
     filled = t._("Ticket {ticket} has been withdrawn.", ticket=t.ticket(7))
     assert f"{FSI}#7{PDI}" in filled
 
@@ -221,4 +221,13 @@ def test_persian_lines_that_start_with_latin_stay_right_to_left() -> None:
     assert not lines[2].startswith(RLM)
     assert t.isolate(text) == text  # isolating twice changes nothing
     assert RLM not in translator("cs").isolate("/new — nový tiket")
+    assert t.isolate("") == "" and t.isolate("سلام\n\n/new") == f"سلام\n\n{RLM}{FSI}/new{PDI}"
 
+
+
+@pytest.mark.parametrize(("lang", "shown"), [
+    ("en", "4,000"), ("pt", "4.000"), ("cs", "4\xa0000"), ("ru", "4\xa0000"), ("fa", "۴٬۰۰۰")])
+def test_counts_are_grouped_as_the_language_groups_them(lang: str, shown: str) -> None:
+    t = translator(lang)
+    assert t.number(4000) == shown
+    assert t.number(120) == ("۱۲۰" if lang == "fa" else "120")

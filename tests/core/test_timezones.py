@@ -63,6 +63,9 @@ def test_zone_label_has_city_and_offset() -> None:
     ("Praha", "Europe/Prague"), ("Brno", "Europe/Prague"), ("sao paulo", "America/Sao_Paulo"),
     ("Brasília", "America/Sao_Paulo"), ("Lisboa", "Europe/Lisbon"), ("Vídeň", "Europe/Vienna"),
     ("UTC", "UTC"), ("Xyzzy", None), ("", None), ("x" * 100, None),
+    # An offset as people type it; the zone database writes UTC+3 as Etc/GMT-3.
+    ("GMT+3", "Etc/GMT-3"), ("utc -5", "Etc/GMT+5"), ("UTC+03:00", "Etc/GMT-3"), ("GMT+14", "Etc/GMT-14"),
+    ("UTC+0", "Etc/UTC"), ("UTC+3:30", None), ("GMT+15", None), ("GMT+1", "Etc/GMT-1"),
 ])
 def test_typed_names_are_found(typed: str, zone: str | None) -> None:
     assert find_zone(typed) == zone

@@ -55,8 +55,8 @@ FLOW: list[tuple[str, str, str]] = [
     ("text", "Killed and restarted, ticket {i}.", "key:att:done"), ("press", "att:done", "key:rev:submit"),
     ("press", "rev:submit", "text:has been created"),
     # Follow-ups: each must be in its ticket once, however often its update was redelivered.
-    ("text", "Follow-up one from {i}", "text:Added to ticket"),
-    ("text", "Follow-up two from {i}", "text:Added to ticket"),
+    ("text", "Follow-up one from {i}", "text:added to ticket"),
+    ("text", "Follow-up two from {i}", "text:added to ticket"),
 ]
 
 

@@ -91,7 +91,7 @@ INTAKE: list[Step] = [
     ("press", "att:done", "key:rev:submit", 1),
     ("press", "rev:submit", "text:has been created", 1),
     # Written again before any answer: added, with the one-time hint about the queue.
-    ("text", "One more detail from customer {i}.", "text:Added to ticket", 2),
+    ("text", "One more detail from customer {i}.", "text:added to ticket", 2),
 ]
 
 
@@ -271,7 +271,7 @@ async def _customer(c: Person, agent: Agent, stagger: float) -> None:
     if c.kind in ("first_response", "resolution"):
         # Nobody answers: the agents are warned, then the breach takes the ticket from L1 to L2.
         await c.wait("text:has been passed to our level 2", timeout=TIMER_WAIT)
-        await c.step("text", "Any news?", "text:Added to ticket", 1)
+        await c.step("text", "Any news?", "text:added to ticket", 1)
     elif c.kind == "reminder":
         await agent.work(n, resolve=False)
         await c.wait(f"text:Ticket #{n} is waiting for your reply", timeout=TIMER_WAIT)

@@ -201,11 +201,11 @@ async def test_an_unknown_command_is_named_and_the_commands_listed(agents: Agent
 async def test_each_wrong_arity_says_what_is_wrong(agents: AgentDesk) -> None:
     assert await run(agents, "claim soon") == Refused("“soon” is not a ticket number. For example: /agent claim 1042")
     assert await run(agents, "claim 1001 now") == Refused(
-        "Unexpected words after the command: “now”. It is typed like this: /agent claim 1042")
+        "Unexpected words after the command: “now”. Usage: /agent claim 1042")
     assert await run(agents, "mine all") == Refused(
-        "Unexpected words after the command: “all”. It is typed like this: /agent mine")
+        "Unexpected words after the command: “all”. Usage: /agent mine")
     assert await run(agents, "status 1001 resolved now") == Refused(
-        "Unexpected words after the command: “now”. It is typed like this: /agent status 1042 STATUS")
+        "Unexpected words after the command: “now”. Usage: /agent status 1042 STATUS")
     assert await run(agents, "report week") == Refused(
         "Give a number of days from 1 to 366, for example: /agent report 7")
 

@@ -20,7 +20,7 @@ async def _messages(service: Services, number: int) -> list[str]:
 async def test_follow_up_goes_to_the_only_open_ticket(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer)
     await customer.say("It also fails on mobile")
-    assert "Added to ticket #1001: Login fails" in customer.text
+    assert "Your message was added to ticket #1001: Login fails" in customer.text
     assert "keeps its place in the queue" in customer.text  # unanswered yet: told once...
     await customer.say("And on the tablet")
     assert "keeps its place" not in customer.text  # ...and only once

@@ -16,14 +16,14 @@ async def test_a_long_first_message_is_refused_at_once_not_kept(service: Service
                                                                  tmp_path: Path) -> None:
     c = Customer(make_conversation(service, config, tmp_path), "400", "pt")
     replies = await c.say("x" * 12_000)
-    assert "12000" in replies[0].text and "4000" in replies[0].text  # the description's limit, in Portuguese
+    assert "12.000" in replies[0].text and "4.000" in replies[0].text  # grouped as in Portuguese
     assert "lang:pt" in c.keys()  # and still welcomed, with the language to choose
     await c.press("lang:pt")
     await c.press("dep:technical")
     await c.press("rt:bug")
     await c.say("Falha no login")
     await c.press("pri:high")
-    assert any("4000" in r.text for r in c.last)  # the description is asked for: nothing was kept
+    assert any("4.000" in r.text for r in c.last)  # the description is asked for: nothing was kept
 
 
 async def test_a_waiting_message_is_checked_as_each_part_comes(service: Services, config: HelpdeskConfig,
@@ -35,7 +35,7 @@ async def test_a_waiting_message_is_checked_as_each_part_comes(service: Services
     await c.say("a" * 3000)  # no open ticket: kept until the customer says where it goes
     assert "pick:new" in c.keys()
     refused = await c.say("b" * 3000)
-    assert "too long" in refused[0].text and "6001" in refused[0].text
+    assert "too long" in refused[0].text and "6,001" in refused[0].text
     await c.press_any("pick:new")
     await c.press("dep:technical")
     await c.press("rt:bug")

@@ -44,7 +44,7 @@ async def _stray(customer: Customer, text: str = "It also fails on mobile") -> i
 async def test_a_stray_message_says_where_it_went_with_undo_and_move(customer: Customer, service: Services) -> None:
     number = await open_ticket(customer, subject="Login fails")
     message = await _stray(customer)
-    assert customer.text.startswith("Added to ticket #1001: Login fails")
+    assert customer.text.startswith("Your message was added to ticket #1001: Login fails")
     assert customer.keys() == [f"added:undo:{message}", f"added:move:{message}"]
     assert await _bodies(service, number) == ["It also fails on mobile"]
     await customer.press(f"added:undo:{message}")
