@@ -130,7 +130,7 @@ async def test_stats_never_blocks_the_loop(service: Services, config: HelpdeskCo
     steps.on = True
     text = await stats()
     steps.on = False
-    assert "tickets: 5000" in text
+    assert "tickets: 5,000" in text
     assert grouped_on_loop == [False]  # in a thread, not on the loop
     assert steps.longest < LIMIT, f"a loop step took {steps.longest * 1000:.0f} ms of CPU: {steps.what}"
 

@@ -179,7 +179,7 @@ async def test_bad_input_is_explained_and_nothing_half_written(customer: Custome
     await customer.say("Fine subject")
     await customer.press("pri:low")
     await customer.say("d" * 4001)
-    assert "at most 4000 characters" in customer.text
+    assert "at most 4,000 characters" in customer.text
     await customer.say("Real description")
     await customer.send_file("evil.pdf", b"MZ\x90\x00" + b"\x00" * 200)  # an .exe called .pdf
     assert "type of file is not accepted" in customer.text
