@@ -342,6 +342,9 @@ class Conversation:
         if draft is None or draft.state == LANGUAGE:
             return [Reply(t._("There is nothing to cancel."), locale=t.locale)]
         await self.drafts.clear(customer.id)
+        if draft.state in steps.STATES and draft.data.get(steps.MOVING_FROM):  # a message moved to a new ticket
+            return [Reply(t._("Cancelled. Your message stays in ticket {ticket}.",
+                              ticket=t.ticket(draft.data[steps.MOVING_FROM])), locale=t.locale)]
         return [Reply(t._("Cancelled. Nothing was sent."), locale=t.locale)]
 
     async def expire_drafts(self) -> int:

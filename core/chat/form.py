@@ -182,4 +182,6 @@ DEPARTMENT, REQUEST_TYPE, SUBJECT, PRIORITY, DESCRIPTION, ATTACHMENTS = (
 DUPLICATE, REVIEW = "duplicate", "review"  # the subject's detour, and the last look before sending
 STEPS = (*BY_KEY, REVIEW)
 STATES = frozenset({*STEPS, DUPLICATE})
+# A stray message moved to the new ticket: its id, and the ticket it stays in until the submit.
+MOVING, MOVING_FROM = "moving", "moving_from"
 EDITABLE = tuple(BY_KEY)

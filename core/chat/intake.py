@@ -16,6 +16,7 @@ from core.chat.form import (
     DUPLICATE,
     EDITABLE,
     FORM,
+    MOVING,
     REVIEW,
     STEPS,
     SUBJECT,
@@ -248,6 +249,7 @@ class Intake:
             attachments=[NewAttachment(**a) for a in data.get("attachments", [])],
             linked_to=data.get("linked_to"),
             clear_draft=True,
+            moving=data.get(MOVING),
         )
         return [self.confirmation(t, customer, ticket)]
 

@@ -18,7 +18,7 @@ from core.chat.intake import Intake
 from core.chat.messages import Choice, Reply
 from core.domain.clock import Clock
 from core.domain.errors import UndoWindowPassed
-from core.domain.model import TicketFilter
+from core.domain.model import NewAttachment, TicketFilter
 from core.i18n import Translator
 from core.services import Services
 from core.storage.models import Customer, Ticket
@@ -53,8 +53,10 @@ class Strays:
                 taken = await self.services.tickets.take_back_message(customer.id, message, UNDO_WINDOW)
                 if taken is None:
                     return None
-                return [Reply(t._("Done: your message has been taken out of ticket {ticket}.",
-                                  ticket=t.ticket(taken.number)), locale=t.locale)]
+                said = [t._("Done: your message has been taken out of ticket {ticket}.", ticket=t.ticket(taken.number))]
+                if taken.status_kept:  # an agent may have acted on it already: the ticket is not put back
+                    said.append(t._("The ticket stays in progress."))
+                return [Reply("\n".join(said), locale=t.locale)]
             case act.MoveAdded(message=message):
                 return await self._ask_where(customer, t, message)
             case act.MoveAddedTo(message=message, number=None):
@@ -87,19 +89,24 @@ class Strays:
     async def _to_new(
         self, customer: Customer, t: Translator, draft: DraftState | None, message: int
     ) -> list[Reply] | None:
-        """The message leaves its ticket and starts the form of a new one as its description."""
+        """The message starts the form of a new ticket as its description; it stays in its ticket
+        until the new one is submitted (steps.MOVING), so a cancelled form loses nothing."""
         if draft is not None and draft.state in steps.STATES:
             return [Reply(t._("Please first finish or cancel the ticket you have started."), locale=t.locale),
                     self.intake.prompt(t, draft.state, draft.data)]
-        await self.services.tickets.check_can_open(customer.id)  # refused before the message leaves its ticket
-        taken = await self.services.tickets.take_back_message(customer.id, message, UNDO_WINDOW)
-        if taken is None:
+        found = await self.services.queries.customer_message(customer.id, message)
+        if found is None:
             return None
-        form: dict[str, object] = {}
-        if taken.body.strip():
-            form["description"] = taken.body.strip()
-        if taken.files:
-            form["attachments"] = [asdict(f) for f in taken.files]
-        said = Reply(t._("Your message has been taken out of ticket {ticket}: it will be the description of "
-                         "the new ticket.", ticket=t.ticket(taken.number)), locale=t.locale)
+        ticket, msg = found
+        if self.clock() - msg.created_at > UNDO_WINDOW:
+            raise UndoWindowPassed(ticket.number)
+        files = [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
+                 for a in await self.services.queries.attachments(ticket.id) if a.message_id == msg.id]
+        form: dict[str, object] = {steps.MOVING: msg.id, steps.MOVING_FROM: ticket.number}
+        if msg.body.strip():
+            form["description"] = msg.body.strip()
+        if files:
+            form["attachments"] = [asdict(f) for f in files]
+        said = Reply(t._("Your message will be the description of the new ticket: it stays in ticket {ticket} "
+                         "until you submit the new one.", ticket=t.ticket(ticket.number)), locale=t.locale)
         return [said, *await self.intake.start(customer, t, form)]

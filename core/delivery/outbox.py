@@ -140,12 +140,14 @@ def queue_reply(
 
 
 def notify_desk(
-    session: AsyncSession, ticket: Ticket, routes: DeskRoutes, event: str, now: datetime, **params: Any
+    session: AsyncSession, ticket: Ticket, routes: DeskRoutes, event: str, now: datetime, *,
+    only: set[tuple[str, str]] | None = None, **params: Any
 ) -> list[OutboxMessage]:
-    """Queue news of a ticket for every desk that shows it (its card and thread there)."""
+    """Queue news of a ticket for every desk that shows it (its card and thread there), or only
+    for those of them in `only`."""
     return [_queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
                    ticket_id=ticket.id, params={"number": ticket.number, **params})
-            for platform, chat in routes.chats(ticket.department)]
+            for platform, chat in routes.chats(ticket.department) if only is None or (platform, chat) in only]
 
 
 def notify_desks(

@@ -45,7 +45,7 @@ from core.storage.models import (
 
 ERASED = "—"
 """What an erased text reads: language-neutral, since agents of every language may see it."""
-_TEXT_PARAMS = ("body", "comment", "text")
+_TEXT_PARAMS = ("body", "comment", "text", "excerpt")  # excerpt: of a message the customer took back
 
 
 @dataclass

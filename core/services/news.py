@@ -49,9 +49,11 @@ class News:
     def __init__(self, desks: DeskRoutes | None = None) -> None:
         self.desks = desks
 
-    def desk(self, session: AsyncSession, ticket: Ticket, event: DeskNews, now: datetime, **params: Any) -> None:
+    def desk(self, session: AsyncSession, ticket: Ticket, event: DeskNews, now: datetime, *,
+             only: set[tuple[str, str]] | None = None, **params: Any) -> None:
+        """`only`: just those desks (outbox platform, chat) of the ticket's, say those shown an earlier news."""
         if self.desks:
-            notify_desk(session, ticket, self.desks, event.value, now, **params)
+            notify_desk(session, ticket, self.desks, event.value, now, only=only, **params)
 
     def agents(self, session: AsyncSession, event: DeskNews, now: datetime, **params: Any) -> None:
         """News that belongs to no ticket, for every connected desk."""

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import bindparam, delete, func, select, update
@@ -43,12 +42,11 @@ from core.domain.model import (
 from core.metrics import TICKETS_OPENED
 from core.services.news import DeskNews
 from core.services.steps import Steps, attach, clean, owned
+from core.services.takeback import TakenBack, drop_files, take_out, theirs
 from core.storage.db import Database
 from core.storage.models import (
-    Attachment,
     Counter,
     Draft,
-    OutboxMessage,
     Rating,
     StatusChange,
     Ticket,
@@ -56,16 +54,6 @@ from core.storage.models import (
 )
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class TakenBack:
-    """A message taken out of its ticket: where it was, what it said, its files, where it went."""
-
-    number: int
-    body: str
-    files: list[NewAttachment]
-    moved_to: Ticket | None
 
 
 class TicketService:
@@ -148,9 +136,12 @@ class TicketService:
         attachments: Sequence[NewAttachment] = (),
         linked_to: int | None = None,
         clear_draft: bool = False,
+        moving: int | None = None,
     ) -> Ticket:
         """Open a ticket; with `clear_draft` the customer's form goes in the same transaction,
-        so a crash can never leave both a ticket and the form that would open it again."""
+        so a crash can never leave both a ticket and the form that would open it again. `moving`:
+        the customer's message that is the new ticket's description leaves its ticket in the same
+        transaction (its files are among `attachments`); gone already (undone), it is not missed."""
         if self.config.department(department) is None:
             raise UnknownDepartment(department)
         priority = self.resolve_priority(request_type, priority)
@@ -195,6 +186,10 @@ class TicketService:
             )
             attach(session, ticket, None, attachments, now)
             self.news.desk(session, ticket, DeskNews.TICKET_OPENED, now)
+            moved = await theirs(session, customer_id, moving) if moving is not None else None
+            if moved is not None:
+                old = await session.get_one(Ticket, moved.ticket_id, with_for_update=True)
+                await take_out(session, self.news, self.config, old, moved, now, ticket)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
         TICKETS_OPENED.inc()
@@ -266,41 +261,25 @@ class TicketService:
         self, customer_id: int, message_id: int, window: timedelta, *, to: int | None = None
     ) -> TakenBack | None:
         """The customer takes their message out of its ticket within `window` of writing it, and
-        with `to` adds it to that ticket of theirs instead. Its desk news still queued goes with
-        it; a desk that was shown it already is told. None when the message is not (any more)
-        theirs to take back."""
+        with `to` adds it to that ticket of theirs instead (its files with it); else its files go.
+        None when the message is not (any more) theirs to take back."""
         now = self.clock()
-        async with self.db.write(savepoint=False) as session:
-            msg = await session.get(TicketMessage, message_id, with_for_update=True)
-            if msg is None or msg.author_customer_id != customer_id or msg.kind != MessageKind.CUSTOMER:
+        # A savepoint: adding to `to` may be refused (its reopening window passed) after the
+        # message left, and inside the event's unit nothing of it may stay then.
+        async with self.db.write() as session:
+            msg = await theirs(session, customer_id, message_id)
+            if msg is None:
                 return None
             ticket = await session.get_one(Ticket, msg.ticket_id, with_for_update=True)
             if now - msg.created_at > window:
                 raise UndoWindowPassed(ticket.number)
             target = await owned(session, customer_id, to, lock=True) if to is not None else None
-            rows = (await session.execute(select(Attachment).where(Attachment.message_id == msg.id))).scalars()
-            files = [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
-                     for a in rows]
-            await session.execute(delete(Attachment).where(Attachment.message_id == msg.id))
-            news = (await session.execute(select(OutboxMessage.id, OutboxMessage.params).where(
-                OutboxMessage.ticket_id == ticket.id, OutboxMessage.event == DeskNews.CUSTOMER_MESSAGE.value))).all()
-            shown = False
-            for row_id, params in news:
-                if params.get("message_id") == msg.id:  # unsent news goes; a row sent or being sent stays
-                    gone = await session.execute(delete(OutboxMessage).where(
-                        OutboxMessage.id == row_id, OutboxMessage.status == "pending"))
-                    shown = shown or not getattr(gone, "rowcount", 0)
-            body = msg.body
-            if ticket.waiting_since == msg.created_at:  # it was what the ticket waited on: no longer
-                ticket.waiting_since = None
-            await session.delete(msg)
-            await session.flush()
-            if shown:
-                self.news.desk(session, ticket, DeskNews.MESSAGE_WITHDRAWN, now, excerpt=body[:300],
-                               moved_to=target.number if target is not None else None)
+            taken = await take_out(session, self.news, self.config, ticket, msg, now, target)
             if target is not None:
-                await self._write(session, target, customer_id, body, files, now)
-            return TakenBack(ticket.number, body, files, target)
+                await self._write(session, target, customer_id, taken.body, taken.files, now)
+            else:
+                await drop_files(session, taken.files)
+            return taken
 
     async def settle_resolution(
         self, customer_id: int, number: int, *, solved: bool, comment: str = ""
