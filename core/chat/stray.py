@@ -108,5 +108,5 @@ class Strays:
         if files:
             form["attachments"] = [asdict(f) for f in files]
         said = Reply(t._("Your message will be the description of the new ticket: it stays in ticket {ticket} "
-                         "until you submit the new one.", ticket=t.ticket(ticket.number)), locale=t.locale)
+                         "until you send the new one.", ticket=t.ticket(ticket.number)), locale=t.locale)
         return [said, *await self.intake.start(customer, t, form)]

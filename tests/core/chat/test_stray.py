@@ -125,7 +125,7 @@ async def test_move_to_a_new_ticket_leaves_the_message_until_submitted(customer:
     await open_ticket(customer, subject="Login fails")
     message = await _stray(customer, "Also, my printer is on fire")
     await _to_new_form(customer, message)
-    assert "stays in ticket #1001 until you submit" in customer.text and "dep:technical" in customer.keys()
+    assert "stays in ticket #1001 until you send" in customer.text and "dep:technical" in customer.keys()
     assert await _bodies(service, 1001) == ["Also, my printer is on fire"]
     await _fill_form(customer)
     assert "Also, my printer is on fire" in customer.text  # the review shows it as the description
@@ -172,6 +172,21 @@ async def test_a_file_moved_to_a_new_ticket_goes_with_it(customer: Customer, ser
     files = await service.queries.attachments((await service.queries.get(1002)).id)
     assert [f.filename for f in files] == ["screen.png"] and Path(files[0].stored_path).exists()
     assert await service.queries.attachments((await service.queries.get(1001)).id) == []
+
+
+async def test_a_file_undone_while_its_move_is_in_the_form_is_kept_for_the_form(customer: Customer,
+                                                                                 service: Services) -> None:
+    await open_ticket(customer)
+    await customer.send_file("screen.png", PNG, caption="Blank page")
+    message = int(_key(customer, "added:undo:").rsplit(":", 1)[1])
+    await _to_new_form(customer, message)
+    await customer.press_any(f"added:undo:{message}")
+    await customer.say("/new")
+    await customer.press("resume:continue")
+    await _fill_form(customer)
+    await customer.press("rev:submit")
+    files = await service.queries.attachments((await service.queries.get(1002)).id)
+    assert [f.filename for f in files] == ["screen.png"] and Path(files[0].stored_path).exists()
 
 
 async def test_the_buttons_work_in_another_process(customer: Customer, service: Services,
