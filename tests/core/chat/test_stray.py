@@ -7,7 +7,7 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from core.chat import Conversation
+from core.chat import Conversation, Inbound
 from core.chat.stray import UNDO_WINDOW
 from core.delivery.inbound import InboundLog
 from core.delivery.outbox import DeskRoutes
@@ -264,8 +264,10 @@ async def test_a_refused_move_leaves_the_message_inside_the_events_unit(customer
     clock.advance(days=service.config.lifecycle.reopen_window_days + 1)
     await open_ticket(customer, subject="New")
     message = await _stray(customer, "Keep me")
-    replies = await InboundLog(service.db, clock).once("telegram", "ev-1", lambda: customer.conversation.handle(
-        customer._event(choice=f"added:to:{message}:1001")))
+    press = Inbound(customer.platform, customer.user_id, f"chat-{customer.user_id}", "Test Customer", "en",
+                    choice=f"added:to:{message}:1001")
+    # As the pipeline runs it: in the event's unit, committed whole at its end.
+    replies = await InboundLog(service.db, clock).once("telegram", "ev-1", lambda: customer.conversation.handle(press))
     assert replies and "#1001" in replies[0].text
     assert await _bodies(service, 1002) == ["Keep me"] and await _bodies(service, 1001) == []
 
