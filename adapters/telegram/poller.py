@@ -39,6 +39,7 @@ def _no_update_content(record: logging.LogRecord) -> bool:
 
 for _bot_log in ("telegram.Bot", "telegram.ext.ExtBot"):
     logging.getLogger(_bot_log).addFilter(_no_update_content)
+
 MAX_TRIES = 5
 # How long the poller waits for an update in hand to finish before it asks for new ones anyway:
 # a few times as long as updates take lately, in seconds at least STALLED and at most a second.
