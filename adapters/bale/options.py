@@ -5,7 +5,8 @@ What differs (docs/how-it-works.md, "Bale", has the sources):
 - no HTML (its formatting is a Markdown of its own): messages go as plain text;
 - no setMyCommands: no command menu, the commands are typed (the help lists them);
 - setWebhook takes no secret_token: updates are fetched by long polling only;
-- getUpdates takes no allowed_updates: the server's default, every update type;
+- getUpdates takes no allowed_updates: the server's default, every update type (those
+  python-telegram-bot cannot read are skipped by the poller);
 - users carry no language_code: Persian is assumed until the customer chooses;
 - a callback query carries no chat_instance, which python-telegram-bot requires: filled in;
 - its limits are not published: paced as Telegram's, a third slower overall.

@@ -140,7 +140,7 @@ class TelegramAdapter:
             return False, "stopped"
         if self.webhook_url:
             return True, "webhook"
-        return (self._poller is not None and self._poller.running), "polling"
+        return (self._poller is not None and self._poller.alive), "polling"
 
     async def stop(self) -> None:
         """Stop taking updates and finish those in hand; the bot can still send (close())."""

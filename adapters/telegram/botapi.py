@@ -24,7 +24,7 @@ class BotApi:
     # The language assumed for a user whose updates carry no language_code (None: the default).
     language: str | None = None
     # A getUpdates answer given the fields python-telegram-bot requires and this messenger's
-    # updates lack (one it cannot read would stop polling: every call would fail on it again).
+    # updates lack (one it still cannot read is skipped by the poller, so never handled).
     completed: Callable[[bytes], bytes] | None = None
     # Its limits, as [delivery] `<name>_...` keys override them.
     pace: dict[str, float] = field(default_factory=lambda: {

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 import aiohttp
 from aiohttp.helpers import get_env_proxy_for_url
+from telegram import Update
 from telegram.error import NetworkError, TimedOut
 from telegram.request import BaseRequest, RequestData
 from yarl import URL
@@ -121,6 +122,10 @@ class UpdatesRequest(AiohttpRequest):
     def __init__(self, *, completed: Callable[[bytes], bytes] | None = None, **kw: Any) -> None:
         super().__init__(pool_size=1, **kw)
         self.seen: Callable[[int], bool] = lambda _update_id: False
+        # Set after an answer python-telegram-bot could not read: the next one is read one update
+        # at a time, and those it cannot read are left out and handed to `unreadable`.
+        self.screen = False
+        self.unreadable: Callable[[int, Exception], None] = lambda _update_id, _error: None
         self.left_out = 0  # how many the last answer held that were left out
         # Another messenger's answer made one python-telegram-bot can read (see BotApi.completed).
         self.completed = completed
@@ -132,7 +137,33 @@ class UpdatesRequest(AiohttpRequest):
         if status != 200 or not url.endswith("/getUpdates"):
             return status, body
         body, self.left_out = leave_out(body, self.seen)
-        return status, self.completed(body) if self.completed is not None else body
+        body = self.completed(body) if self.completed is not None else body
+        if self.screen:
+            self.screen = False
+            body = readable(body, self.unreadable)
+        return status, body
+
+
+def readable(body: bytes, unreadable: Callable[[int, Exception], None]) -> bytes:
+    """A getUpdates answer without the updates python-telegram-bot cannot read (each handed to
+    `unreadable` with its error). Each is read twice, here and by python-telegram-bot: done
+    only when an answer failed, not on every call."""
+    answer = json.loads(body)
+    updates = answer.get("result")
+    if not (answer.get("ok") and isinstance(updates, list)):
+        return body
+    kept = []
+    for update in updates:
+        try:
+            Update.de_json(update, None)
+        except Exception as exc:
+            unreadable(update.get("update_id", 0) if isinstance(update, dict) else 0, exc)
+        else:
+            kept.append(update)
+    if len(kept) == len(updates):
+        return body
+    answer["result"] = kept
+    return json.dumps(answer).encode()
 
 
 def leave_out(body: bytes, seen: Callable[[int], bool]) -> tuple[bytes, int]:

@@ -11,7 +11,7 @@ import pytest
 from aiohttp import web
 from telegram import Bot
 
-from adapters.telegram.request import AiohttpRequest, UpdatesRequest
+from adapters.telegram.request import AiohttpRequest, UpdatesRequest, readable
 
 TOKEN = "1234:request-test"
 
@@ -163,3 +163,16 @@ def test_cut_answers_are_the_new_updates_whatever_the_texts() -> None:
         left, left_out = leave_out(body, lambda update_id: update_id < 100 + in_hand)
         assert json.loads(left)["result"] == updates[in_hand:], case
         assert left_out == in_hand, case
+
+
+def test_a_screened_answer_leaves_out_only_the_updates_python_telegram_bot_cannot_read() -> None:
+    unreadable: list[tuple[int, str]] = []
+    bad = _update(2, "x")
+    del bad["message"]["chat"]["type"]  # Chat requires it
+    body = json.dumps({"ok": True, "result": [_update(1, "a"), bad, _update(3, "b")]}).encode()
+    kept = json.loads(readable(body, lambda update_id, exc: unreadable.append((update_id, type(exc).__name__))))
+    assert [u["update_id"] for u in kept["result"]] == [1, 3]
+    assert unreadable == [(2, "TypeError")]
+    whole = json.dumps({"ok": True, "result": [_update(4, "c")]}).encode()
+    assert readable(whole, lambda update_id, exc: unreadable.append((update_id, "?"))) == whole
+    assert len(unreadable) == 1
