@@ -14,12 +14,14 @@ import re
 import unicodedata
 from datetime import datetime, timedelta
 from functools import cache
-from zoneinfo import ZoneInfo, available_timezones
+from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.core import get_global
 from babel.dates import get_timezone_location, get_timezone_name
 from rapidfuzz import fuzz, process
+
+from core.domain.zones import known_zones
 
 # Zones offered as buttons by /timezone, the language's usual default first.
 LIKELY: dict[str, tuple[str, ...]] = {
@@ -118,12 +120,6 @@ def _plain(text: str) -> str:
     text = unicodedata.normalize("NFKD", text.casefold().replace("ي", "ی").replace("ك", "ک"))
     text = "".join(c for c in text if not unicodedata.combining(c))
     return re.sub(r"[\s_\-.,'’/()]+", " ", text).strip()
-
-
-@cache
-def known_zones() -> frozenset[str]:
-    """The zone database's names, read once (reading them walks the whole database)."""
-    return frozenset(available_timezones())
 
 
 @cache

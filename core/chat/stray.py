@@ -18,7 +18,7 @@ from core.chat.intake import Intake
 from core.chat.messages import Choice, Reply
 from core.domain.clock import Clock
 from core.domain.errors import UndoWindowPassed
-from core.domain.model import NewAttachment, TicketFilter
+from core.domain.model import TicketFilter
 from core.i18n import Translator
 from core.services import Services
 from core.storage.models import Customer, Ticket
@@ -100,8 +100,7 @@ class Strays:
         ticket, msg = found
         if self.clock() - msg.created_at > UNDO_WINDOW:
             raise UndoWindowPassed(ticket.number)
-        files = [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
-                 for a in await self.services.queries.attachments(ticket.id) if a.message_id == msg.id]
+        files = await self.services.queries.message_files(msg.id)
         form: dict[str, object] = {steps.MOVING: msg.id, steps.MOVING_FROM: ticket.number}
         if msg.body.strip():
             form["description"] = msg.body.strip()

@@ -12,10 +12,11 @@ from core.chat.messages import Choice, Reply
 from core.chat.views import customer_zone
 from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
+from core.domain.zones import known_zones
 from core.i18n import Translator
 from core.services import Services
 from core.storage.models import Customer
-from core.timezones import LIKELY, find_zone, known_zones
+from core.timezones import LIKELY, find_zone
 
 EXAMPLE = "/timezone Berlin"
 

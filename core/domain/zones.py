@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from pydantic import AfterValidator, BaseModel, ConfigDict
 
 
+@cache
+def known_zones() -> frozenset[str]:
+    """The zone database's names, read once (reading them walks the whole database)."""
+    return frozenset(available_timezones())
+
+
 def known_zone(value: str) -> str:
     """An IANA zone name this system's time-zone database has; a ValueError naming it otherwise."""
-    if value not in available_timezones():
+    if value not in known_zones():
         raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Prague'")
     try:
         ZoneInfo(value)

@@ -6,8 +6,9 @@ from sqlalchemy import select, text
 
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import UnknownDepartment
-from core.domain.model import DONE_STATUSES, OPEN_STATUSES, MessageKind, TicketFilter
+from core.domain.model import DONE_STATUSES, OPEN_STATUSES, MessageKind, NewAttachment, TicketFilter
 from core.services.steps import by_number, owned
+from core.services.takeback import as_new
 from core.storage.db import Database
 from core.storage.models import QUEUE_OPEN, Attachment, StatusChange, Ticket, TicketMessage
 
@@ -76,6 +77,12 @@ class QueryService:
         query = select(Attachment).where(Attachment.ticket_id == ticket_id).order_by(Attachment.id)
         async with self.db.read() as session:
             return list((await session.execute(query)).scalars())
+
+    async def message_files(self, message_id: int) -> list[NewAttachment]:
+        """The files a message brought, as attachments to link again."""
+        query = select(Attachment).where(Attachment.message_id == message_id).order_by(Attachment.id)
+        async with self.db.read() as session:
+            return as_new((await session.execute(query)).scalars())
 
     async def history(self, ticket_id: int) -> list[StatusChange]:
         query = select(StatusChange).where(StatusChange.ticket_id == ticket_id)

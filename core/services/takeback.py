@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -36,6 +36,12 @@ class TakenBack:
     status_kept: bool = False
 
 
+def as_new(rows: Iterable[Attachment]) -> list[NewAttachment]:
+    """Stored files as a message's attachments, to be linked again (to another ticket, a form)."""
+    return [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
+            for a in rows]
+
+
 async def theirs(session: AsyncSession, customer_id: int, message_id: int) -> TicketMessage | None:
     """The customer's own message, locked; None when it is not (any more) theirs."""
     msg = await session.get(TicketMessage, message_id, with_for_update=True)
@@ -48,9 +54,7 @@ async def take_out(session: AsyncSession, news: News, config: HelpdeskConfig, ti
                    msg: TicketMessage, now: datetime, moved_to: Ticket | None) -> TakenBack:
     """The message leaves its ticket with its files' rows and its unsent desk news; a desk that was
     shown it is told. Its files are the caller's to keep (a move) or to drop (drop_files)."""
-    rows = list((await session.execute(select(Attachment).where(Attachment.message_id == msg.id))).scalars())
-    files = [NewAttachment(a.filename, a.mime_type, a.size, a.sha256, a.stored_path, a.platform_file_id)
-             for a in rows]
+    files = as_new((await session.execute(select(Attachment).where(Attachment.message_id == msg.id))).scalars())
     await session.execute(delete(Attachment).where(Attachment.message_id == msg.id))
     shown = await _unsend(session, ticket, DeskNews.CUSTOMER_MESSAGE, lambda p: p.get("message_id") == msg.id)
     kept = await _undo_status(session, news, config, ticket, msg, now)
