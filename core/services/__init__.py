@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from core.delivery.outbox import DeskRoutes
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
+from core.knowledge import KnowledgeBase
 from core.services.customers import CustomerService
 from core.services.desk import DeskService
 from core.services.news import News
@@ -32,13 +33,15 @@ class Services:
     queries: QueryService
     news: News  # where every service's news goes
     steps: Steps  # the lifecycle's steps the services share (the timers too)
+    knowledge: KnowledgeBase  # the articles offered before a ticket and sent by agents
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
-              desks: Mapping[str, str | None] | None = None) -> Services:
+              desks: Mapping[str, str | None] | None = None, knowledge: KnowledgeBase | None = None) -> Services:
         """`desks`: the connected agents' desks (channel name -> the chat for departments that
         name none of their own); every change of a ticket is news for each desk that shows it."""
         news = News(DeskRoutes(config, desks or {}))
         steps = Steps(config, news)
         return cls(db, config, clock, CustomerService(db, clock, news), TicketService(db, config, clock, steps),
-                   DeskService(db, config, clock, steps), QueryService(db, config), news, steps)
+                   DeskService(db, config, clock, steps), QueryService(db, config), news, steps,
+                   knowledge if knowledge is not None else KnowledgeBase())
