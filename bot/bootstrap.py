@@ -6,6 +6,7 @@ that read its settings and check its configuration keys); nothing is patched aft
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
@@ -21,11 +22,14 @@ from core.delivery.relay import Relay
 from core.domain.clock import Clock, utcnow
 from core.domain.config import ConfigError, HelpdeskConfig, load_config
 from core.i18n import Translator
+from core.knowledge import KnowledgeBase
 from core.services import Services
 from core.services.timers import Timers
 from core.startup import ServiceUnreachable, StartupError, network_reason
 from core.storage.db import Database
 from core.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -262,7 +266,7 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
             await reachable(db)
             await upgrade(db)
         connected = desks(settings, config)
-        services = Services.build(db, config, clock, desks=connected)
+        services = Services.build(db, config, clock, desks=connected, knowledge=knowledge(config))
         files = AttachmentStore(settings.attachments_dir)
         conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock,
                                     channel_help=_console_help() if console else None)
@@ -282,6 +286,17 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
         raise
     return App(settings, config, db, services, conversation, clock, relay, Timers(services), inbound, served,
                channels)
+
+
+def knowledge(config: HelpdeskConfig) -> KnowledgeBase:
+    """The configuration's knowledge base, read once; ConfigError for an article that cannot be
+    used, a warning in the log for one that is only missing in the first language."""
+    from core.knowledge.files import load
+
+    base, problems = load(config.knowledge.folder, [d.code for d in config.departments], config.languages[0])
+    for problem in problems:
+        log.warning("knowledge base: %s", problem)
+    return base
 
 
 async def reachable(db: Database) -> None:

@@ -71,6 +71,12 @@ def _parser() -> argparse.ArgumentParser:
     check = sub.add_parser("check-config", help="validate the help-desk configuration file",
                            description="Validate HELPDESK_CONFIG (or the file given) and exit.")
     check.add_argument("file", nargs="?", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
+    kb = sub.add_parser("kb", help="the knowledge base's articles", description="The knowledge base's articles.")
+    kb_sub = kb.add_subparsers(dest="kb_command", metavar="ACTION", required=True)
+    kb_check = kb_sub.add_parser("check", help="validate every article",
+                                 description="Check every article of the configuration's [knowledge] folder "
+                                             "and print each problem with its file (exit code 1 if any).")
+    kb_check.add_argument("--config", metavar="FILE", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
     return parser
 
 
@@ -98,6 +104,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if command == "check-config":
             return _check_config(args.file)
+        if command == "kb":
+            return _kb_check(args.config)
         settings = _settings()
         if command == "console" or (command == "run" and not bootstrap.enabled(settings)):
             if "log_level" not in settings.model_fields_set:
@@ -136,6 +144,26 @@ def _check_config(file: str | None) -> int:
         f"({len(config.departments)} departments, {len(config.request_types)} request types, "
         f"{len(config.priorities)} priorities, {len(config.calendars)} calendars)"
     )
+    return 0
+
+
+def _kb_check(file: str | None) -> int:
+    from core.knowledge.files import problems
+
+    config = load_config(file or _settings().helpdesk_config)
+    folder = config.knowledge.folder
+    if folder is None:
+        print("no knowledge base: the configuration has no [knowledge] folder")
+        return 0
+    articles, found = problems(folder, [d.code for d in config.departments], config.languages[0])
+    for problem in found:
+        print(f"{problem.path}: {'' if problem.fatal else 'warning: '}{problem.problem}")
+    if found:
+        print(f"{len(found)} problem(s) in {folder}", file=sys.stderr)
+        return 1
+    counts = ", ".join(f"{lang} {sum(a.locale == lang for a in articles)}" for lang in LANGUAGES
+                       if any(a.locale == lang for a in articles))
+    print(f"{folder}: OK, {len(articles)} articles ({counts or 'none'})")
     return 0
 
 

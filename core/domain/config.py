@@ -206,6 +206,13 @@ class Limits(_Strict):
     automatic_answers_per_hour: Annotated[int, Field(ge=1)] = 10  # per sender, where answers are letters
 
 
+class Knowledge(_Strict):
+    """`[knowledge]`: the folder of the articles (`<folder>/<language>/<slug>.md`); a relative
+    one is relative to the configuration file's folder. None: no knowledge base."""
+
+    folder: Path | None = None
+
+
 class HelpdeskConfig(_Strict):
     languages: Offered = LANGUAGES  # offered to customers, the deployment's default first
     lifecycle: Lifecycle = Lifecycle()
@@ -218,6 +225,7 @@ class HelpdeskConfig(_Strict):
     # A channel's own settings, `[channels.<name>]`: read, checked and defaulted by the channel.
     channels: dict[str, dict[str, Any]] = {}
     timezones: Timezones = Timezones()  # customers' zones per language, until they choose one
+    knowledge: Knowledge = Knowledge()
 
     @model_validator(mode="after")
     def _default_names(self) -> HelpdeskConfig:
@@ -317,6 +325,9 @@ def load_config(path: str | Path | None = None, default_language: str | None = N
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     default_first(data, default_language)
+    knowledge = data.get("knowledge")
+    if isinstance(knowledge, dict) and isinstance(knowledge.get("folder"), str):
+        knowledge["folder"] = str((file.parent / Path(knowledge["folder"]).expanduser()).resolve())
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as exc:
