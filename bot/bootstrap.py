@@ -260,13 +260,14 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
     the one channel is the console (the terminal chat), whatever else the settings enable."""
     config = load_config(settings.helpdesk_config, settings.default_locale)
     check_channel_keys(config)
+    articles = knowledge(config)
     db = Database(settings.database_url, pool_size=settings.database_pool_size)
     try:
         if migrate:
             await reachable(db)
             await upgrade(db)
         connected = desks(settings, config)
-        services = Services.build(db, config, clock, desks=connected, knowledge=knowledge(config))
+        services = Services.build(db, config, clock, desks=connected, knowledge=articles)
         files = AttachmentStore(settings.attachments_dir)
         conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock,
                                     channel_help=_console_help() if console else None)

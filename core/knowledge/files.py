@@ -68,7 +68,7 @@ def read(path: Path, locale: str) -> tuple[Article | None, list[str]]:
         post = frontmatter.loads(text.lstrip("\ufeff"))
     except yaml.YAMLError as exc:
         where = getattr(exc, "problem_mark", None)
-        line = f" (line {where.line + 2})" if where is not None else ""
+        line = f" (line {where.line + 1})" if where is not None else ""
         return None, [f"front matter is not valid YAML{line}: {getattr(exc, 'problem', None) or exc}"]
     except (ValueError, TypeError) as exc:
         return None, [f"front matter cannot be read: {exc}"]

@@ -15,7 +15,9 @@ differ). What makes it work per language is done here, before FTS5 sees a word:
   diacritics (the index's tokenizer, unicode61 with remove_diacritics 2, would drop them too);
 - the most common function words are dropped (STOP_WORDS below);
 - each word also gives its first letters (PREFIX), a second, looser key: it joins forms the
-  stemmer leaves apart (Czech «přihlášení» and «přihlásit», Persian «حسابم» and «حساب»).
+  stemmer leaves apart (Czech «přihlášení» and «přihlásit», Persian «رمزعبور» and «رمز عبور»);
+- Persian: a word joined by a zero-width non-joiner also counts as its parts, and the
+  pronominal enclitics the stemmer leaves on («پولم», my money) are taken off.
 
 Ranking is FTS5's bm25 with the title weighted above the tags, and the tags above the body.
 """
@@ -26,7 +28,7 @@ import re
 import sqlite3
 import unicodedata
 from collections.abc import Iterable, Sequence
-from functools import cache
+from functools import cache, lru_cache
 
 import snowballstemmer
 
@@ -36,23 +38,27 @@ STEMMERS = {"en": "english", "fa": "persian", "cs": "czech", "ru": "russian", "p
 # bm25 weights of the indexed columns: title, tags, body.
 WEIGHTS = (6.0, 3.0, 1.0)
 # The length of the looser key, per language; a word shorter than it gives none.
-PREFIX = {"en": 5, "fa": 4, "cs": 5, "ru": 5, "pt": 5}
+PREFIX = {"en": 5, "fa": 3, "cs": 5, "ru": 5, "pt": 5}
 _WORD = re.compile(r"\w+")
+# Persian pronominal enclitics the Snowball stemmer leaves on («پولم», my money; «حسابتان»).
+_ENCLITIC = re.compile("(?:ا?[متش]|[متش]ان)$")
 
 # The most common function words (pronouns, prepositions, conjunctions, auxiliaries, question
 # words) of each language, abridged from the Snowball project's stop-word lists
-# (snowballstem.org/algorithms/<language>/stop.txt) and, for Persian, from Hazm's list; written
-# without diacritics (they are compared without them). Words a question is about (password,
-# invoice...) are never here.
+# (snowballstem.org/algorithms/<language>/stop.txt) and, for Persian, from Hazm's list with the
+# colloquial forms customers type in a chat (رو، یه، اگه، میخوام); written without diacritics
+# (they are compared without them). Words a question is about (password, invoice...) are never
+# here; "up", "down" and "out" are kept ("the site is down", "logged out").
 STOP_WORDS = {
-    "en": """a an the and or but if of at by for with about to from in on into out up down over under
+    "en": """a an the and or but if of at by for with about to from in on into over under
         again then once here there when where why how what which who whom this that these those i me my
         myself we our you your he him his she her it its they them their am is are was were be been being
         have has had do does did doing can could should would will shall may might must not no so too very
         just get got please hi hello thanks thank want need help""",
     "fa": """و در به از که این آن با برای را تا یا هم اما اگر چه چرا چطور چگونه کجا کی من ما شما او
         آنها ایشان است هست نیست بود شد شده می هر همه یک بر نیز باید شود کنم کنید کند کرد کرده ام ای
-        ها های دارم داره دارد دارید سلام لطفا ممنون مرسی""",
+        ها های دارم داره دارد دارید سلام لطفا ممنون مرسی
+        رو یه اگه چی چیه خیلی میخوام میخواهم میشه بشه بشم کنم کنه میکنه""",
     "cs": """a i k o s u v z ze na do od po pro pri při za je jsem jsi jsme jste jsou byl byla bylo
         byli být to ten ta tak jak co kde kdy proč proc mi mě me mne můj moje muj moji jsem se si že ze
         ale nebo ani by bych už uz jen jeste ještě taky také take tu tam který která které ktery
@@ -86,19 +92,33 @@ def _stemmer(language: str) -> snowballstemmer.Stemmer:
     return snowballstemmer.stemmer(STEMMERS.get(language, "english"))
 
 
+@lru_cache(maxsize=65536)
+def _stem(word: str, language: str) -> str:
+    """The stem without diacritics. Cached: the stemmers are pure Python, and most words of the
+    questions are already the articles' (stemmed when the index was built)."""
+    return fold(_stemmer(language).stemWord(word))
+
+
 def keys(text: str, language: str) -> list[str]:
     """The index keys of a text: per word its stems without diacritics, then its prefix key
     (`x` and its first PREFIX letters: the mark keeps it apart from the stems)."""
     stop = _stop_words(language)
-    stem = _stemmer(language).stemWord
     size = PREFIX.get(language, 5)
     out: list[str] = []
-    for word in _WORD.findall(for_matching(text)):
+    words = _WORD.findall(for_matching(text))
+    if "\u200c" in text:  # a word joined by ZWNJ counts whole and as its parts (صورت‌حساب‌ها)
+        whole = set(words)
+        words += [w for w in _WORD.findall(for_matching(text.replace("\u200c", " "))) if w not in whole]
+    for word in words:
         bare = fold(word)
         if bare in stop or (len(bare) < 2 and not bare.isdigit()):
             continue
-        for key in dict.fromkeys((fold(stem(word)), fold(stem(bare)))):
-            out.append(key)
+        out.append(_stem(word, language))
+        if bare != word and (other := _stem(bare, language)) != out[-1]:
+            out.append(other)
+        if language == "fa" and len(root := _ENCLITIC.sub("", bare)) >= 3 and root != bare:
+            if (other := _stem(root, language)) not in out[-2:]:
+                out.append(other)
         if len(bare) >= size:
             out.append("x" + bare[:size])
     return out

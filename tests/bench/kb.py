@@ -1,0 +1,75 @@
+"""The knowledge base's search: `python -m tests.bench kb`.
+
+The bundled articles (core/knowledge/articles) and the labelled questions of
+tests/bench/kb_questions.toml: per language the share of questions whose article comes first,
+the share where it is among the first three (what the form offers), the questions missed with
+what came back instead, and the time a search takes.
+"""
+
+from __future__ import annotations
+
+import time
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from core.domain.config import load_config
+from core.knowledge import KnowledgeBase
+from core.knowledge.files import load
+
+QUESTIONS = Path(__file__).with_name("kb_questions.toml")
+
+
+def questions() -> dict[str, list[tuple[str, str]]]:
+    data = tomllib.loads(QUESTIONS.read_text(encoding="utf-8"))
+    return {language: [(item["q"], item["a"]) for item in items] for language, items in data.items()}
+
+
+def bundled() -> KnowledgeBase:
+    config = load_config()
+    return load(config.knowledge.folder, [d.code for d in config.departments], config.languages[0])[0]
+
+
+def evaluate(kb: KnowledgeBase, repeat: int = 1) -> dict[str, dict[str, Any]]:
+    """Per language: questions, top1 and top3 shares, misses (question, expected, found), and
+    microseconds per search: the first time each question is asked (`us_first`: its words not
+    yet stemmed unless an article has them) and the median of `repeat` rounds over every question
+    after that (`us_per_search`)."""
+    out: dict[str, dict[str, Any]] = {}
+    for language, asked in questions().items():
+        top1 = top3 = 0
+        misses = []
+        start = time.perf_counter()
+        first = [[a.slug for a in kb.search(question, language, limit=3)] for question, _slug in asked]
+        cold = (time.perf_counter() - start) / len(asked)
+        for (question, slug), found in zip(asked, first, strict=True):
+            top1 += bool(found) and found[0] == slug
+            top3 += slug in found
+            if slug not in found:
+                misses.append({"question": question, "expected": slug, "found": found})
+        rounds = []
+        for _ in range(repeat):
+            start = time.perf_counter()
+            for question, _slug in asked:
+                kb.search(question, language, limit=3)
+            rounds.append((time.perf_counter() - start) / len(asked))
+        out[language] = {"questions": len(asked), "top1": top1 / len(asked), "top3": top3 / len(asked),
+                         "misses": misses, "us_first": cold * 1e6,
+                         "us_per_search": sorted(rounds)[len(rounds) // 2] * 1e6}
+    return out
+
+
+async def run(folder: Path, *, quick: bool = False) -> dict[str, Any]:
+    start = time.perf_counter()
+    kb = bundled()
+    built = time.perf_counter() - start
+    figures = evaluate(kb, repeat=3 if quick else 21)
+    print(f"  {len(kb.items)} articles, loaded and indexed in {built * 1000:.0f} ms")
+    print(f"  {'language':<9}{'questions':>10}{'top-1':>8}{'top-3':>8}{'µs first':>10}{'µs again':>10}")
+    for language, f in figures.items():
+        print(f"  {language:<9}{f['questions']:>10}{f['top1']:>8.0%}{f['top3']:>8.0%}{f['us_first']:>10.0f}"
+              f"{f['us_per_search']:>10.0f}")
+    for language, f in figures.items():
+        for miss in f["misses"]:
+            print(f"  missed ({language}): {miss['question']!r} -> {miss['found']} (wanted {miss['expected']})")
+    return {"articles": len(kb.items), "load_ms": built * 1000, "languages": figures}
