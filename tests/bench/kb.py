@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import time
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -59,11 +60,33 @@ def evaluate(kb: KnowledgeBase, repeat: int = 1) -> dict[str, dict[str, Any]]:
     return out
 
 
+def scaled(kb: KnowledgeBase, copies: int) -> KnowledgeBase:
+    """`copies` times the articles, under other slugs: an index the size of a real help centre."""
+    return KnowledgeBase.of(replace(a, slug=f"{a.slug}-{n}" if n else a.slug) for n in range(copies)
+                            for a in kb.items)
+
+
+def timed(kb: KnowledgeBase, rounds: int) -> float:
+    """Microseconds per search over every labelled question, the median of `rounds`."""
+    asked = [(q, language) for language, items in questions().items() for q, _slug in items]
+    times = []
+    for _ in range(rounds):
+        start = time.perf_counter()
+        for question, language in asked:
+            kb.search(question, language, limit=3)
+        times.append((time.perf_counter() - start) / len(asked))
+    return sorted(times)[len(times) // 2] * 1e6
+
+
 async def run(folder: Path, *, quick: bool = False) -> dict[str, Any]:
     start = time.perf_counter()
     kb = bundled()
     built = time.perf_counter() - start
     figures = evaluate(kb, repeat=3 if quick else 21)
+    start = time.perf_counter()
+    large = scaled(kb, 8)
+    large_built = time.perf_counter() - start
+    large_us = timed(large, 3 if quick else 11)
     print(f"  {len(kb.items)} articles, loaded and indexed in {built * 1000:.0f} ms")
     print(f"  {'language':<9}{'questions':>10}{'top-1':>8}{'top-3':>8}{'µs first':>10}{'µs again':>10}")
     for language, f in figures.items():
@@ -72,4 +95,7 @@ async def run(folder: Path, *, quick: bool = False) -> dict[str, Any]:
     for language, f in figures.items():
         for miss in f["misses"]:
             print(f"  missed ({language}): {miss['question']!r} -> {miss['found']} (wanted {miss['expected']})")
-    return {"articles": len(kb.items), "load_ms": built * 1000, "languages": figures}
+    print(f"  {len(large.items)} articles (the same, 8 times): indexed in {large_built * 1000:.0f} ms, "
+          f"{large_us:.0f} µs a search")
+    return {"articles": len(kb.items), "load_ms": built * 1000, "languages": figures,
+            "scaled": {"articles": len(large.items), "index_ms": large_built * 1000, "us_per_search": large_us}}
