@@ -44,6 +44,9 @@ class Article:
 
 @dataclass
 class KnowledgeBase:
+    """The articles, indexed for the search when it is made (`load`, `of`): a list changed
+    afterwards is not searched as changed; make another (`KnowledgeBase.of`)."""
+
     items: list[Article] = field(default_factory=list)
     index: Index = field(init=False, repr=False, compare=False)
 
