@@ -33,6 +33,10 @@ from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
+# `[knowledge] folder = "<bundled>"`: the example articles shipped in the package, wherever the
+# configuration file is (a copy of the bundled one keeps them).
+BUNDLED = "<bundled>"
+BUNDLED_ARTICLES = Path(__file__).parents[1] / "knowledge" / "articles"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
@@ -208,7 +212,8 @@ class Limits(_Strict):
 
 class Knowledge(_Strict):
     """`[knowledge]`: the folder of the articles (`<folder>/<language>/<slug>.md`); a relative
-    one is relative to the configuration file's folder. None: no knowledge base."""
+    one is relative to the configuration file's folder, "<bundled>" the bot's examples. None:
+    no knowledge base."""
 
     folder: Path | None = None
 
@@ -326,8 +331,9 @@ def load_config(path: str | Path | None = None, default_language: str | None = N
         raise ConfigError(f"{file}: not valid TOML: {exc}") from None
     default_first(data, default_language)
     knowledge = data.get("knowledge")
-    if isinstance(knowledge, dict) and isinstance(knowledge.get("folder"), str):
-        knowledge["folder"] = str((file.parent / Path(knowledge["folder"]).expanduser()).resolve())
+    if isinstance(knowledge, dict) and isinstance(folder := knowledge.get("folder"), str):
+        knowledge["folder"] = str(BUNDLED_ARTICLES if folder == BUNDLED else
+                                  (file.parent / Path(folder).expanduser()).resolve())
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as exc:

@@ -29,7 +29,7 @@ def _article(folder: Path, language: str, slug: str, text: str | None = None, *,
 
 
 def _config(tmp_path: Path, folder: str | None = "articles") -> Path:
-    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('folder = "../knowledge/articles"',
+    text = DEFAULT_CONFIG.read_text(encoding="utf-8").replace('folder = "<bundled>"',
                                                               f'folder = "{folder}"' if folder else "")
     path = tmp_path / "helpdesk.toml"
     path.write_text(text, encoding="utf-8")
@@ -103,6 +103,10 @@ def test_the_configuration_names_the_folder(tmp_path: Path) -> None:
     assert load_config(_config(tmp_path)).knowledge.folder == tmp_path / "articles"
     assert load_config(_config(tmp_path, str(tmp_path / "abs"))).knowledge.folder == tmp_path / "abs"
     assert load_config(_config(tmp_path, None)).knowledge.folder is None
+    copy = tmp_path / "copy" / "helpdesk.toml"  # a copy of the bundled file keeps the examples
+    copy.parent.mkdir()
+    copy.write_text(DEFAULT_CONFIG.read_text(encoding="utf-8"), encoding="utf-8")
+    assert load_config(copy).knowledge.folder == bundled
 
 
 def test_the_bot_reads_the_configured_articles_or_stops(tmp_path: Path) -> None:
