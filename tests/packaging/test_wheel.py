@@ -126,3 +126,10 @@ def test_migrations_travel_in_the_wheel(installed: Path, tmp_path: Path) -> None
     upgraded = _run(installed, tmp_path, "db", "upgrade")
     assert upgraded.returncode == 0, upgraded.stderr
     assert upgraded.stdout.strip() == f"database is at revision {head_revision()} (head)"
+
+
+def test_the_example_articles_travel_in_the_wheel(installed: Path, tmp_path: Path) -> None:
+    checked = _run(installed, tmp_path, "kb", "check")
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    folder, summary = checked.stdout.strip().split(": ", 1)
+    assert Path(folder).is_relative_to(installed) and summary == "OK, 45 articles (en 9, fa 9, cs 9, ru 9, pt 9)"
