@@ -76,22 +76,23 @@ class ArticleService:
         await self.record(ArticleKind.NO_MATCH, source, locale, customer_id=customer_id,
                           text=" ".join(words.split())[:WORDS_MAX])
 
-    async def feedback(self, customer_id: int, slug: str, locale: str, source: Source, *,
-                       helpful: bool) -> int | None:
-        """The customer's verdict on the article they were last shown; its event's id, or None
-        when they gave one already since then (it is not counted twice)."""
+    async def feedback(self, customer_id: int, slug: str, locale: str, *, helpful: bool) -> int | None:
+        """The customer's verdict on the article they were last shown (recorded with where it was
+        shown: /help, or an agent); its event's id, or None when they gave one already since then
+        (it is not counted twice)."""
         e = ArticleEvent
         async with self.db.write() as session:
             mine = (e.customer_id == customer_id) & (e.slug == slug)
-            last_shown = (await session.execute(select(func.max(e.id)).where(
-                mine, e.kind == ArticleKind.SHOWN.value))).scalar_one_or_none() or 0
+            last = (await session.execute(select(e.id, e.source).where(mine, e.kind == ArticleKind.SHOWN.value)
+                                          .order_by(e.id.desc()).limit(1))).first()
+            since, source = (last[0], last[1]) if last is not None else (0, Source.HELP.value)
+            verdicts = [ArticleKind.HELPFUL.value, ArticleKind.NOT_HELPFUL.value]
             given = (await session.execute(select(func.count()).where(
-                mine, e.id > last_shown,
-                e.kind.in_([ArticleKind.HELPFUL.value, ArticleKind.NOT_HELPFUL.value])))).scalar_one()
+                mine, e.id > since, e.kind.in_(verdicts)))).scalar_one()
             if given:
                 return None
             row = ArticleEvent(kind=(ArticleKind.HELPFUL if helpful else ArticleKind.NOT_HELPFUL).value,
-                               slug=slug, locale=locale[:8], customer_id=customer_id, source=source.value,
+                               slug=slug, locale=locale[:8], customer_id=customer_id, source=source,
                                text="", at=self.clock())
             session.add(row)
             await session.flush()
