@@ -170,7 +170,7 @@ class AgentDesk:
     async def _report(self, t: Translator, days: int) -> ReportView:
         end = self.clock()
         report = await build_report(self.db, self.config, end - timedelta(days=days), end)
-        return ReportView(render_text(t, self.config, report))
+        return ReportView(render_text(t, self.config, report, self.services.knowledge))
 
     def help(self, t: Translator, prefix: str, unknown: str = "") -> Help:
         intro = t._("Unknown agent command: {command}", command=unknown) if unknown else t._("Agent commands:")

@@ -106,14 +106,19 @@ class ArticleService:
                 text=" ".join(text.split())[:COMMENT_MAX]))
 
     async def figures(self, start: datetime, end: datetime, *, top: int = TOP_QUESTIONS) -> ArticleFigures:
-        e = ArticleEvent
-        async with self.db.read() as session:
-            counted = (await session.execute(
-                select(e.kind, e.slug, func.count()).where(e.at >= start, e.at < end, e.kind != ArticleKind.NO_MATCH)
-                .group_by(e.kind, e.slug))).all()
-            asked = (await session.execute(select(e.text).where(
-                e.at >= start, e.at < end, e.kind == ArticleKind.NO_MATCH.value))).scalars().all()
-        return tally(counted, asked, top)
+        return await article_figures(self.db, start, end, top=top)
+
+
+async def article_figures(db: Database, start: datetime, end: datetime, *, top: int = TOP_QUESTIONS) -> ArticleFigures:
+    """The period's figures (the report's knowledge-base section)."""
+    e = ArticleEvent
+    async with db.read() as session:
+        counted = (await session.execute(
+            select(e.kind, e.slug, func.count()).where(e.at >= start, e.at < end, e.kind != ArticleKind.NO_MATCH)
+            .group_by(e.kind, e.slug))).all()
+        asked = (await session.execute(select(e.text).where(
+            e.at >= start, e.at < end, e.kind == ArticleKind.NO_MATCH.value))).scalars().all()
+    return tally(counted, asked, top)
 
 
 def tally(counted: Sequence[Any], asked: Sequence[str], top: int) -> ArticleFigures:

@@ -1,5 +1,7 @@
-"""What happened to the knowledge base's articles: shown, deflected a ticket, helpful or not,
-and the searches that found nothing (core.services.articles, the report's figures).
+"""The knowledge base's article events, for the report.
+
+`article_events`: an article shown, a ticket it deflected, helpful or not (with a comment),
+and the searches that found nothing (core.services.articles).
 
 Revision ID: 0014
 Revises: 0013
