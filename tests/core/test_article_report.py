@@ -29,7 +29,8 @@ async def test_the_report_counts_what_happened_to_the_articles(
         await service.articles.no_match(words, "en", Source.HELP, customer.id)
     clock.advance(days=40)  # outside the period
     await rec(ArticleKind.DEFLECTED, Source.FORM, "fa", slug="reset-password", customer_id=customer.id)
-    report = await build_report(service.db, config, datetime(2026, 11, 1, tzinfo=UTC), datetime(2026, 12, 1, tzinfo=UTC))
+    report = await build_report(service.db, config, datetime(2026, 11, 1, tzinfo=UTC),
+                                datetime(2026, 12, 1, tzinfo=UTC))
     assert (report.articles.deflections, report.articles.shown) == (1, 2)
     assert report.articles.unanswered == [("printer jams", 2), ("vpn 12", 1)]
     english = render_text(translator("en"), config, report, sample_kb())
@@ -58,3 +59,19 @@ async def test_an_empty_period_says_so(service: Services, config: HelpdeskConfig
 def test_questions_are_counted_normalized() -> None:
     assert question_key("  Přihlášení   NEJDE?! ") == "přihlášení nejde"
     assert question_key("رمز ورود ۱۲۳") == question_key("رمز ورود 123")
+
+
+async def test_forgetting_a_customer_keeps_the_counts_and_drops_their_words(
+        service: Services, clock: FakeClock) -> None:
+    from core.services.forget import forget_customer
+
+    customer = await service.customers.customer("telegram", "42", "42", "Jana", "cs")
+    await service.articles.no_match("moje heslo k účtu jana@example.com", "cs", Source.HELP, customer.id)
+    await service.articles.record(ArticleKind.SHOWN, Source.HELP, "cs", slug="reset-password", customer_id=customer.id)
+    event = await service.articles.feedback(customer.id, "reset-password", "cs", helpful=False)
+    assert event is not None
+    await service.articles.comment(customer.id, event, "Volejte mi na 777 123 456")
+    await forget_customer(service.db, "telegram", "42")
+    found = await service.articles.figures(clock() - timedelta(days=1), clock() + timedelta(days=1))
+    assert found.shown == 1 and found.per_article["reset-password"]["not_helpful"] == 1
+    assert found.unanswered == []  # the words went with the person
