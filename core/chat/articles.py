@@ -54,5 +54,5 @@ def helpful_row(t: Translator, locale: str, slug: str) -> tuple[Choice, ...]:
 
 def with_feedback(t: Translator, text: str, locale: str, slug: str, *, ticket: int | None = None) -> Reply:
     """An article's text ending with "Was this helpful?" and its buttons."""
-    return Reply(f"{text}\n\n{t._('Was this helpful?')}", (helpful_row(t, locale, slug),), t.locale,
-                 ticket=ticket)
+    question = t._("Was this helpful?")
+    return Reply(f"{text}\n\n{question}", (helpful_row(t, locale, slug),), t.locale, ticket=ticket)
