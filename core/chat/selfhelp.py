@@ -60,6 +60,8 @@ class SelfHelp:
                                                       helpful=action.helpful)
         if event is None:
             return [Reply(t._("You have already told us about this article. Thank you!"), locale=t.locale)]
+        if not event:  # never shown to them: a key of ours, not a button they were given
+            return [Reply(t._("This button is no longer active."), locale=t.locale)]
         if action.helpful:
             return [Reply(t._("Thank you! We are glad it helped."), locale=t.locale)]
         await self.flows.interrupt(customer, draft, ARTICLE_COMMENT, {"event": event})

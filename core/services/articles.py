@@ -78,14 +78,16 @@ class ArticleService:
 
     async def feedback(self, customer_id: int, slug: str, locale: str, *, helpful: bool) -> int | None:
         """The customer's verdict on the article they were last shown (recorded with where it was
-        shown: /help, or an agent); its event's id, or None when they gave one already since then
-        (it is not counted twice)."""
+        shown: /help, or an agent); its event's id, None when they gave one already since then
+        (it is not counted twice), 0 when they were never shown it (a forged key)."""
         e = ArticleEvent
         async with self.db.write() as session:
             mine = (e.customer_id == customer_id) & (e.slug == slug)
             last = (await session.execute(select(e.id, e.source).where(mine, e.kind == ArticleKind.SHOWN.value)
                                           .order_by(e.id.desc()).limit(1))).first()
-            since, source = (last[0], last[1]) if last is not None else (0, Source.HELP.value)
+            if last is None:
+                return 0
+            since, source = last
             verdicts = [ArticleKind.HELPFUL.value, ArticleKind.NOT_HELPFUL.value]
             given = (await session.execute(select(func.count()).where(
                 mine, e.id > since, e.kind.in_(verdicts)))).scalar_one()

@@ -134,4 +134,6 @@ async def test_a_forged_or_gone_article_is_not_shown(kb_conversation: Conversati
     assert "no longer active" in c.text
     await c.press_any("kb:solved:reset-password")
     assert "no longer active" in c.text
+    await c.press_any("kb:yes:en:reset-password")  # a verdict on an article never shown to them
+    assert "no longer active" in c.text
     assert await events(kb_service) == []
