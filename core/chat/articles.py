@@ -31,7 +31,7 @@ def plain(article: Article) -> str:
     if lines and lines[0].lstrip("# ").strip() == article.title:
         lines = lines[1:]
     text = _LINK.sub(r"\1 (\2)", "\n".join(lines))
-    return _MARKUP.sub(lambda m: "" if m.group(1) or m.group(2) else m.group(0), text).strip()
+    return _MARKUP.sub("", text).strip()
 
 
 def clip(text: str, limit: int = TEXT_MAX) -> str:

@@ -18,6 +18,7 @@ from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import UnknownPriority
 from core.domain.model import MESSAGE_MAX, Actor, MessageKind, NewAttachment, Status, Who
+from core.services.articles import ArticleKind, Source
 from core.services.news import CustomerNews, DeskNews
 from core.services.steps import Steps, agent_exists, attach, by_number, clean
 from core.storage.db import Database
@@ -105,9 +106,9 @@ class DeskService:
                 ticket.first_response_at = now
             ticket.waiting_since = None
             if article is not None:
-                session.add(ArticleEvent(kind="shown", slug=article["slug"], locale=article["locale"],
-                                         customer_id=ticket.customer_id, ticket_id=ticket.id, source="agent",
-                                         text="", at=now))
+                session.add(ArticleEvent(kind=ArticleKind.SHOWN.value, slug=article["slug"], locale=article["locale"],
+                                         customer_id=ticket.customer_id, ticket_id=ticket.id,
+                                         source=Source.AGENT.value, text="", at=now))
                 await self.news.customer(session, ticket, CustomerNews.ARTICLE, now, message_id=msg.id, **article)
                 return ticket
             await self.news.customer(
