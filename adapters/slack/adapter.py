@@ -322,8 +322,10 @@ class SlackAdapter:
         channel = (body.get("channel") or {}).get("id") or (body.get("container") or {}).get("channel_id", "")
         block = str(action.get("block_id") or "")
         raw = block.split(":", 1)[1] if block.startswith("desk:") else str(action.get("value") or "")
-        choice = action.get("selected_user") or (action.get("selected_option") or {}).get("value", "")
-        decoded = button(str(action["action_id"]).split(":", 1)[1], int(raw), str(choice)) if raw.isdigit() else None
+        choice = action.get("selected_user") or (action.get("selected_option") or {}).get("value", "") \
+            or (str(action.get("value") or "") if block.startswith("desk:") else "")  # a found article's slug
+        kind = str(action["action_id"]).split(":")[1]  # desk:claim, desk:kbsend:2 (one of several)
+        decoded = button(kind, int(raw), str(choice)) if raw.isdigit() else None
         if decoded is None:  # an older card's control, or a forged one: said, and nothing changes
             _, locale = await self.agents.profile(user)
             await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
@@ -338,8 +340,8 @@ class SlackAdapter:
 
     async def _on_command_body(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        text = await self.commands.run(command["user_id"], command.get("text") or "")
-        await respond(text=text, response_type="ephemeral")
+        text, blocks = await self.commands.answer(command["user_id"], command.get("text") or "")
+        await respond(text=text, blocks=blocks, response_type="ephemeral")
 
     async def _tell(self, respond: Any, channel: str, user: str, text: str) -> None:
         """An ephemeral answer to whoever clicked (through the response URL when there is one)."""

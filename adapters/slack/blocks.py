@@ -6,6 +6,7 @@ from typing import Any
 
 from adapters.slack.mrkdwn import BUTTON_TEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, escape, plain, safe, trim
 from core.agents.card import ASSIGNEE, Card, Controls
+from core.agents.results import ArticleList
 from core.chat.messages import Reply
 
 Block = dict[str, Any]
@@ -67,6 +68,18 @@ def _controls(number: int, c: Controls) -> Block:
             },
         })
     return {"type": "actions", "block_id": f"{DESK_BLOCK}:{number}", "elements": elements}
+
+
+def article_blocks(text: str, found: ArticleList) -> list[Block]:
+    """The articles an agent found for a ticket: the list, and a button per article that sends it
+    into the ticket (`desk:kbsend:<i>` in the ticket's `desk:<number>` block, the slug its value)."""
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": trim(text, SECTION_LIMIT)}}]
+    if found.number is not None and found.rows:
+        blocks.append({"type": "actions", "block_id": f"{DESK_BLOCK}:{found.number}", "elements": [
+            {"type": "button", "action_id": f"{DESK_BLOCK}:kbsend:{i}", "value": row.slug,
+             "text": {"type": "plain_text", "text": plain(f"{found.send}: {row.title}", BUTTON_TEXT_LIMIT)}}
+            for i, row in enumerate(found.rows)]})
+    return blocks
 
 
 def reply_blocks(reply: Reply) -> tuple[str, list[Block]]:

@@ -4,12 +4,14 @@ this module only turns Slack's shapes into actions and lays the results out in m
 from __future__ import annotations
 
 from adapters.slack.agents import AgentDirectory
+from adapters.slack.blocks import Block, article_blocks
 from adapters.slack.inbound import to_plain
 from adapters.slack.mrkdwn import escape
 from core.agents import (
     Action,
     AgentDesk,
     AgentIdentity,
+    ArticleList,
     Done,
     Help,
     Post,
@@ -43,6 +45,11 @@ def render(result: Result) -> str:
                      escape(result.description[:1500])]
             lines += [f"_{escape(m.kind)}_: {escape(m.body[:500])}" for m in result.thread[-THREAD_LINES:]]
             return "\n".join(lines)
+        case ArticleList(title, rows, _, hint, empty, _):
+            if not rows:
+                return escape(empty)
+            return "\n".join([escape(title), *(f"• `{escape(r.slug)}` — {escape(r.title)}" for r in rows),
+                              escape(hint)])
         case Help(intro, usage, footer):
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
@@ -66,7 +73,14 @@ class DeskCommands:
 
     async def run(self, user: str, text: str) -> str:
         """`/helpdesk <text>` (Slack escapes mentions in it: see the manifest's should_escape)."""
+        return (await self.answer(user, text))[0]
+
+    async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
+        """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
+        found for a ticket, each with a button that sends it)."""
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
-        return render(await self.act(await self.who(user), action))
+        result = await self.act(await self.who(user), action)
+        said = render(result)
+        return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None

@@ -12,8 +12,10 @@ from telegram import BotCommand
 
 from adapters.telegram.render import split_text
 from adapters.telegram.startup import NAME
-from core.agents import Action, Incomplete, Post, ReportView, Result, as_text, parse
+from core.agents import Action, ArticleList, ArticleSearch, Incomplete, Post, ReportView, Result, as_text, parse
+from core.agents.actions import SendArticle, encode
 from core.agents.wording import usage
+from core.chat.messages import Choice, Reply
 from core.i18n import Translator
 
 PREFIX = "/"  # how commands are typed in the group (help and examples show it)
@@ -51,6 +53,8 @@ def command_action(command: Command, number: int | None = None) -> Action:
     action = parse(f"{command.name} {command.rest}")
     if number is not None and isinstance(action, Incomplete) and action.needs == "number":
         action = parse(f"{command.name} {number} {command.rest}")
+    if number is not None and isinstance(action, ArticleSearch) and action.number is None:
+        action = replace(action, number=number)  # `/kb words`: in this ticket's customer's language
     if number is not None and isinstance(action, Post) and action.number == number:
         action = replace(action, via=NAME)  # typed in the topic: the topic shows it already
     return action
@@ -63,11 +67,25 @@ def result_html(result: Result) -> list[str]:
     return [html.escape(part, quote=False) for part in split_text(as_text(result))]
 
 
+def result_replies(result: Result, locale: str, *, buttons: bool = False) -> list[Reply]:
+    """A result as replies in the group: its HTML parts, and (`buttons`: in the ticket's topic,
+    where they are pressed) under the articles found a button per article that sends it
+    (`ag:kbsend:1042:slug`)."""
+    replies = [Reply(part, locale=locale) for part in result_html(result)]
+    if buttons and isinstance(result, ArticleList) and result.number is not None and result.rows and replies:
+        rows = tuple((Choice(encode(SendArticle(result.number, r.slug)), f"{result.send}: {r.title}"),)
+                     for r in result.rows)
+        replies[-1] = replace(replies[-1], choices=rows)
+    return replies
+
+
 def agent_commands(t: Translator) -> list[BotCommand]:
     """The agents' commands for the desk group's command menu, described in `t`'s language."""
     found: list[BotCommand] = []
     for typed, what in usage(t, ""):
         name = typed.split()[0]
+        if any(c.command == name for c in found):  # `kb words` and `kb send …`: one entry
+            continue
         found.append(BotCommand(name, what[:256]))
         if name == "report":
             found.append(BotCommand("stats", what[:256]))

@@ -19,18 +19,27 @@ import asyncio
 import logging
 from dataclasses import dataclass, replace
 
-from telegram import Bot, CallbackQuery, Message, ReplyParameters, Update, User
+from telegram import (
+    Bot,
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    ReplyParameters,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.agents import AgentDirectory
 from adapters.telegram.card import card_forgotten, card_keyboard, parse_menu
-from adapters.telegram.commands import PREFIX, command_action, command_of, note_of, result_html
+from adapters.telegram.commands import PREFIX, command_action, command_of, note_of, result_html, result_replies
 from adapters.telegram.desk import TelegramDesk
 from adapters.telegram.files import file_of
 from adapters.telegram.sender import retry_seconds
 from adapters.telegram.startup import NAME
-from core.agents import Action, AgentDesk, AgentIdentity, Assign, Done, Post, Refused, Result, decode
+from core.agents import Action, AgentDesk, AgentIdentity, Assign, Done, Post, Refused, Result, SendArticle, decode
 from core.agents.card import ticket_card
 from core.agents.notices import button_inactive, only_agents_answer
 from core.chat.messages import Reply
@@ -123,7 +132,7 @@ class DeskUpdates:
         file = file_of(self.bot, message)
         if isinstance(action, Post) and file is not None:
             action = replace(action, files=(await prefetched(file),))
-        await self._run(uid, message, self.directory.identity(user), action, started)
+        await self._run(uid, message, self.directory.identity(user), action, started, buttons=post is not None)
 
     async def _in_topic(self, uid: str, message: Message, user: User, post: DeskPost, started: float) -> None:
         """An agent's message in a ticket's topic: a reply to the customer, or a note."""
@@ -169,15 +178,16 @@ class DeskUpdates:
         await self._say(uid, message, t, said, started)
 
     async def _run(self, uid: str, message: Message, who: AgentIdentity, action: Action, started: float, *,
-                   quiet: bool = False) -> None:
-        """Run an agent's action and answer in the message's topic (with `quiet`, only a refusal)."""
+                   quiet: bool = False, buttons: bool = False) -> None:
+        """Run an agent's action and answer in the message's topic (with `quiet`, only a refusal;
+        `buttons`: in a ticket's topic, with the buttons a result offers there)."""
         await self._warm(who, action)
 
         async def work() -> list[Reply]:
             result = await self.agents.run(who, action, self.directory, prefix=PREFIX)
             if quiet and isinstance(result, Done):
                 return []
-            return [Reply(part, locale=who.locale) for part in result_html(result)]
+            return result_replies(result, who.locale, buttons=buttons)
 
         await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
 
@@ -207,8 +217,10 @@ class DeskUpdates:
         async def send(chat_id: int, reply: Reply) -> Reply | None:
             for attempt in range(ANSWER_TRIES + 1):
                 try:
+                    keys = InlineKeyboardMarkup([[InlineKeyboardButton(c.label[:64], callback_data=c.key) for c in row]
+                                                 for row in reply.choices]) if reply.choices else None
                     await self.bot.send_message(chat_id, reply.text, parse_mode=ParseMode.HTML,
-                                                message_thread_id=thread, reply_parameters=to)
+                                                message_thread_id=thread, reply_parameters=to, reply_markup=keys)
                     return None
                 except RetryAfter as exc:
                     wait = retry_seconds(exc)
@@ -239,7 +251,8 @@ class DeskUpdates:
         menu = parse_menu(data)
         action = decode(data) if menu is None else None
         number = menu[1] if menu is not None else getattr(action, "number", None)
-        if (message is None or post is None or post.card != str(message.message_id) or number is None
+        on_card = message is not None and post is not None and post.card == str(message.message_id)
+        if (message is None or post is None or number is None or not (on_card or isinstance(action, SendArticle))
                 or (await self.services.queries.get_by_id(post.ticket_id)).number != number):
             # An older card's button, or one forged: said, and nothing changes.
             await self._answer_once(uid, query, button_inactive(t), started)

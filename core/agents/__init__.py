@@ -8,6 +8,7 @@ into an `Action`, hands it to `AgentDesk.run` with the agent's `AgentIdentity`, 
 from core.agents.actions import (
     Action,
     AgentIdentity,
+    ArticleSearch,
     Assign,
     Claim,
     Escalate,
@@ -17,6 +18,7 @@ from core.agents.actions import (
     Post,
     Queue,
     ReportRequest,
+    SendArticle,
     SetPriority,
     SetStatus,
     Show,
@@ -26,6 +28,8 @@ from core.agents.actions import (
 )
 from core.agents.interpreter import AgentDesk, Directory
 from core.agents.results import (
+    ArticleList,
+    ArticleRow,
     Done,
     Help,
     Refused,
@@ -39,8 +43,9 @@ from core.agents.results import (
 )
 
 __all__ = [
-    "Action", "AgentDesk", "AgentIdentity", "Assign", "Claim", "Directory", "Done", "Escalate", "Help",
+    "Action", "AgentDesk", "AgentIdentity", "ArticleList", "ArticleRow", "ArticleSearch", "Assign", "Claim",
+    "Directory", "Done", "Escalate", "Help",
     "HelpRequest", "Incomplete", "Mine", "Post", "Queue", "Refused", "ReportRequest", "ReportView", "Result",
-    "SetPriority", "SetStatus", "Show", "ThreadLine", "TicketList", "TicketRow", "TicketView", "as_text",
+    "SendArticle", "SetPriority", "SetStatus", "Show", "ThreadLine", "TicketList", "TicketRow", "TicketView", "as_text",
     "button", "decode", "parse",
 ]

@@ -95,6 +95,23 @@ class HelpRequest:
 
 
 @dataclass(frozen=True, slots=True)
+class ArticleSearch:
+    """`kb [1042] words`: the knowledge base's articles, in the language of ticket 1042's customer
+    when a ticket is named (or is the thread's), else in the agent's."""
+
+    words: str
+    number: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class SendArticle:
+    """`kb send 1042 slug`: the article into ticket 1042's conversation, in its customer's language."""
+
+    number: int
+    slug: str
+
+
+@dataclass(frozen=True, slots=True)
 class Incomplete:
     """A command that cannot be carried out as typed: `needs` is what is missing or wrong
     ("number", "status", "priority", "agent", "days"), or "no_more" when words follow a complete
@@ -106,7 +123,7 @@ class Incomplete:
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest
-          | HelpRequest | Incomplete)
+          | HelpRequest | ArticleSearch | SendArticle | Incomplete)
 
 _WITH_NUMBER = frozenset({"show", "claim", "assign", "reply", "note", "status", "priority", "escalate"})
 _NUMBER_ONLY = frozenset({"show", "claim"})
@@ -136,6 +153,8 @@ def parse(line: str) -> Action:
         if days is None or not 1 <= days <= REPORT_MAX_DAYS:
             return Incomplete(command, "days", rest[0])
         return Incomplete(command, "no_more", rest[1]) if len(rest) > 1 else ReportRequest(days)
+    if command == "kb":
+        return _kb(rest)
     if command not in _WITH_NUMBER:
         return HelpRequest(unknown=command)
     if not rest:
@@ -168,9 +187,31 @@ def parse(line: str) -> Action:
             return Assign(number, value) if value else Incomplete(command, "agent")
 
 
+def _kb(rest: list[str]) -> Action:
+    """`kb words`, `kb 1042 words`, `kb send 1042 slug`."""
+    if not rest:
+        return Incomplete("kb", "words")
+    if rest[0].lower() != "send":
+        number = ticket_number(rest[0])
+        if number is None:
+            return ArticleSearch(" ".join(rest))
+        return ArticleSearch(rest[1], number) if len(rest) > 1 else Incomplete("kb", "words")
+    given, *more = rest[1].split(maxsplit=1) if len(rest) > 1 else [""]
+    number = ticket_number(given) if given else None
+    if number is None:
+        return Incomplete("kb send", "number", given)
+    slug, *extra = more[0].split(maxsplit=1) if more else [""]
+    if extra:
+        return Incomplete("kb send", "no_more", extra[0])
+    return SendArticle(number, slug.lower()) if slug else Incomplete("kb send", "article")
+
+
 def button(kind: str, number: int, value: str = "") -> Action | None:
-    """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice."""
+    """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice;
+    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results)."""
     match kind:
+        case "kbsend" if value:
+            return SendArticle(number, value)
         case "claim":
             return Claim(number)
         case "escalate":
@@ -197,6 +238,8 @@ def encode(action: Action) -> str:
             key = f"{KEY_PREFIX}:priority:{number}:{priority}"
         case Assign(number, assignee):
             key = f"{KEY_PREFIX}:assign:{number}:{assignee}"
+        case SendArticle(number, slug):
+            key = f"{KEY_PREFIX}:kbsend:{number}:{slug}"
         case _:
             raise ValueError(f"{type(action).__name__} is not a button")
     if len(key.encode()) > KEY_LIMIT:

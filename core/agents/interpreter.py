@@ -11,11 +11,13 @@ from datetime import timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
+from core.agents import articles as kb
 from core.agents import wording as w
 from core.agents.actions import (
     REPORT_MAX_DAYS,
     Action,
     AgentIdentity,
+    ArticleSearch,
     Assign,
     Claim,
     Escalate,
@@ -25,6 +27,7 @@ from core.agents.actions import (
     Post,
     Queue,
     ReportRequest,
+    SendArticle,
     SetPriority,
     SetStatus,
     Show,
@@ -62,6 +65,7 @@ class AgentDesk:
         self.config = services.config
         self.clock = services.clock
         self.files = files  # where files agents send are kept (a desk without files passes none)
+        self.services = services  # the knowledge base's articles (core.agents.articles)
 
     async def run(self, who: AgentIdentity, action: Action, directory: Directory, *, prefix: str = "") -> Result:
         """Carry out `action` for `who`; domain errors come back as a `Refused` explanation."""
@@ -87,6 +91,8 @@ class AgentDesk:
                 return await self._show(t, number)
             case ReportRequest(days):
                 return await self._report(t, days)
+            case ArticleSearch(words, number):
+                return await kb.search(self.services, t, words, number, prefix)
         agent = await self._agent(who)
         by = Who.agent(agent.id)
         match action:
@@ -116,6 +122,8 @@ class AgentDesk:
                                 tier=ticket.tier))
             case Post():
                 return await self._post(t, agent, action)
+            case SendArticle(number, slug):
+                return await kb.send(self.services, t, agent.id, number, slug)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:
@@ -162,7 +170,7 @@ class AgentDesk:
     async def _report(self, t: Translator, days: int) -> ReportView:
         end = self.clock()
         report = await build_report(self.db, self.config, end - timedelta(days=days), end)
-        return ReportView(render_text(t, self.config, report))
+        return ReportView(render_text(t, self.config, report, self.services.knowledge))
 
     def help(self, t: Translator, prefix: str, unknown: str = "") -> Help:
         intro = t._("Unknown agent command: {command}", command=unknown) if unknown else t._("Agent commands:")
@@ -189,6 +197,12 @@ class AgentDesk:
                                    codes=", ".join(p.code for p in self.config.priorities)))
             case "agent":
                 return Refused(t._("Name the agent, for example: {example}", example=f"{prefix}{command} 1042 @agent"))
+            case "words":
+                return Refused(t._("Give a few words to search for, for example: {example}",
+                                   example=f"{prefix}kb 1042 password"))
+            case "article":
+                return Refused(t._("Name the article, for example: {example}",
+                                   example=f"{prefix}kb send 1042 reset-password"))
         return Refused(t._("Give a number of days from 1 to {limit}, for example: {example}",
                            limit=t.number(REPORT_MAX_DAYS),
                            example=f"{prefix}{command} 7"))

@@ -11,6 +11,8 @@ from core.agents.wording import agent_status
 from core.domain.config import HelpdeskConfig
 from core.domain.model import OPEN_STATUSES, Status
 from core.i18n import Translator
+from core.knowledge import KnowledgeBase
+from core.services.articles import ArticleKind
 from core.services.reports import ALL, Durations, Report
 
 
@@ -23,7 +25,7 @@ def _minutes(hours: float | None) -> str:
     return "" if hours is None else f"{hours * 60:.1f}"
 
 
-def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
+def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge: KnowledgeBase | None = None) -> str:
     def name(dep: str) -> str:
         if dep == ALL:
             return t._("All departments")
@@ -60,7 +62,35 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report) -> str:
         lines.append("  —")
     for subject, numbers in report.recurring:
         lines.append(f"  {t.number(len(numbers))}× {subject} (" + ", ".join(t.ticket(n) for n in numbers[:8]) + ")")
-    return "\n".join(lines)
+    return "\n".join(lines + _articles(t, report, knowledge or KnowledgeBase()))
+
+
+def _title(knowledge: KnowledgeBase, slug: str, locale: str) -> str:
+    """An article's title in the reader's language, else in any; the slug when it is gone."""
+    found = knowledge.get(slug, locale) or next((a for a in knowledge.articles() if a.slug == slug), None)
+    return found.title if found is not None else slug
+
+
+def _articles(t: Translator, report: Report, knowledge: KnowledgeBase) -> list[str]:
+    """The knowledge base's section: deflections, articles shown, the verdicts per article, and
+    the questions that found nothing (what to write next)."""
+    a = report.articles
+    lines = ["", t._("Knowledge base:"),
+             "  " + t._("Tickets not opened thanks to an article: {n}", n=t.number(a.deflections)),
+             "  " + t._("Articles shown: {n}", n=t.number(a.shown)), "  " + t._("Per article:")]
+    if not a.per_article:
+        lines.append("    —")
+    for slug, kinds in sorted(a.per_article.items(), key=lambda item: (-item[1][ArticleKind.SHOWN], item[0])):
+        lines.append("    " + t._("{title} ({slug}): shown {shown}, helpful {helpful}, not helpful {unhelpful}",
+                                    title=_title(knowledge, slug, t.locale), slug=slug,
+                                    shown=t.number(kinds[ArticleKind.SHOWN]),
+                                    helpful=t.number(kinds[ArticleKind.HELPFUL]),
+                                    unhelpful=t.number(kinds[ArticleKind.NOT_HELPFUL])))
+    lines.append("  " + t._("Questions that found nothing:"))
+    if not a.unanswered:
+        lines.append("    —")
+    lines += [f"    {t.number(n)}× {question}" for question, n in a.unanswered]
+    return lines
 
 
 def _last_day(report: Report) -> date:
@@ -90,4 +120,11 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
         w.writerow(["satisfaction", dep, "average", f"{statistics.mean(scores):.2f}"])
     for subject, numbers in report.recurring:
         w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
+    w.writerow(["articles", ALL, "deflections", report.articles.deflections])
+    w.writerow(["articles", ALL, "shown", report.articles.shown])
+    for slug, kinds in sorted(report.articles.per_article.items()):
+        for kind in (ArticleKind.SHOWN, ArticleKind.DEFLECTED, ArticleKind.HELPFUL, ArticleKind.NOT_HELPFUL):
+            w.writerow(["article", slug, kind.value, kinds[kind]])
+    for question, n in report.articles.unanswered:
+        w.writerow(["unanswered_question", ALL, question, n])
     return out.getvalue()

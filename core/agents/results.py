@@ -65,7 +65,26 @@ class Help:
     footer: str
 
 
-Result = Done | Refused | TicketList | TicketView | ReportView | Help
+@dataclass(frozen=True, slots=True)
+class ArticleRow:
+    slug: str
+    title: str
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleList:
+    """Articles found for an agent: `number` is the ticket they may be sent into (a desk shows a
+    button per article to send it), None when no ticket was named; `hint` says how to send one."""
+
+    title: str
+    rows: tuple[ArticleRow, ...]
+    number: int | None
+    hint: str
+    empty: str
+    send: str  # a send button's label
+
+
+Result = Done | Refused | TicketList | TicketView | ReportView | Help | ArticleList
 
 
 def as_text(result: Result) -> str:
@@ -81,6 +100,8 @@ def as_text(result: Result) -> str:
         case TicketView():
             lines = [f"#{result.number} {result.subject}", result.summary, result.opened, result.description]
             return "\n".join(lines + [f"[{m.kind}] {m.body}" for m in result.thread])
+        case ArticleList(title, rows, _, hint, empty, _):
+            return "\n".join([title, *(f"{r.slug} — {r.title}" for r in rows), hint]) if rows else empty
         case Help(intro, usage, footer):
             width = max((len(u) for u, _ in usage), default=0)
             return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])

@@ -92,6 +92,8 @@ def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f"{prefix}status 1042 STATUS", t._("new, accepted, waiting, resolved or closed")),
         (f"{prefix}priority 1042 PRIORITY", t._("change the priority")),
         (f"{prefix}escalate 1042 [reason]", t._("pass to the next support level")),
+        (f"{prefix}kb [1042] words", t._("search the help articles (in the ticket's customer's language)")),
+        (f"{prefix}kb send 1042 article", t._("send a help article to the ticket's customer")),
         (f"{prefix}report [days]", t._("tickets, response times, SLA and satisfaction over the last days "
                                         "(30 unless given)")),
     )

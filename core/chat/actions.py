@@ -252,14 +252,63 @@ class MoveAddedTo:
         return f"added:to:{self.message}:{'new' if self.number is None else self.number}"
 
 
+# Articles (core.chat.deflection, core.chat.selfhelp): open, solved, continue, helpful, no comment.
+SLUG_MAX = 40  # bytes: an article's slug that a button can carry (the longest key stays within 64)
+
+
+def slug_fits(slug: str) -> bool:
+    """Whether a slug can go in a key (lower-case ASCII, digits, - and _); others are not offered."""
+    return 0 < len(slug) <= SLUG_MAX and _TAG_CHARS.union("0123456789-").issuperset(slug)
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleOpen:
+    slug: str
+    offered: bool = True  # by the form; False: found with /help
+
+    def encode(self) -> str:
+        return f"kb:{'open' if self.offered else 'read'}:{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleSolved:
+    slug: str
+
+    def encode(self) -> str:
+        return f"kb:solved:{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleContinue:
+    def encode(self) -> str:
+        return "kb:continue"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleHelpful:
+    locale: str
+    slug: str
+    helpful: bool
+
+    def encode(self) -> str:
+        return f"kb:{'yes' if self.helpful else 'no'}:{self.locale}:{self.slug}"
+
+
+@dataclass(frozen=True, slots=True)
+class ArticleNoComment:
+    def encode(self) -> str:
+        return "kb:nocomment"
+
+
 Action = (SetLanguage | SetZone | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
           | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
-          | MoveAddedTo)
+          | MoveAddedTo | ArticleOpen | ArticleSolved | ArticleContinue | ArticleHelpful | ArticleNoComment)
 
 _PLAIN: dict[str, Action] = {a.encode(): a for a in (
     Cancel(), Back(), NewTicket(), Resume(restart=True), Resume(restart=False), RateDone(), WithdrawNo(),
-    NewDespiteDuplicate(), FilesDone(), Submit(), AddToDuplicate(None), PickTicket(None))}
+    NewDespiteDuplicate(), FilesDone(), Submit(), AddToDuplicate(None), PickTicket(None), ArticleContinue(),
+    ArticleNoComment())}
 _NUMBERED: dict[str, Callable[[int], Action]] = {
     "t": ShowTicket, "reply": WriteTo, "escalate": Escalate, "withdraw": Withdraw, "withdraw_yes": WithdrawYes,
     "pick": PickTicket, "link": LinkTicket}
@@ -298,6 +347,8 @@ def decode(key: str) -> Action | None:
         return AddToDuplicate(number) if number is not None else None
     if kind == "added":
         return _added(value)
+    if kind == "kb":
+        return _article(value)
     if kind == "rev":
         step = value.removeprefix("edit:")
         return Edit(step) if value.startswith("edit:") and step else None
@@ -320,6 +371,18 @@ def _added(value: str) -> Action | None:
     if what == "to" and (number is not None or target == "new"):
         return MoveAddedTo(message, number)
     return None
+
+
+def _article(value: str) -> Action | None:
+    what, _, rest = value.partition(":")
+    locale, _, slug = rest.partition(":") if what in ("yes", "no") else ("en", "", rest)
+    if not (slug_fits(slug) and locale.isascii() and locale.isalpha()):
+        return None
+    if what in ("yes", "no"):
+        return ArticleHelpful(locale, slug, what == "yes")
+    made: dict[str, Action] = {"open": ArticleOpen(slug), "read": ArticleOpen(slug, False),
+                               "solved": ArticleSolved(slug)}
+    return made.get(what)
 
 
 NUMBERED_COMMANDS = ("confirm", "notsolved", "withdraw", "escalate")

@@ -30,6 +30,7 @@ from core.chat.flows import (
 )
 from core.chat.intake import Intake
 from core.chat.messages import Choice, Inbound, Reply
+from core.chat.selfhelp import ARTICLE_COMMENT, SelfHelp
 from core.chat.stray import Strays
 from core.chat.views import explain
 from core.chat.zones import ZoneFlow
@@ -92,6 +93,7 @@ class Conversation:
         self.flows = Flows(services, drafts, self.intake, files, config, clock)
         self.strays = Strays(services, self.intake, clock)
         self.zones = ZoneFlow(services, config, clock)
+        self.selfhelp = SelfHelp(services, self.flows)  # /help <words>, "Was this helpful?"
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -173,6 +175,9 @@ class Conversation:
         if state in steps.STATES:
             assert draft is not None
             return await self.intake.type_text(customer, t, state, dict(draft.data), text)
+        if state == ARTICLE_COMMENT:
+            assert draft is not None
+            return await self.selfhelp.comment(customer, t, dict(draft.data), text)
         return await self.flows.on_text(customer, t, draft, text)
 
     async def _first_contact(
@@ -256,6 +261,12 @@ class Conversation:
                 return await flows.pick(customer, t, data, number)
             case act.LinkTicket(number=number) if state == LINK:
                 return await flows.link(customer, t, data, number)
+            case act.ArticleOpen(slug=slug, offered=False):
+                return await self.selfhelp.read(customer, t, slug)
+            case act.ArticleHelpful():
+                return await self.selfhelp.feedback(customer, t, draft, action)
+            case act.ArticleNoComment() if state == ARTICLE_COMMENT:
+                return await self.selfhelp.no_comment(customer, t, data)
             case act.UndoAdded() | act.MoveAdded() | act.MoveAddedTo():
                 moved = await self.strays.on_action(customer, t, draft, action)
                 if moved is not None:
@@ -315,7 +326,7 @@ class Conversation:
         if name == "timezone":
             return await self.zones.typed(t, customer, args)
         if name == "help":
-            return [self._help(t, customer.platform)]
+            return await self.selfhelp.search(customer, t, args) if args else [self._help(t, customer.platform)]
         if name == "cancel":
             return await self._cancel(customer, t, draft)
         if name == "back" and draft is not None and state in steps.STATES:
@@ -328,6 +339,8 @@ class Conversation:
         lines += [t.isolate(f"/{name} — {text}") for name, text in command_descriptions(t, offered).items()]
         extra = self.channel_help.get(platform)
         lines += [t.isolate(f"{command} — {text}") for command, text in (extra(t) if extra else ())]
+        if self.services.knowledge.articles(t.locale):
+            lines.append(t._("Search our help articles: /help and a few words, for example: /help password"))
         lines.append(t._("You can also simply write a message: I will add it to your open ticket."))
         return Reply("\n".join(lines), ((Choice(act.NewTicket().encode(), t._("Open a new ticket")),
                                          Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets"))),),

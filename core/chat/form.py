@@ -9,7 +9,8 @@ parameter). The state diagram in docs/how-it-works.md is checked against the tab
 tests/core/chat/test_form_diagram.py.
 
 (language, tips) -> department -> request type -> subject [-> possible duplicate]
--> priority (fixed by some types) -> description (unless given) -> attachments -> review -> submit.
+[-> articles] -> priority (fixed by some types) -> description (unless given) [-> articles]
+-> attachments -> review -> submit.
 Every step has Back and Cancel; the review edits any step and comes back.
 """
 
@@ -19,6 +20,8 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
 
+from core.chat import deflection
+from core.chat.deflection import DEFLECT
 from core.domain.config import HelpdeskConfig, Names
 from core.domain.model import DESCRIPTION_MAX, SUBJECT_MAX
 from core.i18n import Translator
@@ -123,6 +126,16 @@ async def _offer_duplicate(form: Intake, customer: Customer, data: Data) -> str 
     return DUPLICATE
 
 
+async def _after_subject(form: Intake, customer: Customer, data: Data) -> str | None:
+    """A similar open ticket first, then the articles that may answer the subject."""
+    return await _offer_duplicate(form, customer, data) \
+        or await deflection.offer(form, customer, data, SUBJECT, data["subject"])
+
+
+async def _after_description(form: Intake, customer: Customer, data: Data) -> str | None:
+    return await deflection.offer(form, customer, data, DESCRIPTION, data["description"])
+
+
 def _files_line(t: Translator, form: Intake, data: Data) -> list[str]:
     files = data.get("attachments", [])
     if not files:
@@ -153,7 +166,7 @@ FORM: tuple[Step, ...] = (
              "“Cannot log in to the admin panel”.", SUBJECT_MAX)),
          edit_label=lambda t: t._("Edit subject"),
          review=lambda t, f, d: [t._("Subject: {subject}", subject=d["subject"])],
-         detour=_offer_duplicate),
+         detour=_after_subject),
     Step("priority", "priority",
          Buttons("pri", lambda c, d: c.priorities,
                  lambda t: t._("How urgent is it? The usual choice for this kind of request is marked ✓."),
@@ -170,7 +183,8 @@ FORM: tuple[Step, ...] = (
              DESCRIPTION_MAX)),
          edit_label=lambda t: t._("Edit description"),
          review=lambda t, f, d: [t._("Description:"), d["description"]],
-         skip_when_given=True),  # a message that started the ticket is its description
+         skip_when_given=True,
+         detour=_after_description),  # a message that started the ticket is its description
     Step("attachments", "attachments", Files(),
          edit_label=lambda t: t._("Edit files"),
          review=_files_line),
@@ -181,7 +195,7 @@ DEPARTMENT, REQUEST_TYPE, SUBJECT, PRIORITY, DESCRIPTION, ATTACHMENTS = (
     "department", "request_type", "subject", "priority", "description", "attachments")
 DUPLICATE, REVIEW = "duplicate", "review"  # the subject's detour, and the last look before sending
 STEPS = (*BY_KEY, REVIEW)
-STATES = frozenset({*STEPS, DUPLICATE})
+STATES = frozenset({*STEPS, DUPLICATE, DEFLECT})  # DEFLECT: the articles offered (core.chat.deflection)
 # A stray message moved to the new ticket: its id, and the ticket it stays in until the submit.
 MOVING, MOVING_FROM = "moving", "moving_from"
 EDITABLE = tuple(BY_KEY)

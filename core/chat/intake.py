@@ -10,6 +10,8 @@ from typing import Any
 from rapidfuzz import fuzz
 
 from core.chat import actions as act
+from core.chat import deflection
+from core.chat.deflection import DEFLECT
 from core.chat.drafts import DraftStore
 from core.chat.form import (
     BY_KEY,
@@ -90,6 +92,8 @@ class Intake:
         loc = t.locale
         step = BY_KEY.get(state)
         if step is None:
+            if state == DEFLECT:
+                return deflection.prompt(self, t, data, nav)
             return self._duplicate(t, data, nav) if state == DUPLICATE else self._review(t, data)
         ask = step.ask
         if isinstance(ask, Buttons):
@@ -160,6 +164,8 @@ class Intake:
     def _previous(self, state: str, data: Data) -> str:
         if state == DUPLICATE:
             return SUBJECT
+        if state == DEFLECT:  # back to the step the offer followed, to write it again
+            return deflection.leave(data)
         i = STEPS.index(state) - 1
         while i > 0 and self.fixed(FORM[i], data) is not None:
             i -= 1
@@ -172,6 +178,8 @@ class Intake:
         return [self.prompt(t, state, data)]
 
     async def back(self, customer: Customer, t: Translator, state: str, data: Data) -> list[Reply]:
+        if state == DEFLECT and data.pop(deflection.OPEN, None):  # from an article back to the offer
+            return await self._go(customer, t, DEFLECT, data)
         data.pop("editing", None)
         return await self._go(customer, t, self._previous(state, data), data)
 
@@ -193,8 +201,12 @@ class Intake:
             data.pop("editing", None)
             return await self._go(customer, t, self._next(state, data), data)
         if state == DUPLICATE and isinstance(action, act.NewDespiteDuplicate):
-            data["duplicate_checked"] = True
-            return await self._go(customer, t, self._next(SUBJECT, data), data)
+            data["duplicate_checked"] = True  # the subject's other detours still come (the articles)
+            subject = BY_KEY[SUBJECT]
+            detour = await subject.detour(self, customer, data) if subject.detour is not None else None
+            return await self._go(customer, t, detour or self._next(SUBJECT, data), data)
+        if state == DEFLECT:
+            return await self._deflect(customer, t, data, action)
         if state == REVIEW and isinstance(action, act.Submit):
             if (unanswered := self._unanswered(data)) != REVIEW:  # a form kept from before a change
                 data["editing"] = True
@@ -203,6 +215,19 @@ class Intake:
         if state == REVIEW and isinstance(action, act.Edit) and action.step in BY_KEY:
             data["editing"] = True
             return await self._go(customer, t, action.step, data)
+        return None
+
+    async def _deflect(
+        self, customer: Customer, t: Translator, data: Data, action: act.Action | None
+    ) -> list[Reply] | None:
+        """The offer of articles (core.chat.deflection): open one, "This solved it", continue."""
+        if isinstance(action, act.ArticleOpen) and action.offered \
+                and await deflection.opened(self, customer, t, data, action.slug):
+            return await self._go(customer, t, DEFLECT, data)
+        if isinstance(action, act.ArticleSolved) and action.slug == data.get(deflection.OPEN):
+            return await deflection.solved(self, customer, t, action.slug)
+        if isinstance(action, act.ArticleContinue):
+            return await self._go(customer, t, self._next(deflection.leave(data), data), data)
         return None
 
     async def type_text(

@@ -6,10 +6,11 @@ from dataclasses import replace
 from typing import Any
 
 from core.chat import actions as act
+from core.chat.articles import article_body, with_feedback
 from core.chat.messages import Choice, Reply
 from core.chat.views import status_name
 from core.domain.model import Status
-from core.i18n import Translator
+from core.i18n import LANGUAGE_NAMES, Translator
 
 
 def render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
@@ -54,6 +55,13 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
             t._("Reply from the support team on ticket {ticket}:", ticket=ticket) + "\n\n" + params["body"],
             ((Choice(act.WriteTo(n).encode(), t._("Answer")),
               Choice(act.ShowTicket(n).encode(), t._("View the ticket"))),), loc, files=files)
+    if event == "article":  # sent by an agent: read here, with "Was this helpful?"
+        lines = [t._("Our team sent you an article about ticket {ticket}:", ticket=ticket)]
+        if params.get("fallback"):
+            lines.append(t._("This article is not available in your language yet, so here it is in {language}.",
+                             language=LANGUAGE_NAMES.get(params["locale"], params["locale"])))
+        return with_feedback(t, "\n".join(lines) + "\n\n" + article_body(params["title"], params["text"]),
+                             params["locale"], params["slug"], ticket=n)
     if event == "escalated":
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),

@@ -13,6 +13,7 @@ from core.delivery.outbox import DeskRoutes
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.knowledge import KnowledgeBase
+from core.services.articles import ArticleService
 from core.services.customers import CustomerService
 from core.services.desk import DeskService
 from core.services.news import News
@@ -34,6 +35,7 @@ class Services:
     news: News  # where every service's news goes
     steps: Steps  # the lifecycle's steps the services share (the timers too)
     knowledge: KnowledgeBase  # the articles offered before a ticket and sent by agents
+    articles: ArticleService  # what happened to them: shown, deflected, helpful, not found
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
@@ -44,4 +46,4 @@ class Services:
         steps = Steps(config, news)
         return cls(db, config, clock, CustomerService(db, clock, news), TicketService(db, config, clock, steps),
                    DeskService(db, config, clock, steps), QueryService(db, config), news, steps,
-                   knowledge if knowledge is not None else KnowledgeBase())
+                   knowledge if knowledge is not None else KnowledgeBase(), ArticleService(db, clock))

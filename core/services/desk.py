@@ -8,7 +8,7 @@ belongs to no ticket.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -18,10 +18,11 @@ from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import UnknownPriority
 from core.domain.model import MESSAGE_MAX, Actor, MessageKind, NewAttachment, Status, Who
+from core.services.articles import ArticleKind, Source
 from core.services.news import CustomerNews, DeskNews
 from core.services.steps import Steps, agent_exists, attach, by_number, clean
 from core.storage.db import Database
-from core.storage.models import Agent, Ticket, TicketMessage
+from core.storage.models import Agent, ArticleEvent, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 
@@ -73,8 +74,12 @@ class DeskService:
         internal: bool = False,
         attachments: Sequence[NewAttachment] = (),
         via: str = "",
+        article: Mapping[str, Any] | None = None,
     ) -> Ticket:
-        """An agent's reply goes to the customer and waits for them; a note stays inside."""
+        """An agent's reply goes to the customer and waits for them; a note stays inside. With
+        `article` (its slug, locale, title, text and whether it is in another language than the
+        customer's), the reply is a knowledge-base article: the customer is sent it to read, with
+        "Was this helpful?" (core.chat.notices), and it counts as shown."""
         body = clean("message", body, MESSAGE_MAX)
         now = self.clock()
         async with self.db.write() as session:
@@ -100,6 +105,12 @@ class DeskService:
             if ticket.first_response_at is None:
                 ticket.first_response_at = now
             ticket.waiting_since = None
+            if article is not None:
+                session.add(ArticleEvent(kind=ArticleKind.SHOWN.value, slug=article["slug"], locale=article["locale"],
+                                         customer_id=ticket.customer_id, ticket_id=ticket.id,
+                                         source=Source.AGENT.value, text="", at=now))
+                await self.news.customer(session, ticket, CustomerNews.ARTICLE, now, message_id=msg.id, **article)
+                return ticket
             await self.news.customer(
                 session, ticket, CustomerNews.AGENT_REPLY, now, body=body, message_id=msg.id,
                 files=[{"path": a.stored_path, "name": a.filename} for a in attachments],

@@ -11,6 +11,7 @@ The rule, table by table:
 - attachments: rows of their tickets deleted; a stored file is deleted once no other row names
   it (files are content-addressed, so two customers may share one).
 - ratings: the score stays, the comment goes.
+- article_events: the counts stay; the words they searched for and their comments go.
 - drafts: deleted. outbox: every notification to them deleted, whatever its status; the
   agents' notifications about their tickets lose the texts they carry.
 - inbound_events: rows keep no customer key, only the replies of an event until they were sent;
@@ -33,6 +34,7 @@ from sqlalchemy.sql import Executable
 
 from core.storage.db import Database
 from core.storage.models import (
+    ArticleEvent,
     Attachment,
     Customer,
     Draft,
@@ -110,6 +112,8 @@ async def _erase(session: AsyncSession, customer: Customer) -> Forgotten:
     )).values(body=ERASED))
     done.ratings = await _changed(session, update(Rating).where(
         Rating.ticket_id.in_(tickets), Rating.comment != "").values(comment=""))
+    await session.execute(update(ArticleEvent).where(ArticleEvent.customer_id == customer.id, ArticleEvent.text != "")
+                          .values(text=""))
     done.tickets = await _changed(session, update(Ticket).where(Ticket.customer_id == customer.id)
                                   .values(subject=ERASED, description=ERASED))
     done.drafts = await _changed(session, delete(Draft).where(Draft.customer_id == customer.id))

@@ -24,6 +24,7 @@ class CustomerNews(StrEnum):
     RATING_REQUEST = "rating_request"
     REMINDER = "reminder"
     DRAFT_EXPIRED = "draft_expired"
+    ARTICLE = "article"  # a knowledge-base article an agent sent into the ticket
 
 
 class DeskNews(StrEnum):

@@ -21,6 +21,7 @@ from core.domain.business_time import business_time_between
 from core.domain.config import HelpdeskConfig
 from core.domain.model import OPEN_STATUSES
 from core.domain.textnorm import for_matching
+from core.services.articles import ArticleFigures, article_figures
 from core.storage.db import Database
 from core.storage.models import Rating, Ticket
 
@@ -58,6 +59,7 @@ class Report:
     breaches: dict[str, list[int]] = field(default_factory=lambda: defaultdict(lambda: [0, 0]))
     ratings: dict[str, list[int]] = field(default_factory=lambda: defaultdict(list))
     recurring: list[tuple[str, list[int]]] = field(default_factory=list)
+    articles: ArticleFigures = field(default_factory=ArticleFigures)  # the knowledge base's figures
 
 
 async def build_report(db: Database, config: HelpdeskConfig, start: datetime, end: datetime) -> Report:
@@ -82,7 +84,8 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
         rated = (await session.execute(
             select(t.department, Rating.score).join(Rating, Rating.ticket_id == t.id)
             .where(Rating.rated_at >= start, Rating.rated_at < end))).all()
-    return await asyncio.to_thread(_tally, Report(start, end), config, open_now, opened, breached, rated)
+    report = Report(start, end, articles=await article_figures(db, start, end))
+    return await asyncio.to_thread(_tally, report, config, open_now, opened, breached, rated)
 
 
 def _tally(report: Report, config: HelpdeskConfig, open_now: Sequence[Any], opened: Sequence[Any],

@@ -332,3 +332,23 @@ class InstallKey(Base):
 
     name: Mapped[str] = mapped_column(String(32), primary_key=True)
     value: Mapped[str] = mapped_column(String(128))
+
+
+class ArticleEvent(Base):
+    """What happened to a knowledge-base article (core.services.articles): offered and opened
+    (`shown`), a ticket not opened because of it (`deflected`), the customer's verdict
+    (`helpful`, `not_helpful`), or a search that found nothing (`no_match`, `slug` None)."""
+
+    __tablename__ = "article_events"
+    __table_args__ = (Index("ix_article_events_at", "at"),
+                      Index("ix_article_events_customer", "customer_id", "slug"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # shown | deflected | helpful | not_helpful | no_match
+    slug: Mapped[str | None] = mapped_column(String(128))
+    locale: Mapped[str] = mapped_column(String(8))
+    customer_id: Mapped[int | None] = mapped_column(ForeignKey("customers.id"))
+    ticket_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    source: Mapped[str] = mapped_column(String(8))  # form | help | agent
+    text: Mapped[str] = mapped_column(Text, default="")  # the words that found nothing; a comment
+    at: Mapped[datetime]

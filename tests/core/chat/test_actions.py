@@ -53,6 +53,14 @@ SENT_BEFORE = {
     "added:move:77": act.MoveAdded(77),
     "added:to:77:1042": act.MoveAddedTo(77, 1042),
     "added:to:77:new": act.MoveAddedTo(77, None),
+    # The knowledge base's articles (core.chat.deflection, core.chat.selfhelp).
+    "kb:open:reset-password": act.ArticleOpen("reset-password"),
+    "kb:read:reset-password": act.ArticleOpen("reset-password", offered=False),
+    "kb:solved:reset-password": act.ArticleSolved("reset-password"),
+    "kb:continue": act.ArticleContinue(),
+    "kb:yes:fa:reset-password": act.ArticleHelpful("fa", "reset-password", True),
+    "kb:no:cs:reset-password": act.ArticleHelpful("cs", "reset-password", False),
+    "kb:nocomment": act.ArticleNoComment(),
 }
 
 
@@ -70,7 +78,8 @@ def test_numbers_are_read_as_customers_type_them() -> None:
 @pytest.mark.parametrize("key", ["", "x" * 64, "t:", "t:abc", "reply:10x", "rate:1042", "rate:x:5", "list:mine",
                                  "rev:nothing", "rev:edit:", "dup:add:x", "pick:", "DEP:technical", "nav",
                                  "withdraw_yes:", ":technical", "added:undo:", "added:undo:7:1", "added:to:7",
-                                 "added:to:x:1", "added:to:7:x", "added:keep:7"])
+                                 "added:to:x:1", "added:to:7:x", "added:keep:7", "kb:open:" + "a" * 41,
+                                 "kb:yes:reset-password", "kb:open:Reset"])
 def test_keys_that_are_none_of_ours(key: str) -> None:
     assert act.decode(key) is None
 
@@ -86,6 +95,10 @@ def test_every_key_fits_telegram_callback_data() -> None:
              act.UndoAdded(BIGGEST).encode(), act.MoveAdded(BIGGEST).encode(),
              act.MoveAddedTo(BIGGEST, BIGGEST).encode()]
     keys += [act.SetLanguage(code).encode() for code in ("en", "fa", "cs", "ru", "pt")]
+    slug = "a" * act.SLUG_MAX
+    keys += [act.ArticleOpen(slug).encode(), act.ArticleOpen(slug, False).encode(), act.ArticleSolved(slug).encode(),
+             *(act.ArticleHelpful(code, slug, yes).encode() for code in ("en", "fa", "cs", "ru", "pt")
+               for yes in (True, False))]
     keys += [act.Edit(step.key).encode() for step in FORM]
     for step in FORM:
         tag = getattr(step.ask, "tag", None)

@@ -40,11 +40,17 @@ def disagreements(table: tuple[Step, ...], diagram: str) -> list[str]:
             wanted.add((keys[i - 1] if i else "language", after))
         if step.key == form.SUBJECT:
             wanted.add((form.DUPLICATE, after))
+        if step.detour is not None and step.key in (form.SUBJECT, form.DESCRIPTION):  # the articles offered
+            wanted |= {(step.key, form.DEFLECT), (form.DEFLECT, after), (form.DEFLECT, "[*]")}
+            if step.fixed is None and i + 1 < len(table) and table[i + 1].fixed is not None:
+                wanted.add((form.DEFLECT, keys[i + 2]))
+            if step.key == form.SUBJECT:
+                wanted.add((form.DUPLICATE, form.DEFLECT))
     problems = [f"missing: {a} --> {b}" for a, b in sorted(wanted - edges)]
     if not any(a == form.REVIEW and b in keys for a, b in edges):
         problems.append("missing: review --> a step (edit a field)")
     states = {s for edge in edges for s in edge} - OUTSIDE
-    known = {*keys, form.REVIEW, form.DUPLICATE}
+    known = {*keys, form.REVIEW, form.DUPLICATE, form.DEFLECT}
     problems += [f"not a state of the form: {s}" for s in sorted(states - known)]
     problems += [f"state missing: {s}" for s in sorted(known - states)]
     edits = {(form.REVIEW, key) for key in keys}

@@ -1,0 +1,58 @@
+"""How a knowledge-base article reads in the chat: its text, and "Was this helpful?" under it.
+
+Shared by the form's offer (core.chat.deflection), /help (core.chat.selfhelp) and the article an
+agent sends (core.chat.notices renders it from the notification's parameters).
+"""
+
+from __future__ import annotations
+
+import re
+
+from core.chat import actions as act
+from core.chat.messages import Choice, Reply
+from core.i18n import Translator
+from core.knowledge import Article
+
+TEXT_MAX = 3500  # characters of an article's text in one chat message
+TITLE_MAX = 60  # characters of a title on a button
+
+_MARKUP = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?)|(\*\*|__|`)", re.M)
+_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
+
+
+def plain(article: Article) -> str:
+    """The article's body as readable chat text. The knowledge base's own rendering when it has
+    one (`Article.plain()`); until then a small local one: no title line, no Markdown marks,
+    links as "text (address)"."""
+    own = getattr(article, "plain", None)
+    if callable(own):
+        return str(own())
+    lines = article.body.strip().splitlines()
+    if lines and lines[0].lstrip("# ").strip() == article.title:
+        lines = lines[1:]
+    text = _LINK.sub(r"\1 (\2)", "\n".join(lines))
+    return _MARKUP.sub("", text).strip()
+
+
+def clip(text: str, limit: int = TEXT_MAX) -> str:
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
+
+
+def button_title(article: Article) -> str:
+    return clip(article.title, TITLE_MAX)
+
+
+def article_body(title: str, text: str) -> str:
+    return f"{title}\n\n{clip(text)}" if text else title
+
+
+def helpful_row(t: Translator, locale: str, slug: str) -> tuple[Choice, ...]:
+    """Yes / No under an article shown outside the form, for the article in `locale`."""
+    return (Choice(act.ArticleHelpful(locale, slug, True).encode(), t._("Yes, it helped")),
+            Choice(act.ArticleHelpful(locale, slug, False).encode(), t._("No")))
+
+
+def with_feedback(t: Translator, text: str, locale: str, slug: str, *, ticket: int | None = None) -> Reply:
+    """An article's text ending with "Was this helpful?" and its buttons."""
+    question = t._("Was this helpful?")
+    return Reply(f"{text}\n\n{question}", (helpful_row(t, locale, slug),), t.locale, ticket=ticket)
