@@ -170,7 +170,6 @@ def _kb_check(file: str | None) -> int:
 async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None) -> int:
     from core.agents.report import render_csv, render_text
     from core.i18n import translator
-    from core.knowledge import KnowledgeBase
     from core.services.reports import build_report
     from core.storage.db import Database
     from core.storage.migrate import upgrade
@@ -196,11 +195,7 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
                                 encoding="utf-8", newline="")
         print(f"report written to {csv_file}")
     else:
-        # Titles of the articles from the knowledge base named in the configuration; the lead
-        # swaps this for the knowledge base's own loading once `[knowledge] folder` is merged.
-        folder = getattr(getattr(config, "knowledge", None), "folder", None)
-        knowledge = KnowledgeBase.load(Path(folder)) if folder else None
-        print(render_text(translator(config.languages[0]), config, report, knowledge))
+        print(render_text(translator(config.languages[0]), config, report, bootstrap.knowledge(config)))
     return 0
 
 

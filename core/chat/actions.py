@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 from core.domain.model import TicketFilter
 from core.domain.textnorm import ticket_number
+from core.knowledge.articles import SLUG_MAX
 
 KEY_MAX_BYTES = 64  # the strictest channel's limit on a button's data
 
@@ -253,7 +254,6 @@ class MoveAddedTo:
 
 
 # Articles (core.chat.deflection, core.chat.selfhelp): open, solved, continue, helpful, no comment.
-SLUG_MAX = 40  # bytes: an article's slug that a button can carry (the longest key stays within 64)
 
 
 def slug_fits(slug: str) -> bool:

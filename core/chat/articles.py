@@ -6,8 +6,6 @@ agent sends (core.chat.notices renders it from the notification's parameters).
 
 from __future__ import annotations
 
-import re
-
 from core.chat import actions as act
 from core.chat.messages import Choice, Reply
 from core.i18n import Translator
@@ -16,22 +14,11 @@ from core.knowledge import Article
 TEXT_MAX = 3500  # characters of an article's text in one chat message
 TITLE_MAX = 60  # characters of a title on a button
 
-_MARKUP = re.compile(r"^\s{0,3}(#{1,6}\s+|>\s?)|(\*\*|__|`)", re.M)
-_LINK = re.compile(r"\[([^\]]+)\]\(([^)\s]+)\)")
 
 
 def plain(article: Article) -> str:
-    """The article's body as readable chat text. The knowledge base's own rendering when it has
-    one (`Article.plain()`); until then a small local one: no title line, no Markdown marks,
-    links as "text (address)"."""
-    own = getattr(article, "plain", None)
-    if callable(own):
-        return str(own())
-    lines = article.body.strip().splitlines()
-    if lines and lines[0].lstrip("# ").strip() == article.title:
-        lines = lines[1:]
-    text = _LINK.sub(r"\1 (\2)", "\n".join(lines))
-    return _MARKUP.sub("", text).strip()
+    """The article's body as readable chat text (the knowledge base's rendering)."""
+    return article.plain()
 
 
 def clip(text: str, limit: int = TEXT_MAX) -> str:

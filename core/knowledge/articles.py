@@ -16,6 +16,8 @@ from core.domain.model import MESSAGE_MAX
 from core.knowledge import plain as markdown
 from core.knowledge.search import Index
 
+SLUG_MAX = 40  # characters of a slug (its file's name): it travels in buttons' keys, 64 bytes with a ticket number
+
 
 @dataclass(frozen=True, slots=True)
 class Article:

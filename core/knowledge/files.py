@@ -28,9 +28,9 @@ import yaml
 
 from core.domain.config import ConfigError
 from core.domain.languages import LANGUAGES
-from core.knowledge.articles import Article, KnowledgeBase
+from core.knowledge.articles import SLUG_MAX, Article, KnowledgeBase
 
-SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,47}$")  # short ASCII: it travels in buttons' keys
+SLUG = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{SLUG_MAX - 1}}}$")
 KEYS = ("title", "departments", "tags")
 
 
@@ -86,7 +86,7 @@ def read(path: Path, locale: str) -> tuple[Article | None, list[str]]:
     if not body:
         problems.append("the article has no text after the front matter")
     if not SLUG.match(path.stem):
-        problems.append("file name: lower-case letters, digits, '-' and '_' only (at most 48), e.g. "
+        problems.append(f"file name: lower-case letters, digits, '-' and '_' only (at most {SLUG_MAX}), e.g. "
                         "reset-password.md")
     if problems:
         return None, problems

@@ -108,8 +108,8 @@ async def start_world(tmp_path: Path, tg: FakeTelegramAPI, slack: FakeSlackAPI, 
         TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_URL=tg.server_url,
         SLACK_BOT_TOKEN=slack.bot_token, SLACK_SIGNING_SECRET=SIGNING_SECRET,
         SLACK_API_URL=slack.base_url, SLACK_AGENT_CHANNEL=DESK, SLACK_AGENT_USERS=f"{AGENT},{AGENT_CS}",
-        HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"), HELPDESK_CONFIG=str(fast_config(tmp_path)),
-        **extra,
+        HTTP_PORT=port, ATTACHMENTS_DIR=str(tmp_path / "files"),
+        **{"HELPDESK_CONFIG": str(fast_config(tmp_path)), **extra},
     )
     desk = await build(settings)
     stop = asyncio.Event()
@@ -143,8 +143,10 @@ async def telegram_ticket(world: Desk, user_id: int = 700, lang: str = "cs", des
     await u.press("dep:technical")
     await u.press("rt:bug")
     await u.say("Nelze se přihlásit <!channel>")
+    await u.go_past_articles()
     await u.press("pri:high")
     await u.say(description)
+    await u.go_past_articles()
     await u.press("att:done")
     await u.press("rev:submit")
     await world.settle()

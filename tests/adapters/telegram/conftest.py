@@ -135,10 +135,17 @@ class TgUser:
         await self.press("dep:technical")
         await self.press("rt:bug")
         await self.say(subject)
+        await self.go_past_articles()
         await self.press(f"pri:{priority}")
         await self.say(description)
+        await self.go_past_articles()
         await self.press("att:done")
         return await self.press("rev:submit")
+
+    async def go_past_articles(self) -> None:
+        """Where the knowledge base offered articles, go on with the ticket."""
+        if "kb:continue" in self.buttons():
+            await self.press("kb:continue")
 
     def buttons(self) -> list[str]:
         for m in reversed(self.sent()):

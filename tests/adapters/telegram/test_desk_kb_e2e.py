@@ -4,16 +4,32 @@ Persian customer reads in Persian with "Was this helpful?"."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
-from core.knowledge import KnowledgeBase
 from core.storage.models import Ticket
-from tests.adapters.telegram.conftest import Running, TgUser
+from tests.adapters.fast_config import fast_config
+from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
 from tests.adapters.telegram.desk_helpers import DESK, desk_settled, messages_of, processed, say, topic_of
-from tests.adapters.telegram.test_desk_in_e2e import AGENT, desk  # noqa: F401 - the fixture
-from tests.core.kb_samples import ARTICLES
+from tests.adapters.telegram.test_desk_in_e2e import ADMIN, AGENT, STRANGER
+from tests.fakes.telegram_api import FakeTelegramAPI
+
+
+@pytest.fixture
+async def desk(tmp_path: Path) -> AsyncIterator[Running]:
+    """The Telegram desk with the bundled example articles."""
+    async with FakeTelegramAPI(token=TOKEN) as api:
+        api.add_user(AGENT, first_name="Olga", language_code="ru")
+        api.add_user(ADMIN, first_name="Petr", language_code="cs")
+        api.add_user(STRANGER, first_name="Zé", language_code="pt-BR")
+        api.add_forum(DESK, members={AGENT: "member", ADMIN: "administrator"})
+        config = str(fast_config(tmp_path / "kb", knowledge=True))
+        async for running in start_bot(tmp_path, api, TELEGRAM_DESK_CHAT=str(DESK), HELPDESK_CONFIG=config):
+            yield running
 
 CUSTOMER_FA = 603
 
@@ -22,13 +38,11 @@ def kb_answers(r: Running) -> list[dict[str, Any]]:
     return [m for (chat, _), m in r.api.messages.items() if chat == DESK and "ag:kbsend:" in str(m.get("reply_markup"))]
 
 
-async def test_kb_in_a_topic_sends_the_article_to_a_persian_customer(desk: Running) -> None:  # noqa: F811
+async def test_kb_in_a_topic_sends_the_article_to_a_persian_customer(desk: Running) -> None:
     customer = TgUser(desk, CUSTOMER_FA, "fa")
     await customer.intake("Nelze se přihlásit", "Od rána chyba 500.", priority="normal")
     async with desk.desk.db.read() as s:
         number = max((await s.execute(select(Ticket.number))).scalars())
-    kb: KnowledgeBase = desk.desk.services.knowledge  # given its articles here until the config names a folder
-    kb.items[:] = ARTICLES
     thread = await topic_of(desk, number)
     await desk_settled(desk)
     await say(desk, AGENT, "/kb رمز عبور", thread)

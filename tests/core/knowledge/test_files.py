@@ -79,7 +79,7 @@ def test_the_folder_problems(tmp_path: Path) -> None:
     said = sorted(f"{p.path.relative_to(tmp_path)}: {p.problem}" for p in wrong)
     assert said == [
         "de: not a language folder: use one of en, fa, cs, ru, pt",
-        "en/Bad Name.md: file name: lower-case letters, digits, '-' and '_' only (at most 48), e.g. "
+        "en/Bad Name.md: file name: lower-case letters, digits, '-' and '_' only (at most 40), e.g. "
         "reset-password.md",
         "en/billing.md: unknown department 'nosuch' (known: billing, technical)",
         "en/two.md: the same title as one.md",
