@@ -202,6 +202,7 @@ class Registration:
     build: Callable[[Parts], ServedChannel]
     check_keys: Callable[[HelpdeskConfig], None]
     desk_chat: Callable[[Settings], str | None] | None = None
+    mails: bool = False  # delivers to any mail address: the codes that prove an address go through it
 
 
 # The channels the bot server runs: one line each.
@@ -210,7 +211,7 @@ CHANNELS: tuple[Registration, ...] = (
                  desk_chat=lambda s: s.telegram_desk_chat),
     Registration("bale", lambda s: s.bale_enabled, _bale, _bale_keys),
     Registration("slack", lambda s: s.slack_enabled, _slack, _slack_keys, desk_chat=lambda s: s.slack_agent_channel),
-    Registration("email", lambda s: s.email_enabled, _email, _email_keys),
+    Registration("email", lambda s: s.email_enabled, _email, _email_keys, mails=True),
 )
 
 
@@ -267,7 +268,8 @@ async def build(settings: Settings, *, clock: Clock = utcnow, migrate: bool = Tr
             await reachable(db)
             await upgrade(db)
         connected = desks(settings, config)
-        services = Services.build(db, config, clock, desks=connected, knowledge=articles)
+        mailer = None if console else next((r.name for r in enabled(settings) if r.mails), None)
+        services = Services.build(db, config, clock, desks=connected, knowledge=articles, mail_channel=mailer)
         files = AttachmentStore(settings.attachments_dir)
         conversation = Conversation(services, DraftStore(db, clock), files, config, clock=clock,
                                     channel_help=_console_help() if console else None)

@@ -243,7 +243,8 @@ class EmailChannel:
             files=tuple(_incoming(f.name, f.data, f.content_type) for f in mail.files),
             record=_incoming("original.eml", raw, "message/rfc822"),
             ticket=number, department=self._department(mail), language=detect_language(text, offered=offered),
-            language_hint=detect_language("", mail.content_language, offered), automatic=mail.automatic is not None)
+            language_hint=detect_language("", mail.content_language, offered), automatic=mail.automatic is not None,
+            address=True)
         answering = _Answering(sender, mail, number)
         async with self.pipeline.in_order(sender):
             await self.pipeline.take(event_id, answering, lambda: self.letters.take(letter), self._answer,

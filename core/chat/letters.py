@@ -52,6 +52,7 @@ class Letter:
     language: str | None = None  # the language its text is written in, when that could be told
     language_hint: str | None = None  # what the channel says of the sender's language, for a new sender
     automatic: bool = False  # sent by a machine (a list, an auto-responder): taken, never answered
+    address: bool = False  # the sender is a mail address: the same person as a chat identity that proved it
 
 
 class Letters:
@@ -76,7 +77,8 @@ class Letters:
         language = letter.language if letter.language in offered else None
         hint = letter.language_hint if letter.language_hint in offered else None
         customer = await self.services.customers.customer(
-            letter.platform, letter.sender, letter.sender, letter.name, locale=language or hint)
+            letter.platform, letter.sender, letter.sender, letter.name, locale=language or hint,
+            address=letter.sender if letter.address else None)
         if language and customer.locale != language:
             # Writing in another language is how a letter's sender changes it.
             await self.services.customers.set_locale(customer.id, language)

@@ -9,6 +9,7 @@ from core.chat import actions as act
 from core.chat.articles import article_body, with_feedback
 from core.chat.messages import Choice, Reply
 from core.chat.views import status_name
+from core.delivery.outbox import SECRET_REPLY
 from core.domain.model import Status
 from core.i18n import LANGUAGE_NAMES, Translator
 
@@ -26,7 +27,7 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
     n: Any = params.get("number")
     ticket = t.ticket(n) if n is not None else ""
     loc = t.locale
-    if event == "reply":  # a conversation reply its chat's flood limit held back: in its own words
+    if event in ("reply", SECRET_REPLY):  # a conversation reply its chat's flood limit held back: in its own words
         return Reply.from_json(params["reply"])
     if event == "status_changed":
         new = params["new"]

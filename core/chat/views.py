@@ -55,6 +55,9 @@ def explain(t: Translator, error: DomainError) -> str:
         case "ticket_not_found":
             return t._("Ticket {ticket} was not found among your tickets.",
                        ticket=t.ticket(p["number"]))
+        case "ticket_read_only":
+            return t._("Ticket {ticket} was opened by a colleague of yours: you can view it, but only they "
+                       "can do this with it.", ticket=t.ticket(p["number"]))
         case "illegal_transition":
             return t._("This is not possible for ticket {ticket} in its current status ({status}).",
                        ticket=t.ticket(p["number"]), status=status_name(t, p["current"]))

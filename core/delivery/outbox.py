@@ -131,12 +131,18 @@ def notify_customer(
                   params=params)
 
 
+SECRET_REPLY = "secret_reply"
+"""A reply that holds a secret (a verification code): its words are erased from the outbox as
+soon as it is sent or given up, so the database keeps no copy of the secret."""
+
+
 def queue_reply(
-    session: AsyncSession, platform: str, chat_id: str, reply: Reply, now: datetime
+    session: AsyncSession, platform: str, chat_id: str, reply: Reply, now: datetime, *, secret: bool = False
 ) -> OutboxMessage:
-    """Queue a conversation reply, rendered already, for the relay to send (event "reply")."""
-    return _queue(session, platform=platform, chat_id=chat_id, event="reply", now=now,
-                  customer_id=None, ticket_id=None, params={"reply": reply.to_json()})
+    """Queue a conversation reply, rendered already, for the relay to send (event "reply", or
+    SECRET_REPLY)."""
+    return _queue(session, platform=platform, chat_id=chat_id, event=SECRET_REPLY if secret else "reply",
+                  now=now, customer_id=None, ticket_id=None, params={"reply": reply.to_json()})
 
 
 def notify_desk(

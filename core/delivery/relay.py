@@ -41,7 +41,7 @@ from core.chat.notices import render
 from core.delivery.contract import Channel, DeliveryError, DeskSender, Pacing
 from core.delivery.inbound import WORKER_DEAD_AFTER, worker_id
 from core.delivery.ordering import LockWaits
-from core.delivery.outbox import DESK_PREFIX, DeskRoutes, desk_platform, notify_desk, wake_on_commit
+from core.delivery.outbox import DESK_PREFIX, SECRET_REPLY, DeskRoutes, desk_platform, notify_desk, wake_on_commit
 from core.domain.clock import Clock, utcnow
 from core.domain.config import LANGUAGES, Delivery
 from core.i18n import pick_language, translator
@@ -226,8 +226,8 @@ class Relay:
             log.exception("outbox %s: unexpected send failure", row.id)
             await self._failed(row, DeliveryError(type(exc).__name__), was_reachable=reachable)
             return False
-        sent = {"status": "sent", "sent_at": self.clock(), "attempts": row.attempts + 1,
-                "lease_until": None, "lease_owner": None}
+        sent: dict[str, Any] = {"status": "sent", "sent_at": self.clock(), "attempts": row.attempts + 1,
+                                "lease_until": None, "lease_owner": None, **_erased(row)}
         try:
             await self._mark(row, **sent)
         except Exception:
@@ -256,7 +256,8 @@ class Relay:
                     row.id, row.event, row.platform, attempts, exc)
         async with self.db.write(urgent=True) as session:
             await session.execute(update(OutboxMessage).where(OutboxMessage.id == row.id).values(
-                status="dead", attempts=attempts, last_error=str(exc)[:500], lease_until=None, lease_owner=None))
+                status="dead", attempts=attempts, last_error=str(exc)[:500], lease_until=None, lease_owner=None,
+                **_erased(row)))
             if exc.permanent and row.customer_id is not None and was_reachable:
                 await session.execute(update(Customer).where(Customer.id == row.customer_id).values(reachable=False))
                 if self.routes and row.ticket_id is not None:
@@ -315,3 +316,8 @@ async def retry_dead(db: Database, clock: Clock = utcnow) -> int:
             OutboxMessage.status == "dead").values(status="pending", attempts=0, next_attempt_at=now,
                                                    last_error=None)))
         return int(result.rowcount or 0)
+
+
+def _erased(row: OutboxMessage) -> dict[str, Any]:
+    """A secret's words go once its row is done with (sent or dead)."""
+    return {"params": {}} if row.event == SECRET_REPLY else {}

@@ -64,6 +64,15 @@ class NotYourTicket(TicketNotFound):
     """Another customer's ticket. Same code as not found, so its existence never leaks."""
 
 
+class ReadOnlyTicket(DomainError):
+    """A colleague's ticket the customer may see but not do this with (core.domain.access)."""
+
+    code = "ticket_read_only"
+
+    def __init__(self, number: int, deed: str) -> None:
+        super().__init__(f"ticket #{number} is a colleague's: {deed} is not theirs to do", number=number, deed=deed)
+
+
 class IllegalTransition(DomainError):
     code = "illegal_transition"
 

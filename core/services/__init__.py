@@ -17,9 +17,11 @@ from core.services.articles import ArticleService
 from core.services.customers import CustomerService
 from core.services.desk import DeskService
 from core.services.news import News
+from core.services.organisations import OrganisationService
 from core.services.queries import QueryService
 from core.services.steps import Steps
 from core.services.tickets import TicketService
+from core.services.verification import VerificationService
 from core.storage.db import Database
 
 
@@ -36,14 +38,19 @@ class Services:
     steps: Steps  # the lifecycle's steps the services share (the timers too)
     knowledge: KnowledgeBase  # the articles offered before a ticket and sent by agents
     articles: ArticleService  # what happened to them: shown, deflected, helpful, not found
+    organisations: OrganisationService
+    verification: VerificationService  # proving an address by a code sent to it
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
-              desks: Mapping[str, str | None] | None = None, knowledge: KnowledgeBase | None = None) -> Services:
+              desks: Mapping[str, str | None] | None = None, knowledge: KnowledgeBase | None = None,
+              mail_channel: str | None = None) -> Services:
         """`desks`: the connected agents' desks (channel name -> the chat for departments that
-        name none of their own); every change of a ticket is news for each desk that shows it."""
+        name none of their own); every change of a ticket is news for each desk that shows it.
+        `mail_channel`: the channel that sends mail to any address (codes go through it), if any."""
         news = News(DeskRoutes(config, desks or {}))
         steps = Steps(config, news)
         return cls(db, config, clock, CustomerService(db, clock, news), TicketService(db, config, clock, steps),
                    DeskService(db, config, clock, steps), QueryService(db, config), news, steps,
-                   knowledge if knowledge is not None else KnowledgeBase(), ArticleService(db, clock))
+                   knowledge if knowledge is not None else KnowledgeBase(), ArticleService(db, clock),
+                   OrganisationService(db, clock), VerificationService(db, clock, mail_channel))

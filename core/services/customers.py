@@ -7,6 +7,7 @@ from sqlalchemy import select, update
 from core.domain.clock import Clock, utcnow
 from core.domain.model import OPEN_STATUSES
 from core.services.news import DeskNews, News
+from core.services.organisations import membership, valid_address
 from core.storage.db import Database
 from core.storage.models import Customer, Ticket
 
@@ -24,14 +25,18 @@ class CustomerService:
         chat_id: str,
         display_name: str = "",
         locale: str | None = None,
+        address: str | None = None,
     ) -> Customer:
-        """The customer behind a platform identity, created on first contact."""
+        """The customer behind a platform identity, created on first contact. `address`: the mail
+        address the identity is (a mail channel's sender), which links it to the same person's
+        other identities and to the address's organisation."""
+        address = valid_address(address) if address else None
         query = select(Customer).where(
             Customer.platform == platform, Customer.platform_user_id == platform_user_id
         )
         async with self.db.read() as session:
             found = (await session.execute(query)).scalar_one_or_none()
-        if found is not None and found.chat_id == chat_id and found.reachable:
+        if found is not None and found.chat_id == chat_id and found.reachable and (address is None or found.email):
             return found
         async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
             found = (await session.execute(query)).scalar_one_or_none()
@@ -50,6 +55,10 @@ class CustomerService:
                 # A customer who writes again can be reached again, perhaps in a new chat.
                 found.chat_id = chat_id
                 found.reachable = True
+            if address and not found.email:
+                found.email = address
+                linked = await membership(session, address)
+                found.organisation_id, found.organisation_role = linked if linked else (None, None)
             await session.flush()
             return found
 

@@ -39,10 +39,12 @@ from core.storage.models import (
     Customer,
     Draft,
     InboundEvent,
+    OrganisationMember,
     OutboxMessage,
     Rating,
     Ticket,
     TicketMessage,
+    Verification,
 )
 
 ERASED = "—"
@@ -137,6 +139,11 @@ async def _erase(session: AsyncSession, customer: Customer) -> Forgotten:
     customer.locale = None
     customer.timezone = None  # a hint of where they live
     customer.reachable = False
+    # Their address, and the organisation it gave: nobody may find them or their tickets through it.
+    if customer.email:
+        await session.execute(delete(OrganisationMember).where(OrganisationMember.address == customer.email))
+    customer.email = customer.organisation_id = customer.organisation_role = None
+    await session.execute(delete(Verification).where(Verification.customer_id == customer.id))
     await session.flush()
     return done
 

@@ -13,12 +13,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.domain import sla
+from core.domain import access, sla
+from core.domain.access import Deed
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import (
     EmptyField,
     FieldTooLong,
     NotYourTicket,
+    ReadOnlyTicket,
     TicketNotFound,
     TopTierReached,
     UnknownAgent,
@@ -26,7 +28,7 @@ from core.domain.errors import (
 from core.domain.lifecycle import check_transition, rated
 from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, NewAttachment, Status, Who
 from core.services.news import CustomerNews, DeskNews, News
-from core.storage.models import Agent, Attachment, StatusChange, Ticket, TicketMessage
+from core.storage.models import Agent, Attachment, Customer, Organisation, StatusChange, Ticket, TicketMessage
 
 _RATING_DUE = "rating_due"  # session.info key: tickets whose closing asks for a rating
 
@@ -66,12 +68,32 @@ async def by_number(session: AsyncSession, number: int, *, lock: bool = False) -
     return ticket
 
 
-async def owned(session: AsyncSession, customer_id: int, number: int, *, lock: bool = False) -> Ticket:
-    """The customer's own ticket; another's is refused as if it were not theirs to know."""
+async def owned(session: AsyncSession, customer_id: int, number: int, *, lock: bool = False,
+                deed: Deed = Deed.VIEW) -> Ticket:
+    """A ticket the customer may `deed` (core.domain.access): their own, or a colleague's as their
+    organisation shares it. One they may not see is refused as if it did not exist; one they may
+    only see is refused as read-only."""
     ticket = await by_number(session, number, lock=lock)
-    if ticket.customer_id != customer_id:
+    if ticket.customer_id == customer_id:
+        return ticket
+    actor, requester = await session.get(Customer, customer_id), await session.get(Customer, ticket.customer_id)
+    if actor is None or requester is None:
         raise NotYourTicket(number)
-    return ticket
+    shared = await session.get(Organisation, actor.organisation_id) if actor.organisation_id is not None else None
+    may = access.allowed(party(actor), party(requester), organisation(shared))
+    if deed in may:
+        return ticket
+    if Deed.VIEW in may:
+        raise ReadOnlyTicket(number, deed)
+    raise NotYourTicket(number)
+
+
+def party(customer: Customer) -> access.Party:
+    return access.Party(customer.id, customer.email, customer.organisation_id, customer.organisation_role)
+
+
+def organisation(row: Organisation | None) -> access.Organisation | None:
+    return access.Organisation(row.sharing, row.replies) if row is not None else None
 
 
 async def agent_exists(session: AsyncSession, agent_id: int) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import sla
+from core.domain.access import Deed
 from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import (
@@ -71,7 +72,7 @@ class TicketService:
             raise RatingNotPossible(number)
         now = self.clock()
         async with self.db.write() as session:
-            ticket = await owned(session, customer_id, number, lock=True)
+            ticket = await owned(session, customer_id, number, lock=True, deed=Deed.RATE)
             if ticket.status != Status.CLOSED:
                 raise RatingNotPossible(number)
             closing = (await session.execute(
@@ -92,7 +93,7 @@ class TicketService:
     async def comment_rating(self, customer_id: int, number: int, comment: str) -> None:
         text = clean("message", comment, MESSAGE_MAX)
         async with self.db.write() as session:
-            ticket = await owned(session, customer_id, number)
+            ticket = await owned(session, customer_id, number, deed=Deed.RATE)
             rating = await session.get(Rating, ticket.id)
             if rating is None:
                 raise RatingNotPossible(number)
@@ -220,7 +221,7 @@ class TicketService:
         now = self.clock()
         # Its checks (the ticket, the transition) come before the first change: no savepoint.
         async with self.db.write(savepoint=False) as session:
-            ticket = await owned(session, customer_id, number, lock=True)
+            ticket = await owned(session, customer_id, number, lock=True, deed=Deed.WRITE)
             await self._write(session, ticket, customer_id, body, attachments, now)
             if clear_draft:
                 await session.execute(delete(Draft).where(Draft.customer_id == customer_id))
@@ -273,7 +274,7 @@ class TicketService:
             ticket = await session.get_one(Ticket, msg.ticket_id, with_for_update=True)
             if now - msg.created_at > window:
                 raise UndoWindowPassed(ticket.number)
-            target = await owned(session, customer_id, to, lock=True) if to is not None else None
+            target = await owned(session, customer_id, to, lock=True, deed=Deed.WRITE) if to is not None else None
             taken = await take_out(session, self.news, self.config, ticket, msg, now, target)
             if target is not None:
                 await self._write(session, target, customer_id, taken.body, taken.files, now)
@@ -290,7 +291,7 @@ class TicketService:
         if comment:
             comment = clean("message", comment, MESSAGE_MAX)
         async with self.db.write() as session:
-            ticket = await owned(session, customer_id, number, lock=True)
+            ticket = await owned(session, customer_id, number, lock=True, deed=Deed.SETTLE)
             target = Status.CLOSED if solved else Status.ACCEPTED
             if ticket.status != Status.RESOLVED:
                 # Only a solution is confirmed or disputed: closing an open ticket is withdrawing
@@ -321,7 +322,7 @@ class TicketService:
             raise ValueError("an agent's change of status goes through DeskService.change_status")
         now = self.clock()
         async with self.db.write() as session:
-            ticket = await owned(session, by.id, number, lock=True)
+            ticket = await owned(session, by.id, number, lock=True, deed=Deed.WITHDRAW)
             previous = Status(ticket.status)
             self.steps.move(session, ticket, target, by, reason, now)
             await self.steps.ask_rating(session, now)
@@ -333,7 +334,7 @@ class TicketService:
         """A customer asks to escalate: only once the first response promised them is overdue."""
         now = self.clock()
         async with self.db.write() as session:
-            ticket = await owned(session, customer_id, number, lock=True)
+            ticket = await owned(session, customer_id, number, lock=True, deed=Deed.ESCALATE)
             if not sla.promise_broken(ticket, self.config, now):
                 assert ticket.first_response_due is not None or ticket.first_response_at is not None
                 raise EscalationTooEarly(ticket.number, ticket.first_response_due)

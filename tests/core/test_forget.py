@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 import core.services.forget
 from core.chat.drafts import DraftStore
+from core.chat.messages import Reply
 from core.domain.config import HelpdeskConfig
 from core.domain.model import NewAttachment
 from core.services import Services
@@ -19,11 +20,13 @@ from core.storage.models import (
     Customer,
     Draft,
     InboundEvent,
+    OrganisationMember,
     OutboxMessage,
     Rating,
     StatusChange,
     Ticket,
     TicketMessage,
+    Verification,
 )
 from tests.conftest import FakeClock
 
@@ -137,3 +140,32 @@ async def test_forget_is_one_transaction(
     assert await _count(db, Attachment, Attachment.ticket_id == s["mine"].id) == 2
     assert await _count(db, TicketMessage, TicketMessage.body == ERASED) == 0
     assert Path(s["own"].stored_path).exists()
+
+
+async def test_forget_takes_the_proven_address_and_its_organisation(
+    db: Database, config: HelpdeskConfig, clock: FakeClock
+) -> None:
+    """The address a customer proved names them: it goes, with the membership it gave, the member
+    row an agent added for it, and any code pending."""
+    service = Services.build(db, config, clock, mail_channel="email")
+    org = await service.organisations.create("Firma s.r.o.", "everybody")
+    await service.organisations.add_member(org.name, "jana@firma.cz", "primary")
+    jana = await service.customers.customer("telegram", "42", "42", "Jana", "cs")
+    sent: list[str] = []
+
+    def mail(code: str) -> Reply:
+        sent.append(code)
+        return Reply(f"code {code}")
+
+    await service.verification.send_code(jana.id, "Jana@Firma.cz", mail)
+    proven = await service.verification.confirm(jana.id, sent[0])
+    assert (proven.address, proven.organisation) == ("jana@firma.cz", "Firma s.r.o.")
+    await service.verification.send_code(jana.id, "jana@elsewhere.cz", mail)
+
+    assert await forget_customer(db, "telegram", "42") is not None
+    async with db.read() as session:
+        forgotten = await session.get_one(Customer, jana.id)
+        assert (forgotten.email, forgotten.organisation_id, forgotten.organisation_role) == (None, None, None)
+        assert await session.get(OrganisationMember, "jana@firma.cz") is None
+        assert await session.get(Verification, jana.id) is None
+    assert (await service.organisations.view(org.name)).customers == 0
