@@ -10,6 +10,7 @@ from core.agents import (
     Action,
     AgentDesk,
     AgentIdentity,
+    Details,
     Done,
     Help,
     Post,
@@ -43,6 +44,8 @@ def render(result: Result) -> str:
                      escape(result.description[:1500])]
             lines += [f"_{escape(m.kind)}_: {escape(m.body[:500])}" for m in result.thread[-THREAD_LINES:]]
             return "\n".join(lines)
+        case Details(title, lines):
+            return "\n".join([f"*{escape(title)}*", *(escape(line) for line in lines)])
         case Help(intro, usage, footer):
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed

@@ -68,6 +68,8 @@ def agent_commands(t: Translator) -> list[BotCommand]:
     found: list[BotCommand] = []
     for typed, what in usage(t, ""):
         name = typed.split()[0]
+        if any(c.command == name for c in found):  # one entry per command: its first form
+            continue
         found.append(BotCommand(name, what[:256]))
         if name == "report":
             found.append(BotCommand("stats", what[:256]))

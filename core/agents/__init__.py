@@ -14,6 +14,7 @@ from core.agents.actions import (
     HelpRequest,
     Incomplete,
     Mine,
+    Org,
     Post,
     Queue,
     ReportRequest,
@@ -26,6 +27,7 @@ from core.agents.actions import (
 )
 from core.agents.interpreter import AgentDesk, Directory
 from core.agents.results import (
+    Details,
     Done,
     Help,
     Refused,
@@ -39,8 +41,8 @@ from core.agents.results import (
 )
 
 __all__ = [
-    "Action", "AgentDesk", "AgentIdentity", "Assign", "Claim", "Directory", "Done", "Escalate", "Help",
-    "HelpRequest", "Incomplete", "Mine", "Post", "Queue", "Refused", "ReportRequest", "ReportView", "Result",
+    "Action", "AgentDesk", "AgentIdentity", "Assign", "Claim", "Details", "Directory", "Done", "Escalate", "Help",
+    "HelpRequest", "Incomplete", "Mine", "Org", "Post", "Queue", "Refused", "ReportRequest", "ReportView", "Result",
     "SetPriority", "SetStatus", "Show", "ThreadLine", "TicketList", "TicketRow", "TicketView", "as_text",
     "button", "decode", "parse",
 ]

@@ -22,6 +22,7 @@ from core.agents.actions import (
     HelpRequest,
     Incomplete,
     Mine,
+    Org,
     Post,
     Queue,
     ReportRequest,
@@ -29,6 +30,7 @@ from core.agents.actions import (
     SetStatus,
     Show,
 )
+from core.agents.organisations import org_incomplete, run_org
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.delivery.attachments import AttachmentStore
@@ -61,6 +63,7 @@ class AgentDesk:
         self.db = services.db
         self.config = services.config
         self.clock = services.clock
+        self.organisations = services.organisations
         self.files = files  # where files agents send are kept (a desk without files passes none)
 
     async def run(self, who: AgentIdentity, action: Action, directory: Directory, *, prefix: str = "") -> Result:
@@ -85,8 +88,10 @@ class AgentDesk:
                                   await self.queries.queue(department=department, limit=LIST_LIMIT))
             case Show(number):
                 return await self._show(t, number)
-            case ReportRequest(days):
-                return await self._report(t, days)
+            case ReportRequest(days, organisation):
+                return await self._report(t, days, organisation)
+            case Org():
+                return await run_org(t, self.organisations, action, prefix)
         agent = await self._agent(who)
         by = Who.agent(agent.id)
         match action:
@@ -159,9 +164,10 @@ class AgentDesk:
         return TicketView(ticket.number, ticket.subject, summary,
                           t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread)
 
-    async def _report(self, t: Translator, days: int) -> ReportView:
+    async def _report(self, t: Translator, days: int, organisation: str = "") -> ReportView:
         end = self.clock()
-        report = await build_report(self.db, self.config, end - timedelta(days=days), end)
+        report = await build_report(self.db, self.config, end - timedelta(days=days), end,
+                                    organisation=organisation or None)
         return ReportView(render_text(t, self.config, report))
 
     def help(self, t: Translator, prefix: str, unknown: str = "") -> Help:
@@ -171,6 +177,8 @@ class AgentDesk:
 
     def _incomplete(self, t: Translator, prefix: str, action: Incomplete) -> Refused:
         command, given = action.command, action.given
+        if command == "org":
+            return org_incomplete(t, prefix, action)
         match action.needs:
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,
@@ -189,6 +197,9 @@ class AgentDesk:
                                    codes=", ".join(p.code for p in self.config.priorities)))
             case "agent":
                 return Refused(t._("Name the agent, for example: {example}", example=f"{prefix}{command} 1042 @agent"))
+            case "organisation":
+                return Refused(t._("Name the organisation, for example: {example}",
+                                   example=f'{prefix}{command} 30 org "Acme Corp"'))
         return Refused(t._("Give a number of days from 1 to {limit}, for example: {example}",
                            limit=t.number(REPORT_MAX_DAYS),
                            example=f"{prefix}{command} 7"))

@@ -59,13 +59,21 @@ class ReportView:
 
 
 @dataclass(frozen=True, slots=True)
+class Details:
+    """Something shown as a title and its lines (an organisation, the list of them)."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     intro: str
     usage: tuple[tuple[str, str], ...]  # (the command as typed on this desk, what it does)
     footer: str
 
 
-Result = Done | Refused | TicketList | TicketView | ReportView | Help
+Result = Done | Refused | TicketList | TicketView | ReportView | Details | Help
 
 
 def as_text(result: Result) -> str:
@@ -81,6 +89,8 @@ def as_text(result: Result) -> str:
         case TicketView():
             lines = [f"#{result.number} {result.subject}", result.summary, result.opened, result.description]
             return "\n".join(lines + [f"[{m.kind}] {m.body}" for m in result.thread])
+        case Details(title, lines):
+            return "\n".join([title, *lines])
         case Help(intro, usage, footer):
             width = max((len(u) for u, _ in usage), default=0)
             return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])
