@@ -231,13 +231,16 @@ def _org(words: list[tuple[str, bool]]) -> Action:
             mode = rest.pop()[0].lower()
         name = " ".join(w for w, _ in rest)
         return Org("new", name, mode) if name else Incomplete("org", "organisation")
-    cut = next((i for i, (w, quoted) in enumerate(words) if i and not quoted and w.lower() in _ORG_WORDS),
-               len(words))
+    # A quoted name is the first word alone; an unquoted one runs up to an operation's word.
+    cut = 1 if words[0][1] else next(
+        (i for i, (w, quoted) in enumerate(words) if i and not quoted and w.lower() in _ORG_WORDS), len(words))
     name = " ".join(w for w, _ in words[:cut])
     tail = [w for w, _ in words[cut:]]
     if not tail:
         return Org("show", name)
     what, args = tail[0].lower(), tail[1:]
+    if what not in _ORG_WORDS:
+        return Incomplete("org", "org", " ".join(tail))
     if what == "delete":
         return Incomplete("org", "no_more", " ".join(args)) if args else Org("delete", name)
     if what == "sharing":
