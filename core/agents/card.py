@@ -87,7 +87,7 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
         Field("first_response", t._("First response"), response),
     )
     if customer.email:
-        fields += (Field("email", t._("E-mail"), customer.email),)
+        fields += (Field("address", t._("Address"), customer.email),)
     if state.organisation is not None:
         role = role_name(t, customer.organisation_role or Role.MEMBER)
         fields += (Field("organisation", t._("Organisation"), f"{state.organisation.name} · {role}"),)

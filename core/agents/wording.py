@@ -90,7 +90,7 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
         case "unknown_domain":
             return t._("{domain} is not one of this organisation's domains.", domain=p["domain"])
         case "bad_address":
-            return t._("“{address}” is not an e-mail address.", address=p["address"])
+            return t._("“{address}” is not a mail address.", address=p["address"])
         case "bad_role":
             return t._("“{role}” is not a role. Use member or primary.", role=p["role"])
         case "unknown_ticket":

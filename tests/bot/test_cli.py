@@ -207,7 +207,7 @@ def test_org_command(tmp_path: Path) -> None:
                                             "Domains: acme.com", "Members added: 1"]
     assert "Acme Corp — sharing: everybody; domains: acme.com; members: 1; tickets: 0" in _cli(tmp_path, "org").stdout
     for args, said in ((["org", "Nowhere"], "There is no organisation “Nowhere”."),
-                       (["org", "Acme Corp", "member", "add", "nobody"], "“nobody” is not an e-mail address."),
+                       (["org", "Acme Corp", "member", "add", "nobody"], "“nobody” is not a mail address."),
                        (["org", "Acme Corp", "sharing", "open"], "“open” is not a sharing mode."),
                        (["org", "new"], "Name the organisation, for example: helpdesk-bot org new Acme Corp"),
                        (["org", "Acme Corp", "dance"], "Not understood: “dance”."),

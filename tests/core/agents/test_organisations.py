@@ -167,7 +167,7 @@ async def test_a_tickets_requester_is_added(agents: AgentDesk, service: Services
     ("org Acme domain add beta.com", "The domain beta.com already belongs to Beta."),
     ("org Acme domain remove other.com", "other.com is not one of this organisation's domains."),
     ("org Acme domain remove beta.com", "beta.com is not one of this organisation's domains."),
-    ("org Acme member add not-an-address", "“not-an-address” is not an e-mail address."),
+    ("org Acme member add not-an-address", "“not-an-address” is not a mail address."),
     ("org Acme member remove x@beta.com", "x@beta.com is not among the members added to this organisation."),
     ("org new", "Name the organisation, for example: /agent org new Acme Corp"),
     ("org Acme sharing", 'Give a sharing mode: none, primary or everybody. For example: /agent org "Acme Corp" '
@@ -232,11 +232,11 @@ async def test_the_card_shows_the_organisation_and_the_address(service: Services
         return {f.key: f.value for f in ticket_card(t, config, state).fields}  # type: ignore[arg-type]
 
     before = fields(await card_state(service.db, ana.id, "board"))
-    assert before["email"] == "ana@acme.com" and "organisation" not in before
+    assert before["address"] == "ana@acme.com" and "organisation" not in before
     await service.organisations.add_member("Acme Corp", "ana@acme.com", "primary")
     assert fields(await card_state(service.db, ana.id, "board"))["organisation"] == "Acme Corp · primary contact"
     plain = fields(await card_state(service.db, nobody.id, "board"))
-    assert "organisation" not in plain and "email" not in plain
+    assert "organisation" not in plain and "address" not in plain
     cs = translator("cs")
     await service.organisations.add_domain("Acme Corp", "acme.com")
     await service.organisations.remove_member("ana@acme.com")  # still in, by the domain, as a member
