@@ -4,7 +4,7 @@ this module only turns Slack's shapes into actions and lays the results out in m
 from __future__ import annotations
 
 from adapters.slack.agents import AgentDirectory
-from adapters.slack.inbound import to_plain
+from adapters.slack.inbound import as_typed, to_plain
 from adapters.slack.mrkdwn import escape
 from core.agents import (
     Action,
@@ -69,6 +69,8 @@ class DeskCommands:
 
     async def run(self, user: str, text: str) -> str:
         """`/helpdesk <text>` (Slack escapes mentions in it: see the manifest's should_escape)."""
+        if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"]):  # names, domains, addresses
+            text = as_typed(text)
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
