@@ -1,4 +1,4 @@
-"""Operators' commands: `helpdesk-bot db ...` (the Alembic migrations) and `customer forget`."""
+"""Operators' commands: `helpdesk-bot db ...` (the Alembic migrations), `customer forget` and `org ...`."""
 
 from __future__ import annotations
 
@@ -97,4 +97,40 @@ async def forget_command(settings: Settings, platform: str, user_id: str, yes: b
         ("sent replies cleared", done.inbound_replies_cleared),
     ):
         print(f"  {label:<40} {count:>6}")
+    return 0
+
+
+async def org_command(settings: Settings, words: list[str]) -> int:
+    """`helpdesk-bot org ...`: the agents' org command, answered in English; a refusal goes to
+    standard error with exit code 1."""
+    from core.agents.actions import Incomplete, Org, parse
+    from core.agents.organisations import org_incomplete, run_org
+    from core.agents.results import Refused, Result, as_text
+    from core.agents.wording import explain
+    from core.domain.errors import DomainError
+    from core.i18n import translator
+    from core.services.organisations import OrganisationService
+    from core.storage.migrate import upgrade
+
+    t = translator("en")
+    # Each argument is one word: one the shell kept whole with spaces is a quoted name.
+    action = parse(" ".join(["org", *(f'"{w}"' if not w.split() or len(w.split()) > 1 else w for w in words)]))
+    result: Result
+    if isinstance(action, Incomplete):
+        result = org_incomplete(t, "helpdesk-bot ", action)
+    else:
+        assert isinstance(action, Org)
+        db = Database(settings.database_url)
+        try:
+            await reachable(db)
+            await upgrade(db)
+            result = await run_org(t, OrganisationService(db), action, "helpdesk-bot ")
+        except DomainError as exc:
+            result = Refused(explain(t, exc))
+        finally:
+            await db.dispose()
+    if isinstance(result, Refused):
+        print(f"helpdesk-bot: {result.text}", file=sys.stderr)
+        return EXIT_FAILED
+    print(as_text(result))
     return 0

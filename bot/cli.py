@@ -68,6 +68,22 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
     report.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (included)")
     report.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-' for standard output)")
+    report.add_argument("--organisation", metavar="NAME",
+                        help="only the tickets of this organisation's people")
+    org = sub.add_parser(
+        "org", help="organisations: list, create, sharing, domains, members",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Organisations, as agents manage them with their org command:\n"
+                    "  org                                      list them\n"
+                    "  org new NAME [none|primary|everybody]    create one\n"
+                    "  org NAME                                 show one\n"
+                    "  org NAME sharing MODE [replies|noreplies]\n"
+                    "  org NAME domain add|remove DOMAIN\n"
+                    "  org NAME member add ADDRESS|#1042 [primary]\n"
+                    "  org NAME member remove ADDRESS\n"
+                    "  org NAME delete\n"
+                    "Quote a name with spaces: helpdesk-bot org \"Acme Corp\" domain add acme.com")
+    org.add_argument("words", nargs=argparse.REMAINDER, help="the command, as above")
     check = sub.add_parser("check-config", help="validate the help-desk configuration file",
                            description="Validate HELPDESK_CONFIG (or the file given) and exit.")
     check.add_argument("file", nargs="?", help="TOML file (default: HELPDESK_CONFIG or the bundled one)")
@@ -117,7 +133,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "customer":
             return asyncio.run(admin.forget_command(settings, args.platform, args.user_id, args.yes))
         if command == "report":
-            return asyncio.run(_report(settings, args.start, args.end, args.csv))
+            return asyncio.run(_report(settings, args.start, args.end, args.csv, args.organisation))
+        if command == "org":
+            return asyncio.run(admin.org_command(settings, args.words))
         if command == "outbox":
             return asyncio.run(_outbox(settings, args.retry_dead))
         if command == "console":
@@ -167,9 +185,12 @@ def _kb_check(file: str | None) -> int:
     return 0
 
 
-async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None) -> int:
+async def _report(settings: Settings, start: date | None, end: date | None, csv_file: str | None,
+                  organisation: str | None) -> int:
     from core.agents.report import render_csv, render_text
+    from core.agents.wording import explain
     from core.i18n import translator
+    from core.services.organisations import OrganisationError
     from core.services.reports import build_report
     from core.storage.db import Database
     from core.storage.migrate import upgrade
@@ -185,7 +206,11 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
         await reachable(db)
         await upgrade(db)
         report = await build_report(db, config, datetime.combine(first, time.min, UTC),
-                                    datetime.combine(last + timedelta(days=1), time.min, UTC))
+                                    datetime.combine(last + timedelta(days=1), time.min, UTC),
+                                    organisation=organisation)
+    except OrganisationError as exc:
+        print(f"helpdesk-bot: {explain(translator('en'), exc)}", file=sys.stderr)
+        return 1
     finally:
         await db.dispose()
     if csv_file == "-":

@@ -28,7 +28,8 @@ def card_blocks(card: Card, assignee_slack_id: str | None) -> tuple[str, list[Bl
                      else escape(f.value)) for f in card.fields]
     blocks: list[Block] = [
         {"type": "header", "text": {"type": "plain_text", "text": plain(card.title, HEADER_LIMIT)}},
-        {"type": "section", "fields": fields},
+        # A section holds at most ten fields.
+        *({"type": "section", "fields": fields[i:i + 10]} for i in range(0, len(fields), 10)),
         {"type": "section", "text": {"type": "mrkdwn", "text": trim(
             f"*{escape(card.description_label)}*\n" + escape(card.description), SECTION_LIMIT)}},
     ]

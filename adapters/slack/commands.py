@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import Block, article_blocks
-from adapters.slack.inbound import to_plain
+from adapters.slack.inbound import as_typed, to_plain
 from adapters.slack.mrkdwn import escape
 from core.agents import (
     Action,
     AgentDesk,
     AgentIdentity,
     ArticleList,
+    Details,
     Done,
     Help,
     Post,
@@ -50,6 +51,8 @@ def render(result: Result) -> str:
                 return escape(empty)
             return "\n".join([escape(title), *(f"• `{escape(r.slug)}` — {escape(r.title)}" for r in rows),
                               escape(hint)])
+        case Details(title, lines):
+            return "\n".join([f"*{escape(title)}*", *(escape(line) for line in lines)])
         case Help(intro, usage, footer):
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
@@ -78,6 +81,8 @@ class DeskCommands:
     async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
         """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
         found for a ticket, each with a button that sends it)."""
+        if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"]):  # names, domains, addresses
+            text = as_typed(text)
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)

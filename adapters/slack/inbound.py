@@ -24,6 +24,13 @@ def to_plain(text: str) -> str:
     return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
+def as_typed(text: str) -> str:
+    """A command's escaped text as the agent typed it: an address or a domain Slack made a link
+    is its own text again, entities decoded (for commands whose words are names and addresses)."""
+    text = _LINK.sub(lambda m: m.group(2) or m.group(1).removeprefix("mailto:"), text)
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+
+
 def incoming_files(event: dict[str, Any], token: str) -> list[IncomingFile]:
     """Files shared with a message; downloaded (with the bot token) only when asked."""
     found = []

@@ -84,7 +84,7 @@ def agent_commands(t: Translator) -> list[BotCommand]:
     found: list[BotCommand] = []
     for typed, what in usage(t, ""):
         name = typed.split()[0]
-        if any(c.command == name for c in found):  # `kb words` and `kb send …`: one entry
+        if any(c.command == name for c in found):  # one entry per command: its first form (`kb words`, `kb send …`)
             continue
         found.append(BotCommand(name, what[:256]))
         if name == "report":

@@ -15,6 +15,7 @@ from core.agents.actions import (
     HelpRequest,
     Incomplete,
     Mine,
+    Org,
     Post,
     Queue,
     ReportRequest,
@@ -30,6 +31,7 @@ from core.agents.interpreter import AgentDesk, Directory
 from core.agents.results import (
     ArticleList,
     ArticleRow,
+    Details,
     Done,
     Help,
     Refused,
@@ -44,8 +46,8 @@ from core.agents.results import (
 
 __all__ = [
     "Action", "AgentDesk", "AgentIdentity", "ArticleList", "ArticleRow", "ArticleSearch", "Assign", "Claim",
-    "Directory", "Done", "Escalate", "Help",
-    "HelpRequest", "Incomplete", "Mine", "Post", "Queue", "Refused", "ReportRequest", "ReportView", "Result",
-    "SendArticle", "SetPriority", "SetStatus", "Show", "ThreadLine", "TicketList", "TicketRow", "TicketView", "as_text",
+    "Details", "Directory", "Done", "Escalate", "Help", "HelpRequest", "Incomplete", "Mine", "Org", "Post", "Queue",
+    "Refused", "ReportRequest", "ReportView", "Result", "SendArticle", "SetPriority", "SetStatus", "Show", "ThreadLine",
+    "TicketList", "TicketRow", "TicketView", "as_text",
     "button", "decode", "parse",
 ]

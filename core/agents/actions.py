@@ -87,6 +87,19 @@ class Show:
 @dataclass(frozen=True, slots=True)
 class ReportRequest:
     days: int = REPORT_DAYS
+    organisation: str = ""  # only the tickets of this organisation's people, when named
+
+
+@dataclass(frozen=True, slots=True)
+class Org:
+    """The agents' management of organisations. `op` is one of ORG_OPS; `value` a sharing mode,
+    a domain, an address or a ticket (`#1042`); `option` `replies`/`noreplies` after a sharing
+    mode, `primary`/`member` after a member's address."""
+
+    op: str
+    name: str = ""
+    value: str = ""
+    option: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,16 +127,24 @@ class SendArticle:
 @dataclass(frozen=True, slots=True)
 class Incomplete:
     """A command that cannot be carried out as typed: `needs` is what is missing or wrong
-    ("number", "status", "priority", "agent", "days"), or "no_more" when words follow a complete
-    command; `given` is what was typed in its place (empty when nothing was)."""
+    ("number", "status", "priority", "agent", "days"; for `org`: "organisation", "sharing",
+    "domain", "address", or "org" for words it does not take), or "no_more" when words follow a
+    complete command; `given` is what was typed in its place (empty when nothing was)."""
 
     command: str
     needs: str
     given: str = ""
 
 
-Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest
+Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest | Org
           | HelpRequest | ArticleSearch | SendArticle | Incomplete)
+
+ORG_OPS = ("list", "new", "show", "sharing", "domain_add", "domain_remove", "member_add", "member_remove",
+           "delete")
+SHARING_MODES = ("none", "primary", "everybody")
+_ORG_WORDS = frozenset({"sharing", "domain", "member", "delete"})  # what ends an unquoted name
+# Quotes as phones and keyboards type them: a name in any of them is one word.
+_QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u00ab\u00bb"})
 
 _WITH_NUMBER = frozenset({"show", "claim", "assign", "reply", "note", "status", "priority", "escalate"})
 _NUMBER_ONLY = frozenset({"show", "claim"})
@@ -140,6 +161,8 @@ def parse(line: str) -> Action:
     rest = words[1:]
     if command == "help":
         return HelpRequest()
+    if command == "org":
+        return _org(words_of(line.strip().split(maxsplit=1)[1] if len(words) > 1 else ""))
     if command == "queue":
         if len(rest) > 1:
             return Incomplete(command, "no_more", rest[1])
@@ -147,12 +170,7 @@ def parse(line: str) -> Action:
     if command == "mine":
         return Incomplete(command, "no_more", " ".join(rest)) if rest else Mine()
     if command == "report":
-        if not rest:
-            return ReportRequest()
-        days = ticket_number(rest[0])
-        if days is None or not 1 <= days <= REPORT_MAX_DAYS:
-            return Incomplete(command, "days", rest[0])
-        return Incomplete(command, "no_more", rest[1]) if len(rest) > 1 else ReportRequest(days)
+        return _report(rest)
     if command == "kb":
         return _kb(rest)
     if command not in _WITH_NUMBER:
@@ -204,6 +222,83 @@ def _kb(rest: list[str]) -> Action:
     if extra:
         return Incomplete("kb send", "no_more", extra[0])
     return SendArticle(number, slug.lower()) if slug else Incomplete("kb send", "article")
+
+
+def _report(rest: list[str]) -> Action:
+    """`report [days] [org NAME]`."""
+    if not rest:
+        return ReportRequest()
+    if rest[0].lower() == "org":
+        name = " ".join(w for w, _ in words_of(rest[1])) if len(rest) > 1 else ""
+        return ReportRequest(REPORT_DAYS, name) if name else Incomplete("report", "organisation")
+    days = ticket_number(rest[0])
+    if days is None or not 1 <= days <= REPORT_MAX_DAYS:
+        return Incomplete("report", "days", rest[0])
+    if len(rest) < 2:
+        return ReportRequest(days)
+    first, _, name = rest[1].partition(" ")
+    if first.lower() != "org":
+        return Incomplete("report", "no_more", rest[1])
+    name = " ".join(w for w, _ in words_of(name))
+    return ReportRequest(days, name) if name else Incomplete("report", "organisation")
+
+
+def words_of(text: str) -> list[tuple[str, bool]]:
+    """The words of a line, each with whether it was quoted: a quoted part (a name with spaces,
+    "Acme Corp") is one word. An unclosed quote runs to the end of the line."""
+    found: list[tuple[str, bool]] = []
+    for i, part in enumerate(text.translate(_QUOTES).split('"')):
+        if i % 2:
+            if part.strip():
+                found.append((" ".join(part.split()), True))
+        else:
+            found += [(w, False) for w in part.split()]
+    return found
+
+
+def _org(words: list[tuple[str, bool]]) -> Action:
+    """`org`, `org new NAME [MODE]`, `org NAME [sharing MODE [replies|noreplies] | domain add|remove
+    DOMAIN | member add ADDRESS|#1042 [primary] | member remove ADDRESS | delete]`. An unquoted name
+    runs up to the first of those words."""
+    if not words:
+        return Org("list")
+    if not words[0][1] and words[0][0].lower() == "new":
+        rest = words[1:]
+        mode = ""
+        if len(rest) > 1 and not rest[-1][1] and rest[-1][0].lower() in SHARING_MODES:
+            mode = rest.pop()[0].lower()
+        name = " ".join(w for w, _ in rest)
+        return Org("new", name, mode) if name else Incomplete("org", "organisation")
+    # A quoted name is the first word alone; an unquoted one runs up to an operation's word.
+    cut = 1 if words[0][1] else next(
+        (i for i, (w, quoted) in enumerate(words) if i and not quoted and w.lower() in _ORG_WORDS), len(words))
+    name = " ".join(w for w, _ in words[:cut])
+    tail = [w for w, _ in words[cut:]]
+    if not tail:
+        return Org("show", name)
+    what, args = tail[0].lower(), tail[1:]
+    if what not in _ORG_WORDS:
+        return Incomplete("org", "org", " ".join(tail))
+    if what == "delete":
+        return Incomplete("org", "no_more", " ".join(args)) if args else Org("delete", name)
+    if what == "sharing":
+        if not args:
+            return Incomplete("org", "sharing")
+        option = args[1].lower() if len(args) > 1 else ""
+        if option not in ("", "replies", "noreplies") or len(args) > 2:
+            return Incomplete("org", "org", " ".join(args[1:]))
+        return Org("sharing", name, args[0].lower(), option)
+    verb = args[0].lower() if args else ""
+    if verb not in ("add", "remove"):
+        return Incomplete("org", "org", " ".join(tail))
+    if len(args) < 2:
+        return Incomplete("org", "domain" if what == "domain" else "address")
+    value, extra = args[1], [a.lower() for a in args[2:]]
+    if what == "member" and verb == "add" and extra in ([], ["primary"], ["member"]):
+        return Org("member_add", name, value, extra[0] if extra else "member")
+    if extra:
+        return Incomplete("org", "no_more", " ".join(args[2:]))
+    return Org(f"{what}_{verb}", name, value)
 
 
 def button(kind: str, number: int, value: str = "") -> Action | None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from core.agents.organisations import role_name
 from core.agents.wording import agent_status, department_name, priority_name, request_type_name
+from core.domain.access import Role
 from core.domain.config import HelpdeskConfig
 from core.domain.lifecycle import allowed_targets
 from core.domain.model import TIERS, Actor, Status
@@ -73,7 +75,7 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
         response = "—"
     language = LANGUAGE_NAMES.get(customer.locale or "", customer.locale or "—")
     assignee = state.assignee
-    fields = (
+    fields: tuple[Field, ...] = (
         Field("status", t._("Status"), agent_status(t, ticket.status)),
         Field("priority", t._("Priority"), priority_name(t, config, ticket.priority)),
         Field("department", t._("Department"), department_name(t, config, ticket.department)),
@@ -84,6 +86,11 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
         Field("tier", t._("Support level"), f"L{ticket.tier}"),
         Field("first_response", t._("First response"), response),
     )
+    if customer.email:
+        fields += (Field("address", t._("Address"), customer.email),)
+    if state.organisation is not None:
+        role = role_name(t, customer.organisation_role or Role.MEMBER)
+        fields += (Field("organisation", t._("Organisation"), f"{state.organisation.name} · {role}"),)
     return Card(ticket.number, ticket.subject, f"#{ticket.number} · {ticket.subject}", fields, t._("Description"),
                 ticket.description, tuple(state.attachment_names),
                 None if ticket.status == Status.CLOSED else _controls(t, config, state))

@@ -24,6 +24,7 @@ from core.agents.actions import (
     HelpRequest,
     Incomplete,
     Mine,
+    Org,
     Post,
     Queue,
     ReportRequest,
@@ -32,6 +33,7 @@ from core.agents.actions import (
     SetStatus,
     Show,
 )
+from core.agents.organisations import org_incomplete, run_org
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.delivery.attachments import AttachmentStore
@@ -64,6 +66,7 @@ class AgentDesk:
         self.db = services.db
         self.config = services.config
         self.clock = services.clock
+        self.organisations = services.organisations
         self.files = files  # where files agents send are kept (a desk without files passes none)
         self.services = services  # the knowledge base's articles (core.agents.articles)
 
@@ -89,8 +92,10 @@ class AgentDesk:
                                   await self.queries.queue(department=department, limit=LIST_LIMIT))
             case Show(number):
                 return await self._show(t, number)
-            case ReportRequest(days):
-                return await self._report(t, days)
+            case ReportRequest(days, organisation):
+                return await self._report(t, days, organisation)
+            case Org():
+                return await run_org(t, self.organisations, action, prefix)
             case ArticleSearch(words, number):
                 return await kb.search(self.services, t, words, number, prefix)
         agent = await self._agent(who)
@@ -167,9 +172,10 @@ class AgentDesk:
         return TicketView(ticket.number, ticket.subject, summary,
                           t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread)
 
-    async def _report(self, t: Translator, days: int) -> ReportView:
+    async def _report(self, t: Translator, days: int, organisation: str = "") -> ReportView:
         end = self.clock()
-        report = await build_report(self.db, self.config, end - timedelta(days=days), end)
+        report = await build_report(self.db, self.config, end - timedelta(days=days), end,
+                                    organisation=organisation or None)
         return ReportView(render_text(t, self.config, report, self.services.knowledge))
 
     def help(self, t: Translator, prefix: str, unknown: str = "") -> Help:
@@ -179,6 +185,8 @@ class AgentDesk:
 
     def _incomplete(self, t: Translator, prefix: str, action: Incomplete) -> Refused:
         command, given = action.command, action.given
+        if command == "org":
+            return org_incomplete(t, prefix, action)
         match action.needs:
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,
@@ -203,6 +211,9 @@ class AgentDesk:
             case "article":
                 return Refused(t._("Name the article, for example: {example}",
                                    example=f"{prefix}kb send 1042 reset-password"))
+            case "organisation":
+                return Refused(t._("Name the organisation, for example: {example}",
+                                   example=f'{prefix}{command} 30 org "Acme Corp"'))
         return Refused(t._("Give a number of days from 1 to {limit}, for example: {example}",
                            limit=t.number(REPORT_MAX_DAYS),
                            example=f"{prefix}{command} 7"))

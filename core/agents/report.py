@@ -33,8 +33,10 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
         return d.name.get(t.locale) if d else dep
 
     lines = [t._("Report for the period: {start} – {end}", start=t.date(report.start.date()),
-                 end=t.date(_last_day(report))),
-             "", t._("Open tickets now:")]
+                 end=t.date(_last_day(report)))]
+    if report.organisation is not None:
+        lines.append(t._("Only the tickets of the organisation {name}", name=report.organisation))
+    lines += ["", t._("Open tickets now:")]
     for department in config.departments:
         counts = [(s, report.open_now.get((department.code, s.value), 0)) for s in Status if s in OPEN_STATUSES]
         lines.append(f"  {name(department.code)}: " + ", ".join(f"{agent_status(t, s)} {n}" for s, n in counts))
@@ -57,6 +59,9 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
                   "  " + t._("Satisfaction: {average} on average, ratings: {count}",
                              average=t.decimal(statistics.mean(scores), "0.00") if scores else "—",
                              count=t.number(len(scores)))]
+    if report.per_organisation:
+        lines += ["", t._("Tickets opened per organisation:")]
+        lines += [f"  {name}: {t.number(n)}" for name, n in report.per_organisation]
     lines += ["", t._("Recurring subjects:")]
     if not report.recurring:
         lines.append("  —")
@@ -104,6 +109,8 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
     w.writerow(["section", "department", "metric", "value"])
     w.writerow(["period", ALL, "first_day_iso", report.start.date().isoformat()])
     w.writerow(["period", ALL, "last_day_iso", _last_day(report).isoformat()])
+    if report.organisation is not None:
+        w.writerow(["period", ALL, "organisation", report.organisation])
     for (dep, status), n in sorted(report.open_now.items()):
         w.writerow(["open_now", dep, status, n])
     for section, table in (("first_response_minutes", report.first_response),
@@ -118,6 +125,8 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
     for dep, scores in sorted(report.ratings.items()):
         w.writerow(["satisfaction", dep, "count", len(scores)])
         w.writerow(["satisfaction", dep, "average", f"{statistics.mean(scores):.2f}"])
+    for name, n in report.per_organisation:
+        w.writerow(["opened_per_organisation", ALL, name, n])
     for subject, numbers in report.recurring:
         w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
     w.writerow(["articles", ALL, "deflections", report.articles.deflections])

@@ -59,6 +59,14 @@ class ReportView:
 
 
 @dataclass(frozen=True, slots=True)
+class Details:
+    """Something shown as a title and its lines (an organisation, the list of them)."""
+
+    title: str
+    lines: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
 class Help:
     intro: str
     usage: tuple[tuple[str, str], ...]  # (the command as typed on this desk, what it does)
@@ -84,7 +92,7 @@ class ArticleList:
     send: str  # a send button's label
 
 
-Result = Done | Refused | TicketList | TicketView | ReportView | Help | ArticleList
+Result = Done | Refused | TicketList | TicketView | ReportView | Details | Help | ArticleList
 
 
 def as_text(result: Result) -> str:
@@ -102,6 +110,8 @@ def as_text(result: Result) -> str:
             return "\n".join(lines + [f"[{m.kind}] {m.body}" for m in result.thread])
         case ArticleList(title, rows, _, hint, empty, _):
             return "\n".join([title, *(f"{r.slug} — {r.title}" for r in rows), hint]) if rows else empty
+        case Details(title, lines):
+            return "\n".join([title, *lines])
         case Help(intro, usage, footer):
             width = max((len(u) for u, _ in usage), default=0)
             return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])

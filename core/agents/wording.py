@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from core.agents.organisations import org_usage
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import MessageKind, Status
@@ -73,6 +74,29 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
         case "unknown_priority":
             return t._("There is no priority “{priority}”. Use one of: {codes}.", priority=p["priority"],
                        codes=", ".join(priorities))
+        case "unknown_organisation":
+            return t._("There is no organisation “{name}”.", name=p["name"])
+        case "bad_organisation_name":
+            return t._("An organisation's name has 1 to 100 characters.")
+        case "organisation_exists":
+            return t._("There is already an organisation “{name}”.", name=p["name"])
+        case "bad_sharing":
+            return t._("“{sharing}” is not a sharing mode. Use none, primary or everybody.", sharing=p["sharing"])
+        case "bad_domain":
+            return t._("“{domain}” is not a mail domain (like example.com).", domain=p["domain"])
+        case "domain_taken":
+            return t._("The domain {domain} already belongs to {organisation}.", domain=p["domain"],
+                       organisation=p["organisation"])
+        case "unknown_domain":
+            return t._("{domain} is not one of this organisation's domains.", domain=p["domain"])
+        case "bad_address":
+            return t._("“{address}” is not a mail address.", address=p["address"])
+        case "bad_role":
+            return t._("“{role}” is not a role. Use member or primary.", role=p["role"])
+        case "unknown_ticket":
+            return t._("There is no ticket #{number}.", number=p["number"])
+        case "unknown_member":
+            return t._("{address} is not among the members added to this organisation.", address=p["address"])
         case "file_too_large" | "file_type_not_allowed" | "empty_file" | "file_unavailable" | "too_many_files":
             return t._("A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
         case _:
@@ -96,4 +120,6 @@ def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f"{prefix}kb send 1042 article", t._("send a help article to the ticket's customer")),
         (f"{prefix}report [days]", t._("tickets, response times, SLA and satisfaction over the last days "
                                         "(30 unless given)")),
+        (f'{prefix}report [days] org "NAME"', t._("the same for one organisation's tickets")),
+        *org_usage(t, prefix),
     )

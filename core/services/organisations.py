@@ -125,6 +125,7 @@ class OrganisationService:
                     *(await session.execute(select(OrganisationDomain).where(
                         OrganisationDomain.organisation_id == org.id))).scalars()):
                 await session.delete(row)
+            await session.flush()  # no relationship orders these deletes: the rows go before their organisation
             await session.delete(org)
             await session.flush()
             await relink(session, addresses=addresses, domains=domains)  # another may claim them

@@ -9,7 +9,16 @@ from datetime import datetime
 from sqlalchemy import select, update
 
 from core.storage.db import Database
-from core.storage.models import Agent, Attachment, Customer, DeskPost, OutboxMessage, Ticket, TicketMessage
+from core.storage.models import (
+    Agent,
+    Attachment,
+    Customer,
+    DeskPost,
+    Organisation,
+    OutboxMessage,
+    Ticket,
+    TicketMessage,
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +30,7 @@ class CardState:
     assignee: Agent | None
     post: DeskPost | None
     attachment_names: list[str]  # the files of the ticket itself, not of its messages
+    organisation: Organisation | None = None  # the requester's, if they belong to one
 
 
 async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
@@ -30,10 +40,12 @@ async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
         customer = await session.get_one(Customer, ticket.customer_id)
         assignee = await session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
         post = await session.get(DeskPost, (ticket_id, desk))
+        organisation = (await session.get(Organisation, customer.organisation_id)
+                        if customer.organisation_id is not None else None)
         names = list((await session.execute(
             select(Attachment.filename).where(Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None))
         )).scalars())
-    return CardState(ticket, customer, assignee, post, names)
+    return CardState(ticket, customer, assignee, post, names, organisation)
 
 
 async def message_with_files(db: Database, message_id: int) -> tuple[TicketMessage, list[Attachment]] | None:

@@ -108,3 +108,16 @@ def test_the_agent_side_and_the_help_speak_the_language_the_customer_chose(tmp_p
                extra="now", usage="/agent claim 1042") in out
     assert t._("The file {path} cannot be read: {reason}.", path="missing.png", reason="@@").split("@@")[0] in out
     assert "Unknown agent command" not in out and "take a ticket" not in out
+
+
+def test_the_agent_manages_organisations_in_the_console(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console", "--lang", "en"], [
+        '/agent org new "Acme Corp" everybody', "/agent org “Acme Corp” domain add acme.com",
+        '/agent org "Acme Corp" member add ana@gmail.com primary', "/agent org", "/agent org Nowhere"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Organisation Acme Corp created; sharing: everybody" in out
+    assert "Every address at acme.com now belongs to Acme Corp." in out
+    assert "ana@gmail.com now belongs to Acme Corp (role: primary contact)." in out
+    assert "Organisations:\nAcme Corp — sharing: everybody; domains: acme.com; members: 1; tickets: 0" in out
+    assert "There is no organisation “Nowhere”." in out

@@ -188,3 +188,36 @@ def test_customer_forget_asks_on_a_terminal(tmp_path: Path) -> None:
     accepted = answer(b"yes\n")
     assert accepted.returncode == 0, accepted.stderr
     assert "forgot customer telegram:42" in accepted.stdout and _jana(tmp_path) == ("", "—")
+
+
+def test_org_command(tmp_path: Path) -> None:
+    assert _cli(tmp_path, "org", "--help").returncode == 0
+    listed = _cli(tmp_path, "org")
+    assert listed.returncode == 0 and "No organisations yet" in listed.stdout
+    made = _cli(tmp_path, "org", "new", "Acme Corp", "everybody")
+    assert made.returncode == 0, made.stderr
+    assert made.stdout.startswith("Organisation Acme Corp created; sharing: everybody")
+    assert _cli(tmp_path, "org", "Acme Corp", "domain", "add", "acme.com").returncode == 0
+    added = _cli(tmp_path, "org", "acme corp", "member", "add", "boss@gmail.com", "primary")
+    assert added.stdout.strip() == "boss@gmail.com now belongs to Acme Corp (role: primary contact)."
+    shown = _cli(tmp_path, "org", "Acme Corp")
+    assert shown.returncode == 0
+    assert shown.stdout.split("\n")[:5] == ["Acme Corp", "Sharing: everybody (every member sees all the "
+                                            "organisation's tickets)", "Colleagues who see a ticket may only read it.",
+                                            "Domains: acme.com", "Members added: 1"]
+    assert "Acme Corp — sharing: everybody; domains: acme.com; members: 1; tickets: 0" in _cli(tmp_path, "org").stdout
+    for args, said in ((["org", "Nowhere"], "There is no organisation “Nowhere”."),
+                       (["org", "Acme Corp", "member", "add", "nobody"], "“nobody” is not a mail address."),
+                       (["org", "Acme Corp", "sharing", "open"], "“open” is not a sharing mode."),
+                       (["org", "new"], "Name the organisation, for example: helpdesk-bot org new Acme Corp"),
+                       (["org", "Acme Corp", "dance"], "Not understood: “dance”."),
+                       (["report", "--organisation", "Nowhere"], "There is no organisation “Nowhere”.")):
+        refused = _cli(tmp_path, *args)
+        assert refused.returncode == 1 and said in refused.stderr and not refused.stdout, args
+    report = _cli(tmp_path, "report", "--organisation", "acme corp")
+    assert report.returncode == 0 and "Only the tickets of the organisation Acme Corp" in report.stdout
+    assert "period,*,organisation,Acme Corp" in _cli(tmp_path, "report", "--organisation", "Acme Corp",
+                                                     "--csv", "-").stdout
+    deleted = _cli(tmp_path, "org", "Acme Corp", "delete")
+    assert deleted.returncode == 0 and "Organisation Acme Corp deleted" in deleted.stdout
+    assert "No organisations yet" in _cli(tmp_path, "org").stdout
