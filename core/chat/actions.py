@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
 from core.domain.model import TicketFilter
 from core.domain.textnorm import ticket_number
@@ -64,12 +65,55 @@ class Resume:
         return "resume:restart" if self.restart else "resume:continue"
 
 
+MINE: Literal["mine"] = "mine"
+EVERYONE: Literal["everyone"] = "everyone"
+Creator = int | Literal["mine", "everyone"] | None
+
+
 @dataclass(frozen=True, slots=True)
 class ListTickets:
+    """A list of tickets. `by`: whose, for a customer who sees their organisation's: MINE,
+    EVERYONE, or one colleague (by the id of one of their identities); None: the default."""
+
+    view: TicketFilter
+    by: Creator = None
+
+    def encode(self) -> str:
+        return f"list:{self.view.value}" if self.by is None else f"list:{self.view.value}:{self.by}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListCreators:
+    """The colleagues who have tickets, to list one's (in `view`)."""
+
     view: TicketFilter
 
     def encode(self) -> str:
-        return f"list:{self.view.value}"
+        return f"people:{self.view.value}"
+
+
+@dataclass(frozen=True, slots=True)
+class SendCode:
+    """/organisation: send a new code to the address waiting for one."""
+
+    def encode(self) -> str:
+        return "org:code"
+
+
+@dataclass(frozen=True, slots=True)
+class OtherAddress:
+    """/organisation: prove another address than the one proven."""
+
+    def encode(self) -> str:
+        return "org:other"
+
+
+@dataclass(frozen=True, slots=True)
+class ForgetAddress:
+    """/organisation: unlink the proven address (and the organisation with it)."""
+
+    def encode(self) -> str:
+        return "org:forget"
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,11 +299,12 @@ class MoveAddedTo:
 Action = (SetLanguage | SetZone | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
           | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
-          | MoveAddedTo)
+          | MoveAddedTo | ListCreators | SendCode | OtherAddress | ForgetAddress)
 
 _PLAIN: dict[str, Action] = {a.encode(): a for a in (
     Cancel(), Back(), NewTicket(), Resume(restart=True), Resume(restart=False), RateDone(), WithdrawNo(),
-    NewDespiteDuplicate(), FilesDone(), Submit(), AddToDuplicate(None), PickTicket(None))}
+    NewDespiteDuplicate(), FilesDone(), Submit(), AddToDuplicate(None), PickTicket(None), SendCode(),
+    OtherAddress(), ForgetAddress())}
 _NUMBERED: dict[str, Callable[[int], Action]] = {
     "t": ShowTicket, "reply": WriteTo, "escalate": Escalate, "withdraw": Withdraw, "withdraw_yes": WithdrawYes,
     "pick": PickTicket, "link": LinkTicket}
@@ -280,8 +325,12 @@ def decode(key: str) -> Action | None:
     if kind == "tz":
         return SetZone(value) if value else None
     if kind == "list":
+        return _list(value)
+    if kind == "people":
         view = _VIEWS.get(value)
-        return ListTickets(view) if view is not None else None
+        return ListCreators(view) if view is not None else None
+    if kind == "org":
+        return None  # none of the organisation's keys above
     if kind in _NUMBERED or kind in ("confirm", "dispute"):
         number = ticket_number(value)
         if number is None:
@@ -304,6 +353,18 @@ def decode(key: str) -> Action | None:
     if kind and value and _TAG_CHARS.issuperset(kind):
         return Answer(kind, value)
     return None
+
+
+def _list(value: str) -> Action | None:
+    name, sep, by = value.partition(":")
+    view = _VIEWS.get(name)
+    if view is None:
+        return None
+    if not sep:
+        return ListTickets(view)
+    if by in (MINE, EVERYONE):
+        return ListTickets(view, MINE if by == MINE else EVERYONE)
+    return ListTickets(view, int(by)) if by.isascii() and by.isdigit() and len(by) <= 12 else None
 
 
 def _added(value: str) -> Action | None:
