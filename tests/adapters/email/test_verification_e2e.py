@@ -5,10 +5,13 @@ tickets Jana opened by mail are then listed in her Telegram chat."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import re
 
+import pytest
 from sqlalchemy import select
 
+from bot.logs import MESSAGE_LOGGERS
 from core.delivery.outbox import SECRET_REPLY
 from core.storage.models import Customer, OutboxMessage
 from tests.adapters.email.world import MailWorld, mail, text_of
@@ -17,7 +20,11 @@ from tests.adapters.telegram.conftest import TgUser
 JANA = "jana@firma.cz"
 
 
-async def test_the_code_arrives_by_smtp_and_links_the_mail_tickets_to_the_telegram_chat(world: MailWorld) -> None:
+async def test_the_code_arrives_by_smtp_and_links_the_mail_tickets_to_the_telegram_chat(
+        world: MailWorld, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    for name in MESSAGE_LOGGERS:  # as bot.logs sets them up: their DEBUG lines carry what customers type
+        caplog.set_level(logging.INFO, logger=name)
     services = world.app.services
     await services.organisations.create("Firma", "everybody")
     await services.organisations.add_domain("Firma", "firma.cz")
@@ -61,3 +68,5 @@ async def test_the_code_arrives_by_smtp_and_links_the_mail_tickets_to_the_telegr
     assert sorted(p.platform for p in people) == ["email", "telegram"]
     assert len({p.organisation_id for p in people}) == 1 and people[0].organisation_id is not None
     assert (secret.platform, secret.chat_id, secret.status, secret.params) == ("email", JANA, "sent", {})
+    ours = [r for r in caplog.records if not r.name.startswith("mail.log")]  # but the test's SMTP server's
+    assert ours and not [r.name for r in ours if code in r.getMessage()]  # no log line of the bot carries it
