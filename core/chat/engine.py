@@ -66,7 +66,7 @@ def command_descriptions(t: Translator, offered: tuple[str, ...] = LANGUAGES) ->
         "notsolved": t._("Say that a resolved ticket is not solved: /notsolved 1042"),
         "withdraw": t._("Withdraw a ticket: /withdraw 1042"),
         "escalate": t._("Ask to escalate a ticket whose first response is overdue: /escalate 1042"),
-        "organisation": t._("Join your organisation with your work e-mail address"),
+        "organisation": t._("Join your organisation with your work mail address"),
         "language": t._("Change the language"),
         "timezone": t._("Choose your time zone: /timezone Berlin"),
         "help": t._("What this bot can do"),

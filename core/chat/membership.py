@@ -61,7 +61,7 @@ class Membership:
         return [self.address_prompt(t)]
 
     def address_prompt(self, t: Translator) -> Reply:
-        return Reply(t._("Please type your work e-mail address. We will send a code to it, and once you type "
+        return Reply(t._("Please type your work mail address. We will send a code to it, and once you type "
                          "the code here, you join your organisation."), cancel_row(t), t.locale, expects_text=True)
 
     def code_prompt(self, t: Translator, address: str) -> Reply:
@@ -147,7 +147,7 @@ class Membership:
         match exc.code:
             case "bad_address":
                 await self.flows.interrupt(customer, draft, ADDRESS, {})
-                return [Reply(t._("“{address}” does not look like an e-mail address. Please check it and type it "
+                return [Reply(t._("“{address}” does not look like a mail address. Please check it and type it "
                                   "again.", address=str(p.get("address", ""))[:100]), cancel_row(t), t.locale,
                               expects_text=True)]
             case "wrong_code":
