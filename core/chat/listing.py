@@ -24,10 +24,6 @@ from core.storage.models import Customer, Ticket
 Rows = list[tuple[Choice, ...]]
 
 
-def _mark(label: str, chosen: bool) -> str:
-    return f"{label} ✓" if chosen else label
-
-
 class Listing:
     def __init__(self, services: Services, config: HelpdeskConfig, clock: Clock) -> None:
         self.services = services
@@ -97,16 +93,13 @@ class Listing:
     def _filters(t: Translator, view: TicketFilter, by: act.Creator) -> Rows:
         """The status filters (keeping the creator), the creator filters where the organisation's
         tickets are shared (`by` not None), a new ticket."""
-        rows: Rows = [(
-            Choice(act.ListTickets(TicketFilter.ALL, by).encode(), _mark(t._("All"), view == TicketFilter.ALL)),
-            Choice(act.ListTickets(TicketFilter.OPEN, by).encode(), _mark(t._("Open"), view == TicketFilter.OPEN)),
-            Choice(act.ListTickets(TicketFilter.DONE, by).encode(),
-                   _mark(t._("Resolved and closed"), view == TicketFilter.DONE)))]
+        rows: Rows = [(Choice(act.ListTickets(TicketFilter.ALL, by).encode(), t._("All")),
+                       Choice(act.ListTickets(TicketFilter.OPEN, by).encode(), t._("Open")),
+                       Choice(act.ListTickets(TicketFilter.DONE, by).encode(), t._("Resolved and closed")))]
         if by is not None:
-            rows.append((
-                Choice(act.ListTickets(view, act.MINE).encode(), _mark(t._("Mine"), by == act.MINE)),
-                Choice(act.ListTickets(view, act.EVERYONE).encode(), _mark(t._("Everyone's"), by == act.EVERYONE)),
-                Choice(act.ListCreators(view).encode(), _mark(t._("By person"), isinstance(by, int)))))
+            rows.append((Choice(act.ListTickets(view, act.MINE).encode(), t._("Mine")),
+                         Choice(act.ListTickets(view, act.EVERYONE).encode(), t._("Everyone's")),
+                         Choice(act.ListCreators(view).encode(), t._("By person"))))
         rows.append((Choice(act.NewTicket().encode(), t._("Open a new ticket")),))
         return rows
 
