@@ -107,9 +107,6 @@ def url_password(url: str) -> list[str]:
     return [url, *(form for form in {written, typed, escaped} if form)]
 
 
-MESSAGE_LOGGERS = ("telegram", "slack_sdk", "slack_bolt", "aioimaplib")
-
-
 def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(JsonFormatter() if settings.log_format == "json" else
@@ -122,7 +119,3 @@ def setup_logging(settings: Settings, extra_secrets: Iterable[str] = ()) -> None
     # Request logs of the HTTP clients name every URL, Bot API tokens included.
     for noisy in ("httpx", "httpcore", "alembic", "aiohttp.access", "aiosqlite", "apscheduler"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
-    # Their debug lines carry what customers type and what the bot sends them (the codes that
-    # prove an address among it): never below INFO, whatever LOG_LEVEL says.
-    for talkative in MESSAGE_LOGGERS:
-        logging.getLogger(talkative).setLevel(max(logging.INFO, root.level))

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from urllib.parse import quote
 
-from bot.logs import MESSAGE_LOGGERS, NoForgedBodies, RedactSecrets, secrets_of, setup_logging
+from bot.logs import NoForgedBodies, RedactSecrets, secrets_of
 from bot.settings import Settings
 
 
@@ -39,21 +39,3 @@ def test_the_mail_servers_passwords_are_redacted() -> None:
         assert redact.filter(record)
         assert record.getMessage() == "Sending : LOGIN support@example.com *** done", form
     assert len(secrets_of(settings)) == 5  # the SMTP URL, with no password in it, is one
-
-
-def test_what_customers_type_is_not_logged_even_at_debug() -> None:
-    """The messaging libraries log every message's text at DEBUG (a verification code typed in
-    the chat too): they stay at INFO whatever LOG_LEVEL says."""
-    root = logging.getLogger()
-    saved = root.level, root.handlers[:], {n: logging.getLogger(n).level for n in MESSAGE_LOGGERS}
-    try:
-        setup_logging(Settings(_env_file=None, LOG_LEVEL="DEBUG"))  # type: ignore[call-arg]
-        assert root.level == logging.DEBUG
-        for name in ("telegram.ext.ExtBot", "slack_sdk.web.async_base_client", "slack_bolt.AsyncApp", "aioimaplib"):
-            assert not logging.getLogger(name).isEnabledFor(logging.DEBUG), name
-        assert logging.getLogger("core.chat").isEnabledFor(logging.DEBUG)
-    finally:
-        root.setLevel(saved[0])
-        root.handlers[:] = saved[1]
-        for name, level in saved[2].items():
-            logging.getLogger(name).setLevel(level)
