@@ -11,10 +11,21 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Literal
 
+from core.chat.selfservice_keys import (
+    ArticleContinue,
+    ArticleHelpful,
+    ArticleNoComment,
+    ArticleOpen,
+    ArticleSolved,
+    ForgetAddress,
+    OtherAddress,
+    SendCode,
+    article_key,
+)
 from core.domain.model import TicketFilter
 from core.domain.textnorm import ticket_number
-from core.knowledge.articles import SLUG_MAX
 
 KEY_MAX_BYTES = 64  # the strictest channel's limit on a button's data
 
@@ -65,12 +76,31 @@ class Resume:
         return "resume:restart" if self.restart else "resume:continue"
 
 
+MINE: Literal["mine"] = "mine"
+EVERYONE: Literal["everyone"] = "everyone"
+Creator = int | Literal["mine", "everyone"] | None
+
+
 @dataclass(frozen=True, slots=True)
 class ListTickets:
+    """A list of tickets. `by`: whose, for a customer who sees their organisation's: MINE,
+    EVERYONE, or one colleague (by the id of one of their identities); None: the default."""
+
+    view: TicketFilter
+    by: Creator = None
+
+    def encode(self) -> str:
+        return f"list:{self.view.value}" if self.by is None else f"list:{self.view.value}:{self.by}"
+
+
+@dataclass(frozen=True, slots=True)
+class ListCreators:
+    """The colleagues who have tickets, to list one's (in `view`)."""
+
     view: TicketFilter
 
     def encode(self) -> str:
-        return f"list:{self.view.value}"
+        return f"people:{self.view.value}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -253,62 +283,16 @@ class MoveAddedTo:
         return f"added:to:{self.message}:{'new' if self.number is None else self.number}"
 
 
-# Articles (core.chat.deflection, core.chat.selfhelp): open, solved, continue, helpful, no comment.
-
-
-def slug_fits(slug: str) -> bool:
-    """Whether a slug can go in a key (lower-case ASCII, digits, - and _); others are not offered."""
-    return 0 < len(slug) <= SLUG_MAX and _TAG_CHARS.union("0123456789-").issuperset(slug)
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleOpen:
-    slug: str
-    offered: bool = True  # by the form; False: found with /help
-
-    def encode(self) -> str:
-        return f"kb:{'open' if self.offered else 'read'}:{self.slug}"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleSolved:
-    slug: str
-
-    def encode(self) -> str:
-        return f"kb:solved:{self.slug}"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleContinue:
-    def encode(self) -> str:
-        return "kb:continue"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleHelpful:
-    locale: str
-    slug: str
-    helpful: bool
-
-    def encode(self) -> str:
-        return f"kb:{'yes' if self.helpful else 'no'}:{self.locale}:{self.slug}"
-
-
-@dataclass(frozen=True, slots=True)
-class ArticleNoComment:
-    def encode(self) -> str:
-        return "kb:nocomment"
-
-
 Action = (SetLanguage | SetZone | Cancel | Back | NewTicket | Resume | ListTickets | ShowTicket | WriteTo | Settle
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
           | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
-          | MoveAddedTo | ArticleOpen | ArticleSolved | ArticleContinue | ArticleHelpful | ArticleNoComment)
+          | MoveAddedTo | ArticleOpen | ArticleSolved | ArticleContinue | ArticleHelpful | ArticleNoComment
+          | ListCreators | SendCode | OtherAddress | ForgetAddress)
 
 _PLAIN: dict[str, Action] = {a.encode(): a for a in (
     Cancel(), Back(), NewTicket(), Resume(restart=True), Resume(restart=False), RateDone(), WithdrawNo(),
     NewDespiteDuplicate(), FilesDone(), Submit(), AddToDuplicate(None), PickTicket(None), ArticleContinue(),
-    ArticleNoComment())}
+    ArticleNoComment(), SendCode(), OtherAddress(), ForgetAddress())}
 _NUMBERED: dict[str, Callable[[int], Action]] = {
     "t": ShowTicket, "reply": WriteTo, "escalate": Escalate, "withdraw": Withdraw, "withdraw_yes": WithdrawYes,
     "pick": PickTicket, "link": LinkTicket}
@@ -329,8 +313,12 @@ def decode(key: str) -> Action | None:
     if kind == "tz":
         return SetZone(value) if value else None
     if kind == "list":
+        return _list(value)
+    if kind == "people":
         view = _VIEWS.get(value)
-        return ListTickets(view) if view is not None else None
+        return ListCreators(view) if view is not None else None
+    if kind == "org":
+        return None  # none of the organisation's keys above
     if kind in _NUMBERED or kind in ("confirm", "dispute"):
         number = ticket_number(value)
         if number is None:
@@ -348,13 +336,25 @@ def decode(key: str) -> Action | None:
     if kind == "added":
         return _added(value)
     if kind == "kb":
-        return _article(value)
+        return article_key(value)
     if kind == "rev":
         step = value.removeprefix("edit:")
         return Edit(step) if value.startswith("edit:") and step else None
     if kind and value and _TAG_CHARS.issuperset(kind):
         return Answer(kind, value)
     return None
+
+
+def _list(value: str) -> Action | None:
+    name, sep, by = value.partition(":")
+    view = _VIEWS.get(name)
+    if view is None:
+        return None
+    if not sep:
+        return ListTickets(view)
+    if by in (MINE, EVERYONE):
+        return ListTickets(view, MINE if by == MINE else EVERYONE)
+    return ListTickets(view, int(by)) if by.isascii() and by.isdigit() and len(by) <= 12 else None
 
 
 def _added(value: str) -> Action | None:
@@ -371,18 +371,6 @@ def _added(value: str) -> Action | None:
     if what == "to" and (number is not None or target == "new"):
         return MoveAddedTo(message, number)
     return None
-
-
-def _article(value: str) -> Action | None:
-    what, _, rest = value.partition(":")
-    locale, _, slug = rest.partition(":") if what in ("yes", "no") else ("en", "", rest)
-    if not (slug_fits(slug) and locale.isascii() and locale.isalpha()):
-        return None
-    if what in ("yes", "no"):
-        return ArticleHelpful(locale, slug, what == "yes")
-    made: dict[str, Action] = {"open": ArticleOpen(slug), "read": ArticleOpen(slug, False),
-                               "solved": ArticleSolved(slug)}
-    return made.get(what)
 
 
 NUMBERED_COMMANDS = ("confirm", "notsolved", "withdraw", "escalate")

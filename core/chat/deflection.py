@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from core.chat import actions as act
 from core.chat.articles import article_body, button_title, plain
 from core.chat.messages import Choice, Reply
+from core.chat.selfservice_keys import slug_fits
 from core.i18n import Translator
 from core.knowledge import Article
 from core.services.articles import ArticleKind, Source
@@ -42,7 +43,7 @@ async def offer(form: Intake, customer: Customer, data: Data, after: str, words:
         return None
     offered: list[str] = list(data.get(OFFERED, []))
     found = [a for a in kb.search(words, locale, department=data.get("department"), limit=OFFER_SIZE + len(offered))
-             if act.slug_fits(a.slug)]
+             if slug_fits(a.slug)]
     if not found:
         await form.services.articles.no_match(words, locale, Source.FORM, customer.id)
         return None

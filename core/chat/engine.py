@@ -29,6 +29,9 @@ from core.chat.flows import (
     pending_text,
 )
 from core.chat.intake import Intake
+from core.chat.listing import Listing
+from core.chat.membership import STATES as MEMBERSHIP
+from core.chat.membership import Membership
 from core.chat.messages import Choice, Inbound, Reply
 from core.chat.selfhelp import ARTICLE_COMMENT, SelfHelp
 from core.chat.stray import Strays
@@ -49,7 +52,7 @@ from core.storage.models import Customer
 __all__ = ["COMMANDS", "LANGUAGE", "LINK", "PICK", "RATE_COMMENT", "REPLY", "RESUME", "WITHDRAW", "Conversation",
            "command_descriptions"]
 COMMANDS = ("new", "tickets", "ticket", "reply", "confirm", "notsolved", "withdraw", "escalate",
-            "language", "timezone", "help", "cancel")
+            "organisation", "language", "timezone", "help", "cancel")
 """Stable command names; adapters register them as the translated command menu."""
 
 
@@ -64,6 +67,7 @@ def command_descriptions(t: Translator, offered: tuple[str, ...] = LANGUAGES) ->
         "notsolved": t._("Say that a resolved ticket is not solved: /notsolved 1042"),
         "withdraw": t._("Withdraw a ticket: /withdraw 1042"),
         "escalate": t._("Ask to escalate a ticket whose first response is overdue: /escalate 1042"),
+        "organisation": t._("Join your organisation with your work mail address"),
         "language": t._("Change the language"),
         "timezone": t._("Choose your time zone: /timezone Berlin"),
         "help": t._("What this bot can do"),
@@ -94,6 +98,7 @@ class Conversation:
         self.strays = Strays(services, self.intake, clock)
         self.zones = ZoneFlow(services, config, clock)
         self.selfhelp = SelfHelp(services, self.flows)  # /help <words>, "Was this helpful?"
+        self.listing, self.membership = Listing(services, config, clock), Membership(services, self.flows, config)
         self.files = files
         self._locks: KeyedLocks[tuple[str, str]] = KeyedLocks()
         self._recent: dict[tuple[str, str], collections.deque[datetime]] = {}
@@ -178,6 +183,9 @@ class Conversation:
         if state == ARTICLE_COMMENT:
             assert draft is not None
             return await self.selfhelp.comment(customer, t, dict(draft.data), text)
+        if state in MEMBERSHIP:
+            assert draft is not None
+            return await self.membership.on_text(customer, t, draft, text)
         return await self.flows.on_text(customer, t, draft, text)
 
     async def _first_contact(
@@ -237,10 +245,14 @@ class Conversation:
             case act.Resume(restart=False) if state in steps.STATES:
                 assert state is not None
                 return [self.intake.prompt(t, state, data)]
-            case act.ListTickets(view=view):
-                return await flows.list_tickets(customer, t, view)
+            case act.ListTickets(view=view, by=by):
+                return await self.listing.tickets(customer, t, view, by)
+            case act.ListCreators(view=view):
+                return await self.listing.creators(customer, t, view)
             case act.ShowTicket(number=number):
-                return await flows.show(customer, t, number)
+                return await self.listing.show(customer, t, number)
+            case act.SendCode() | act.OtherAddress() | act.ForgetAddress():
+                return await self.membership.on_action(customer, t, draft, action)
             case act.WriteTo(number=number):
                 return await flows.ask_reply(customer, t, draft, number)
             case act.Settle(number=number, solved=solved):
@@ -306,15 +318,15 @@ class Conversation:
             return await self._on_action(customer, t, draft, act.NewTicket())
         if name == "tickets":
             views = {"open": TicketFilter.OPEN, "done": TicketFilter.DONE}
-            return await self.flows.list_tickets(customer, t, views.get(args.lower(), TicketFilter.ALL))
+            return await self.listing.tickets(customer, t, views.get(args.lower(), TicketFilter.ALL))
         if name == "ticket":
             if number is None:
                 return [Reply(t._("Please give the ticket number, for example: /{command} 1042",
                                   command="ticket"), locale=t.locale)]
-            return await self.flows.show(customer, t, number)
+            return await self.listing.show(customer, t, number)
         if name == "reply":
             if number is None:
-                return await self.flows.list_tickets(customer, t, TicketFilter.OPEN)
+                return await self.listing.tickets(customer, t, TicketFilter.OPEN)
             return await self.flows.ask_reply(customer, t, draft, number)
         if name in act.NUMBERED_COMMANDS:
             if number is None:
@@ -325,6 +337,8 @@ class Conversation:
             return [language_prompt(t, self.config.languages)]
         if name == "timezone":
             return await self.zones.typed(t, customer, args)
+        if name in ("organisation", "organization"):
+            return await self.membership.command(customer, t, draft, args)
         if name == "help":
             return await self.selfhelp.search(customer, t, args) if args else [self._help(t, customer.platform)]
         if name == "cancel":

@@ -1,6 +1,7 @@
-"""The customer's short flows around their tickets, outside the ticket form: list and show,
-reply (the next message goes to a chosen ticket), pick (which ticket a message belongs to),
-link (a new ticket for one closed too long ago), withdraw, settle a resolution, rate.
+"""The customer's short flows around their tickets, outside the ticket form (listing and
+showing them is core.chat.listing's): reply (the next message goes to a chosen ticket), pick
+(which ticket a message belongs to), link (a new ticket for one closed too long ago),
+withdraw, settle a resolution, rate.
 
 Their states, besides the form's (core.chat.form): `language` (first contact), `reply`, `pick`,
 `link`, `withdraw`, `rate_comment`. A short state entered in the middle of the form keeps the
@@ -18,8 +19,9 @@ from core.chat.drafts import DraftState, DraftStore
 from core.chat.intake import Intake
 from core.chat.messages import Choice, Reply
 from core.chat.stray import added_notice
-from core.chat.views import explain, ticket_actions, ticket_detail, ticket_line
+from core.chat.views import explain
 from core.delivery.attachments import MAX_FILES, AttachmentStore, IncomingFile, TooManyFiles
+from core.domain.access import Deed
 from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import RatingNotPossible, ReopenWindowPassed
@@ -60,34 +62,6 @@ class Flows:
 
     # -- tickets ------------------------------------------------------------------------
 
-    async def list_tickets(self, customer: Customer, t: Translator, view: TicketFilter) -> list[Reply]:
-        tickets = await self.services.queries.list_for_customer(customer.id, view, limit=20)
-        titles = {
-            TicketFilter.ALL: t._("Your tickets:"),
-            TicketFilter.OPEN: t._("Your open tickets:"),
-            TicketFilter.DONE: t._("Your resolved and closed tickets:"),
-        }
-        if tickets:
-            text = "\n".join([titles[view], *(ticket_line(t, x) for x in tickets)])
-        else:
-            text = t._("You have no tickets here yet.")
-        rows: list[tuple[Choice, ...]] = [
-            (Choice(act.ShowTicket(x.number).encode(), t.ticket(x.number) + " " + x.subject[:40]),)
-            for x in tickets[:10]
-        ]
-        rows.append((Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("All")),
-                     Choice(act.ListTickets(TicketFilter.OPEN).encode(), t._("Open")),
-                     Choice(act.ListTickets(TicketFilter.DONE).encode(), t._("Resolved and closed"))))
-        rows.append((Choice(act.NewTicket().encode(), t._("Open a new ticket")),))
-        return [Reply(text, tuple(rows), t.locale)]
-
-    async def show(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
-        ticket = await self.services.queries.get_for_customer(customer.id, number)
-        thread = await self.services.queries.thread(ticket.id)
-        files = await self.services.queries.attachments(ticket.id)
-        text = ticket_detail(t, self.config, customer, ticket, thread, len(files))
-        return [Reply(text, ticket_actions(t, self.config, ticket, self.clock()), t.locale)]
-
     async def escalate(self, customer: Customer, t: Translator, number: int) -> list[Reply]:
         await self.services.tickets.request_escalation(customer.id, number)
         return [Reply(t._("Done: ticket {ticket} has been passed to our senior specialists. We are sorry "
@@ -102,7 +76,7 @@ class Flows:
     async def ask_reply(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
     ) -> list[Reply]:
-        await self.services.queries.get_for_customer(customer.id, number)
+        await self.services.queries.get_for_customer(customer.id, number, Deed.WRITE)
         await self.interrupt(customer, draft, REPLY, {"number": number})
         return [self.reply_prompt(t, number)]
 
@@ -153,7 +127,7 @@ class Flows:
     async def ask_withdraw(
         self, customer: Customer, t: Translator, draft: DraftState | None, number: int
     ) -> list[Reply]:
-        await self.services.queries.get_for_customer(customer.id, number)
+        await self.services.queries.get_for_customer(customer.id, number, Deed.WITHDRAW)
         await self.interrupt(customer, draft, WITHDRAW, {"number": number})
         return [Reply(
             t._("Withdraw ticket {ticket}? It will be closed without a solution.", ticket=t.ticket(number)),

@@ -3,8 +3,9 @@ has no conversation to walk a form through. A new letter opens a ticket at once;
 answers a ticket continues it; a letter that is only a number answers the last question asked
 (confirm a solution: 1 yes, 2 no; a rating: 1 to 5).
 
-A letter's ticket, as its channel's threading says, counts only when the sender is the ticket's
-requester: anybody else's letter opens a ticket of their own and learns nothing of that one.
+A letter's ticket, as its channel's threading says, counts only when the sender may write to it
+(core.domain.access: its requester, the same person, or a colleague whose organisation allows
+it): anybody else's letter opens a ticket of their own and learns nothing of that one.
 Answers are automatic: a sender gets at most `limits.automatic_answers_per_hour` of them, so two
 robots answering each other stop after a few rounds.
 """
@@ -20,9 +21,10 @@ from core.chat.drafts import DraftStore
 from core.chat.messages import Reply
 from core.chat.views import explain, response_due
 from core.delivery.attachments import AttachmentStore, IncomingFile
+from core.domain.access import Deed
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
-from core.domain.errors import DomainError, RatingNotPossible, TicketNotFound
+from core.domain.errors import DomainError, RatingNotPossible, ReadOnlyTicket, TicketNotFound
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, NewAttachment, Status
 from core.i18n import Translator, pick_language, translator
 from core.metrics import LIMITED
@@ -109,12 +111,13 @@ class Letters:
         return [*refused, *await self._open(customer, t, department, letter.subject, letter.text, files)]
 
     async def _answered(self, customer: Customer, number: int | None) -> Ticket | None:
-        """The ticket a letter answers, when its sender may write to it."""
+        """The ticket a letter answers, when its sender may write to it (their own, or a
+        colleague's their organisation lets them work on); else the letter is a new ticket."""
         if number is None:
             return None
         try:
-            ticket = await self.services.queries.get_for_customer(customer.id, number)
-        except TicketNotFound:
+            ticket = await self.services.queries.get_for_customer(customer.id, number, Deed.WRITE)
+        except (TicketNotFound, ReadOnlyTicket):
             return None
         return ticket
 
@@ -136,7 +139,7 @@ class Letters:
                 try:  # the service knows whether this close is rated (and not yet)
                     await self.services.tickets.rate(customer.id, number, pick, comment or None)
                     return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
-                except RatingNotPossible:
+                except (RatingNotPossible, ReadOnlyTicket):
                     pass  # no rating is asked of this ticket: the number is a message like any other
         refused, files = await self._receive(t, letter)
         text = _cut(letter.text, MESSAGE_MAX) or (_cut(letter.subject, MESSAGE_MAX) if not files else "")

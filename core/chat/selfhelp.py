@@ -14,6 +14,7 @@ from core.chat import actions as act
 from core.chat.articles import article_body, button_title, clip, plain, with_feedback
 from core.chat.drafts import DraftState
 from core.chat.messages import Choice, Reply
+from core.chat.selfservice_keys import slug_fits
 from core.i18n import Translator
 from core.services import Services
 from core.services.articles import WORDS_MAX, ArticleKind, Source
@@ -34,7 +35,7 @@ class SelfHelp:
     async def search(self, customer: Customer, t: Translator, words: str) -> list[Reply]:
         words = clip(" ".join(words.split()), WORDS_MAX)
         kb = self.services.knowledge
-        found = [a for a in kb.search(words, t.locale, limit=FOUND) if act.slug_fits(a.slug)]
+        found = [a for a in kb.search(words, t.locale, limit=FOUND) if slug_fits(a.slug)]
         new_ticket = (Choice(act.NewTicket().encode(), t._("Open a new ticket")),)
         if not found:
             if kb.articles(t.locale):  # a question the articles do not answer yet: for the report

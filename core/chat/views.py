@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from core.chat import actions as act
 from core.chat.messages import Choice
 from core.delivery.attachments import MAX_FILES
+from core.domain.access import Deed
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import TIERS, Status, TicketFilter
@@ -133,9 +135,12 @@ def customer_zone(config: HelpdeskConfig, t: Translator, customer: Customer, dep
 
 def ticket_detail(
     t: Translator, config: HelpdeskConfig, customer: Customer, ticket: Ticket, thread: list[TicketMessage],
-    attachments: int,
+    attachments: int, *, opened_by: str | None = None, authors: Mapping[int, str] | None = None,
 ) -> str:
+    """`opened_by`: the requester's name, when a colleague's ticket is shown; `authors`: the
+    names of the other customers who wrote in it, by id."""
     dep = config.department(ticket.department)
+    colleague = (opened_by or t._("a colleague")) if opened_by is not None else None
     zone = customer_zone(config, t, customer, ticket.department)
     lines = [
         t._("Ticket {ticket}: {subject}", ticket=t.ticket(ticket.number), subject=ticket.subject),
@@ -147,13 +152,17 @@ def ticket_detail(
             and ticket.status in (Status.NEW, Status.ACCEPTED):
         lines.append(t._("Expected first response by {when}",
                          when=t.datetime(promised_first_response(ticket, config), zone)))
+    if colleague is not None:
+        lines.append(t._("Opened by: {name}, of your organisation", name=colleague))
     if attachments:
         lines.append(t.ngettext("{n} file attached", "{n} files attached", attachments))
     lines.append("")
-    lines.append(t._("You wrote:"))
+    lines.append(t._("{name} wrote:", name=colleague) if colleague is not None else t._("You wrote:"))
     lines.append(ticket.description)
+    others = authors or {}
     for msg in thread[-10:]:
-        who = t._("You") if msg.kind == "customer" else (
+        other = others.get(msg.author_customer_id) if msg.author_customer_id is not None else None
+        who = (t._("You") if other is None else other or t._("a colleague")) if msg.kind == "customer" else (
             t._("Support team") if msg.kind == "agent" else t._("Note"))
         if msg.kind == "system":
             continue
@@ -164,20 +173,21 @@ def ticket_detail(
     return "\n".join(lines)
 
 
-def ticket_actions(t: Translator, config: HelpdeskConfig, ticket: Ticket,
-                   now: datetime) -> tuple[tuple[Choice, ...], ...]:
+def ticket_actions(t: Translator, config: HelpdeskConfig, ticket: Ticket, now: datetime,
+                   deeds: frozenset[Deed] = frozenset(Deed)) -> tuple[tuple[Choice, ...], ...]:
+    """The buttons of a ticket shown to a customer: only those `deeds` (what they may do) allow."""
     n = ticket.number
     rows: list[tuple[Choice, ...]] = []
-    if promise_broken(ticket, config, now) and ticket.tier < TIERS[-1]:
+    if Deed.ESCALATE in deeds and promise_broken(ticket, config, now) and ticket.tier < TIERS[-1]:
         rows.append((Choice(act.Escalate(n).encode(), t._("Ask for escalation")),))
-    if ticket.status == Status.RESOLVED:
+    if Deed.SETTLE in deeds and ticket.status == Status.RESOLVED:
         rows.append((Choice(act.Settle(n, solved=True).encode(), t._("Yes, it is solved")),
                      Choice(act.Settle(n, solved=False).encode(), t._("No, not solved"))))
-    if ticket.status != Status.CLOSED:
+    if Deed.WRITE in deeds and ticket.status != Status.CLOSED:
         rows.append((Choice(act.WriteTo(n).encode(), t._("Write to this ticket")),))
-    if ticket.status in (Status.NEW, Status.ACCEPTED, Status.WAITING):
+    if Deed.WITHDRAW in deeds and ticket.status in (Status.NEW, Status.ACCEPTED, Status.WAITING):
         rows.append((Choice(act.Withdraw(n).encode(), t._("Withdraw the ticket")),))
-    if ticket.status == Status.CLOSED:
+    if Deed.WRITE in deeds and ticket.status == Status.CLOSED:
         rows.append((Choice(act.WriteTo(n).encode(), t._("Reopen with a message")),))
     rows.append((Choice(act.ListTickets(TicketFilter.ALL).encode(), t._("My tickets")),))
     return tuple(rows)

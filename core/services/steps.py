@@ -74,18 +74,23 @@ async def owned(session: AsyncSession, customer_id: int, number: int, *, lock: b
     organisation shares it. One they may not see is refused as if it did not exist; one they may
     only see is refused as read-only."""
     ticket = await by_number(session, number, lock=lock)
-    if ticket.customer_id == customer_id:
-        return ticket
-    actor, requester = await session.get(Customer, customer_id), await session.get(Customer, ticket.customer_id)
-    if actor is None or requester is None:
-        raise NotYourTicket(number)
-    shared = await session.get(Organisation, actor.organisation_id) if actor.organisation_id is not None else None
-    may = access.allowed(party(actor), party(requester), organisation(shared))
+    may = await deeds(session, customer_id, ticket)
     if deed in may:
         return ticket
     if Deed.VIEW in may:
         raise ReadOnlyTicket(number, deed)
     raise NotYourTicket(number)
+
+
+async def deeds(session: AsyncSession, customer_id: int, ticket: Ticket) -> frozenset[Deed]:
+    """Everything the customer may do with the ticket (core.domain.access)."""
+    if ticket.customer_id == customer_id:
+        return frozenset(Deed)
+    actor, requester = await session.get(Customer, customer_id), await session.get(Customer, ticket.customer_id)
+    if actor is None or requester is None:
+        return access.NOTHING
+    shared = await session.get(Organisation, actor.organisation_id) if actor.organisation_id is not None else None
+    return access.allowed(party(actor), party(requester), organisation(shared))
 
 
 def party(customer: Customer) -> access.Party:

@@ -137,3 +137,33 @@ def test_time_zone_keys() -> None:
     assert act.decode("tz:") is None
     longest = max(available_timezones(), key=len)
     assert len(act.SetZone(longest).encode().encode()) <= act.KEY_MAX_BYTES
+
+
+ORGANISATION_KEYS = {
+    "list:open:mine": act.ListTickets(TicketFilter.OPEN, act.MINE),
+    "list:all:everyone": act.ListTickets(TicketFilter.ALL, act.EVERYONE),
+    "list:done:42": act.ListTickets(TicketFilter.DONE, 42),
+    "people:open": act.ListCreators(TicketFilter.OPEN),
+    "org:code": act.SendCode(),
+    "org:other": act.OtherAddress(),
+    "org:forget": act.ForgetAddress(),
+}
+
+
+@pytest.mark.parametrize("key", ORGANISATION_KEYS)
+def test_the_organisations_keys_round_trip(key: str) -> None:
+    assert act.decode(key) == ORGANISATION_KEYS[key]
+    assert ORGANISATION_KEYS[key].encode() == key
+
+
+@pytest.mark.parametrize("key", ["list:all:", "list:all:someone", "list:all:#42", "list:all:۴۲", "list:x:mine",
+                                 "list:all:1234567890123", "people:", "people:mine", "org:", "org:codes",
+                                 "org:x"])
+def test_organisation_keys_that_are_none_of_ours(key: str) -> None:
+    assert act.decode(key) is None
+
+
+def test_the_organisations_keys_fit_telegram_callback_data() -> None:
+    keys = [act.ListTickets(view, by).encode() for view in TicketFilter for by in (act.MINE, act.EVERYONE, BIGGEST)]
+    keys += [a.encode() for a in ORGANISATION_KEYS.values()]
+    assert max(len(k.encode()) for k in keys) <= act.KEY_MAX_BYTES
