@@ -86,8 +86,8 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
         Field("tier", t._("Support level"), f"L{ticket.tier}"),
         Field("first_response", t._("First response"), response),
     )
-    if customer.email:
-        fields += (Field("address", t._("Address"), customer.email),)
+    if customer.address:
+        fields += (Field("address", t._("Address"), customer.address),)
     if state.organisation is not None:
         role = role_name(t, customer.organisation_role or Role.MEMBER)
         fields += (Field("organisation", t._("Organisation"), f"{state.organisation.name} · {role}"),)

@@ -105,9 +105,9 @@ async def _add_member(t: Translator, orgs: OrganisationService, name: str, value
         return Done(t._("{address} now belongs to {name} (role: {role}).", address=address, name=view.name,
                         role=role_name(t, role)))
     customer = await orgs.add_requester(view.name, number, role)
-    if customer.email:
+    if customer.address:
         return Done(t._("The requester of ticket {ticket} ({address}) now belongs to {name} (role: {role}).",
-                        ticket=t.ticket(number), address=customer.email, name=view.name, role=role_name(t, role)))
+                        ticket=t.ticket(number), address=customer.address, name=view.name, role=role_name(t, role)))
     return Done(t._("The requester of ticket {ticket} now belongs to {name} (role: {role}), under this identity "
                     "only: they have proven no address yet.", ticket=t.ticket(number), name=view.name,
                     role=role_name(t, role)))

@@ -52,7 +52,7 @@ class Membership:
                               "to your organisation: just ask us in a ticket."), locale=t.locale)]
         if args:
             return await self.send(customer, t, draft, args)
-        if customer.email:
+        if customer.address:
             return [await self.shown(customer, t)]
         return await self.ask_address(customer, t, draft)
 
@@ -94,7 +94,7 @@ class Membership:
         except VerificationRefused as exc:
             return await self.refused(customer, t, draft, exc)
         await self.flows.resume(customer, dict(draft.data))
-        customer.email = proven.address
+        customer.address = proven.address
         said = t._("Thank you! Your address {address} is confirmed.", address=proven.address)
         if proven.organisation is None:
             return [Reply("\n".join([said, t._(
@@ -110,13 +110,13 @@ class Membership:
                 return await self.send(customer, t, draft, draft.data["address"])
             case act.ForgetAddress():
                 await self.services.verification.forget_address(customer.id)
-                customer.email = customer.organisation_id = customer.organisation_role = None
+                customer.address = customer.organisation_id = customer.organisation_role = None
                 return [Reply(t._("Done: your address is no longer linked to this chat, nor is an organisation. "
                                   "Your tickets stay as they are."), locale=t.locale)]
         return await self.ask_address(customer, t, draft)
 
     async def shown(self, customer: Customer, t: Translator) -> Reply:
-        lines = [t._("Your confirmed address: {address}", address=customer.email)]
+        lines = [t._("Your confirmed address: {address}", address=customer.address)]
         org = await self.services.organisations.of_customer(customer.id)
         if org is None:
             lines.append(t._("It belongs to no organisation we know."))

@@ -69,7 +69,7 @@ class Party:
     """A customer as access sees them: who they are, the address they proved, their organisation."""
 
     id: int
-    email: str | None = None
+    address: str | None = None
     organisation_id: int | None = None
     role: str | None = None
 
@@ -81,7 +81,7 @@ class Organisation:
 
 
 def relation(actor: Party, requester: Party) -> Relation:
-    if actor.id == requester.id or (actor.email is not None and actor.email == requester.email):
+    if actor.id == requester.id or (actor.address is not None and actor.address == requester.address):
         return Relation.REQUESTER
     if actor.organisation_id is not None and actor.organisation_id == requester.organisation_id:
         return Relation.COLLEAGUE

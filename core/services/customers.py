@@ -36,7 +36,7 @@ class CustomerService:
         )
         async with self.db.read() as session:
             found = (await session.execute(query)).scalar_one_or_none()
-        if found is not None and found.chat_id == chat_id and found.reachable and (address is None or found.email):
+        if found is not None and found.chat_id == chat_id and found.reachable and (address is None or found.address):
             return found
         async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
             found = (await session.execute(query)).scalar_one_or_none()
@@ -55,8 +55,8 @@ class CustomerService:
                 # A customer who writes again can be reached again, perhaps in a new chat.
                 found.chat_id = chat_id
                 found.reachable = True
-            if address and not found.email:
-                found.email = address
+            if address and not found.address:
+                found.address = address
                 linked = await membership(session, address)
                 found.organisation_id, found.organisation_role = linked if linked else (None, None)
             await session.flush()

@@ -140,9 +140,9 @@ async def _erase(session: AsyncSession, customer: Customer) -> Forgotten:
     customer.timezone = None  # a hint of where they live
     customer.reachable = False
     # Their address, and the organisation it gave: nobody may find them or their tickets through it.
-    if customer.email:
-        await session.execute(delete(OrganisationMember).where(OrganisationMember.address == customer.email))
-    customer.email = customer.organisation_id = customer.organisation_role = None
+    if customer.address:
+        await session.execute(delete(OrganisationMember).where(OrganisationMember.address == customer.address))
+    customer.address = customer.organisation_id = customer.organisation_role = None
     await session.execute(delete(Verification).where(Verification.customer_id == customer.id))
     await session.flush()
     return done

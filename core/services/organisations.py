@@ -64,13 +64,13 @@ async def membership(session: AsyncSession, address: str | None) -> tuple[int, s
 async def relink(session: AsyncSession, *, addresses: tuple[str, ...] = (), domains: tuple[str, ...] = ()) -> None:
     """Bring the organisation of every customer at these addresses or domains in step with the
     members and domains as they are now."""
-    wanted = [Customer.email.in_([canonical(a) for a in addresses])] if addresses else []
-    wanted += [Customer.email.like(f"%@{d}") for d in domains]
+    wanted = [Customer.address.in_([canonical(a) for a in addresses])] if addresses else []
+    wanted += [Customer.address.like(f"%@{d}") for d in domains]
     if not wanted:
         return
     people = (await session.execute(select(Customer).where(or_(*wanted)))).scalars()
     for customer in people:
-        found = await membership(session, customer.email)
+        found = await membership(session, customer.address)
         customer.organisation_id, customer.organisation_role = found if found else (None, None)
 
 
@@ -185,15 +185,15 @@ class OrganisationService:
             if ticket is None:
                 raise OrganisationError("unknown_ticket", number=number)
             customer = await session.get_one(Customer, ticket.customer_id)
-            if customer.email:
-                row = await session.get(OrganisationMember, customer.email)
+            if customer.address:
+                row = await session.get(OrganisationMember, customer.address)
                 if row is None:
-                    session.add(OrganisationMember(address=customer.email, organisation_id=org.id, role=role,
+                    session.add(OrganisationMember(address=customer.address, organisation_id=org.id, role=role,
                                                    added_at=self.clock()))
                 else:
                     row.organisation_id, row.role = org.id, role
                 await session.flush()
-                await relink(session, addresses=(customer.email,))
+                await relink(session, addresses=(customer.address,))
             else:
                 customer.organisation_id, customer.organisation_role = org.id, role
             return customer

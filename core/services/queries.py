@@ -57,7 +57,7 @@ class Colleague:
 
 
 def name_of(customer: Customer) -> str:
-    return customer.display_name or customer.email or ""
+    return customer.display_name or customer.address or ""
 
 
 Q = TypeVar("Q", bound=Select)
@@ -65,8 +65,8 @@ Q = TypeVar("Q", bound=Select)
 
 def person(customer_id: int) -> Select[int]:
     """The ids of a customer's identities: theirs, and those with the same proven address."""
-    address = select(Customer.email).where(Customer.id == customer_id).scalar_subquery()
-    return select(Customer.id).where(or_(Customer.id == customer_id, Customer.email == address))
+    address = select(Customer.address).where(Customer.id == customer_id).scalar_subquery()
+    return select(Customer.id).where(or_(Customer.id == customer_id, Customer.address == address))
 
 
 def _viewed(query: Q, view: TicketFilter) -> Q:
@@ -147,8 +147,8 @@ class QueryService:
                 query = query.where(Ticket.customer_id.in_(person(creator)))
             query = _viewed(query, view).order_by(Ticket.number.desc()).limit(limit)
             rows = (await session.execute(query)).all()
-            return [Listed(ticket, name_of(who), who.id == actor.id or (actor.email is not None
-                                                                        and who.email == actor.email))
+            return [Listed(ticket, name_of(who), who.id == actor.id or (actor.address is not None
+                                                                        and who.address == actor.address))
                     for ticket, who in rows]
 
     async def colleagues(self, customer_id: int) -> list[Colleague] | None:
@@ -164,9 +164,9 @@ class QueryService:
                 .group_by(Customer.id).order_by(Customer.id))).all()
         people: dict[str, Colleague] = {}
         for who, count in rows:
-            if who.id == actor.id or (actor.email is not None and who.email == actor.email):
+            if who.id == actor.id or (actor.address is not None and who.address == actor.address):
                 continue
-            key = who.email or f"#{who.id}"
+            key = who.address or f"#{who.id}"
             known = people.get(key)
             people[key] = Colleague(known.id if known else who.id, (known.name if known else "") or name_of(who),
                                     (known.tickets if known else 0) + count)

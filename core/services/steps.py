@@ -94,7 +94,7 @@ async def deeds(session: AsyncSession, customer_id: int, ticket: Ticket) -> froz
 
 
 def party(customer: Customer) -> access.Party:
-    return access.Party(customer.id, customer.email, customer.organisation_id, customer.organisation_role)
+    return access.Party(customer.id, customer.address, customer.organisation_id, customer.organisation_role)
 
 
 def organisation(row: Organisation | None) -> access.Organisation | None:

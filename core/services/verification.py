@@ -124,7 +124,7 @@ class VerificationService:
         """The customer no longer wants their address linked: their organisation goes with it."""
         async with self.db.write() as session:
             customer = await session.get_one(Customer, customer_id)
-            customer.email = customer.organisation_id = customer.organisation_role = None
+            customer.address = customer.organisation_id = customer.organisation_role = None
 
 
 async def _row(session: AsyncSession, customer_id: int, *, lock: bool) -> Verification:
@@ -147,7 +147,7 @@ async def _prove(session: AsyncSession, customer_id: int, row: Verification) -> 
     row.address = row.code_hash = row.expires_at = None
     row.wrong = 0
     customer = await session.get_one(Customer, customer_id)
-    customer.email = address
+    customer.address = address
     await session.flush()
     await relink(session, addresses=(address,))
     found = await membership(session, address)

@@ -80,62 +80,13 @@ class Customer(Base):
     created_at: Mapped[datetime]
     # The address this person proved (a code sent to it), or the one a mail channel's customer
     # writes from: identities with the same address are one person (core.domain.access).
-    email: Mapped[str | None] = mapped_column(String(255), index=True)
+    address: Mapped[str | None] = mapped_column(String(255), index=True)
     # The organisation the address belongs to (a member's address, else its domain), kept in step
     # by core.services.organisations whenever an address, a member or a domain changes. No
     # foreign key: SQLite adds and drops such a column in place only without one (the service
     # clears it when an organisation goes).
     organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     organisation_role: Mapped[str | None] = mapped_column(String(16))  # member | primary
-
-
-class Organisation(Base):
-    """A company whose people share tickets as `sharing` says (core.domain.access)."""
-
-    __tablename__ = "organisations"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    name: Mapped[str] = mapped_column(String(100), unique=True)
-    sharing: Mapped[str] = mapped_column(String(16), default="none")  # none | primary | everybody
-    # Colleagues who may see a ticket may also write to it and settle it.
-    replies: Mapped[bool] = mapped_column(Boolean, default=False)
-    created_at: Mapped[datetime]
-
-
-class OrganisationDomain(Base):
-    """Every address at this domain belongs to the organisation, as a member."""
-
-    __tablename__ = "organisation_domains"
-
-    domain: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower case
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-
-
-class OrganisationMember(Base):
-    """An address an agent added by hand (at any domain), with its role."""
-
-    __tablename__ = "organisation_members"
-
-    address: Mapped[str] = mapped_column(String(255), primary_key=True)  # lower case
-    organisation_id: Mapped[int] = mapped_column(ForeignKey("organisations.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="member")  # member | primary
-    added_at: Mapped[datetime]
-
-
-class Verification(Base):
-    """A code sent to an address a customer claims: single use, valid for minutes, kept only as
-    a keyed hash; wrong guesses lock the customer's attempts for a while."""
-
-    __tablename__ = "verifications"
-
-    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), primary_key=True)
-    address: Mapped[str | None] = mapped_column(String(255))  # None once used or withdrawn
-    code_hash: Mapped[str | None] = mapped_column(String(64))
-    expires_at: Mapped[datetime | None]
-    wrong: Mapped[int] = mapped_column(Integer, default=0)  # wrong codes since the last lock
-    locked_until: Mapped[datetime | None]
-    sent: Mapped[int] = mapped_column(Integer, default=0)  # codes sent in the window below
-    window_start: Mapped[datetime | None]
 
 
 class Agent(Base):
@@ -410,3 +361,10 @@ class ArticleEvent(Base):
     source: Mapped[str] = mapped_column(String(8))  # form | help | agent
     text: Mapped[str] = mapped_column(Text, default="")  # the words that found nothing; a comment
     at: Mapped[datetime]
+
+
+# The organisations' tables live in their own module; named here with the others.
+from core.storage.organisations import Organisation as Organisation  # noqa: E402 - it needs Base, above
+from core.storage.organisations import OrganisationDomain as OrganisationDomain  # noqa: E402
+from core.storage.organisations import OrganisationMember as OrganisationMember  # noqa: E402
+from core.storage.organisations import Verification as Verification  # noqa: E402

@@ -165,7 +165,7 @@ async def test_forget_takes_the_proven_address_and_its_organisation(
     assert await forget_customer(db, "telegram", "42") is not None
     async with db.read() as session:
         forgotten = await session.get_one(Customer, jana.id)
-        assert (forgotten.email, forgotten.organisation_id, forgotten.organisation_role) == (None, None, None)
+        assert (forgotten.address, forgotten.organisation_id, forgotten.organisation_role) == (None, None, None)
         assert await session.get(OrganisationMember, "jana@firma.cz") is None
         assert await session.get(Verification, jana.id) is None
     assert (await service.organisations.view(org.name)).customers == 0

@@ -91,7 +91,7 @@ def _upsert(is_sqlite: bool) -> Any:
 
 # The same two statements below SQLAlchemy, for the unit of an event.
 _CUSTOMER_COLUMNS = ("id", "platform", "platform_user_id", "chat_id", "display_name", "locale", "timezone",
-                     "reachable", "created_at", "email", "organisation_id", "organisation_role")
+                     "reachable", "created_at", "address", "organisation_id", "organisation_role")
 _LOAD_SQL = (f"SELECT {', '.join('c.' + c for c in _CUSTOMER_COLUMNS)}, d.customer_id, d.state, d.data, "
              "d.updated_at FROM customers AS c LEFT OUTER JOIN drafts AS d ON d.customer_id = c.id "
              "WHERE c.platform = ? AND c.platform_user_id = ?")

@@ -49,7 +49,7 @@ async def _ticket(service: Services, user: str, email: str | None = None, subjec
     customer = await service.customers.customer("chat", user, user, f"User {user}", "en")
     if email is not None:
         async with service.db.write() as s:
-            (await s.get_one(Customer, customer.id)).email = email
+            (await s.get_one(Customer, customer.id)).address = email
     return await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
                                              subject=subject, description="It fails.")
 

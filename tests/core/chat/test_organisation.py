@@ -113,7 +113,7 @@ async def test_persian_customer_proves_an_address_and_joins_the_organisation(
     await c.say(code.translate(PERSIAN_DIGITS))  # typed in Persian digits
     assert "Firma" in c.text and "ali@firma.cz" in c.text and "/tickets" in c.text
     me = await row_of(mailing, c)
-    assert me.email == "ali@firma.cz" and me.organisation_id is not None
+    assert me.address == "ali@firma.cz" and me.organisation_id is not None
     assert all(code not in r.text for r in c.transcript)  # the code never appears in the chat
 
     sender = Recorder()
@@ -169,11 +169,11 @@ async def test_three_wrong_codes_lock_for_an_hour(talk: Conversation, mailing: S
     await c.say("/organisation petr@firma.cz")  # a new code while locked: refused
     assert "too many times" in c.text
     await c.say(code)  # outside any step now: a message, not a guess
-    assert (await row_of(mailing, c)).email is None
+    assert (await row_of(mailing, c)).address is None
     clock.advance(hours=1, minutes=1)
     await c.say("/organisation petr@firma.cz")
     await c.say(await code_for(mailing, "petr@firma.cz"))
-    assert (await row_of(mailing, c)).email == "petr@firma.cz"
+    assert (await row_of(mailing, c)).address == "petr@firma.cz"
 
 
 async def test_an_expired_code_offers_a_new_one(talk: Conversation, mailing: Services, clock: FakeClock) -> None:
@@ -216,7 +216,7 @@ async def test_a_customer_removes_their_address(talk: Conversation, mailing: Ser
     await c.say("/organisation")
     await c.press("org:forget")
     me = await row_of(mailing, c)
-    assert (me.email, me.organisation_id) == (None, None)
+    assert (me.address, me.organisation_id) == (None, None)
     await c.say("/organisation")
     assert c.last[-1].expects_text  # asked for an address again
     await c.press("nav:cancel")
@@ -293,7 +293,7 @@ async def test_guessing_codes_locks_after_three(talk: Conversation, mailing: Ser
     assert weighed == 2  # the third wrong one locks
     clock.advance(minutes=59)
     await eve.say(code)  # not in the code step any more, and still locked
-    assert (await row_of(mailing, eve)).email is None
+    assert (await row_of(mailing, eve)).address is None
     # Within an hour at most three codes are sent and three guesses weighed, whatever is tried.
     eve_id = (await row_of(mailing, eve)).id
     clock.advance(minutes=2)
@@ -418,7 +418,7 @@ async def test_a_colleagues_letter_continues_a_ticket_only_where_writing_is_allo
     await letters.take(letter("Read-only: this opens my own ticket."))
     assert await added() == []  # nothing added to Jana's
     async with mailing.db.read() as s:
-        petr = (await s.execute(select(CustomerRow).where(CustomerRow.email == "petr@firma.cz"))).scalar_one()
+        petr = (await s.execute(select(CustomerRow).where(CustomerRow.address == "petr@firma.cz"))).scalar_one()
     [own] = await mailing.queries.list_for_customer(petr.id)
     assert own.number != number and own.description.startswith("Read-only")
     await mailing.organisations.set_sharing("Firma", "everybody", replies=True)

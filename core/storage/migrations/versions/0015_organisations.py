@@ -2,7 +2,7 @@
 
 `organisations` with their sharing mode, the domains and the hand-added member addresses that
 make an address a member, `verifications` (the codes sent to a claimed address, as keyed hashes),
-and on `customers` the proven address and the organisation it gives.
+and on `customers` the proven address (`address`) and the organisation it gives.
 
 Revision ID: 0015
 Revises: 0014
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0015"
-down_revision = "0013"
+down_revision = "0014"
 branch_labels = None
 depends_on = None
 
@@ -56,17 +56,17 @@ def upgrade() -> None:
     )
     # Plain columns on customers, added and dropped in place (a batch rebuild of the table would
     # trip the foreign keys pointing at it, as 0012 explains); hence no foreign key either.
-    op.add_column("customers", sa.Column("email", sa.String(length=255), nullable=True))
+    op.add_column("customers", sa.Column("address", sa.String(length=255), nullable=True))
     op.add_column("customers", sa.Column("organisation_id", sa.Integer(), nullable=True))
     op.add_column("customers", sa.Column("organisation_role", sa.String(length=16), nullable=True))
-    op.create_index("ix_customers_email", "customers", ["email"])
+    op.create_index("ix_customers_address", "customers", ["address"])
     op.create_index("ix_customers_organisation_id", "customers", ["organisation_id"])
 
 
 def downgrade() -> None:
     op.drop_index("ix_customers_organisation_id", table_name="customers")
-    op.drop_index("ix_customers_email", table_name="customers")
-    for column in ("organisation_role", "organisation_id", "email"):
+    op.drop_index("ix_customers_address", table_name="customers")
+    for column in ("organisation_role", "organisation_id", "address"):
         op.get_bind().exec_driver_sql(f"ALTER TABLE customers DROP COLUMN {column}")
     op.drop_table("verifications")
     op.drop_table("organisation_members")
