@@ -10,11 +10,11 @@ from core.domain.config import DEFAULT_CONFIG
 
 def fast_config(directory: Path, *, chat: float = 0.05, group: float = 0.1, global_rate: float = 500,
                 knowledge: bool = False) -> Path:
-    """`knowledge`: keep the bundled example articles, which the form offers after a subject that
-    matches one (the tests that walk the form without expecting an offer go without them)."""
+    """`knowledge`: with the bundled example articles, which the form offers after a subject that
+    matches one (the bundled file names none)."""
     text = DEFAULT_CONFIG.read_text(encoding="utf-8")
-    if not knowledge:
-        text, n = re.subn(r"^\[knowledge\]\nfolder = .*\n", "", text, flags=re.M)
+    if knowledge:
+        text, n = re.subn(r"^# folder = \"<bundled>\".*$", 'folder = "<bundled>"', text, flags=re.M)
         assert n == 1
     keys = "".join(f"{key} = {value}\n" for key, value in (
         ("telegram_chat_interval_seconds", chat), ("telegram_group_interval_seconds", group),

@@ -14,7 +14,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-from core.domain.config import load_config
+from core.domain.config import BUNDLED_ARTICLES, load_config
 from core.knowledge import KnowledgeBase
 from core.knowledge.files import load
 
@@ -27,8 +27,8 @@ def questions() -> dict[str, list[tuple[str, str]]]:
 
 
 def bundled() -> KnowledgeBase:
-    config = load_config()
-    return load(config.knowledge.folder, [d.code for d in config.departments], config.languages[0])[0]
+    config = load_config()  # the bundled departments, and the examples shipped for them
+    return load(BUNDLED_ARTICLES, [d.code for d in config.departments], config.languages[0])[0]
 
 
 def evaluate(kb: KnowledgeBase, repeat: int = 1) -> dict[str, dict[str, Any]]:

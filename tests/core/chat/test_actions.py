@@ -13,6 +13,7 @@ from core.chat.notices import render
 from core.domain.config import load_config
 from core.domain.model import Status, TicketFilter
 from core.i18n import translator
+from core.knowledge.articles import SLUG_MAX
 
 BIGGEST = 999_999_999_999  # the longest number textnorm.ticket_number reads (12 digits)
 
@@ -95,7 +96,7 @@ def test_every_key_fits_telegram_callback_data() -> None:
              act.UndoAdded(BIGGEST).encode(), act.MoveAdded(BIGGEST).encode(),
              act.MoveAddedTo(BIGGEST, BIGGEST).encode()]
     keys += [act.SetLanguage(code).encode() for code in ("en", "fa", "cs", "ru", "pt")]
-    slug = "a" * act.SLUG_MAX
+    slug = "a" * SLUG_MAX
     keys += [act.ArticleOpen(slug).encode(), act.ArticleOpen(slug, False).encode(), act.ArticleSolved(slug).encode(),
              *(act.ArticleHelpful(code, slug, yes).encode() for code in ("en", "fa", "cs", "ru", "pt")
                for yes in (True, False))]

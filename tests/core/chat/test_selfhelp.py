@@ -10,7 +10,9 @@ from sqlalchemy import select
 
 from core.chat import Conversation
 from core.chat import actions as act
+from core.chat.selfservice_keys import slug_fits
 from core.domain.config import HelpdeskConfig, Limits
+from core.knowledge.articles import SLUG_MAX
 from core.services import Services
 from core.storage.db import Database
 from core.storage.models import ArticleEvent
@@ -114,13 +116,13 @@ async def test_help_in_persian_and_czech(kb_conversation: Conversation, kb_servi
 
 
 def test_article_keys_round_trip_and_fit_a_button() -> None:
-    longest = "z" * act.SLUG_MAX
+    longest = "z" * SLUG_MAX
     for action in (act.ArticleOpen(longest), act.ArticleOpen(longest, offered=False), act.ArticleSolved(longest),
                    act.ArticleHelpful("pt", longest, True), act.ArticleHelpful("fa", longest, False),
                    act.ArticleContinue(), act.ArticleNoComment()):
         key = action.encode()
         assert act.decode(key) == action and len(key.encode()) <= act.KEY_MAX_BYTES
-    assert act.slug_fits(longest) and not act.slug_fits(longest + "z")
+    assert slug_fits(longest) and not slug_fits(longest + "z")
     for forged in ("kb:open:" + "z" * 41, "kb:open:Slug", "kb:read:", "kb:yes:fa", "kb:yes:f1:x", "kb:what:x",
                    "kb:solved:a/b", "kb:open:رمز"):
         assert act.decode(forged) is None, forged
