@@ -113,7 +113,7 @@ async def _customer(api: FakeTelegramAPI, i: int, calm: asyncio.Event) -> None:
         if step:
             await asyncio.sleep(think.uniform(0.2, 0.8))
         value = value.format(i=i)
-        before = len(api.sent(user))
+        before = api.sent_count(user)
         if kind == "text":
             last_update = api.user_message(user, value, language_code="en")
         else:
@@ -121,7 +121,7 @@ async def _customer(api: FakeTelegramAPI, i: int, calm: asyncio.Event) -> None:
             last_update = api.press_button(user, message["message_id"], value, check_button=False)
         # Telegram keeps an update until the bot confirms it: after a kill the next process gets it.
         try:
-            await _answered(api, lambda: any(_matches(m, want) for m in api.sent(user)[before:]), calm)
+            await _answered(api, lambda: any(_matches(m, want) for m in api.sent(user, before)), calm)
         except TimeoutError:
             tail = [(m.get("text", "")[:60],
                      [b.get("callback_data") for row in (m.get("reply_markup") or {}).get("inline_keyboard", [])
