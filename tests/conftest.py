@@ -4,6 +4,9 @@ the mail servers (a real Dovecot, an SMTP sink) that the e-mail, start-up and se
 PostgreSQL tests use TEST_DATABASE_URL (a server URL; each test run creates a throwaway
 database on it and drops it afterwards). Without it they probe 127.0.0.1:5432 and, when no
 server answers, skip with the reason shown.
+
+Migrations run once per test run, into a template: each test's database is a copy of it (a
+SQLite file copied, a PostgreSQL database created from it).
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import os
 import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -116,11 +119,16 @@ def pg_template(pg_database: str) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def pg_dropper() -> Iterator[concurrent.futures.Executor]:
+def pg_dropper(pg_database: str) -> Iterator[Callable[[str], None]]:
     """Drops the tests' PostgreSQL databases in the background: a DROP DATABASE waits for a
-    checkpoint (a few hundred ms on a busy server) that the next test need not wait for."""
+    checkpoint (a few hundred ms on a busy server) that the next test need not wait for. The
+    run ends with every drop done, and says so if one failed."""
+    drops: list[concurrent.futures.Future[None]] = []
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
-        yield pool  # leaving waits for the last drops
+        yield lambda name: drops.append(
+            pool.submit(asyncio.run, _admin_async(pg_database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    for drop in drops:
+        drop.result()
 
 
 def _in_thread(work: Any) -> None:
@@ -154,12 +162,12 @@ async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Da
     name = f"{make_url(server).database}_{uuid.uuid4().hex[:8]}"
     await _admin_async(server, f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"')
     database = Database(make_url(server).set(database=name).render_as_string(hide_password=False))
-    dropper: concurrent.futures.Executor = request.getfixturevalue("pg_dropper")
+    drop: Callable[[str], None] = request.getfixturevalue("pg_dropper")
     try:
         yield database
     finally:
         await database.dispose()
-        dropper.submit(asyncio.run, _admin_async(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        drop(name)
 
 
 class FakeClock:
