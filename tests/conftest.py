@@ -122,11 +122,13 @@ def pg_template(pg_database: str) -> Iterator[str]:
 def pg_dropper(pg_database: str) -> Iterator[Callable[[str], None]]:
     """Drops the tests' PostgreSQL databases in the background: a DROP DATABASE waits for a
     checkpoint (a few hundred ms on a busy server) that the next test need not wait for. The
-    run ends with every drop done, and says so if one failed."""
+    run ends with every drop done, and says so if one failed. The drops connect to the server's
+    own database, not the run's: a test may cut every connection to the run's (test_concurrency)."""
+    server = _pg_server_url() or pg_database
     drops: list[concurrent.futures.Future[None]] = []
     with concurrent.futures.ThreadPoolExecutor(1) as pool:
         yield lambda name: drops.append(
-            pool.submit(asyncio.run, _admin_async(pg_database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+            pool.submit(asyncio.run, _admin_async(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
     for drop in drops:
         drop.result()
 
