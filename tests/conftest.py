@@ -4,6 +4,9 @@ the mail servers (a real Dovecot, an SMTP sink) that the e-mail, start-up and se
 PostgreSQL tests use TEST_DATABASE_URL (a server URL; each test run creates a throwaway
 database on it and drops it afterwards). Without it they probe 127.0.0.1:5432 and, when no
 server answers, skip with the reason shown.
+
+Migrations run once per test run, into a template: each test's database is a copy of it (a
+SQLite file copied, a PostgreSQL database created from it).
 """
 
 from __future__ import annotations
@@ -11,9 +14,10 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import os
+import shutil
 import socket
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -91,25 +95,81 @@ def config() -> HelpdeskConfig:
     return load_config()
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite file migrated to head once per run; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "helpdesk.db"
+    _in_thread(_migrate_template(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_template(pg_database: str) -> Iterator[str]:
+    """A PostgreSQL database migrated to head once per run, the template each test's database
+    is created from (a copy takes some 30 ms where migrating takes some 300 ms)."""
+    from sqlalchemy.engine import make_url
+
+    name = f"{make_url(pg_database).database}_template"
+    _admin(pg_database, f'CREATE DATABASE "{name}"')
+    try:
+        _in_thread(_migrate_template(make_url(pg_database).set(database=name).render_as_string(hide_password=False)))
+        yield name
+    finally:
+        _admin(pg_database, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def pg_dropper(pg_database: str) -> Iterator[Callable[[str], None]]:
+    """Drops the tests' PostgreSQL databases in the background: a DROP DATABASE waits for a
+    checkpoint (a few hundred ms on a busy server) that the next test need not wait for. The
+    run ends with every drop done, and says so if one failed. The drops connect to the server's
+    own database, not the run's: a test may cut every connection to the run's (test_concurrency)."""
+    server = _pg_server_url() or pg_database
+    drops: list[concurrent.futures.Future[None]] = []
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        yield lambda name: drops.append(
+            pool.submit(asyncio.run, _admin_async(server, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')))
+    for drop in drops:
+        drop.result()
+
+
+def _in_thread(work: Any) -> None:
+    with concurrent.futures.ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, work).result()
+
+
+async def _migrate_template(url: str) -> None:
+    database = Database(url)
+    try:
+        await upgrade(database)
+    finally:
+        await database.dispose()  # no connection left: a template must have none to be copied
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 async def db(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[Database]:
-    """A migrated, empty database on each backend."""
+    """A migrated, empty database on each backend: a copy of the run's migrated template."""
     if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        for suffix in ("", "-wal", "-shm"):  # the WAL is checkpointed and gone; copied if it is not
+            if (source := template.with_name(template.name + suffix)).exists():
+                shutil.copyfile(source, tmp_path / f"helpdesk.db{suffix}")
         database = Database(f"sqlite+aiosqlite:///{tmp_path / 'helpdesk.db'}")
-    else:
-        database = Database(request.getfixturevalue("pg_database"))
-        await _reset_pg(database)
-    await upgrade(database)
-    yield database
-    await database.dispose()
+        yield database
+        await database.dispose()
+        return
+    from sqlalchemy.engine import make_url
 
-
-async def _reset_pg(database: Database) -> None:
-    from sqlalchemy import text
-
-    async with database.engine.begin() as conn:
-        await conn.execute(text("DROP SCHEMA public CASCADE"))
-        await conn.execute(text("CREATE SCHEMA public"))
+    server: str = request.getfixturevalue("pg_database")
+    name = f"{make_url(server).database}_{uuid.uuid4().hex[:8]}"
+    await _admin_async(server, f'CREATE DATABASE "{name}" TEMPLATE "{request.getfixturevalue("pg_template")}"')
+    database = Database(make_url(server).set(database=name).render_as_string(hide_password=False))
+    drop: Callable[[str], None] = request.getfixturevalue("pg_dropper")
+    try:
+        yield database
+    finally:
+        await database.dispose()
+        drop(name)
 
 
 class FakeClock:

@@ -812,9 +812,16 @@ class FakeTelegramAPI:
         """The chat is gone (or never existed): sends to it answer 400 "chat not found"."""
         self._deleted.add(chat_id)
 
-    def sent(self, chat_id: int) -> list[JSONDict]:
-        """Snapshots of the bot's messages in a chat, one per successful send or edit, in order."""
-        return [copy.deepcopy(m) for m in self._history.get(chat_id, [])]
+    def sent(self, chat_id: int, since: int = 0) -> list[JSONDict]:
+        """Snapshots of the bot's messages in a chat, one per successful send or edit, in order;
+        from the `since`-th on (`sent(chat, n)` is `sent(chat)[n:]` without copying the first n:
+        a wait_for predicate runs on every change, and copying a long history each time costs
+        a busy test more CPU than the bot it tests)."""
+        return [copy.deepcopy(m) for m in self._history.get(chat_id, [])[since:]]
+
+    def sent_count(self, chat_id: int) -> int:
+        """How many snapshots `sent(chat_id)` holds, without copying them."""
+        return len(self._history.get(chat_id, []))
 
     def requests_for(self, method: str, chat_id: int | str | None = None) -> list[RecordedRequest]:
         return [

@@ -84,7 +84,7 @@ async def customer(i: int, api: TaggedTelegramAPI, bots: list[Bot], http: aiohtt
     await asyncio.sleep(rng.uniform(0, 0.5))
     answer: dict[str, Any] = {}
     for kind, value, want in INTAKE:
-        before = len(api.sent(user))
+        before = api.sent_count(user)
         if kind == "text":
             update = api.user_message(user, value.format(i=i), language_code="en")
         else:
@@ -98,8 +98,8 @@ async def customer(i: int, api: TaggedTelegramAPI, bots: list[Bot], http: aiohtt
         what, _, expected = want.partition(":")
 
         def found(since: int = before, what: str = what, expected: str = expected) -> dict[str, Any] | None:
-            return next((m for m in api.sent(user)[since:] if (expected in buttons(m) if what == "key"
-                                                               else expected in (m.get("text") or ""))), None)
+            return next((m for m in api.sent(user, since) if (expected in buttons(m) if what == "key"
+                                                              else expected in (m.get("text") or ""))), None)
         answer = await api.wait_for(found, timeout=15)
     number = re.search(r"#(\d+)", answer["text"])
     assert number is not None

@@ -231,7 +231,7 @@ class Person:
         return KINDS[self.i % len(KINDS)]
 
     async def step(self, kind: str, value: str, want: str, replies: int) -> dict[str, Any]:
-        before = len(self.api.sent(self.user))
+        before = self.api.sent_count(self.user)
         if kind == "text":
             update = self.api.user_message(self.user, value, language_code="en")
         else:
@@ -246,7 +246,7 @@ class Person:
     async def wait(self, want: str, *, since: int = 0, timeout: float, after: str = "",
                    count: int = 1) -> dict[str, Any]:
         def found() -> list[dict[str, Any]]:
-            hits = [m for m in self.api.sent(self.user)[since:] if _matches(m, want)]
+            hits = [m for m in self.api.sent(self.user, since) if _matches(m, want)]
             return hits if len(hits) >= count else []
         try:
             return (await self.api.wait_for(found, timeout=timeout))[-1]

@@ -5,6 +5,7 @@ state, and always answer in the customer's language."""
 from __future__ import annotations
 
 import asyncio
+import shutil
 import tempfile
 from pathlib import Path
 
@@ -19,7 +20,6 @@ from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.config import load_config
 from core.services import Services
 from core.storage.db import Database
-from core.storage.migrate import upgrade
 from tests.conftest import FakeClock
 
 CONFIG = load_config()
@@ -54,10 +54,10 @@ REQUIRED = {steps.REVIEW: ("department", "request_type", "subject", "priority", 
             steps.SUBJECT: ("department", "request_type"), steps.REQUEST_TYPE: ("department",)}
 
 
-async def _scenario(actions: list[tuple[str, object]], language_code: str) -> None:
+async def _scenario(actions: list[tuple[str, object]], language_code: str, template: Path) -> None:
     with tempfile.TemporaryDirectory() as tmp:
+        shutil.copyfile(template, Path(tmp) / "p.db")  # migrated once per run (tests/conftest.py)
         db = Database(f"sqlite+aiosqlite:///{Path(tmp) / 'p.db'}")
-        await upgrade(db)
         clock = FakeClock()
 
         def build() -> Conversation:
@@ -110,5 +110,6 @@ async def _scenario(actions: list[tuple[str, object]], language_code: str) -> No
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(actions=st.lists(action, min_size=1, max_size=25), language_code=st.sampled_from(["cs", "fa", "ru", None]))
-def test_any_sequence_is_handled(actions: list[tuple[str, object]], language_code: str | None) -> None:
-    asyncio.run(_scenario(actions, language_code or "xx"))
+def test_any_sequence_is_handled(actions: list[tuple[str, object]], language_code: str | None,
+                                 sqlite_template: Path) -> None:
+    asyncio.run(_scenario(actions, language_code or "xx", sqlite_template))
