@@ -67,6 +67,8 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
         lines.append("  —")
     for subject, numbers in report.recurring:
         lines.append(f"  {t.number(len(numbers))}× {subject} (" + ", ".join(t.ticket(n) for n in numbers[:8]) + ")")
+    if report.organisation is not None:  # the knowledge base's figures are the whole desk's
+        return "\n".join(lines)
     return "\n".join(lines + _articles(t, report, knowledge or KnowledgeBase()))
 
 
@@ -129,11 +131,12 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
         w.writerow(["opened_per_organisation", ALL, name, n])
     for subject, numbers in report.recurring:
         w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
-    w.writerow(["articles", ALL, "deflections", report.articles.deflections])
-    w.writerow(["articles", ALL, "shown", report.articles.shown])
-    for slug, kinds in sorted(report.articles.per_article.items()):
-        for kind in (ArticleKind.SHOWN, ArticleKind.DEFLECTED, ArticleKind.HELPFUL, ArticleKind.NOT_HELPFUL):
-            w.writerow(["article", slug, kind.value, kinds[kind]])
-    for question, n in report.articles.unanswered:
-        w.writerow(["unanswered_question", ALL, question, n])
+    if report.organisation is None:  # the knowledge base's figures are the whole desk's
+        w.writerow(["articles", ALL, "deflections", report.articles.deflections])
+        w.writerow(["articles", ALL, "shown", report.articles.shown])
+        for slug, kinds in sorted(report.articles.per_article.items()):
+            for kind in (ArticleKind.SHOWN, ArticleKind.DEFLECTED, ArticleKind.HELPFUL, ArticleKind.NOT_HELPFUL):
+                w.writerow(["article", slug, kind.value, kinds[kind]])
+        for question, n in report.articles.unanswered:
+            w.writerow(["unanswered_question", ALL, question, n])
     return out.getvalue()

@@ -45,7 +45,8 @@ async def offer(form: Intake, customer: Customer, data: Data, after: str, words:
     found = [a for a in kb.search(words, locale, department=data.get("department"), limit=OFFER_SIZE + len(offered))
              if slug_fits(a.slug)]
     if not found:
-        await form.services.articles.no_match(words, locale, Source.FORM, customer.id)
+        if after == "subject":  # the question: a description is a customer's own story, not one to keep
+            await form.services.articles.no_match(words, locale, Source.FORM, customer.id)
         return None
     new = [a.slug for a in found if a.slug not in offered][:OFFER_SIZE]
     if not new:

@@ -312,9 +312,10 @@ async def retry_dead(db: Database, clock: Clock = utcnow) -> int:
         customers = select(OutboxMessage.customer_id).where(
             OutboxMessage.status == "dead", OutboxMessage.customer_id.is_not(None))
         await session.execute(update(Customer).where(Customer.id.in_(customers)).values(reachable=True))
+        # A secret's row has no words left to send (and its code has expired): it stays dead.
         result = cast(CursorResult[Any], await session.execute(update(OutboxMessage).where(
-            OutboxMessage.status == "dead").values(status="pending", attempts=0, next_attempt_at=now,
-                                                   last_error=None)))
+            OutboxMessage.status == "dead", OutboxMessage.event != SECRET_REPLY).values(
+                status="pending", attempts=0, next_attempt_at=now, last_error=None)))
         return int(result.rowcount or 0)
 
 

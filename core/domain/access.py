@@ -72,6 +72,16 @@ class Party:
     address: str | None = None
     organisation_id: int | None = None
     role: str | None = None
+    # The address was proven (a code sent to it, or an agent's word), not only claimed: a mail's
+    # sender can be forged, so a mail channel's identity is the same person and a member through
+    # its address only for what others proved.
+    proven: bool = False
+
+    @property
+    def member(self) -> bool:
+        """In their organisation on proven terms: by a proven address, or added by an agent
+        without one."""
+        return self.organisation_id is not None and (self.proven or self.address is None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,9 +91,11 @@ class Organisation:
 
 
 def relation(actor: Party, requester: Party) -> Relation:
-    if actor.id == requester.id or (actor.address is not None and actor.address == requester.address):
+    """Who the actor is to a ticket's requester: the same identity, or the same person by an
+    address the actor proved; a colleague when the actor is a member on proven terms."""
+    if actor.id == requester.id or (actor.proven and actor.address is not None and actor.address == requester.address):
         return Relation.REQUESTER
-    if actor.organisation_id is not None and actor.organisation_id == requester.organisation_id:
+    if actor.member and actor.organisation_id == requester.organisation_id:
         return Relation.COLLEAGUE
     return Relation.STRANGER
 
@@ -102,7 +114,7 @@ def allowed(actor: Party, requester: Party, organisation: Organisation | None) -
 
 def sees_colleagues(actor: Party, organisation: Organisation | None) -> bool:
     """Whether `actor` may list the tickets of their organisation's other members."""
-    if organisation is None or actor.organisation_id is None:
+    if organisation is None or not actor.member:
         return False
     return Deed.VIEW in COLLEAGUES[(Sharing(organisation.sharing), Role(actor.role or Role.MEMBER),
                                     organisation.replies)]

@@ -32,6 +32,7 @@ from sqlalchemy import delete, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import Executable
 
+from core.services.organisations import relink
 from core.storage.db import Database
 from core.storage.models import (
     ArticleEvent,
@@ -142,7 +143,12 @@ async def _erase(session: AsyncSession, customer: Customer) -> Forgotten:
     # Their address, and the organisation it gave: nobody may find them or their tickets through it.
     if customer.address:
         await session.execute(delete(OrganisationMember).where(OrganisationMember.address == customer.address))
+    address = customer.address
     customer.address = customer.organisation_id = customer.organisation_role = None
+    customer.address_proven = False
+    if address:
+        await session.flush()
+        await relink(session, addresses=(address,))  # others with it lose the membership it gave
     await session.execute(delete(Verification).where(Verification.customer_id == customer.id))
     await session.flush()
     return done

@@ -185,6 +185,7 @@ class OrganisationService:
             if ticket is None:
                 raise OrganisationError("unknown_ticket", number=number)
             customer = await session.get_one(Customer, ticket.customer_id)
+            customer.address_proven = customer.address is not None  # the agent vouches for it
             if customer.address:
                 row = await session.get(OrganisationMember, customer.address)
                 if row is None:

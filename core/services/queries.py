@@ -64,8 +64,9 @@ Q = TypeVar("Q", bound=Select)
 
 
 def person(customer_id: int) -> Select[int]:
-    """The ids of a customer's identities: theirs, and those with the same proven address."""
-    address = select(Customer.address).where(Customer.id == customer_id).scalar_subquery()
+    """The ids of a customer's identities: theirs, and those with the address they proved."""
+    address = select(Customer.address).where(
+        Customer.id == customer_id, Customer.address_proven.is_(True)).scalar_subquery()
     return select(Customer.id).where(or_(Customer.id == customer_id, Customer.address == address))
 
 
@@ -147,8 +148,8 @@ class QueryService:
                 query = query.where(Ticket.customer_id.in_(person(creator)))
             query = _viewed(query, view).order_by(Ticket.number.desc()).limit(limit)
             rows = (await session.execute(query)).all()
-            return [Listed(ticket, name_of(who), who.id == actor.id or (actor.address is not None
-                                                                        and who.address == actor.address))
+            me = party(actor)
+            return [Listed(ticket, name_of(who), access.relation(me, party(who)) == access.Relation.REQUESTER)
                     for ticket, who in rows]
 
     async def colleagues(self, customer_id: int) -> list[Colleague] | None:
@@ -163,8 +164,9 @@ class QueryService:
                 .where(Customer.organisation_id == actor.organisation_id)
                 .group_by(Customer.id).order_by(Customer.id))).all()
         people: dict[str, Colleague] = {}
+        me = party(actor)
         for who, count in rows:
-            if who.id == actor.id or (actor.address is not None and who.address == actor.address):
+            if access.relation(me, party(who)) == access.Relation.REQUESTER:
                 continue
             key = who.address or f"#{who.id}"
             known = people.get(key)

@@ -94,7 +94,8 @@ async def deeds(session: AsyncSession, customer_id: int, ticket: Ticket) -> froz
 
 
 def party(customer: Customer) -> access.Party:
-    return access.Party(customer.id, customer.address, customer.organisation_id, customer.organisation_role)
+    return access.Party(customer.id, customer.address, customer.organisation_id, customer.organisation_role,
+                        bool(customer.address_proven))
 
 
 def organisation(row: Organisation | None) -> access.Organisation | None:

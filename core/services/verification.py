@@ -3,8 +3,10 @@
 The right code within CODE_VALID links the customer to the address, so that their identities
 with that address are one person and the address's organisation is theirs. Codes are single
 use, kept only as a keyed hash, and sent through the mail channel's outbox as a secret reply
-(erased once sent). WRONG_MAX wrong codes lock the customer's attempts for LOCKED_FOR; at most
-CODES_PER_HOUR codes are sent for one customer an hour, so nobody floods an address through us.
+(erased once sent). WRONG_MAX wrong codes lock the customer's attempts for LOCKED_FOR, and so
+do WRONG_MAX wrong codes for one address within an hour, whoever typed them; at most
+CODES_PER_HOUR codes are sent for one customer, and to one address, an hour, so that nobody
+floods an address through us and many identities together guess no faster than one.
 """
 
 from __future__ import annotations
@@ -17,15 +19,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from core.delivery.outbox import queue_reply
+from core.delivery.outbox import SECRET_REPLY, queue_reply
 from core.domain.clock import Clock, utcnow
 from core.domain.errors import DomainError
 from core.services.organisations import membership, relink, valid_address
 from core.storage.db import Database
 from core.storage.keys import install_key
-from core.storage.models import Customer, Organisation, Verification
+from core.storage.models import AddressLock, Customer, Organisation, OutboxMessage, Verification
 
 if TYPE_CHECKING:
     from core.chat.messages import Reply
@@ -84,6 +87,15 @@ class VerificationService:
                 row.window_start, row.sent = now, 0
             if row.sent >= CODES_PER_HOUR:
                 raise VerificationRefused("too_many_codes", until=row.window_start + timedelta(hours=1))
+            await _refuse_if_address_locked(session, checked, now)
+            # Whoever asks: an address gets CODES_PER_HOUR codes an hour, so many identities
+            # together flood no inbox (the codes' rows stay, erased, as the count).
+            sent_to = (await session.execute(select(OutboxMessage.created_at).where(
+                OutboxMessage.platform == self.mail_channel, OutboxMessage.chat_id == checked,
+                OutboxMessage.event == SECRET_REPLY, OutboxMessage.created_at > now - timedelta(hours=1))
+                .order_by(OutboxMessage.created_at))).scalars().all()
+            if len(sent_to) >= CODES_PER_HOUR:
+                raise VerificationRefused("too_many_codes", until=sent_to[0] + timedelta(hours=1))
             row.sent += 1
             row.address, row.code_hash, row.expires_at = checked, digest, now + CODE_VALID
             queue_reply(session, self.mail_channel, checked, message(code), now, secret=True)
@@ -97,6 +109,7 @@ class VerificationService:
             _refuse_if_locked(row, now)
             if row.address is None or row.code_hash is None or row.expires_at is None:
                 raise VerificationRefused("no_code")
+            await _refuse_if_address_locked(session, row.address, now)
             if now >= row.expires_at:
                 row.code_hash = row.expires_at = None
                 refusal = VerificationRefused("code_expired", address=row.address)
@@ -104,6 +117,8 @@ class VerificationService:
                 return await _prove(session, customer_id, row)
             else:
                 row.wrong += 1
+                if await _count_wrong(session, row.address, now):  # the address's last try this hour
+                    row.wrong = WRONG_MAX
                 if row.wrong >= WRONG_MAX:
                     row.wrong, row.locked_until = 0, now + LOCKED_FOR
                     row.code_hash = row.expires_at = None
@@ -125,6 +140,28 @@ class VerificationService:
         async with self.db.write() as session:
             customer = await session.get_one(Customer, customer_id)
             customer.address = customer.organisation_id = customer.organisation_role = None
+            customer.address_proven = False
+
+
+async def _refuse_if_address_locked(session: AsyncSession, address: str, now: datetime) -> None:
+    lock = await session.get(AddressLock, address)
+    if lock is not None and lock.locked_until is not None and now < lock.locked_until:
+        raise VerificationRefused("verification_locked", until=lock.locked_until)
+
+
+async def _count_wrong(session: AsyncSession, address: str, now: datetime) -> bool:
+    """A wrong code for `address`, by anybody; True when it locks the address for LOCKED_FOR."""
+    lock = await session.get(AddressLock, address, with_for_update=True)
+    if lock is None:
+        lock = AddressLock(address=address, wrong=0, window_start=now)
+        session.add(lock)
+    elif now - lock.window_start >= timedelta(hours=1):
+        lock.wrong, lock.window_start = 0, now
+    lock.wrong += 1
+    if lock.wrong < WRONG_MAX:
+        return False
+    lock.wrong, lock.window_start, lock.locked_until = 0, now, now + LOCKED_FOR
+    return True
 
 
 async def _row(session: AsyncSession, customer_id: int, *, lock: bool) -> Verification:
@@ -147,7 +184,7 @@ async def _prove(session: AsyncSession, customer_id: int, row: Verification) -> 
     row.address = row.code_hash = row.expires_at = None
     row.wrong = 0
     customer = await session.get_one(Customer, customer_id)
-    customer.address = address
+    customer.address, customer.address_proven = address, True
     await session.flush()
     await relink(session, addresses=(address,))
     found = await membership(session, address)

@@ -87,6 +87,8 @@ class Customer(Base):
     # clears it when an organisation goes).
     organisation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     organisation_role: Mapped[str | None] = mapped_column(String(16))  # member | primary
+    # The address was proven (a code, an agent's word) rather than only claimed (a mail's sender).
+    address_proven: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
 
 class Agent(Base):
@@ -364,7 +366,8 @@ class ArticleEvent(Base):
 
 
 # The organisations' tables live in their own module; named here with the others.
-from core.storage.organisations import Organisation as Organisation  # noqa: E402 - it needs Base, above
+from core.storage.organisations import AddressLock as AddressLock  # noqa: E402 - it needs Base, above
+from core.storage.organisations import Organisation as Organisation  # noqa: E402
 from core.storage.organisations import OrganisationDomain as OrganisationDomain  # noqa: E402
 from core.storage.organisations import OrganisationMember as OrganisationMember  # noqa: E402
 from core.storage.organisations import Verification as Verification  # noqa: E402

@@ -59,3 +59,15 @@ class Verification(Base):
     locked_until: Mapped[datetime | None]
     sent: Mapped[int] = mapped_column(Integer, default=0)  # codes sent in the window below
     window_start: Mapped[datetime | None]
+
+
+class AddressLock(Base):
+    """Wrong codes typed for an address, whoever typed them: an address is locked for a while
+    after a few, so that many identities together guess no faster than one."""
+
+    __tablename__ = "address_locks"
+
+    address: Mapped[str] = mapped_column(String(255), primary_key=True)
+    wrong: Mapped[int] = mapped_column(Integer, default=0)  # in the window below
+    window_start: Mapped[datetime]
+    locked_until: Mapped[datetime | None]

@@ -12,6 +12,7 @@ from core.domain.access import Deed, Organisation, Party, Relation, Role, Sharin
 from core.domain.errors import NotYourTicket, ReadOnlyTicket
 from core.services import Services
 from core.services.steps import owned
+from core.storage.models import Customer as CustomerRow
 
 ORG = 7
 
@@ -42,10 +43,10 @@ def parties(role: Role, how: str) -> tuple[Party, Party]:
         case Relation.REQUESTER:
             return Party(1, "jana@firma.cz", ORG, role), requester
         case "same person":  # her Telegram identity, with the address she proved
-            return Party(2, "jana@firma.cz", ORG, role), requester
+            return Party(2, "jana@firma.cz", ORG, role, proven=True), requester
         case Relation.COLLEAGUE:
-            return Party(3, "petr@firma.cz", ORG, role), requester
-    return Party(4, "eve@elsewhere.net", 8, role), requester
+            return Party(3, "petr@firma.cz", ORG, role, proven=True), requester
+    return Party(4, "eve@elsewhere.net", 8, role, proven=True), requester
 
 
 def test_the_expected_table_covers_every_case() -> None:
@@ -63,17 +64,23 @@ def test_every_case(sharing: Sharing, role: Role, replies: bool, how: str, deed:
 @pytest.mark.parametrize(("sharing", "role", "replies"), list(itertools.product(Sharing, Role, (False, True))),
                          ids=str)
 def test_listing_colleagues_follows_seeing_their_tickets(sharing: Sharing, role: Role, replies: bool) -> None:
-    actor = Party(3, "petr@firma.cz", ORG, role)
+    actor = Party(3, "petr@firma.cz", ORG, role, proven=True)
     sees = (sharing, role, replies, Relation.COLLEAGUE, Deed.VIEW) in EXPECTED
     assert sees_colleagues(actor, Organisation(sharing, replies)) is sees
-    assert not sees_colleagues(Party(3, "petr@firma.cz", None, role), Organisation(sharing, replies))
+    assert not sees_colleagues(Party(3, "petr@firma.cz", None, role, proven=True), Organisation(sharing, replies))
+    # A mail's sender at the organisation's domain, not proven (a From line can be forged): no.
+    assert not sees_colleagues(Party(3, "petr@firma.cz", ORG, role), Organisation(sharing, replies))
 
 
 def test_relations() -> None:
     jana = Party(1, "jana@firma.cz", ORG)
     assert relation(Party(1), jana) == Relation.REQUESTER
-    assert relation(Party(2, "jana@firma.cz"), jana) == Relation.REQUESTER  # the same proven address
-    assert relation(Party(3, "petr@firma.cz", ORG), jana) == Relation.COLLEAGUE
+    assert relation(Party(2, "jana@firma.cz", proven=True), jana) == Relation.REQUESTER  # the address proven
+    assert relation(Party(3, "petr@firma.cz", ORG, proven=True), jana) == Relation.COLLEAGUE
+    assert relation(Party(3, None, ORG), jana) == Relation.COLLEAGUE  # added by an agent, without an address
+    # A mail's sender is only claimed: a forged From line is neither Jana nor her colleague.
+    assert relation(Party(2, "jana@firma.cz"), jana) == Relation.STRANGER
+    assert relation(Party(3, "petr@firma.cz", ORG), jana) == Relation.STRANGER
     assert relation(Party(4, None, None), Party(5, None, None)) == Relation.STRANGER  # no address: no match
     assert relation(Party(4, "x@y.cz", 8), jana) == Relation.STRANGER
     assert allowed(Party(3, "petr@firma.cz", ORG), jana, None) == frozenset()  # no organisation row: nothing
@@ -86,7 +93,10 @@ async def _person(service: Services, user: str, address: str | None) -> int:
     """A mail channel's customer at `address` (linked to its organisation), or a chat's without one."""
     if address is None:
         return (await service.customers.customer("telegram", user, user)).id
-    return (await service.customers.customer("email", address, address, address=address)).id
+    who = (await service.customers.customer("email", address, address, address=address)).id
+    async with service.db.write() as session:  # as if proven with a code (a mail's sender alone is not)
+        (await session.get_one(CustomerRow, who)).address_proven = True
+    return who
 
 
 @pytest.mark.parametrize(("sharing", "role", "replies"), list(itertools.product(Sharing, Role, (False, True))),

@@ -91,7 +91,8 @@ def _upsert(is_sqlite: bool) -> Any:
 
 # The same two statements below SQLAlchemy, for the unit of an event.
 _CUSTOMER_COLUMNS = ("id", "platform", "platform_user_id", "chat_id", "display_name", "locale", "timezone",
-                     "reachable", "created_at", "address", "organisation_id", "organisation_role")
+                     "reachable", "created_at", "address", "organisation_id", "organisation_role",
+                     "address_proven")
 _LOAD_SQL = (f"SELECT {', '.join('c.' + c for c in _CUSTOMER_COLUMNS)}, d.customer_id, d.state, d.data, "
              "d.updated_at FROM customers AS c LEFT OUTER JOIN drafts AS d ON d.customer_id = c.id "
              "WHERE c.platform = ? AND c.platform_user_id = ?")
@@ -107,6 +108,7 @@ async def _lean_load(lean: Lean, platform: str, user_id: str) -> tuple[Customer 
     width = len(_CUSTOMER_COLUMNS)
     values = dict(zip(_CUSTOMER_COLUMNS, row[:width], strict=True))
     values["reachable"] = bool(values["reachable"])
+    values["address_proven"] = bool(values["address_proven"])
     values["created_at"] = lean.read_time(values["created_at"])
     customer = Customer(**values)
     make_transient_to_detached(customer)  # as the ORM read leaves it: loaded, then out of the session

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from core.chat import Conversation
 from core.chat.drafts import DraftStore
 from core.chat.letters import Letter, Letters
 from core.chat.membership import code_mail
+from core.chat.messages import Reply
 from core.delivery.attachments import AttachmentStore
 from core.delivery.outbox import SECRET_REPLY
 from core.delivery.relay import Relay
@@ -399,7 +401,7 @@ async def test_primary_sharing_shows_all_to_primary_contacts_only(talk: Conversa
     assert f"t:{number}" in boss.keys() and "people:all" in boss.keys()
 
 
-async def test_a_colleagues_letter_continues_a_ticket_only_where_writing_is_allowed(
+async def test_a_letter_never_acts_on_a_colleagues_ticket(
         mailing: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
     await firma(mailing, "everybody")
     _, number = await by_mail(mailing, "jana@firma.cz", "Jana Nováková")
@@ -421,6 +423,62 @@ async def test_a_colleagues_letter_continues_a_ticket_only_where_writing_is_allo
         petr = (await s.execute(select(CustomerRow).where(CustomerRow.address == "petr@firma.cz"))).scalar_one()
     [own] = await mailing.queries.list_for_customer(petr.id)
     assert own.number != number and own.description.startswith("Read-only")
+    # Even where colleagues may write: a mail's From line can be forged, so a letter acts only on
+    # tickets opened from its own address (a colleague writes to Jana's ticket from a chat).
     await mailing.organisations.set_sharing("Firma", "everybody", replies=True)
-    await letters.take(letter("Now allowed: this continues Jana's."))
-    assert await added() == ["Now allowed: this continues Jana's."]
+    await letters.take(letter("Still my own ticket."))
+    assert await added() == []
+    assert len(await mailing.queries.list_for_customer(petr.id)) == 2
+
+
+async def test_a_forged_sender_is_not_the_person_who_proved_the_address(
+        mailing: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    """Ali proved ali@firma.cz in a chat; a letter claiming to be from that address is not Ali."""
+    ali = await mailing.customers.customer("telegram", "77", "77", "Ali", "cs")
+    async with mailing.db.write() as s:
+        row = await s.get_one(CustomerRow, ali.id)
+        row.address, row.address_proven = "ali@firma.cz", True
+    number = (await mailing.tickets.open_ticket(ali.id, department="technical", request_type="bug",
+                                                subject="Faktura", description="Chyba")).number
+    letters = Letters(mailing, DraftStore(mailing.db, mailing.clock), AttachmentStore(tmp_path / "files"), config)
+    await letters.take(Letter("email", "ali@firma.cz", "Ali?", f"Re: [#{number}]", "forged", ticket=number,
+                              address=True))
+    async with mailing.db.read() as s:
+        bodies = list((await s.execute(select(TicketMessage.body).where(
+            TicketMessage.ticket_id == (await mailing.queries.get(number)).id,
+            TicketMessage.kind == "customer"))).scalars())
+    assert "forged" not in bodies
+    # The other way round holds: Ali, who proved the address, sees what was mailed from it.
+    mine = {t.number for t in await mailing.queries.list_for_customer(ali.id)}
+    assert number in mine and len(mine) == 2
+
+
+async def test_many_identities_get_no_more_codes_or_guesses_for_one_address(
+        mailing: Services, clock: FakeClock) -> None:
+    """The limits hold per address too: several chat identities together flood no inbox and
+    guess no faster than one."""
+    people = [(await mailing.customers.customer("telegram", f"6{i}", f"6{i}", f"P{i}", "cs")).id for i in range(5)]
+    codes: dict[int, str] = {}
+
+    def keep(who: int) -> Callable[[str], Reply]:
+        def mail(code: str) -> Reply:
+            codes[who] = code
+            return Reply(f"code {code}")
+        return mail
+
+    for who in people[:3]:
+        await mailing.verification.send_code(who, "boss@firma.cz", keep(who))
+    with pytest.raises(VerificationRefused) as refused:
+        await mailing.verification.send_code(people[3], "boss@firma.cz", keep(people[3]))
+    assert refused.value.code == "too_many_codes"
+    # Three wrong codes, one from each identity, lock the address for all of them.
+    for who in people[:3]:
+        with pytest.raises(VerificationRefused):
+            await mailing.verification.confirm(who, wrong(codes[who], 1))
+    with pytest.raises(VerificationRefused) as refused:
+        await mailing.verification.confirm(people[0], wrong(codes[people[0]], 2))
+    assert refused.value.code == "verification_locked"
+    clock.advance(minutes=61)
+    with pytest.raises(VerificationRefused) as refused:  # the lock ended; the old codes expired
+        await mailing.verification.confirm(people[0], codes[people[0]])
+    assert refused.value.code in ("code_expired", "no_code")
