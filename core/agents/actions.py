@@ -258,7 +258,7 @@ def words_of(text: str) -> list[tuple[str, bool]]:
 
 def _org(words: list[tuple[str, bool]]) -> Action:
     """`org`, `org new NAME [MODE]`, `org NAME [sharing MODE [replies|noreplies] | domain add|remove
-    DOMAIN | member add ADDRESS|#1042 [primary] | member remove ADDRESS | delete]`. An unquoted name
+    DOMAIN | member add ADDRESS|#1042 [primary] | member remove ADDRESS|#1042 | delete]`. An unquoted name
     runs up to the first of those words."""
     if not words:
         return Org("list")

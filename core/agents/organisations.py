@@ -24,7 +24,7 @@ def org_usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f'{prefix}org "NAME" domain add|remove example.com', t._("every address at a domain belongs to it")),
         (f'{prefix}org "NAME" member add ADDRESS|#1042 [primary]',
          t._("add an address, or the requester of a ticket; primary: a primary contact")),
-        (f'{prefix}org "NAME" member remove ADDRESS', t._("remove an address added by hand")),
+        (f'{prefix}org "NAME" member remove ADDRESS|#1042', t._("remove an address added by hand")),
         (f'{prefix}org "NAME" delete', t._("delete an organisation (its tickets stay)")),
     )
 
@@ -81,6 +81,11 @@ async def run_org(t: Translator, orgs: OrganisationService, action: Org, prefix:
             return await _add_member(t, orgs, name, value, action.option or Role.MEMBER)
         case "member_remove":
             view = await orgs.view(name)
+            number = ticket_number(value) if value.startswith("#") or value.isdigit() else None
+            if number is not None:  # an identity added by its ticket (a wrong number is undone so)
+                await orgs.remove_requester(view.name, number)
+                return Done(t._("The requester of ticket {ticket} no longer belongs to {name}.",
+                                ticket=t.ticket(number), name=view.name))
             address = value.strip().lower()
             if address not in {a for a, _ in view.members}:
                 raise OrganisationError("unknown_member", address=address[:255])

@@ -199,6 +199,24 @@ class OrganisationService:
                 customer.organisation_id, customer.organisation_role = org.id, role
             return customer
 
+    async def remove_requester(self, name: str, number: int) -> None:
+        """Undo add_requester: the requester of ticket `number` leaves the organisation (their
+        address's hand-added row with them); OrganisationError when they are not in it."""
+        async with self.db.write() as session:
+            org = await self._get(session, name)
+            ticket = (await session.execute(select(Ticket).where(Ticket.number == number))).scalar_one_or_none()
+            customer = await session.get(Customer, ticket.customer_id) if ticket is not None else None
+            if customer is None or customer.organisation_id != org.id:
+                raise OrganisationError("unknown_member", address=f"#{number}")
+            member = await session.get(OrganisationMember, customer.address) if customer.address else None
+            if member is not None and member.organisation_id == org.id:
+                await session.delete(member)
+                await session.flush()
+            if customer.address:
+                await relink(session, addresses=(customer.address,))
+            else:
+                customer.organisation_id = customer.organisation_role = None
+
     async def remove_member(self, address: str) -> None:
         address = canonical(address)
         async with self.db.write() as session:

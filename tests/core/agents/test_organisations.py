@@ -155,6 +155,14 @@ async def test_a_tickets_requester_is_added(agents: AgentDesk, service: Services
                             await s.get_one(Customer, without.customer_id))}
     assert linked == {"1": (True, "member"), "2": (True, "primary")}
     assert await run(agents, "org Acme member add #9999") == Refused("There is no ticket #9999.")
+    # A wrong number is undone the same way it was given, with or without an address.
+    for ticket in (with_address, without):
+        assert await run(agents, f"org Acme member remove #{ticket.number}") == Done(
+            f"The requester of ticket #{ticket.number} no longer belongs to Acme.")
+    async with service.db.read() as s:
+        assert [(await s.get_one(Customer, t.customer_id)).organisation_id for t in (with_address, without)] == \
+            [None, None]
+    assert (await service.organisations.view("Acme")).members == ()
 
 
 @pytest.mark.parametrize(("line", "said"), [
