@@ -8,7 +8,14 @@ from core.agents.results import Details, Done, Refused, Result
 from core.domain.access import Role, Sharing
 from core.domain.textnorm import ticket_number
 from core.i18n import Translator
-from core.services.organisations import OrganisationError, OrganisationService, OrganisationView, domain_of
+from core.services.organisations import (
+    OrganisationError,
+    OrganisationService,
+    OrganisationView,
+    canonical,
+    clean_domain,
+    domain_of,
+)
 
 __all__ = ["org_incomplete", "org_usage", "role_name", "run_org"]
 
@@ -69,10 +76,10 @@ async def run_org(t: Translator, orgs: OrganisationService, action: Org, prefix:
             view = await orgs.view(name)
             await orgs.add_domain(view.name, value)
             return Done(t._("Every address at {domain} now belongs to {name}.",
-                            domain=value.strip().lower().lstrip("@"), name=view.name))
+                            domain=clean_domain(value), name=view.name))
         case "domain_remove":
             view = await orgs.view(name)
-            domain = value.strip().lower().lstrip("@")
+            domain = clean_domain(value)
             if domain not in view.domains:
                 raise OrganisationError("unknown_domain", domain=domain[:255])
             await orgs.remove_domain(domain)
@@ -86,7 +93,7 @@ async def run_org(t: Translator, orgs: OrganisationService, action: Org, prefix:
                 await orgs.remove_requester(view.name, number)
                 return Done(t._("The requester of ticket {ticket} no longer belongs to {name}.",
                                 ticket=t.ticket(number), name=view.name))
-            address = value.strip().lower()
+            address = canonical(value)
             if address not in {a for a, _ in view.members}:
                 raise OrganisationError("unknown_member", address=address[:255])
             await orgs.remove_member(address)
@@ -106,7 +113,7 @@ async def _add_member(t: Translator, orgs: OrganisationService, name: str, value
     number = ticket_number(value) if value.startswith("#") or value.isdigit() else None
     if number is None:
         await orgs.add_member(view.name, value, role)
-        address = value.strip().lower()
+        address = canonical(value)
         return Done(t._("{address} now belongs to {name} (role: {role}).", address=address, name=view.name,
                         role=role_name(t, role)))
     customer = await orgs.add_requester(view.name, number, role)

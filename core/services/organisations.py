@@ -47,7 +47,13 @@ def domain_of(address: str) -> str:
 
 
 def canonical(address: str) -> str:
-    return address.strip().lower()
+    """An address as kept: normalized by email-validator when it is one, else as typed, in lower case."""
+    return valid_address(address) or address.strip().lower()
+
+
+def clean_domain(domain: str) -> str:
+    """A domain as kept: lower case, without a leading @."""
+    return domain.strip().lower().lstrip("@")
 
 
 async def membership(session: AsyncSession, address: str | None) -> tuple[int, str] | None:
@@ -131,7 +137,7 @@ class OrganisationService:
             await relink(session, addresses=addresses, domains=domains)  # another may claim them
 
     async def add_domain(self, name: str, domain: str) -> None:
-        domain = domain.strip().lower().lstrip("@")
+        domain = clean_domain(domain)
         if not _domain_ok(domain):
             raise OrganisationError("bad_domain", domain=domain[:255])
         async with self.db.write() as session:
@@ -146,7 +152,7 @@ class OrganisationService:
             await relink(session, domains=(domain,))
 
     async def remove_domain(self, domain: str) -> None:
-        domain = domain.strip().lower().lstrip("@")
+        domain = clean_domain(domain)
         async with self.db.write() as session:
             row = await session.get(OrganisationDomain, domain)
             if row is None:
