@@ -71,7 +71,7 @@ def prompt(form: Intake, t: Translator, data: Data, nav: tuple[Choice, ...]) -> 
                      t.locale)
     articles = _offered(form, t.locale, data)
     lines = [t._("These articles may already answer your question:")]
-    lines += [t.isolate(f"{i}. {a.title}") for i, a in enumerate(articles, 1)]
+    lines += [t.isolate(f"{t.number(i)}. {a.title}") for i, a in enumerate(articles, 1)]
     rows = tuple((Choice(act.ArticleOpen(a.slug).encode(), button_title(a)),) for a in articles)
     return Reply("\n".join(lines), (*rows, (cont,), nav), t.locale)
 

@@ -43,7 +43,7 @@ class SelfHelp:
             return [Reply(t._("I found no article about “{words}”. Our team will gladly answer you in a ticket.",
                               words=words), (new_ticket,), t.locale)]
         lines = [t._("These articles may help:")]
-        lines += [t.isolate(f"{i}. {a.title}") for i, a in enumerate(found, 1)]
+        lines += [t.isolate(f"{t.number(i)}. {a.title}") for i, a in enumerate(found, 1)]
         rows = tuple((Choice(act.ArticleOpen(a.slug, offered=False).encode(), button_title(a)),) for a in found)
         return [Reply("\n".join(lines), (*rows, new_ticket), t.locale)]
 
