@@ -7,7 +7,7 @@ agent sends (core.chat.notices renders it from the notification's parameters).
 from __future__ import annotations
 
 from core.chat import actions as act
-from core.chat.messages import Choice, Reply
+from core.chat.messages import Choice, Reply, clip
 from core.i18n import Translator
 from core.knowledge import Article
 
@@ -21,16 +21,12 @@ def plain(article: Article) -> str:
     return article.plain()
 
 
-def clip(text: str, limit: int = TEXT_MAX) -> str:
-    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"
-
-
 def button_title(article: Article) -> str:
     return clip(article.title, TITLE_MAX)
 
 
 def article_body(title: str, text: str) -> str:
-    return f"{title}\n\n{clip(text)}" if text else title
+    return f"{title}\n\n{clip(text, TEXT_MAX)}" if text else title
 
 
 def helpful_row(t: Translator, locale: str, slug: str) -> tuple[Choice, ...]:

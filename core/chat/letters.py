@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
 from core.chat.drafts import DraftStore
-from core.chat.messages import Reply
+from core.chat.messages import Reply, clip
 from core.chat.views import explain, response_due
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.access import Deed
@@ -257,8 +257,7 @@ def _cut(text: str, limit: int) -> str:
     """A letter's text cut to what its field holds: a pasted log or a long subject is no reason
     to refuse a letter, which has no second try at a shorter one; the letter as received is kept
     with the ticket for what was cut off."""
-    text = text.strip()
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+    return clip(text.strip(), limit)
 
 
 def _text_file(text: str) -> IncomingFile:

@@ -165,7 +165,8 @@ class Membership:
                 await self.flows.resume(customer, data)
                 return [Reply(t._("That was the wrong code too many times. For your security, you can try again "
                                   "after {when}.", when=t.datetime(p["until"], zone)), locale=t.locale)]
-            case "too_many_codes":
+            case "too_many_codes":  # nothing to type until then: the conversation goes on as before
+                await self.flows.resume(customer, data)
                 return [Reply(t._("We have sent as many codes as we may for now. You can ask for a new one after "
                                   "{when}.", when=t.datetime(p["until"], zone)), locale=t.locale)]
             case "no_code":

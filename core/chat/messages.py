@@ -58,3 +58,8 @@ class Reply:
                    choices=tuple(tuple(Choice(k, label) for k, label in row) for row in data["choices"]),
                    files=tuple((path, name) for path, name in data["files"]),
                    ticket=data.get("ticket"), personal=bool(data.get("personal", False)))
+
+
+def clip(text: str, limit: int) -> str:
+    """`text` cut to `limit` characters, an ellipsis marking the cut."""
+    return text if len(text) <= limit else text[:limit - 1].rstrip() + "…"

@@ -11,9 +11,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from core.chat import actions as act
-from core.chat.articles import article_body, button_title, clip, plain, with_feedback
+from core.chat.articles import article_body, button_title, plain, with_feedback
 from core.chat.drafts import DraftState
-from core.chat.messages import Choice, Reply
+from core.chat.messages import Choice, Reply, clip
 from core.chat.selfservice_keys import slug_fits
 from core.i18n import Translator
 from core.services import Services
