@@ -1,0 +1,182 @@
+"""Time on tickets through the interpreter: the `time` command parsed, logged, listed, corrected
+and deleted by its author only, each refusal in the agent's language, and the ticket's total."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, Result, TimeLog, as_text, parse
+from core.agents.actions import Incomplete
+from core.delivery.attachments import AttachmentStore
+from core.domain.config import HelpdeskConfig
+from core.domain.timelog import TimeSettings, parse_duration
+from core.services import Services
+from core.services.timelog import ticket_minutes
+from core.storage.models import Ticket
+
+EVA = AgentIdentity("desk", "eva", "Eva", "en")
+JANA = AgentIdentity("desk", "jana", "Jana", "cs")
+DARIUSH = AgentIdentity("desk", "dariush", "Dariush", "fa")
+
+
+class People:
+    async def is_agent(self, user_id: str) -> bool:
+        return True
+
+    async def lookup(self, ref: str) -> AgentIdentity | None:
+        return None
+
+
+@pytest.fixture
+def agents(service: Services, tmp_path: Path) -> AgentDesk:
+    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
+
+
+async def run(agents: AgentDesk, line: str, who: AgentIdentity = EVA) -> Result:
+    return await agents.run(who, parse(line), People(), prefix="/agent ")
+
+
+async def _ticket(service: Services, user: str = "ana") -> Ticket:
+    customer = await service.customers.customer("chat", user, user, f"User {user}", "en")
+    return await service.tickets.open_ticket(customer.id, department="technical", request_type="bug",
+                                             subject="Login fails", description="It fails.")
+
+
+@pytest.mark.parametrize(("text", "minutes"), [
+    ("25m", 25), ("25min", 25), ("90", 90), ("1h", 60), ("2H", 120), ("1h30", 90), ("1h30m", 90), ("1h05", 65),
+    ("1:30", 90), ("0:45", 45), ("۲۵m", 25), ("١:٣٠", 90), ("0", 0), ("25h", 1500),
+    ("abc", None), ("", None), ("1:75", None), ("1h60", None), ("-5", None), ("1.5h", None), ("m", None),
+])
+def test_durations(text: str, minutes: int | None) -> None:
+    assert parse_duration(text) == minutes
+
+
+@pytest.mark.parametrize(("line", "action"), [
+    ("time 1042 25m", TimeLog("log", 1042, 25)),
+    ("time #1042 1h30", TimeLog("log", 1042, 90)),
+    ("time 1042 1:30", TimeLog("log", 1042, 90)),
+    ("time 1042 90", TimeLog("log", 1042, 90)),
+    ("TIME 1042 25m investigation checked the logs", TimeLog("log", 1042, 25, "investigation", "checked the logs")),
+    ("time 1042 25m - a note only", TimeLog("log", 1042, 25, "", "a note only")),
+    ("time 1042 25m development", TimeLog("log", 1042, 25, "development")),
+    ("time 1042", TimeLog("list", 1042)),
+    ("time fix 7 40m", TimeLog("fix", 7, 40)),
+    ("time delete 7", TimeLog("delete", 7)),
+    ("time", Incomplete("time", "number")),
+    ("time abc", Incomplete("time", "number", "abc")),
+    ("time 1042 soon", Incomplete("time", "duration", "soon")),
+    ("time fix", Incomplete("time fix", "entry")),
+    ("time fix x 40m", Incomplete("time fix", "entry", "x")),
+    ("time fix 7", Incomplete("time fix", "duration")),
+    ("time fix 7 lots", Incomplete("time fix", "duration", "lots")),
+    ("time fix 7 40m more", Incomplete("time fix", "no_more", "more")),
+    ("time delete", Incomplete("time delete", "entry")),
+    ("time delete 7 8", Incomplete("time delete", "no_more", "8")),
+])
+def test_parse(line: str, action: object) -> None:
+    assert parse(line) == action
+
+
+def test_activities_from_the_configuration(config: HelpdeskConfig) -> None:
+    assert [a.code for a in config.time.activities] == ["investigation", "communication", "development"]
+    assert config.time.activity("Разработка") is config.time.activity("DEVELOPMENT") is not None
+    own = TimeSettings.model_validate({"activities": ["meeting", {"code": "travel", "name": {"cs": "Cesta"}}]})
+    assert own.activity("meeting") is not None and own.activity("cesta") is not None
+    assert own.activity("investigation") is None
+
+
+async def test_log_list_and_total(agents: AgentDesk, service: Services) -> None:
+    ticket = await _ticket(service)
+    n = ticket.number
+    done = await run(agents, f"time {n} 25m investigation checked the logs")
+    assert isinstance(done, Done)
+    assert done.text == f"Logged 25 min on ticket #{n} (entry 1, Investigation)."
+    assert isinstance(await run(agents, f"time {n} 1h30 Vývoj", JANA), Done)  # a name in any language
+    assert isinstance(await run(agents, f"time {n} 1:05"), Done)
+    listing = await run(agents, f"time {n}")
+    assert isinstance(listing, Details)
+    assert listing.lines == ("1 · Eva · 25 min · Investigation · checked the logs",
+                             "2 · Jana · 1 hr 30 min · Development",
+                             "3 · Eva · 1 hr 5 min · —",
+                             "Total: 3 hr")
+    assert await ticket_minutes(service.db, ticket.id) == 180
+    czech = as_text(await run(agents, f"time {n}", JANA))
+    assert "Vývoj" in czech and "Šetření" in czech
+
+
+async def test_nothing_logged_yet(agents: AgentDesk, service: Services) -> None:
+    ticket = await _ticket(service)
+    listing = await run(agents, f"time {ticket.number}")
+    assert isinstance(listing, Details) and listing.lines == ("No time logged yet.",)
+
+
+async def test_only_the_author_corrects_or_deletes(agents: AgentDesk, service: Services) -> None:
+    ticket = await _ticket(service)
+    await run(agents, f"time {ticket.number} 25m")
+    refused = await run(agents, "time fix 1 40m", JANA)
+    assert isinstance(refused, Refused)
+    assert "Eva" in refused.text and "1" in refused.text
+    assert isinstance(await run(agents, "time delete 1", JANA), Refused)
+    assert await ticket_minutes(service.db, ticket.id) == 25  # untouched
+    fixed = await run(agents, "time fix 1 40m")
+    assert isinstance(fixed, Done) and fixed.text == f"Entry 1 on ticket #{ticket.number} is now 40 min."
+    assert await ticket_minutes(service.db, ticket.id) == 40
+    deleted = await run(agents, "time delete 1")
+    assert isinstance(deleted, Done) and deleted.text == f"Entry 1 on ticket #{ticket.number} deleted."
+    assert await ticket_minutes(service.db, ticket.id) == 0
+
+
+@pytest.mark.parametrize(("line", "english"), [
+    ("time {n} soon", "“soon” is not a duration. Write it as 25m, 1h30, 1:30 or in minutes (90)."),
+    ("time {n} 0", "Log from 1 minute to 24 hours at a time."),
+    ("time {n} 0m", "Log from 1 minute to 24 hours at a time."),
+    ("time {n} 24h01", None),  # 24 h 1 min: over a day
+    ("time {n} 25h", "Log from 1 minute to 24 hours at a time."),
+    ("time {n} 25m dancing", "There is no activity “dancing”. Use one of: investigation, communication, "
+                             "development, or - for none."),
+    ("time 999999 25m", "There is no ticket #999999."),
+    ("time 999999", "There is no ticket #999999."),
+    ("time fix 999 40m", "There is no time entry 999."),
+    ("time delete 999", "There is no time entry 999."),
+    ("time fix 1 0", "Log from 1 minute to 24 hours at a time."),
+    ("time fix 1 2000", "Log from 1 minute to 24 hours at a time."),
+    ("time", "Give a ticket number, for example: /agent time 1042 25m"),
+    ("time x", "“x” is not a ticket number. For example: /agent time 1042 25m"),
+    ("time fix 1", "Give the corrected time, for example: /agent time fix 12 40m"),
+    ("time delete", "Give the entry's number (shown by /agent time 1042), for example: /agent time delete 12"),
+    ("time delete 1 2", "Unexpected words after the command: “2”. Usage: /agent time delete ENTRY"),
+])
+async def test_refusals(agents: AgentDesk, service: Services, line: str, english: str | None) -> None:
+    ticket = await _ticket(service)
+    await run(agents, f"time {ticket.number} 25m")
+    refused = await run(agents, line.format(n=ticket.number))
+    assert isinstance(refused, Refused), refused
+    if english is not None:
+        assert refused.text == english
+    assert await ticket_minutes(service.db, ticket.id) == 25
+
+
+async def test_refusals_in_the_agents_language(agents: AgentDesk, service: Services) -> None:
+    """Each refusal has its own words, in the agent's language (Persian here) when translated."""
+    ticket = await _ticket(service)
+    await run(agents, f"time {ticket.number} 25m")
+    lines = [f"time {ticket.number} soon", f"time {ticket.number} 0", f"time {ticket.number} 25m dancing",
+             "time 999999 25m", "time fix 1 40m"]
+    texts = [(await run(agents, line, DARIUSH)).text for line in lines]  # type: ignore[union-attr]
+    assert len(set(texts)) == len(texts)
+    english = [(await run(agents, line, JANA if "fix" in line else EVA)).text for line in lines]  # type: ignore[union-attr]
+    assert len(set(english)) == len(english)
+
+
+async def test_a_note_too_long_is_refused(agents: AgentDesk, service: Services) -> None:
+    ticket = await _ticket(service)
+    refused = await run(agents, f"time {ticket.number} 25m - " + "x" * 1001)
+    assert isinstance(refused, Refused) and "1000" in refused.text
+
+
+def test_help_lists_the_time_commands(agents: AgentDesk) -> None:
+    from core.i18n import translator
+    text = as_text(agents.help(translator("en"), "/agent "))
+    assert "/agent time 1042 25m [ACTIVITY|-] [note]" in text and "/agent time fix ENTRY 40m" in text
