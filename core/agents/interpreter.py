@@ -44,7 +44,6 @@ from core.domain.model import MessageKind, Status, Who
 from core.i18n import Translator, translator
 from core.services import Services
 from core.services.reports import build_report
-from core.services.timelog import TimeService
 from core.storage.models import Agent, Ticket
 
 LIST_LIMIT = 30
@@ -133,7 +132,7 @@ class AgentDesk:
             case SendArticle(number, slug):
                 return await kb.send(self.services, t, agent.id, number, slug)
             case TimeLog():
-                return await run_time(t, TimeService(self.db, self.config, self.clock), self.config, agent.id, action)
+                return await run_time(t, self.services, agent.id, action)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:

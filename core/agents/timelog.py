@@ -7,6 +7,7 @@ from core.agents.actions import Incomplete, TimeLog
 from core.agents.results import Details, Done, Refused, Result
 from core.domain.config import HelpdeskConfig
 from core.i18n import Translator
+from core.services import Services
 from core.services.timelog import TimeService
 
 __all__ = ["activity_name", "run_time", "time_incomplete", "time_usage"]
@@ -31,9 +32,10 @@ def _hours(t: Translator, minutes: int) -> str:
     return t.duration(minutes / 60)
 
 
-async def run_time(t: Translator, service: TimeService, config: HelpdeskConfig, agent_id: int,
-                   action: TimeLog) -> Result:
+async def run_time(t: Translator, services: Services, agent_id: int, action: TimeLog) -> Result:
     """Carry out a `time` command; a DomainError (TimeError, TicketNotFound) is left to the caller."""
+    config = services.config
+    service = TimeService(services.db, config, services.clock, services.news)
     match action.op:
         case "log":
             entry = await service.log(agent_id, action.number, action.minutes, action.activity, action.note)

@@ -13,6 +13,7 @@ from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, FieldTooLong
 from core.domain.timelog import MAX_MINUTES
+from core.services.news import DeskNews, News
 from core.services.steps import by_number
 from core.storage.db import Database
 from core.storage.models import Agent, Ticket, TimeEntry
@@ -45,8 +46,10 @@ def _agent_name(agent: Agent) -> str:
 
 
 class TimeService:
-    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock) -> None:
-        self.db, self.config, self.clock = db, config, clock
+    """Each change is news for the desks that show the ticket: their card shows its total."""
+
+    def __init__(self, db: Database, config: HelpdeskConfig, clock: Clock, news: News) -> None:
+        self.db, self.config, self.clock, self.news = db, config, clock, news
 
     def _check(self, minutes: int, activity: str = "", note: str = "") -> str:
         """The activity's code; TimeError for minutes out of range or an activity not configured."""
@@ -70,6 +73,7 @@ class TimeService:
                               note=note.strip(), at=self.clock())
             session.add(entry)
             await session.flush()
+            self.news.desk(session, ticket, DeskNews.TIME_LOGGED, entry.at, by=agent_id)
             agent = await session.get_one(Agent, agent_id)
             return EntryRow(entry.id, number, _agent_name(agent), minutes, code, entry.note, entry.at)
 
@@ -81,33 +85,34 @@ class TimeService:
                                           .where(TimeEntry.ticket_id == ticket.id).order_by(TimeEntry.id))).all()
         return [EntryRow(e.id, number, _agent_name(a), e.minutes, e.activity, e.note, e.at) for e, a in rows]
 
-    async def _own(self, session: AsyncSession, agent_id: int, entry_id: int) -> tuple[TimeEntry, int]:
-        found = (await session.execute(select(TimeEntry, Ticket.number, Agent)
+    async def _own(self, session: AsyncSession, agent_id: int, entry_id: int) -> tuple[TimeEntry, Ticket]:
+        found = (await session.execute(select(TimeEntry, Ticket, Agent)
                                        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
                                        .join(Agent, Agent.id == TimeEntry.agent_id)
                                        .where(TimeEntry.id == entry_id).with_for_update(of=TimeEntry))).first()
         if found is None:
             raise TimeError("unknown_entry", entry=entry_id)
-        entry, number, author = found
+        entry, ticket, author = found
         if entry.agent_id != agent_id:
             raise TimeError("not_author", entry=entry_id, author=_agent_name(author))
-        return entry, number
+        self.news.desk(session, ticket, DeskNews.TIME_LOGGED, self.clock(), by=agent_id)
+        return entry, ticket
 
     async def fix(self, agent_id: int, entry_id: int, minutes: int) -> EntryRow:
         """The author's correction of an entry's minutes (TimeError not_author for anybody else)."""
         self._check(minutes)
         async with self.db.write() as session:
-            entry, number = await self._own(session, agent_id, entry_id)
+            entry, ticket = await self._own(session, agent_id, entry_id)
             entry.minutes, entry.changed_at = minutes, self.clock()
             agent = await session.get_one(Agent, agent_id)
-            return EntryRow(entry.id, number, _agent_name(agent), minutes, entry.activity, entry.note, entry.at)
+            return EntryRow(entry.id, ticket.number, _agent_name(agent), minutes, entry.activity, entry.note, entry.at)
 
     async def delete(self, agent_id: int, entry_id: int) -> int:
         """The author's removal of an entry; the ticket's number."""
         async with self.db.write() as session:
-            entry, number = await self._own(session, agent_id, entry_id)
+            entry, ticket = await self._own(session, agent_id, entry_id)
             await session.delete(entry)
-        return number
+        return ticket.number
 
 
 async def ticket_minutes(db: Database, ticket_id: int) -> int:

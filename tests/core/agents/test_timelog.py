@@ -180,3 +180,17 @@ def test_help_lists_the_time_commands(agents: AgentDesk) -> None:
     from core.i18n import translator
     text = as_text(agents.help(translator("en"), "/agent "))
     assert "/agent time 1042 25m [ACTIVITY|-] [note]" in text and "/agent time fix ENTRY 40m" in text
+
+
+async def test_the_card_shows_the_total_once_time_is_logged(agents: AgentDesk, service: Services,
+                                                            config: HelpdeskConfig) -> None:
+    from core.agents.card import ticket_card
+    from core.i18n import translator
+    from core.storage.desk import card_state
+    ticket = await _ticket(service)
+    before = ticket_card(translator("en"), config, await card_state(service.db, ticket.id, "desk"))
+    assert "time" not in [f.key for f in before.fields]
+    await run(agents, f"time {ticket.number} 1h30")
+    await run(agents, f"time {ticket.number} 15m", JANA)
+    card = ticket_card(translator("en"), config, await card_state(service.db, ticket.id, "desk"))
+    assert [(f.label, f.value) for f in card.fields if f.key == "time"] == [("Time logged", "1 hr 45 min")]
