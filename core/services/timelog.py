@@ -3,10 +3,12 @@ and its total, correct or delete their own entries; the export a time tracker im
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import defaultdict
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.clock import Clock
@@ -16,7 +18,7 @@ from core.domain.timelog import MAX_MINUTES
 from core.services.news import DeskNews, News
 from core.services.steps import by_number
 from core.storage.db import Database
-from core.storage.models import Agent, Ticket, TimeEntry
+from core.storage.models import Agent, Customer, Organisation, Ticket, TimeEntry
 
 NOTE_LIMIT = 1000
 
@@ -131,3 +133,51 @@ async def export_rows(db: Database, start: datetime, end: datetime) -> list[Entr
                                       .where(TimeEntry.at >= start, TimeEntry.at < end)
                                       .order_by(TimeEntry.at, TimeEntry.id))).all()
     return [EntryRow(e.id, n, _agent_name(a), e.minutes, e.activity, e.note, e.at) for e, n, a in rows]
+
+
+TOP_TICKETS = 20
+
+
+@dataclass
+class TimeFigures:
+    """Minutes logged in a period, the most first in each table: per ticket (number, subject;
+    the first TOP_TICKETS), per agent, per customer (their name, else their address or id), per
+    organisation (the customer's, now) and per department (a code)."""
+
+    total: int = 0
+    per_ticket: list[tuple[int, str, int]] = field(default_factory=list)
+    per_agent: list[tuple[str, int]] = field(default_factory=list)
+    per_customer: list[tuple[str, int]] = field(default_factory=list)
+    per_organisation: list[tuple[str, int]] = field(default_factory=list)
+    per_department: list[tuple[str, int]] = field(default_factory=list)
+
+
+def _most_first(sums: dict[Any, int]) -> list[tuple[Any, int]]:
+    return sorted(sums.items(), key=lambda item: (-item[1], str(item[0])))
+
+
+async def time_figures(session: AsyncSession, start: datetime, end: datetime,
+                       scope: ColumnElement[bool]) -> TimeFigures:
+    """The time logged in [start, end) on the tickets `scope` (a condition on tickets) keeps."""
+    rows = (await session.execute(
+        select(TimeEntry.minutes, Ticket.number, Ticket.subject, Ticket.department, Agent.display_name,
+               Agent.platform_user_id, Customer.display_name, Customer.address, Customer.platform_user_id,
+               Organisation.name)
+        .join(Ticket, Ticket.id == TimeEntry.ticket_id).join(Agent, Agent.id == TimeEntry.agent_id)
+        .join(Customer, Customer.id == Ticket.customer_id)
+        .outerjoin(Organisation, Organisation.id == Customer.organisation_id)
+        .where(TimeEntry.at >= start, TimeEntry.at < end, scope))).all()
+    tickets: dict[tuple[int, str], int] = defaultdict(int)
+    agents: dict[str, int] = defaultdict(int)
+    customers: dict[str, int] = defaultdict(int)
+    orgs: dict[str, int] = defaultdict(int)
+    deps: dict[str, int] = defaultdict(int)
+    for minutes, number, subject, dep, agent, agent_id, customer, address, customer_id, org in rows:
+        tickets[(number, subject)] += minutes
+        agents[agent or agent_id] += minutes
+        customers[customer or address or customer_id] += minutes
+        if org is not None:
+            orgs[org] += minutes
+        deps[dep] += minutes
+    return TimeFigures(sum(deps.values()), [(n, s, m) for (n, s), m in _most_first(tickets)[:TOP_TICKETS]],
+                       _most_first(agents), _most_first(customers), _most_first(orgs), _most_first(deps))
