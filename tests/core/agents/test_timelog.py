@@ -3,6 +3,7 @@ and deleted by its author only, each refusal in the agent's language, and the ti
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ from core.domain.timelog import TimeSettings, parse_duration
 from core.services import Services
 from core.services.timelog import ticket_minutes
 from core.storage.models import Ticket
+from tests.conftest import FakeClock
 
 EVA = AgentIdentity("desk", "eva", "Eva", "en")
 JANA = AgentIdentity("desk", "jana", "Jana", "cs")
@@ -194,3 +196,57 @@ async def test_the_card_shows_the_total_once_time_is_logged(agents: AgentDesk, s
     await run(agents, f"time {ticket.number} 15m", JANA)
     card = ticket_card(translator("en"), config, await card_state(service.db, ticket.id, "desk"))
     assert [(f.label, f.value) for f in card.fields if f.key == "time"] == [("Time logged", "1 hr 45 min")]
+
+
+async def test_report_figures(agents: AgentDesk, service: Services, config: HelpdeskConfig,
+                              clock: FakeClock) -> None:
+    from core.agents.report import render_csv, render_text
+    from core.i18n import translator
+    from core.services.reports import build_report
+    one, two = await _ticket(service, "ana"), await _ticket(service, "bob")
+    await service.organisations.create("Acme", "none")
+    await service.organisations.add_requester("Acme", one.number, "member")
+    async with service.db.write() as s:
+        (await s.get_one(Ticket, two.id)).department = "billing"
+    start = clock()
+    await run(agents, f"time {one.number} 25m")
+    await run(agents, f"time {one.number} 1h", JANA)
+    await run(agents, f"time {two.number} 10m")
+    clock.advance(days=2)
+    await run(agents, f"time {two.number} 5h")  # after the period
+    report = await build_report(service.db, config, start, start + timedelta(days=1))
+    figures = report.time
+    assert figures.total == 95
+    assert figures.per_ticket == [(one.number, "Login fails", 85), (two.number, "Login fails", 10)]
+    assert figures.per_agent == [("Jana", 60), ("Eva", 35)]
+    assert figures.per_customer == [("User ana", 85), ("User bob", 10)]
+    assert figures.per_organisation == [("Acme", 85)]
+    assert figures.per_department == [("technical", 85), ("billing", 10)]
+    text = render_text(translator("en"), config, report)
+    assert "Time logged: 1 hr 35 min" in text
+    assert f"    #{one.number} Login fails: 1 hr 25 min" in text and "    Jana: 1 hr" in text
+    assert "    Acme: 1 hr 25 min" in text and "    Billing: 10 min" in text
+    rows = render_csv(config, report).splitlines()
+    assert "time_minutes,*,total,95" in rows and "time_minutes,billing,total,10" in rows
+    assert f"time_minutes_per_ticket,*,#{one.number},85" in rows
+    assert "time_minutes_per_agent,*,Jana,60" in rows and "time_minutes_per_organisation,*,Acme,85" in rows
+    assert "time_minutes_per_customer,*,User bob,10" in rows
+    only = await build_report(service.db, config, start, start + timedelta(days=1), organisation="acme")
+    assert only.time.total == 85 and only.time.per_agent == [("Jana", 60), ("Eva", 25)]
+    nothing = await build_report(service.db, config, start - timedelta(days=5), start)
+    assert nothing.time.total == 0 and "Time logged: —" in render_text(translator("en"), config, nothing)
+
+
+async def test_export_rows(agents: AgentDesk, service: Services, clock: FakeClock) -> None:
+    from core.agents.report import time_csv
+    from core.services.timelog import export_rows
+    ticket = await _ticket(service)
+    start = clock()
+    await run(agents, f"time {ticket.number} 25m communication called, left a message")
+    clock.advance(days=1)
+    await run(agents, f"time {ticket.number} 1:30", JANA)
+    rows = time_csv(await export_rows(service.db, start, start + timedelta(days=2))).splitlines()
+    assert rows == ["date,agent,ticket,activity,minutes,note",
+                    f'2026-11-16,Eva,{ticket.number},communication,25,"called, left a message"',
+                    f"2026-11-17,Jana,{ticket.number},,90,"]
+    assert len(await export_rows(service.db, start + timedelta(days=1), start + timedelta(days=2))) == 1
