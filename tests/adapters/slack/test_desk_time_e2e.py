@@ -24,7 +24,7 @@ async def test_time_logged_from_slack(world: Desk) -> None:
 
     await world.settle()
     assert _time_field(world, 1001) == []
-    await helpdesk("time 1001 25m investigation checked the logs",
+    await helpdesk("time 1001 25m investigation checked the logs &amp; the &lt;config&gt;",
                    "Logged 25 min on ticket #1001 (entry 1, Investigation).")
     await helpdesk("time 1001 1h30", "Only help-desk agents can do this.", user=OUTSIDER)
     await helpdesk("time fix 1 40m", "can change or delete it.", user=AGENT_CS)
@@ -33,4 +33,8 @@ async def test_time_logged_from_slack(world: Desk) -> None:
     await helpdesk("time 1001", "Total: 2 hr 10 min")
     await world.settle()  # the news of each entry draws the card again
     assert _time_field(world, 1001) == ["*Time logged*\n2 hr 10 min"]
+    from core.services.timelog import TimeService
+    services = world.desk.services
+    entries = await TimeService(services.db, services.config, services.clock, services.news).entries(1001)
+    assert entries[0].note == "checked the logs & the <config>"  # as typed, not as Slack escapes it
     assert not [m for m in world.thread(1001) if "Time" in (m.get("text") or "")]  # no line in the thread
