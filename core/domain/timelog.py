@@ -60,11 +60,19 @@ def _bundled() -> list[Activity]:
 
 
 class TimeSettings(BaseModel):
-    """`[time]`: `activities`, each a code or `{ code = "...", name = { en = "...", ... } }`."""
+    """`[time]`: `activities`, each a bare code or a table `code = "..."`, `name = { en = "...", ... }`
+    (`[[time.activities]]`)."""
 
     model_config = ConfigDict(extra="forbid")
 
     activities: list[Activity] = Field(default_factory=_bundled)
+
+    @model_validator(mode="after")
+    def _once_each(self) -> TimeSettings:
+        codes = [a.code for a in self.activities]
+        if twice := sorted({c for c in codes if codes.count(c) > 1}):
+            raise ValueError(f"activity listed twice: {', '.join(twice)}")
+        return self
 
     def default_to(self, language: str) -> None:
         for activity in self.activities:

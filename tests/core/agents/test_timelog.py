@@ -87,6 +87,9 @@ def test_activities_from_the_configuration(config: HelpdeskConfig) -> None:
     own = TimeSettings.model_validate({"activities": ["meeting", {"code": "travel", "name": {"cs": "Cesta"}}]})
     assert own.activity("meeting") is not None and own.activity("cesta") is not None
     assert own.activity("investigation") is None
+    from pydantic import ValidationError
+    with pytest.raises(ValidationError, match="activity listed twice: meeting"):
+        TimeSettings.model_validate({"activities": ["meeting", "travel", "meeting"]})
 
 
 async def test_log_list_and_total(agents: AgentDesk, service: Services) -> None:

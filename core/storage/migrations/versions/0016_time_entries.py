@@ -1,5 +1,7 @@
-"""Time on tickets: `time_entries`, the minutes each agent logs on a ticket, under an activity,
-with a note.
+"""Time on tickets: `time_entries`, the minutes agents log on tickets.
+
+Each entry: the ticket, the agent, minutes, an activity (a code of `[time] activities`, or
+empty), a note, when it was logged and when its author last corrected it.
 
 Revision ID: 0016
 Revises: 0015
