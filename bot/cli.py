@@ -70,6 +70,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-' for standard output)")
     report.add_argument("--organisation", metavar="NAME",
                         help="only the tickets of this organisation's people")
+    export = sub.add_parser("time-export", help="time logged on tickets, as CSV for a time tracker",
+                            description="The time agents logged in a period (default: the last 30 days), one "
+                                        "row per entry: date, agent, ticket, activity, minutes, note.")
+    export.add_argument("--from", dest="start", type=_date, help="first day, YYYY-MM-DD")
+    export.add_argument("--to", dest="end", type=_date, help="last day, YYYY-MM-DD (included)")
+    export.add_argument("--csv", metavar="FILE", default="-", help="write to FILE ('-', the default: standard output)")
     org = sub.add_parser(
         "org", help="organisations: list, create, sharing, domains, members",
         formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -134,6 +140,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return asyncio.run(admin.forget_command(settings, args.platform, args.user_id, args.yes))
         if command == "report":
             return asyncio.run(_report(settings, args.start, args.end, args.csv, args.organisation))
+        if command == "time-export":
+            return asyncio.run(_time_export(settings, args.start, args.end, args.csv))
         if command == "org":
             return asyncio.run(admin.org_command(settings, args.words))
         if command == "outbox":
@@ -221,6 +229,33 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
         print(f"report written to {csv_file}")
     else:
         print(render_text(translator(config.languages[0]), config, report, bootstrap.knowledge(config)))
+    return 0
+
+
+async def _time_export(settings: Settings, start: date | None, end: date | None, csv_file: str) -> int:
+    from core.agents.report import time_csv
+    from core.services.timelog import export_rows
+    from core.storage.db import Database
+    from core.storage.migrate import upgrade
+
+    last = end or datetime.now(UTC).date()
+    first = start or last - timedelta(days=29)
+    if first > last:
+        print("helpdesk-bot: --from is after --to", file=sys.stderr)
+        return EXIT_CONFIG
+    db = Database(settings.database_url)
+    try:
+        await reachable(db)
+        await upgrade(db)
+        rows = await export_rows(db, datetime.combine(first, time.min, UTC),
+                                 datetime.combine(last + timedelta(days=1), time.min, UTC))
+    finally:
+        await db.dispose()
+    if csv_file == "-":
+        sys.stdout.write(time_csv(rows))
+    else:
+        await asyncio.to_thread(Path(csv_file).write_text, time_csv(rows), encoding="utf-8", newline="")
+        print(f"{len(rows)} time entries written to {csv_file}")
     return 0
 
 

@@ -23,6 +23,7 @@ from core.agents.actions import (
     SetPriority,
     SetStatus,
     Show,
+    TimeLog,
     button,
     decode,
     parse,
@@ -48,6 +49,6 @@ __all__ = [
     "Action", "AgentDesk", "AgentIdentity", "ArticleList", "ArticleRow", "ArticleSearch", "Assign", "Claim",
     "Details", "Directory", "Done", "Escalate", "Help", "HelpRequest", "Incomplete", "Mine", "Org", "Post", "Queue",
     "Refused", "ReportRequest", "ReportView", "Result", "SendArticle", "SetPriority", "SetStatus", "Show", "ThreadLine",
-    "TicketList", "TicketRow", "TicketView", "as_text",
+    "TicketList", "TicketRow", "TicketView", "TimeLog", "as_text",
     "button", "decode", "parse",
 ]

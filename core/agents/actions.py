@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
+from core.domain.timelog import parse_duration
 
 KEY_PREFIX = "ag"  # a button key of the agents' desk; customer keys never start with it
 KEY_LIMIT = 64  # bytes: the smallest button payload among the desks
@@ -103,6 +104,18 @@ class Org:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeLog:
+    """`time 1042 25m [ACTIVITY|-] [note]` (op "log"), `time 1042` ("list"), `time fix ENTRY 40m`
+    ("fix"), `time delete ENTRY` ("delete"). `number` is the ticket's, or the entry's for fix/delete."""
+
+    op: str
+    number: int
+    minutes: int = 0
+    activity: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True, slots=True)
 class HelpRequest:
     unknown: str = ""  # the command that was not understood, if that is why help is shown
 
@@ -127,7 +140,7 @@ class SendArticle:
 @dataclass(frozen=True, slots=True)
 class Incomplete:
     """A command that cannot be carried out as typed: `needs` is what is missing or wrong
-    ("number", "status", "priority", "agent", "days"; for `org`: "organisation", "sharing",
+    ("number", "status", "priority", "agent", "days", "duration", "entry"; for `org`: "organisation", "sharing",
     "domain", "address", or "org" for words it does not take), or "no_more" when words follow a
     complete command; `given` is what was typed in its place (empty when nothing was)."""
 
@@ -137,7 +150,7 @@ class Incomplete:
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest | Org
-          | HelpRequest | ArticleSearch | SendArticle | Incomplete)
+          | TimeLog | HelpRequest | ArticleSearch | SendArticle | Incomplete)
 
 ORG_OPS = ("list", "new", "show", "sharing", "domain_add", "domain_remove", "member_add", "member_remove",
            "delete")
@@ -173,6 +186,8 @@ def parse(line: str) -> Action:
         return _report(rest)
     if command == "kb":
         return _kb(rest)
+    if command == "time":
+        return _time(line.strip().split(maxsplit=1)[1] if rest else "")
     if command not in _WITH_NUMBER:
         return HelpRequest(unknown=command)
     if not rest:
@@ -222,6 +237,29 @@ def _kb(rest: list[str]) -> Action:
     if extra:
         return Incomplete("kb send", "no_more", extra[0])
     return SendArticle(number, slug.lower()) if slug else Incomplete("kb send", "article")
+
+
+def _time(text: str) -> Action:
+    """`time 1042`, `time 1042 DURATION [ACTIVITY|-] [note]`, `time fix ENTRY DURATION`, `time delete ENTRY`."""
+    first, *more = text.split(maxsplit=1) or [""]
+    op = first.lower() if first.lower() in ("fix", "delete") else ""
+    if op:
+        first, *more = more[0].split(maxsplit=1) if more else [""]
+    number = ticket_number(first) if first else None
+    if number is None:
+        return Incomplete(f"time {op}".strip(), "entry" if op else "number", first)
+    if op == "delete":
+        return Incomplete("time delete", "no_more", more[0]) if more else TimeLog("delete", number)
+    if not more:
+        return Incomplete("time fix", "duration") if op else TimeLog("list", number)
+    given, *tail = more[0].split(maxsplit=1)
+    minutes = parse_duration(given)
+    if minutes is None:
+        return Incomplete(f"time {op}".strip(), "duration", given)
+    if op:
+        return Incomplete("time fix", "no_more", tail[0]) if tail else TimeLog("fix", number, minutes)
+    activity, *note = tail[0].split(maxsplit=1) if tail else [""]
+    return TimeLog("log", number, minutes, "" if activity == "-" else activity, note[0].strip() if note else "")
 
 
 def _report(rest: list[str]) -> Action:

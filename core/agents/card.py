@@ -91,6 +91,8 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
     if state.organisation is not None:
         role = role_name(t, customer.organisation_role or Role.MEMBER)
         fields += (Field("organisation", t._("Organisation"), f"{state.organisation.name} · {role}"),)
+    if state.minutes:
+        fields += (Field("time", t._("Time logged"), t.duration(state.minutes / 60)),)
     return Card(ticket.number, ticket.subject, f"#{ticket.number} · {ticket.subject}", fields, t._("Description"),
                 ticket.description, tuple(state.attachment_names),
                 None if ticket.status == Status.CLOSED else _controls(t, config, state))

@@ -32,10 +32,12 @@ from core.agents.actions import (
     SetPriority,
     SetStatus,
     Show,
+    TimeLog,
 )
 from core.agents.organisations import org_incomplete, run_org
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
+from core.agents.timelog import run_time, time_incomplete
 from core.delivery.attachments import AttachmentStore
 from core.domain.errors import DomainError
 from core.domain.model import MessageKind, Status, Who
@@ -129,6 +131,8 @@ class AgentDesk:
                 return await self._post(t, agent, action)
             case SendArticle(number, slug):
                 return await kb.send(self.services, t, agent.id, number, slug)
+            case TimeLog():
+                return await run_time(t, self.services, agent.id, action)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:
@@ -187,6 +191,8 @@ class AgentDesk:
         command, given = action.command, action.given
         if command == "org":
             return org_incomplete(t, prefix, action)
+        if command.startswith("time"):
+            return time_incomplete(t, prefix, action)
         match action.needs:
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 import statistics
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta
 
 from core.agents.wording import agent_status
 from core.domain.config import HelpdeskConfig
@@ -14,6 +14,7 @@ from core.i18n import Translator
 from core.knowledge import KnowledgeBase
 from core.services.articles import ArticleKind
 from core.services.reports import ALL, Durations, Report
+from core.services.timelog import TOP_TICKETS, EntryRow
 
 
 def _span(t: Translator, hours: float | None) -> str:
@@ -62,6 +63,7 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
     if report.per_organisation:
         lines += ["", t._("Tickets opened per organisation:")]
         lines += [f"  {name}: {t.number(n)}" for name, n in report.per_organisation]
+    lines += _time(t, config, report)
     lines += ["", t._("Recurring subjects:")]
     if not report.recurring:
         lines.append("  —")
@@ -70,6 +72,25 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
     if report.organisation is not None:  # the knowledge base's figures are the whole desk's
         return "\n".join(lines)
     return "\n".join(lines + _articles(t, report, knowledge or KnowledgeBase()))
+
+
+def _time(t: Translator, config: HelpdeskConfig, report: Report) -> list[str]:
+    """Time logged in the period: the total, then per ticket (the first 20), agent, customer,
+    organisation and department, the most first."""
+    figures = report.time
+    lines = ["", t._("Time logged: {duration}", duration=t.duration(figures.total / 60) if figures.total else "—")]
+    if not figures.total:
+        return lines
+    department = {d.code: d.name.get(t.locale) for d in config.departments}
+    tables = [(t._("Per ticket (the first {n}):", n=t.number(TOP_TICKETS)),
+               [(f"{t.ticket(n)} {subject}", m) for n, subject, m in figures.per_ticket]),
+              (t._("Per agent:"), figures.per_agent), (t._("Per customer:"), figures.per_customer),
+              (t._("Per organisation:"), figures.per_organisation),
+              (t._("Per department:"), [(department.get(d, d), m) for d, m in figures.per_department])]
+    for title, rows in tables:
+        if rows:
+            lines += ["  " + title, *(f"    {name}: {t.duration(m / 60)}" for name, m in rows)]
+    return lines
 
 
 def _title(knowledge: KnowledgeBase, slug: str, locale: str) -> str:
@@ -129,6 +150,16 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
         w.writerow(["satisfaction", dep, "average", f"{statistics.mean(scores):.2f}"])
     for name, n in report.per_organisation:
         w.writerow(["opened_per_organisation", ALL, name, n])
+    time = report.time
+    w.writerow(["time_minutes", ALL, "total", time.total])
+    for dep, minutes in time.per_department:
+        w.writerow(["time_minutes", dep, "total", minutes])
+    for number, _subject, minutes in time.per_ticket:
+        w.writerow(["time_minutes_per_ticket", ALL, f"#{number}", minutes])
+    for section, rows in (("agent", time.per_agent), ("customer", time.per_customer),
+                          ("organisation", time.per_organisation)):
+        for name, minutes in rows:
+            w.writerow([f"time_minutes_per_{section}", ALL, name, minutes])
     for subject, numbers in report.recurring:
         w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
     if report.organisation is None:  # the knowledge base's figures are the whole desk's
@@ -139,4 +170,15 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
                 w.writerow(["article", slug, kind.value, kinds[kind]])
         for question, n in report.articles.unanswered:
             w.writerow(["unanswered_question", ALL, question, n])
+    return out.getvalue()
+
+
+def time_csv(entries: list[EntryRow]) -> str:
+    """Time entries as a time tracker imports them: one row each, the day (ISO, UTC) it was
+    logged, the agent, the ticket's number, the activity's code (empty for none), minutes, note."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(["date", "agent", "ticket", "activity", "minutes", "note"])
+    for e in entries:
+        w.writerow([e.at.astimezone(UTC).date().isoformat(), e.agent, e.number, e.activity, e.minutes, e.note])
     return out.getvalue()

@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.agents.organisations import org_usage
+from core.agents.timelog import time_usage
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
 from core.domain.model import MessageKind, Status
@@ -97,6 +98,16 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
             return t._("There is no ticket #{number}.", number=p["number"])
         case "unknown_member":
             return t._("{address} is not among the members added to this organisation.", address=p["address"])
+        case "bad_minutes":
+            return t._("Log from 1 minute to 24 hours at a time.")
+        case "unknown_activity":
+            return t._("There is no activity “{activity}”. Use one of: {codes}, or - for none.",
+                       activity=p["activity"], codes=", ".join(p["codes"]))
+        case "unknown_entry":
+            return t._("There is no time entry {entry}.", entry=p["entry"])
+        case "not_author":
+            return t._("Only {author}, who logged entry {entry}, can change or delete it.", author=p["author"],
+                       entry=p["entry"])
         case "file_too_large" | "file_type_not_allowed" | "empty_file" | "file_unavailable" | "too_many_files":
             return t._("A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
         case _:
@@ -121,5 +132,6 @@ def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f"{prefix}report [days]", t._("tickets, response times, SLA and satisfaction over the last days "
                                         "(30 unless given)")),
         (f'{prefix}report [days] org "NAME"', t._("the same for one organisation's tickets")),
+        *time_usage(t, prefix),
         *org_usage(t, prefix),
     )

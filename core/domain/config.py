@@ -29,12 +29,12 @@ from pydantic_core import PydanticCustomError
 
 from core.domain.channel_keys import address_key, desk_key, gather
 from core.domain.languages import LANGUAGES, Names, Offered, default_first, missing_names
+from core.domain.timelog import TimeSettings
 from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-# `[knowledge] folder = "<bundled>"`: the example articles shipped in the package, wherever the
-# configuration file is (a copy of the bundled one keeps them).
+# `[knowledge] folder = "<bundled>"`: the examples shipped in the package, wherever the file is.
 BUNDLED = "<bundled>"
 BUNDLED_ARTICLES = Path(__file__).parents[1] / "knowledge" / "articles"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -49,9 +49,7 @@ class _Strict(BaseModel):
 
 
 def _parse_time(value: str) -> time:
-    if value == "24:00":
-        return time.max
-    return time.fromisoformat(value)
+    return time.max if value == "24:00" else time.fromisoformat(value)
 
 
 def _check_ranges(ranges: list[tuple[str, str]]) -> list[tuple[str, str]]:
@@ -231,12 +229,14 @@ class HelpdeskConfig(_Strict):
     channels: dict[str, dict[str, Any]] = {}
     timezones: Timezones = Timezones()  # customers' zones per language, until they choose one
     knowledge: Knowledge = Knowledge()
+    time: TimeSettings = Field(default_factory=TimeSettings)  # `[time] activities`: what time is logged under
 
     @model_validator(mode="after")
     def _default_names(self) -> HelpdeskConfig:
         named: list[Priority | RequestType | Department] = [*self.priorities, *self.request_types, *self.departments]
         for item in named:
             item.name.default_to(self.languages[0])
+        self.time.default_to(self.languages[0])
         return self
 
     @model_validator(mode="wrap")
@@ -307,8 +307,7 @@ def _reference_problems(data: Any) -> list[tuple[tuple[str | int, ...], str, Any
         wanted = item.get("calendar")
         if isinstance(wanted, str) and isinstance(calendars, dict) and wanted not in calendars:
             problems.append((("departments", i, "calendar"), f"unknown calendar {wanted!r}", wanted))
-        offered = item.get("request_types")
-        offered = offered if isinstance(offered, list) else []
+        offered = item["request_types"] if isinstance(item.get("request_types"), list) else []
         for j, code in enumerate(offered):
             if isinstance(code, str) and isinstance(data.get("request_types"), list) and code not in types:
                 problems.append((("departments", i, "request_types", j), f"unknown request type {code!r}", code))

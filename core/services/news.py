@@ -40,6 +40,7 @@ class DeskNews(StrEnum):
     SLA_WARNING = "sla_warning"
     SLA_BREACH = "sla_breach"
     CUSTOMER_UNREACHABLE = "customer_unreachable"  # queued by the relay, on a dead letter
+    TIME_LOGGED = "time_logged"  # time logged, corrected or deleted: the card's total changed (no line in the thread)
     SET_ASIDE = "set_aside"  # of no ticket: an incoming message the bot could not handle, set aside
 
 

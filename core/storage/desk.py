@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
 from core.storage.db import Database
 from core.storage.models import (
@@ -18,6 +18,7 @@ from core.storage.models import (
     OutboxMessage,
     Ticket,
     TicketMessage,
+    TimeEntry,
 )
 
 
@@ -31,6 +32,7 @@ class CardState:
     post: DeskPost | None
     attachment_names: list[str]  # the files of the ticket itself, not of its messages
     organisation: Organisation | None = None  # the requester's, if they belong to one
+    minutes: int = 0  # the time logged on it by agents
 
 
 async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
@@ -45,7 +47,9 @@ async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
         names = list((await session.execute(
             select(Attachment.filename).where(Attachment.ticket_id == ticket_id, Attachment.message_id.is_(None))
         )).scalars())
-    return CardState(ticket, customer, assignee, post, names, organisation)
+        minutes = int((await session.execute(select(func.coalesce(func.sum(TimeEntry.minutes), 0))
+                                             .where(TimeEntry.ticket_id == ticket_id))).scalar_one())
+    return CardState(ticket, customer, assignee, post, names, organisation, minutes)
 
 
 async def message_with_files(db: Database, message_id: int) -> tuple[TicketMessage, list[Attachment]] | None:

@@ -371,3 +371,4 @@ from core.storage.organisations import Organisation as Organisation  # noqa: E40
 from core.storage.organisations import OrganisationDomain as OrganisationDomain  # noqa: E402
 from core.storage.organisations import OrganisationMember as OrganisationMember  # noqa: E402
 from core.storage.organisations import Verification as Verification  # noqa: E402
+from core.storage.timelog import TimeEntry as TimeEntry  # noqa: E402 - time logged on tickets

@@ -121,3 +121,21 @@ def test_the_agent_manages_organisations_in_the_console(tmp_path: Path) -> None:
     assert "ana@gmail.com now belongs to Acme Corp (role: primary contact)." in out
     assert "Organisations:\nAcme Corp — sharing: everybody; domains: acme.com; members: 1; tickets: 0" in out
     assert "There is no organisation “Nowhere”." in out
+
+
+def test_the_agent_logs_time_in_the_console(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console", "--lang", "en"], [
+        *SCRIPT[:8], "/agent time 1001 25m investigation checked the logs", "/agent time 1001 1h30",
+        "/agent time fix 2 40m", "/agent time 1001", "/agent time 1001 0", "/agent time 1001 25m dancing",
+        "/agent time delete 1", "/agent time 1001", "/agent show 1001"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Logged 25 min on ticket #1001 (entry 1, Investigation)." in out
+    assert "Entry 2 on ticket #1001 is now 40 min." in out
+    assert "1 · " in out and " · 25 min · Investigation · checked the logs" in out
+    assert "Total: 1 hr 5 min" in out
+    assert "Log from 1 minute to 24 hours at a time." in out
+    assert ("There is no activity “dancing”. Use one of: investigation, communication, development, "
+            "or - for none.") in out
+    assert "Entry 1 on ticket #1001 deleted." in out
+    assert out.rindex("Total: 40 min") > out.index("Total: 1 hr 5 min")

@@ -221,3 +221,27 @@ def test_org_command(tmp_path: Path) -> None:
     deleted = _cli(tmp_path, "org", "Acme Corp", "delete")
     assert deleted.returncode == 0 and "Organisation Acme Corp deleted" in deleted.stdout
     assert "No organisations yet" in _cli(tmp_path, "org").stdout
+
+
+def test_time_export(tmp_path: Path) -> None:
+    _customer_with_a_ticket(tmp_path)
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        conn.execute("insert into agents (platform, platform_user_id, display_name, locale, created_at) values "
+                     "('slack', 'U1', 'Eva', 'en', '2026-11-20 10:00:00')")
+        for minutes, activity, note, at in ((25, "investigation", "checked the logs, twice", "2026-11-20 11:00:00"),
+                                            (90, "", "", "2026-11-21 09:30:00"),
+                                            (5, "communication", "", "2026-12-02 09:00:00")):
+            conn.execute("insert into time_entries (ticket_id, agent_id, minutes, activity, note, at) "
+                         "values (1, 1, ?, ?, ?, ?)", (minutes, activity, note, at))
+    out = _cli(tmp_path, "time-export", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.splitlines() == ["date,agent,ticket,activity,minutes,note",
+                                       '2026-11-20,Eva,1001,investigation,25,"checked the logs, twice"',
+                                       "2026-11-21,Eva,1001,,90,"]
+    written = _cli(tmp_path, "time-export", "--from", "2026-12-01", "--to", "2026-12-31", "--csv",
+                   str(tmp_path / "t.csv"))
+    assert written.returncode == 0 and "1 time entries written" in written.stdout
+    assert (tmp_path / "t.csv").read_text().splitlines()[1] == "2026-12-02,Eva,1001,communication,5,"
+    backwards = _cli(tmp_path, "time-export", "--from", "2026-11-30", "--to", "2026-11-01")
+    assert backwards.returncode == 2 and "--from is after --to" in backwards.stderr
+    assert "date, agent, ticket, activity, minutes, note" in _cli(tmp_path, "time-export", "--help").stdout
