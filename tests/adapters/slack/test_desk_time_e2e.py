@@ -27,7 +27,7 @@ async def test_time_logged_from_slack(world: Desk) -> None:
     await helpdesk("time 1001 25m investigation checked the logs &amp; the &lt;config&gt;",
                    "Logged 25 min on ticket #1001 (entry 1, Investigation).")
     await helpdesk("time 1001 1h30", "Only help-desk agents can do this.", user=OUTSIDER)
-    await helpdesk("time fix 1 40m", "can change or delete it.", user=AGENT_CS)
+    await helpdesk("time fix 1 40m", "může změnit nebo smazat jen", user=AGENT_CS)  # in her language
     await helpdesk("time 1001 1:30 Vývoj", "#1001", user=AGENT_CS)  # in Czech: an activity by its Czech name
     await helpdesk("time fix 1 40m", "Entry 1 on ticket #1001 is now 40 min.")
     await helpdesk("time 1001", "Total: 2 hr 10 min")
