@@ -204,18 +204,14 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     from core.storage.migrate import upgrade
 
     config = load_config(settings.helpdesk_config, settings.default_locale)
-    last = end or datetime.now(UTC).date()
-    first = start or last - timedelta(days=29)
-    if first > last:
-        print("helpdesk-bot: --from is after --to", file=sys.stderr)
+    found = _period(start, end)
+    if found is None:
         return EXIT_CONFIG
     db = Database(settings.database_url)
     try:
         await reachable(db)
         await upgrade(db)
-        report = await build_report(db, config, datetime.combine(first, time.min, UTC),
-                                    datetime.combine(last + timedelta(days=1), time.min, UTC),
-                                    organisation=organisation)
+        report = await build_report(db, config, *found, organisation=organisation)
     except OrganisationError as exc:
         print(f"helpdesk-bot: {explain(translator('en'), exc)}", file=sys.stderr)
         return 1
@@ -232,23 +228,31 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     return 0
 
 
+def _period(start: date | None, end: date | None) -> tuple[datetime, datetime] | None:
+    """`--from`/`--to` as a half-open UTC range, whole days (default: the last 30 days); None,
+    said on stderr, when --from is after --to."""
+    last = end or datetime.now(UTC).date()
+    first = start or last - timedelta(days=29)
+    if first > last:
+        print("helpdesk-bot: --from is after --to", file=sys.stderr)
+        return None
+    return datetime.combine(first, time.min, UTC), datetime.combine(last + timedelta(days=1), time.min, UTC)
+
+
 async def _time_export(settings: Settings, start: date | None, end: date | None, csv_file: str) -> int:
     from core.agents.report import time_csv
     from core.services.timelog import export_rows
     from core.storage.db import Database
     from core.storage.migrate import upgrade
 
-    last = end or datetime.now(UTC).date()
-    first = start or last - timedelta(days=29)
-    if first > last:
-        print("helpdesk-bot: --from is after --to", file=sys.stderr)
+    found = _period(start, end)
+    if found is None:
         return EXIT_CONFIG
     db = Database(settings.database_url)
     try:
         await reachable(db)
         await upgrade(db)
-        rows = await export_rows(db, datetime.combine(first, time.min, UTC),
-                                 datetime.combine(last + timedelta(days=1), time.min, UTC))
+        rows = await export_rows(db, *found)
     finally:
         await db.dispose()
     if csv_file == "-":
