@@ -14,6 +14,7 @@ import io
 import math
 import statistics
 from datetime import date
+from typing import Literal
 
 import jdatetime
 from babel.dates import format_skeleton
@@ -69,7 +70,7 @@ class Picture:
         self.days = list(daily.days)
         self.figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
         FigureCanvasAgg(self.figure)
-        self.side = "right" if t.rtl else "left"
+        self.side: Literal["left", "right"] = "right" if t.rtl else "left"
 
     def draw(self) -> bytes:
         t, report = self.t, self.report
