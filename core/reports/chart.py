@@ -116,16 +116,22 @@ class Picture:
         which.set_major_formatter(FuncFormatter(lambda v, _: shaped(self.t, self.t.number(int(v)))))
 
     def day_axis(self, ax: Axes, *, wide: bool = False) -> None:
-        """The days under a panel: each of a week with its weekday, else as many as fit."""
-        weekday = len(self.days) <= 8
-        step = math.ceil(len(self.days) / (MAX_DAY_LABELS if wide else MAX_DAY_LABELS // 2))
+        """The days under a panel: a week's each (with its weekday under a wide panel), a longer
+        period's as many as fit."""
+        weekday = wide and len(self.days) <= 8
+        step = math.ceil(len(self.days) / (MAX_DAY_LABELS if wide else MAX_DAY_LABELS // 2 + 1))
         ticks = list(range(0, len(self.days), step))
         ax.set_xticks(ticks, [shaped(self.t, day_label(self.t, self.days[i], weekday=weekday)) for i in ticks])
         ax.set_xlim(-0.6, len(self.days) - 0.4)
 
-    def legend(self, ax: Axes) -> None:
-        ax.legend(loc="upper right" if self.t.rtl else "upper left", fontsize=13, frameon=False,
-                  prop={"family": FONT, "size": 13})
+    def legend(self, ax: Axes, *, above: bool = False) -> None:
+        """Inside the panel, on the reader's side (its limits leave room); `above`: over the panel,
+        on the side away from its title."""
+        if above:
+            ax.legend(loc="lower left" if self.t.rtl else "lower right", ncols=2, frameon=False,
+                      bbox_to_anchor=(0, 1) if self.t.rtl else (1, 1), prop={"family": FONT, "size": 13})
+            return
+        ax.legend(loc="upper right" if self.t.rtl else "upper left", frameon=False, prop={"family": FONT, "size": 13})
 
     def labels(self, ax: Axes, x: list[float], values: list[int]) -> None:
         """The value over each bar, while there is room for it."""
@@ -155,8 +161,8 @@ class Picture:
         self.frame(ax)
         self.counts(ax)
         self.day_axis(ax, wide=True)
-        ax.set_ylim(0, max([*opened, *resolved, 1]) * 1.2)
-        self.legend(ax)
+        ax.set_ylim(0, max([*opened, *resolved, 1]) * 1.1)
+        self.legend(ax, above=True)
 
     def sla(self, ax: Axes) -> None:
         t, report = self.t, self.report

@@ -22,6 +22,7 @@ from core.domain.config import LANGUAGES, HelpdeskConfig
 from core.i18n import translator
 from core.reports.daily import daily_rows, tally
 from core.reports.weekly import report_picture
+from core.services.reports import ALL, build_report
 from core.storage.db import Database
 from tests.core.month import fill_month
 
@@ -82,6 +83,12 @@ async def test_a_month_in_every_language(db: Database, config: HelpdeskConfig, g
             Path(keep).mkdir(parents=True, exist_ok=True)
             Path(keep, f"report-month-{lang}.png").write_bytes(png)
     assert len(set(sizes.values())) == len(LANGUAGES)  # each drawn in its own words
+    week = datetime(2026, 11, 23, tzinfo=UTC), datetime(2026, 11, 30, tzinfo=UTC)
+    for lang in ("en", "fa"):
+        png = await report_picture(db, config, translator(lang), *week, UTC_ZONE)
+        assert png_size(png) == (1600, 1200)
+        if keep and db.is_sqlite:
+            Path(keep, f"report-week-{lang}.png").write_bytes(png)
 
 
 async def test_the_days_figures_match_what_was_written(db: Database, config: HelpdeskConfig) -> None:
@@ -94,6 +101,9 @@ async def test_the_days_figures_match_what_was_written(db: Database, config: Hel
     assert sum(x.deflected for x in daily.days.values()) == month.deflected
     assert sum(x.shown for x in daily.days.values()) == month.shown
     assert sum(x.minutes for x in daily.days.values()) == sum(month.minutes.values())
+    report = await build_report(db, config, month.start, month.end)
+    assert sorted(report.ratings[ALL]) == sorted(month.ratings)
+    assert dict(report.time.per_agent) == dict(month.minutes)
     # In Tehran a day begins three and a half hours earlier: a ticket of 22:00 UTC is the next day's.
     tehran = tally(await daily_rows(db, month.start, month.end), ZoneInfo("Asia/Tehran"))
     assert list(tehran.days)[0] == date(2026, 11, 1) and list(tehran.days)[-1] == date(2026, 12, 1)
