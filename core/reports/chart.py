@@ -2,8 +2,8 @@
 resolved per day, the SLA kept per day, satisfaction, the knowledge base, time logged per agent.
 
 Drawn on a matplotlib Figure of its own with the Agg canvas: pyplot's global state is never
-touched, so pictures may be drawn in threads side by side. Drawing takes a second or so of CPU:
-call `draw` in a worker thread. Matplotlib neither joins Arabic-script letters nor orders
+touched, so pictures may be drawn in threads side by side. Drawing is long CPU work: call `draw`
+in a worker thread. Matplotlib neither joins Arabic-script letters nor orders
 right-to-left text, so every Persian label is shaped (arabic-reshaper) and put in visual order
 (python-bidi) before it is drawn; DejaVu Sans, shipped with matplotlib, has the glyphs of every
 offered language."""

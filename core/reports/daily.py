@@ -4,15 +4,18 @@ minutes logged. Days are the reader's local days (`zone`)."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, select, true
+from sqlalchemy import ColumnElement, Executable, select, true
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.services.articles import ArticleKind
+from core.services.reports import ROWS_AT_ONCE
 from core.storage.db import Database
 from core.storage.models import ArticleEvent, Customer, Organisation, Ticket, TimeEntry
 
@@ -59,20 +62,28 @@ async def daily_rows(db: Database, start: datetime, end: datetime, *, organisati
                                   .where(Organisation.name == organisation))
     rows = DailyRows(start, end)
     async with db.read() as session:
-        rows.opened = (await session.execute(
-            select(t.created_at, t.first_response_at, t.first_response_breached_at, t.resolved_at,
-                   t.resolution_breached_at).where(t.created_at >= start, t.created_at < end, scope))).all()
-        rows.resolved = (await session.execute(
-            select(t.resolved_at).where(t.resolved_at >= start, t.resolved_at < end, scope))).all()
-        rows.time = (await session.execute(
-            select(TimeEntry.at, TimeEntry.minutes).join(t, t.id == TimeEntry.ticket_id)
-            .where(TimeEntry.at >= start, TimeEntry.at < end, scope))).all()
+        rows.opened = await _rows(session, select(
+            t.created_at, t.first_response_at, t.first_response_breached_at, t.resolved_at,
+            t.resolution_breached_at).where(t.created_at >= start, t.created_at < end, scope))
+        rows.resolved = await _rows(session, select(t.resolved_at).where(t.resolved_at >= start,
+                                                                          t.resolved_at < end, scope))
+        rows.time = await _rows(session, select(TimeEntry.at, TimeEntry.minutes).join(t, t.id == TimeEntry.ticket_id)
+                                .where(TimeEntry.at >= start, TimeEntry.at < end, scope))
         if articles:
             kinds = [ArticleKind.SHOWN.value, ArticleKind.DEFLECTED.value]
-            rows.articles = (await session.execute(
-                select(ArticleEvent.at, ArticleEvent.kind)
-                .where(ArticleEvent.at >= start, ArticleEvent.at < end, ArticleEvent.kind.in_(kinds)))).all()
+            rows.articles = await _rows(session, select(ArticleEvent.at, ArticleEvent.kind).where(
+                ArticleEvent.at >= start, ArticleEvent.at < end, ArticleEvent.kind.in_(kinds)))
     return rows
+
+
+async def _rows(session: AsyncSession, statement: Executable) -> list[Any]:
+    """Every row, read in slices with the loop let run between them (a busy desk's month is
+    thousands of rows, and the in-loop SQLite never yields on its own)."""
+    found: list[Any] = []
+    async for part in (await session.stream(statement)).partitions(ROWS_AT_ONCE):
+        found += part
+        await asyncio.sleep(0)
+    return found
 
 
 def tally(rows: DailyRows, zone: ZoneInfo) -> Daily:

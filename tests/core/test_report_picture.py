@@ -12,7 +12,7 @@ import logging
 import os
 import struct
 import warnings
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -25,6 +25,7 @@ from core.reports.weekly import report_picture
 from core.services.reports import ALL, build_report
 from core.storage.db import Database
 from tests.core.month import fill_month
+from tests.core.test_loop_blocking import LIMIT, Steps, steps  # noqa: F401 - `steps` is a fixture
 
 UTC_ZONE = ZoneInfo("UTC")
 FIRST = date(2026, 11, 1)
@@ -188,3 +189,24 @@ async def test_pictures_are_drawn_off_the_loop_and_side_by_side(db: Database, co
     ticker.cancel()
     assert all(png_size(png) == (1600, 1200) for png in pngs)
     assert ticks > 5  # the loop ran while they were drawn
+
+
+async def test_a_busy_months_picture_never_blocks_the_loop(db: Database, config: HelpdeskConfig,
+                                                           steps: Steps) -> None:  # noqa: F811 - the fixture
+    from sqlalchemy import insert
+
+    from core.storage.models import Ticket
+
+    month = await fill_month(db, config, FIRST)
+    async with db.write() as session:  # and 5,000 tickets more, all answered and resolved
+        await session.execute(insert(Ticket), [dict(
+            number=100_000 + i, customer_id=1, department="technical", request_type="bug", priority="normal",
+            subject="s", description="d", status="resolved", tier=1, created_at=(at := month.start + timedelta(
+                minutes=8 * i)), updated_at=at, first_response_at=at + timedelta(hours=1),
+            resolved_at=at + timedelta(hours=5), waiting_since=None) for i in range(5000)])
+    await report_picture(db, config, translator("fa"), month.start, month.end, UTC_ZONE)  # first use: fonts
+    steps.on = True
+    png = await report_picture(db, config, translator("fa"), month.start, month.end, UTC_ZONE)
+    steps.on = False
+    assert png_size(png) == (1600, 1200)
+    assert steps.longest < LIMIT, f"a loop step took {steps.longest * 1000:.0f} ms of CPU: {steps.what}"
