@@ -70,6 +70,10 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("--csv", metavar="FILE", help="write CSV to FILE ('-' for standard output)")
     report.add_argument("--organisation", metavar="NAME",
                         help="only the tickets of this organisation's people")
+    report.add_argument("--png", metavar="FILE", help="draw the report as a picture (PNG) into FILE; "
+                                                      "its period defaults to the last 7 days")
+    report.add_argument("--lang", choices=LANGUAGES,
+                        help="the picture's language (default: the configuration's first language)")
     export = sub.add_parser("time-export", help="time logged on tickets, as CSV for a time tracker",
                             description="The time agents logged in a period (default: the last 30 days), one "
                                         "row per entry: date, agent, ticket, activity, minutes, note.")
@@ -139,6 +143,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if command == "customer":
             return asyncio.run(admin.forget_command(settings, args.platform, args.user_id, args.yes))
         if command == "report":
+            if args.png:
+                return asyncio.run(_report_png(settings, args.start, args.end, args.png, args.organisation, args.lang))
             return asyncio.run(_report(settings, args.start, args.end, args.csv, args.organisation))
         if command == "time-export":
             return asyncio.run(_time_export(settings, args.start, args.end, args.csv))
@@ -228,15 +234,55 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     return 0
 
 
-def _period(start: date | None, end: date | None) -> tuple[datetime, datetime] | None:
-    """`--from`/`--to` as a half-open UTC range, whole days (default: the last 30 days); None,
-    said on stderr, when --from is after --to."""
+def _period(start: date | None, end: date | None, days: int = 30) -> tuple[datetime, datetime] | None:
+    """`--from`/`--to` as a half-open UTC range, whole days (default: the last `days` days);
+    None, said on stderr, when --from is after --to."""
     last = end or datetime.now(UTC).date()
-    first = start or last - timedelta(days=29)
+    first = start or last - timedelta(days=days - 1)
     if first > last:
         print("helpdesk-bot: --from is after --to", file=sys.stderr)
         return None
     return datetime.combine(first, time.min, UTC), datetime.combine(last + timedelta(days=1), time.min, UTC)
+
+
+async def _report_png(settings: Settings, start: date | None, end: date | None, file: str,
+                      organisation: str | None, language: str | None) -> int:
+    """The report as a picture, its days UTC days as the text report's are."""
+    from zoneinfo import ZoneInfo
+
+    from core.agents.wording import explain
+    from core.i18n import translator
+    from core.reports.daily import MAX_DAYS
+    from core.reports.weekly import report_picture
+    from core.services.organisations import OrganisationError
+    from core.storage.db import Database
+    from core.storage.migrate import upgrade
+
+    config = load_config(settings.helpdesk_config, settings.default_locale)
+    found = _period(start, end, days=7)
+    if found is None:
+        return EXIT_CONFIG
+    if (found[1] - found[0]).days > MAX_DAYS:
+        print(f"helpdesk-bot: a picture shows at most {MAX_DAYS} days; choose a shorter --from/--to", file=sys.stderr)
+        return EXIT_CONFIG
+    db = Database(settings.database_url)
+    try:
+        await reachable(db)
+        await upgrade(db)
+        png = await report_picture(db, config, translator(language or config.languages[0]), *found,
+                                   ZoneInfo("UTC"), organisation=organisation)
+    except OrganisationError as exc:
+        print(f"helpdesk-bot: {explain(translator('en'), exc)}", file=sys.stderr)
+        return 1
+    finally:
+        await db.dispose()
+    try:
+        await asyncio.to_thread(Path(file).write_bytes, png)
+    except OSError as exc:
+        print(f"helpdesk-bot: cannot write {file}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"report picture written to {file}")
+    return 0
 
 
 async def _time_export(settings: Settings, start: date | None, end: date | None, csv_file: str) -> int:

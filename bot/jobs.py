@@ -18,12 +18,14 @@ from bot.bootstrap import App
 from core.delivery.inbound import HEARTBEAT_EVERY
 from core.delivery.relay import Relay
 from core.metrics import SLA_BREACHES, SLA_WARNINGS
+from core.reports.weekly import queue_weekly
 from core.storage.prune import forget_workers, prune
 
 log = logging.getLogger(__name__)
 SLA_EVERY = 30.0
 DRAFTS_EVERY = 60.0
 RETENTION_EVERY = 3600.0
+REPORTS_EVERY = 300.0  # the weekly picture is queued within this of its moment
 WORKERS_FORGOTTEN_AFTER = timedelta(days=1)  # a worker silent this long is not coming back
 
 
@@ -49,7 +51,7 @@ async def deliver(relay: Relay, *, idle_wait: float = 1.0, busy_wait: float = 0.
 
 def scheduler(app: App) -> AsyncIOScheduler:
     """The timers: SLA warnings, breaches and escalation, reminders, auto-close, stale forms;
-    the heartbeat; retention."""
+    the heartbeat; retention; the weekly report for the desks."""
     jobs = AsyncIOScheduler(timezone=UTC)
     inbound = app.inbound
 
@@ -81,9 +83,16 @@ def scheduler(app: App) -> AsyncIOScheduler:
     async def heartbeat() -> None:
         await inbound.beat()
 
+    async def reports() -> None:
+        # Every process looks; the outbox's key lets one row per desk and week in.
+        desks = app.services.news.desks
+        if desks and await queue_weekly(app.db, app.config, desks, app.clock()):
+            log.info("weekly report queued for the desks")
+            app.relay.wake.set()
+
     now = datetime.now(UTC)
     for job, every in ((sla, SLA_EVERY), (drafts, DRAFTS_EVERY), (retention, RETENTION_EVERY),
-                       (heartbeat, HEARTBEAT_EVERY)):
+                       (heartbeat, HEARTBEAT_EVERY), (reports, REPORTS_EVERY)):
         jobs.add_job(job, IntervalTrigger(seconds=every), id=job.__name__, coalesce=True, max_instances=1,
                      misfire_grace_time=int(every), next_run_time=now)
     return jobs

@@ -21,6 +21,7 @@ from core.delivery.outbox import desk_chat
 from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.i18n import Translator, translator
+from core.reports.weekly import WEEKLY_REPORT, weekly_picture
 from core.storage.db import Database
 from core.storage.desk import CardState, agent_by_id, card_state, message_with_files, post_at, save_post
 from core.storage.models import Attachment, Customer, DeskPost, Ticket
@@ -70,7 +71,13 @@ class SlackDesk:
             raise slack_failure(exc) from None
 
     async def _ticketless(self, event: str, params: dict[str, Any]) -> None:
-        """News of no ticket: a plain message in the channel the row names (no card, no thread)."""
+        """News of no ticket: a plain message in the channel the row names (no card, no thread);
+        the weekly report, a picture uploaded there."""
+        if event == WEEKLY_REPORT:
+            picture = await weekly_picture(self.db, self.config, self.t, params)
+            await self.client.files_upload_v2(channel=params["chat"], content=picture.png, filename=picture.filename,
+                                              title=picture.caption, initial_comment=escape(picture.caption))
+            return
         text = notices.ticketless(self.t, event, params)
         if text is None:
             raise DeliveryError(f"slack desk: no wording for {event} without a ticket", permanent=True)

@@ -35,6 +35,7 @@ from core.domain.config import HelpdeskConfig
 from core.domain.model import MessageKind, Status
 from core.i18n import Translator, translator
 from core.metrics import DESK_THREADS_REMADE
+from core.reports.weekly import WEEKLY_REPORT, weekly_picture
 from core.storage.db import Database
 from core.storage.desk import (
     CardState,
@@ -125,12 +126,18 @@ class TelegramDesk:
         self.progress.pop(key, None)
 
     async def _ticketless(self, event: str, params: dict[str, Any]) -> None:
-        """News of no ticket: one message in the group's General topic (no message_thread_id)."""
+        """News of no ticket: one message in the group's General topic (no message_thread_id);
+        the weekly report, a photo there."""
         text = notices.ticketless(self.t, event, params)
-        if text is None:
+        if text is None and event != WEEKLY_REPORT:
             raise DeliveryError(f"telegram desk: no wording for {event} without a ticket", permanent=True)
         try:
-            await self.topics.send(params["chat"], None, block(text, bold=False)[0])
+            if event == WEEKLY_REPORT:
+                picture = await weekly_picture(self.db, self.config, self.t, params)
+                await self.topics.call(params["chat"], self.bot.send_photo(
+                    params["chat"], picture.png, caption=picture.caption[:CAPTION_LIMIT], filename=picture.filename))
+                return
+            await self.topics.send(params["chat"], None, block(text or "", bold=False)[0])
         except (TopicGone, TopicClosed, CardGone) as exc:  # the General topic closed or hidden: later
             raise DeliveryError(f"telegram desk: {exc}") from None
 

@@ -96,10 +96,10 @@ def _queued_rolled_back(session: Session) -> None:
 
 def _queue(
     session: AsyncSession, *, platform: str, chat_id: str, event: str, now: datetime,
-    customer_id: int | None, ticket_id: int | None, params: dict[str, Any],
+    customer_id: int | None, ticket_id: int | None, params: dict[str, Any], key: str | None = None,
 ) -> OutboxMessage:
     row = OutboxMessage(
-        idempotency_key=f"{platform}:{event}:{uuid.uuid4().hex}",
+        idempotency_key=f"{platform}:{event}:{key or uuid.uuid4().hex}",
         platform=platform,
         chat_id=chat_id,
         customer_id=customer_id,
@@ -164,3 +164,13 @@ def notify_desks(
     return [_queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
                    ticket_id=None, params={**params, "chat": chat})
             for platform, chat in routes.every_desk()]
+
+
+def notify_desk_once(
+    session: AsyncSession, platform: str, chat: str, event: str, now: datetime, *, key: str, **params: Any
+) -> OutboxMessage:
+    """Queue news of no ticket for one desk chat under a key of the caller's (at most 80
+    characters): a second row with the same platform, event and key breaks the outbox's unique
+    idempotency key, so two processes that both queue it commit one."""
+    return _queue(session, platform=platform, chat_id=chat, event=event, now=now, customer_id=None,
+                  ticket_id=None, params={**params, "chat": chat}, key=key[:80])

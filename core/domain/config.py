@@ -29,6 +29,7 @@ from pydantic_core import PydanticCustomError
 
 from core.domain.channel_keys import address_key, desk_key, gather
 from core.domain.languages import LANGUAGES, Names, Offered, default_first, missing_names
+from core.domain.schedule import WEEKDAYS, Reports
 from core.domain.timelog import TimeSettings
 from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
@@ -37,7 +38,6 @@ DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
 # `[knowledge] folder = "<bundled>"`: the examples shipped in the package, wherever the file is.
 BUNDLED = "<bundled>"
 BUNDLED_ARTICLES = Path(__file__).parents[1] / "knowledge" / "articles"
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 
 class ConfigError(StartupError):
@@ -230,6 +230,7 @@ class HelpdeskConfig(_Strict):
     timezones: Timezones = Timezones()  # customers' zones per language, until they choose one
     knowledge: Knowledge = Knowledge()
     time: TimeSettings = Field(default_factory=TimeSettings)  # `[time] activities`: what time is logged under
+    reports: Reports = Reports()  # `[reports] weekly`: when the weekly picture goes to the desks
 
     @model_validator(mode="after")
     def _default_names(self) -> HelpdeskConfig:
