@@ -12,10 +12,11 @@ from dataclasses import dataclass
 
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
-from core.domain.timelog import parse_duration
+from core.domain.timelog import MAX_MINUTES, parse_duration
 
 KEY_PREFIX = "ag"  # a button key of the agents' desk; customer keys never start with it
 KEY_LIMIT = 64  # bytes: the smallest button payload among the desks
+NO_ACTIVITY = "-"  # time logged under no activity (as typed: `time 1042 25m -`)
 REPORT_DAYS = 30
 REPORT_MAX_DAYS = 366
 
@@ -116,6 +117,22 @@ class TimeLog:
 
 
 @dataclass(frozen=True, slots=True)
+class TimeMenu:
+    """The card's "Log time": the activities to log under (`activity` None), then, one chosen
+    (its code, or NO_ACTIVITY), the quick durations."""
+
+    number: int
+    activity: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TimeSkip:
+    """"Skip" under the question of the time spent on a ticket just resolved: nothing is logged."""
+
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
 class HelpRequest:
     unknown: str = ""  # the command that was not understood, if that is why help is shown
 
@@ -150,7 +167,7 @@ class Incomplete:
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest | Org
-          | TimeLog | HelpRequest | ArticleSearch | SendArticle | Incomplete)
+          | TimeLog | TimeMenu | TimeSkip | HelpRequest | ArticleSearch | SendArticle | Incomplete)
 
 ORG_OPS = ("list", "new", "show", "sharing", "domain_add", "domain_remove", "member_add", "member_remove",
            "delete")
@@ -341,8 +358,16 @@ def _org(words: list[tuple[str, bool]]) -> Action:
 
 def button(kind: str, number: int, value: str = "") -> Action | None:
     """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice;
-    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results)."""
+    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results);
+    `time` (Log time, with an activity once chosen), `tlog` (`MINUTES` or `MINUTES:ACTIVITY`: log
+    it), `tskip` (log nothing)."""
     match kind:
+        case "time":
+            return TimeMenu(number, value or None)
+        case "tlog":
+            return _quick_log(number, value)
+        case "tskip":
+            return TimeSkip(number)
         case "kbsend" if value:
             return SendArticle(number, value)
         case "claim":
@@ -373,11 +398,24 @@ def encode(action: Action) -> str:
             key = f"{KEY_PREFIX}:assign:{number}:{assignee}"
         case SendArticle(number, slug):
             key = f"{KEY_PREFIX}:kbsend:{number}:{slug}"
+        case TimeMenu(number, activity):
+            key = f"{KEY_PREFIX}:time:{number}" + (f":{activity}" if activity else "")
+        case TimeLog("log", number, minutes, activity, ""):
+            key = f"{KEY_PREFIX}:tlog:{number}:{minutes}" + (f":{activity}" if activity else "")
+        case TimeSkip(number):
+            key = f"{KEY_PREFIX}:tskip:{number}"
         case _:
             raise ValueError(f"{type(action).__name__} is not a button")
     if len(key.encode()) > KEY_LIMIT:
         raise ValueError(f"button key over {KEY_LIMIT} bytes: {key!r}")
     return key
+
+
+def _quick_log(number: int, value: str) -> Action | None:
+    minutes, _, activity = value.partition(":")
+    if not (minutes.isascii() and minutes.isdigit()) or not 0 < int(minutes) <= MAX_MINUTES:
+        return None
+    return TimeLog("log", number, int(minutes), "" if activity == NO_ACTIVITY else activity)
 
 
 def decode(key: str) -> Action | None:
