@@ -120,7 +120,8 @@ class AgentDesk:
                 except ValueError:
                     return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
                 await self.desk.change_status(number, target, by)
-                done = t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number), status=w.agent_status(t, target))
+                done = t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number),
+                           status=w.agent_status(t, target))
                 if target == Status.RESOLVED:  # and how much time did it take
                     return await resolved_offer(t, self.services, number, done, prefix)
                 return Done(done)
