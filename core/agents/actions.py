@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
-from core.domain.timelog import MAX_MINUTES, parse_duration
+from core.domain.timelog import parse_duration
 
 KEY_PREFIX = "ag"  # a button key of the agents' desk; customer keys never start with it
 KEY_LIMIT = 64  # bytes: the smallest button payload among the desks
-NO_ACTIVITY = "-"  # time logged under no activity (as typed: `time 1042 25m -`)
 REPORT_DAYS = 30
 REPORT_MAX_DAYS = 366
 
@@ -102,34 +102,6 @@ class Org:
     name: str = ""
     value: str = ""
     option: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TimeLog:
-    """`time 1042 25m [ACTIVITY|-] [note]` (op "log"), `time 1042` ("list"), `time fix ENTRY 40m`
-    ("fix"), `time delete ENTRY` ("delete"). `number` is the ticket's, or the entry's for fix/delete."""
-
-    op: str
-    number: int
-    minutes: int = 0
-    activity: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
-class TimeMenu:
-    """The card's "Log time": the activities to log under (`activity` None), then, one chosen
-    (its code, or NO_ACTIVITY), the quick durations."""
-
-    number: int
-    activity: str | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TimeSkip:
-    """"Skip" under the question of the time spent on a ticket just resolved: nothing is logged."""
-
-    number: int
 
 
 @dataclass(frozen=True, slots=True)
@@ -358,16 +330,11 @@ def _org(words: list[tuple[str, bool]]) -> Action:
 
 def button(kind: str, number: int, value: str = "") -> Action | None:
     """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice;
-    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results);
-    `time` (Log time, with an activity once chosen), `tlog` (`MINUTES` or `MINUTES:ACTIVITY`: log
-    it), `tskip` (log nothing)."""
+    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results); the
+    time logged by pressing (core.agents.timekeys)."""
+    if kind in TIME_KINDS:
+        return time_button(kind, number, value)
     match kind:
-        case "time":
-            return TimeMenu(number, value or None)
-        case "tlog":
-            return _quick_log(number, value)
-        case "tskip":
-            return TimeSkip(number)
         case "kbsend" if value:
             return SendArticle(number, value)
         case "claim":
@@ -398,24 +365,13 @@ def encode(action: Action) -> str:
             key = f"{KEY_PREFIX}:assign:{number}:{assignee}"
         case SendArticle(number, slug):
             key = f"{KEY_PREFIX}:kbsend:{number}:{slug}"
-        case TimeMenu(number, activity):
-            key = f"{KEY_PREFIX}:time:{number}" + (f":{activity}" if activity else "")
-        case TimeLog("log", number, minutes, activity, ""):
-            key = f"{KEY_PREFIX}:tlog:{number}:{minutes}" + (f":{activity}" if activity else "")
-        case TimeSkip(number):
-            key = f"{KEY_PREFIX}:tskip:{number}"
+        case TimeLog("log", _, _, _, "") | TimeMenu() | TimeSkip():
+            key = f"{KEY_PREFIX}:{time_key(action)}"
         case _:
             raise ValueError(f"{type(action).__name__} is not a button")
     if len(key.encode()) > KEY_LIMIT:
         raise ValueError(f"button key over {KEY_LIMIT} bytes: {key!r}")
     return key
-
-
-def _quick_log(number: int, value: str) -> Action | None:
-    minutes, _, activity = value.partition(":")
-    if not (minutes.isascii() and minutes.isdigit()) or not 0 < int(minutes) <= MAX_MINUTES:
-        return None
-    return TimeLog("log", number, int(minutes), "" if activity == NO_ACTIVITY else activity)
 
 
 def decode(key: str) -> Action | None:

@@ -4,9 +4,9 @@ answer is an action like a typed `time` command; the interpreter runs it for eve
 
 from __future__ import annotations
 
-from core.agents.actions import NO_ACTIVITY, TimeLog, TimeMenu, TimeSkip
 from core.agents.notices import button_inactive
 from core.agents.results import Done, Offer, Pick, Refused, Result
+from core.agents.timekeys import NO_ACTIVITY, TimeLog, TimeMenu, TimeSkip
 from core.agents.timelog import activity_name
 from core.i18n import Translator
 from core.services import Services

@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 
 from core.agents import AgentDesk, Done, Offer, Refused, SetStatus, TimeLog, TimeMenu, TimeSkip, as_text, decode
-from core.agents.actions import KEY_LIMIT, NO_ACTIVITY, encode
+from core.agents.actions import KEY_LIMIT, encode
 from core.agents.card import ticket_card
+from core.agents.timekeys import NO_ACTIVITY
 from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
