@@ -3,6 +3,7 @@ durations, and the question of the time spent that resolving a ticket answers wi
 
 from __future__ import annotations
 
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,19 @@ async def test_resolving_asks_the_time_spent(agents: AgentDesk, service: Service
     await agents.run(EVA, SetStatus(n, "accepted"), People())
     other = await agents.run(EVA, SetStatus(n, "waiting"), People())
     assert other == Done(f"Ticket #{n} is now Waiting for the customer.")  # any other status: no question
+
+
+async def test_the_report_keeps_short_time_to_minutes(agents: AgentDesk, service: Services,
+                                                      config: HelpdeskConfig) -> None:
+    from core.agents.report import render_text
+    from core.services.reports import build_report
+    n = (await _ticket(service)).number
+    start = service.clock()
+    await agents.run(EVA, TimeLog("log", n, 20), People())
+    report = await build_report(service.db, config, start - timedelta(days=1), start + timedelta(days=1))
+    english = render_text(translator("en"), config, report)
+    assert "Time logged: 20 min" in english and f"#{n} Login fails: 20 min" in english and "0.3" not in english
+    persian = render_text(translator("fa"), config, report)
+    assert "۲۰ دقیقه" in persian and "0.3" not in persian and "۰٫۳" not in persian
+    czech = render_text(translator("cs"), config, report)
+    assert "20 min" in czech and "0,3" not in czech
