@@ -65,6 +65,7 @@ from core.agents import (
 )
 from core.agents.card import ticket_card
 from core.agents.notices import button_inactive, only_agents_answer
+from core.agents.timecard import Answered
 from core.chat.messages import Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.inbound import no_replies
@@ -115,6 +116,7 @@ class DeskUpdates:
         self.services = services
         self.agents = agents
         self.chats = frozenset(int(c) for c in desk.chats())
+        self.answered = Answered()
 
     def serves(self, chat_id: int) -> bool:
         return chat_id in self.chats
@@ -290,6 +292,10 @@ class DeskUpdates:
             await self._open_menu(uid, query, message, post, menu[0], started)
             return
         assert action is not None
+        offer = f"{message.chat_id}:{message.message_id}"
+        if in_offer and isinstance(action, TimeLog | TimeSkip) and not self.answered.claim(offer):
+            await self._answer_once(uid, query, button_inactive(t), started)  # a second tap: logged once
+            return
         await self._warm(who, action)
         results: list[Result] = []
 
@@ -300,10 +306,16 @@ class DeskUpdates:
                 return result_replies(result, who.locale, buttons=True)
             return []
 
-        if not await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started) \
-                or not results:
+        try:
+            taken = await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
+        except BaseException:
+            self.answered.release(offer)  # not done: the update comes again
+            raise
+        if not taken or not results:
             return
         result = results[0]
+        if isinstance(result, Refused):
+            self.answered.release(offer)
         if in_offer and not isinstance(result, Refused):
             await self._answer(query, None)
             await self._replace(message, result)

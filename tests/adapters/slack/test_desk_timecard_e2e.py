@@ -3,6 +3,7 @@ ephemeral message that takes each step's place), and the time spent asked when a
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from core.domain.model import Status
@@ -60,8 +61,11 @@ async def test_log_time_from_the_card(world: Desk) -> None:
     await world.slack.wait_for(lambda: "Only help-desk agents" in str(world.slack.ephemerals[-1]))
     assert await _entries(world, 1001) == []
 
+    offered = copy.deepcopy(shown)
     await _press(world, AGENT, shown, "45 min")
     assert shown["text"].startswith("Logged 45 min on ticket #1001")
+    await _press(world, AGENT, offered, "45 min")  # a second click, before the buttons were gone
+    await world.slack.wait_for(lambda: "no longer" in str(world.slack.ephemerals[-1]))
     assert not shown["blocks"]  # the buttons are gone with the question
     assert await _entries(world, 1001) == [(45, "communication")]
     assert _time_field(world, 1001) == ["*Time logged*\n45 min"]

@@ -87,9 +87,12 @@ async def test_log_time_and_the_time_spent_by_pressing(desk: Running) -> None:
     await press(asked, "Development")  # the same message, now with the durations
     assert "(Development): how long?" in desk.api.messages[(DESK, asked)]["text"]
     assert _keys(desk, asked)["1 hr 30 min"] == f"ag:tlog:{number}:90:development"
+    key = _keys(desk, asked)["1 hr 30 min"]
     await press(asked, "1 hr 30 min")
     assert desk.api.messages[(DESK, asked)]["text"].startswith(f"Logged 1 hr 30 min on ticket #{number}")
     assert not _keys(desk, asked)
+    # A second tap that left before the buttons were gone logs nothing more.
+    await processed(desk, desk.api.press_button(AGENT, asked, key, chat_id=DESK, check_button=False))
     await desk_settled(desk)
     await desk.api.wait_for(lambda: "Time logged: 1 hr 30 min" in desk.api.messages[(DESK, card)]["text"],
                             timeout=10)
