@@ -1,16 +1,20 @@
 """`/agent ...` in the console: the agent's side of the desk, for trying the whole loop.
 
 The commands are the agents' core's own (core.agents): this module only names the console's
-one agent and prints the results as plain text.
+one agent and prints the results as plain text. A question the core answers with buttons
+elsewhere (the time spent on a ticket just resolved) is asked here as a line to type.
 """
 
 from __future__ import annotations
 
-from core.agents import AgentDesk, AgentIdentity, as_text, parse
+from core.agents import Action, AgentDesk, AgentIdentity, Offer, Result, TimeLog, as_text, parse
+from core.domain.timelog import parse_duration
+from core.i18n import translator
 from core.services import Services
 
 AGENT_ID = "console-agent"
 PREFIX = "/agent "
+EXAMPLE = "25m"
 
 
 class ConsoleDirectory:
@@ -27,9 +31,49 @@ class AgentConsole:
     def __init__(self, services: Services) -> None:
         self.agents = AgentDesk(services)
         self.directory = ConsoleDirectory()
+        self.asked: Offer | None = None  # the question the next line answers (a duration, or Enter)
+
+    @property
+    def asking(self) -> bool:
+        return self.asked is not None
+
+    def forget(self) -> None:
+        """Another command was typed: the question is left unanswered (nothing is logged)."""
+        self.asked = None
 
     async def handle(self, line: str, locale: str) -> str:
         """One `/agent` line, answered in `locale`: the console user's language, whichever side
         of the desk they are playing."""
+        self.asked = None
+        return self._shown(await self._run(parse(line), locale), locale)
+
+    async def answer(self, line: str, locale: str) -> str:
+        """The line typed after a question of the time spent: a duration, or nothing to skip."""
+        asked, self.asked = self.asked, None
+        if asked is None or asked.skip is None:
+            return ""
+        typed = line.strip()
+        if not typed:
+            return self._shown(await self._run(asked.skip.action, locale), locale)
+        minutes = parse_duration(typed)
+        if minutes is None:  # asked again
+            self.asked = asked
+            t = translator(locale)
+            return "\n".join([t._("“{given}” is not a duration. Write it as 25m, 1h30, 1:30 or in minutes (90).",
+                                  given=typed), self._question(asked, locale)])
+        return self._shown(await self._run(TimeLog("log", asked.number, minutes), locale), locale)
+
+    async def _run(self, action: Action, locale: str) -> Result:
         who = AgentIdentity("console", AGENT_ID, "Console agent", locale)
-        return as_text(await self.agents.run(who, parse(line), self.directory, prefix=PREFIX))
+        return await self.agents.run(who, action, self.directory, prefix=PREFIX)
+
+    def _shown(self, result: Result, locale: str) -> str:
+        if isinstance(result, Offer) and result.duration and result.skip is not None:
+            self.asked = result
+            return "\n".join([*([result.done] if result.done else []), self._question(result, locale)])
+        return as_text(result)
+
+    @staticmethod
+    def _question(asked: Offer, locale: str) -> str:
+        t = translator(locale)
+        return f"{asked.question} " + t._("({example}, Enter to skip)", example=EXAMPLE)

@@ -115,6 +115,12 @@ class ConsoleChat:
 
     async def line(self, line: str) -> None:
         stripped = line.strip()
+        if self.agent.asking:  # the agent's side asked something: this line answers it (empty: skip)
+            if not stripped.startswith("/"):
+                self.write(await self.agent.answer(stripped, await self.locale()))
+                await self.relay.flush()
+                return
+            self.agent.forget()
         if not stripped:
             return
         if stripped.split(" ", 1)[0] == "/agent":

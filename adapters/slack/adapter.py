@@ -28,15 +28,16 @@ from slack_sdk.http_retry.builtin_async_handlers import (
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
-from adapters.slack.blocks import CUSTOMER_ACTION, answered_blocks
+from adapters.slack.blocks import CUSTOMER_ACTION, OFFER_KEY, Block, answered_blocks, offer_blocks
 from adapters.slack.commands import DeskCommands, render
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
 from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
 from adapters.slack.pacing import NAME, is_group
-from core.agents import AgentDesk, Post, Refused, Result, button
+from core.agents import AgentDesk, Offer, Post, Refused, Result, TimeLog, TimeSkip, button, decode
 from core.agents.notices import button_inactive, only_agents_answer
+from core.agents.timecard import Answered
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.contract import Pacing
@@ -95,6 +96,7 @@ class SlackAdapter:
         self.app_token = app_token
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self._dms: dict[str, str] = {}  # user id -> the bot's DM channel with them
+        self.answered = Answered()  # the time offers answered (core.agents.timecard)
         logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
@@ -325,14 +327,35 @@ class SlackAdapter:
         choice = action.get("selected_user") or (action.get("selected_option") or {}).get("value", "") \
             or (str(action.get("value") or "") if block.startswith("desk:") else "")  # a found article's slug
         kind = str(action["action_id"]).split(":")[1]  # desk:claim, desk:kbsend:2 (one of several)
-        decoded = button(kind, int(raw), str(choice)) if raw.isdigit() else None
+        if kind == OFFER_KEY:  # an offer's button carries the agents' core's own key
+            decoded = decode(str(action.get("value") or ""))
+        else:
+            decoded = button(kind, int(raw), str(choice)) if raw.isdigit() else None
         if decoded is None:  # an older card's control, or a forged one: said, and nothing changes
             _, locale = await self.agents.profile(user)
             await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
             return
-        result = await self.commands.act(await self.commands.who(user), decoded)
-        if isinstance(result, Refused):  # a change shows on the card and in its thread
+        container = body.get("container") or {}
+        in_offer = kind == OFFER_KEY and bool(container.get("is_ephemeral"))
+        offer = f"{channel}:{container.get('message_ts')}"
+        if in_offer and isinstance(decoded, TimeLog | TimeSkip) and not self.answered.claim(offer):
+            _, locale = await self.agents.profile(user)  # a second click: logged once
+            await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
+            return
+        refused = True
+        try:
+            result = await self.commands.act(await self.commands.who(user), decoded)
+            refused = isinstance(result, Refused)
+        finally:
+            if refused:  # or failed: the offer can still be answered
+                self.answered.release(offer)
+        if isinstance(result, Offer):  # for the agent alone; a step of an offer takes its place
+            said = render(result)
+            await self._tell(respond, channel, user, said, offer_blocks(said, result), replace=in_offer)
+        elif isinstance(result, Refused):  # a change shows on the card and in its thread
             await self._tell(respond, channel, user, render(result))
+        elif in_offer:  # the offer answered: what was done in its place
+            await self._tell(respond, channel, user, render(result), replace=True)
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         with self._working():
@@ -343,15 +366,17 @@ class SlackAdapter:
         text, blocks = await self.commands.answer(command["user_id"], command.get("text") or "")
         await respond(text=text, blocks=blocks, response_type="ephemeral")
 
-    async def _tell(self, respond: Any, channel: str, user: str, text: str) -> None:
-        """An ephemeral answer to whoever clicked (through the response URL when there is one)."""
+    async def _tell(self, respond: Any, channel: str, user: str, text: str, blocks: list[Block] | None = None, *,
+                    replace: bool = False) -> None:
+        """An ephemeral answer to whoever clicked (through the response URL when there is one);
+        `replace`: in place of the ephemeral message whose button was pressed."""
         try:
-            await respond(text=text, response_type="ephemeral", replace_original=False)
+            await respond(text=text, blocks=blocks, response_type="ephemeral", replace_original=replace)
         except Exception:
-            await self._ephemeral(channel, user, text)
+            await self._ephemeral(channel, user, text, blocks)
 
-    async def _ephemeral(self, channel: str, user: str, text: str) -> None:
+    async def _ephemeral(self, channel: str, user: str, text: str, blocks: list[Block] | None = None) -> None:
         try:
-            await self.client.chat_postEphemeral(channel=channel, user=user, text=text)
+            await self.client.chat_postEphemeral(channel=channel, user=user, text=text, blocks=blocks)
         except SlackApiError as exc:
             log.warning("slack: ephemeral message failed: %s", exc.response.get("error"))

@@ -5,13 +5,15 @@ from __future__ import annotations
 from typing import Any
 
 from adapters.slack.mrkdwn import BUTTON_TEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, escape, plain, safe, trim
+from core.agents.actions import encode
 from core.agents.card import ASSIGNEE, Card, Controls
-from core.agents.results import ArticleList
+from core.agents.results import ArticleList, Offer
 from core.chat.messages import Reply
 
 Block = dict[str, Any]
 CUSTOMER_ACTION = "cv"  # action_id prefix of a Slack customer's buttons
 DESK_BLOCK = "desk"  # block_id prefix of a card's controls; the ticket number follows
+OFFER_KEY = "key"  # `desk:key:<i>`: an offer's button, its value the agents' core's key (encode)
 
 
 def _option(text: str, value: str) -> Block:
@@ -56,6 +58,9 @@ def _controls(number: int, c: Controls) -> Block:
          "initial_option": _option(c.current_priority.label, c.current_priority.value),
          "placeholder": {"type": "plain_text", "text": plain(c.priority, 150)}},
     ]
+    if c.log_time:
+        elements.insert(1, {"type": "button", "action_id": "desk:time",
+                            "text": {"type": "plain_text", "text": plain(c.log_time, BUTTON_TEXT_LIMIT)}})
     if c.escalate is not None:
         e = c.escalate
         elements.append({
@@ -80,6 +85,22 @@ def article_blocks(text: str, found: ArticleList) -> list[Block]:
             {"type": "button", "action_id": f"{DESK_BLOCK}:kbsend:{i}", "value": row.slug,
              "text": {"type": "plain_text", "text": plain(f"{found.send}: {row.title}", BUTTON_TEXT_LIMIT)}}
             for i, row in enumerate(found.rows)]})
+    return blocks
+
+
+def offer_blocks(text: str, offer: Offer) -> list[Block]:
+    """An offer (the card's Log time, the time spent on a ticket resolved) for the agent alone:
+    the text, and its picks as buttons, row by row (each row an actions block)."""
+    blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": trim(text, SECTION_LIMIT)}}]
+    index = 0
+    for r, row in enumerate(offer.picks[:20]):
+        elements = []
+        for pick in row[:5]:
+            elements.append({"type": "button", "action_id": f"{DESK_BLOCK}:{OFFER_KEY}:{index}",
+                             "value": encode(pick.action),
+                             "text": {"type": "plain_text", "text": plain(pick.label, BUTTON_TEXT_LIMIT)}})
+            index += 1
+        blocks.append({"type": "actions", "block_id": f"{DESK_BLOCK}:{offer.number}:{r}", "elements": elements})
     return blocks
 
 

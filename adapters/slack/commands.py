@@ -4,7 +4,7 @@ this module only turns Slack's shapes into actions and lays the results out in m
 from __future__ import annotations
 
 from adapters.slack.agents import AgentDirectory
-from adapters.slack.blocks import Block, article_blocks
+from adapters.slack.blocks import Block, article_blocks, offer_blocks
 from adapters.slack.inbound import as_typed, to_plain
 from adapters.slack.mrkdwn import escape
 from core.agents import (
@@ -15,6 +15,7 @@ from core.agents import (
     Details,
     Done,
     Help,
+    Offer,
     Post,
     Refused,
     ReportView,
@@ -55,6 +56,8 @@ def render(result: Result) -> str:
             return "\n".join([f"*{escape(title)}*", *(escape(line) for line in lines)])
         case Help(intro, usage, footer):
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
+        case Offer(done, question, _, hint):
+            return "\n".join([*([escape(done)] if done else []), f"*{escape(question)}*", escape(hint)])
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
 
 
@@ -80,7 +83,7 @@ class DeskCommands:
 
     async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
         """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
-        found for a ticket, each with a button that sends it)."""
+        found for a ticket, each with a button that sends it; the time spent on a ticket resolved)."""
         if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"], ["time"]):  # names, addresses, notes
             text = as_typed(text)
         action = parse(text)
@@ -88,4 +91,6 @@ class DeskCommands:
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
         result = await self.act(await self.who(user), action)
         said = render(result)
+        if isinstance(result, Offer):
+            return said, offer_blocks(said, result)
         return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from adapters.telegram.render import TEXT_LIMIT
-from core.agents.actions import Assign, Claim, Escalate, SetPriority, SetStatus, encode
+from core.agents.actions import Assign, Claim, Escalate, SetPriority, SetStatus, TimeMenu, encode
 from core.agents.card import Card
 from core.domain.model import Status
 from core.i18n import Translator
@@ -122,6 +122,8 @@ def card_keyboard(t: Translator, card: Card, menu: str | None = None,
             [_button(f"{c.status}…", menu_key("status", n)), _button(f"{c.priority}…", menu_key("priority", n))]]
     if c.escalate is not None:
         rows.append([_button(c.escalate.label, menu_key("escalate", n))])
+    if c.log_time:  # its choices come in a message of their own, under the card
+        rows[-1].append(_button(c.log_time, encode(TimeMenu(n))))
     return InlineKeyboardMarkup(rows)
 
 

@@ -12,7 +12,7 @@ from telegram import BotCommand
 
 from adapters.telegram.render import split_text
 from adapters.telegram.startup import NAME
-from core.agents import Action, ArticleList, ArticleSearch, Incomplete, Post, ReportView, Result, as_text, parse
+from core.agents import Action, ArticleList, ArticleSearch, Incomplete, Offer, Post, ReportView, Result, as_text, parse
 from core.agents.actions import SendArticle, encode
 from core.agents.wording import usage
 from core.chat.messages import Choice, Reply
@@ -70,13 +70,20 @@ def result_html(result: Result) -> list[str]:
 def result_replies(result: Result, locale: str, *, buttons: bool = False) -> list[Reply]:
     """A result as replies in the group: its HTML parts, and (`buttons`: in the ticket's topic,
     where they are pressed) under the articles found a button per article that sends it
-    (`ag:kbsend:1042:slug`)."""
+    (`ag:kbsend:1042:slug`), under an offer its picks (Log time, the time spent on a ticket resolved)."""
     replies = [Reply(part, locale=locale) for part in result_html(result)]
     if buttons and isinstance(result, ArticleList) and result.number is not None and result.rows and replies:
         rows = tuple((Choice(encode(SendArticle(result.number, r.slug)), f"{result.send}: {r.title}"),)
                      for r in result.rows)
         replies[-1] = replace(replies[-1], choices=rows)
+    if buttons and isinstance(result, Offer) and replies:
+        replies[-1] = replace(replies[-1], choices=offer_choices(result))
     return replies
+
+
+def offer_choices(offer: Offer) -> tuple[tuple[Choice, ...], ...]:
+    """An offer's picks as buttons, row by row, each with the agents' core's key."""
+    return tuple(tuple(Choice(encode(p.action), p.label) for p in row) for row in offer.picks)
 
 
 def agent_commands(t: Translator) -> list[BotCommand]:

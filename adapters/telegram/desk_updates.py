@@ -34,14 +34,38 @@ from telegram.error import BadRequest, NetworkError, RetryAfter, TelegramError
 
 from adapters.telegram.agents import AgentDirectory
 from adapters.telegram.card import card_forgotten, card_keyboard, parse_menu
-from adapters.telegram.commands import PREFIX, command_action, command_of, note_of, result_html, result_replies
+from adapters.telegram.commands import (
+    PREFIX,
+    command_action,
+    command_of,
+    note_of,
+    offer_choices,
+    result_html,
+    result_replies,
+)
 from adapters.telegram.desk import TelegramDesk
 from adapters.telegram.files import file_of
 from adapters.telegram.sender import retry_seconds
 from adapters.telegram.startup import NAME
-from core.agents import Action, AgentDesk, AgentIdentity, Assign, Done, Post, Refused, Result, SendArticle, decode
+from core.agents import (
+    Action,
+    AgentDesk,
+    AgentIdentity,
+    Assign,
+    Done,
+    Offer,
+    Post,
+    Refused,
+    Result,
+    SendArticle,
+    TimeLog,
+    TimeMenu,
+    TimeSkip,
+    decode,
+)
 from core.agents.card import ticket_card
 from core.agents.notices import button_inactive, only_agents_answer
+from core.agents.timecard import Answered
 from core.chat.messages import Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.inbound import no_replies
@@ -92,6 +116,7 @@ class DeskUpdates:
         self.services = services
         self.agents = agents
         self.chats = frozenset(int(c) for c in desk.chats())
+        self.answered = Answered()
 
     def serves(self, chat_id: int) -> bool:
         return chat_id in self.chats
@@ -252,7 +277,10 @@ class DeskUpdates:
         action = decode(data) if menu is None else None
         number = menu[1] if menu is not None else getattr(action, "number", None)
         on_card = message is not None and post is not None and post.card == str(message.message_id)
-        if (message is None or post is None or number is None or not (on_card or isinstance(action, SendArticle))
+        # An offer's answer (the time spent), pressed under the bot's message in the topic, takes its place.
+        in_offer = not on_card and isinstance(action, TimeMenu | TimeLog | TimeSkip)
+        if (message is None or post is None or number is None
+                or not (on_card or in_offer or isinstance(action, SendArticle))
                 or (await self.services.queries.get_by_id(post.ticket_id)).number != number):
             # An older card's button, or one forged: said, and nothing changes.
             await self._answer_once(uid, query, button_inactive(t), started)
@@ -264,17 +292,49 @@ class DeskUpdates:
             await self._open_menu(uid, query, message, post, menu[0], started)
             return
         assert action is not None
+        offer = f"{message.chat_id}:{message.message_id}"
+        if in_offer and isinstance(action, TimeLog | TimeSkip) and not self.answered.claim(offer):
+            await self._answer_once(uid, query, button_inactive(t), started)  # a second tap: logged once
+            return
         await self._warm(who, action)
         results: list[Result] = []
 
         async def work() -> list[Reply]:
-            results.append(await self.agents.run(who, action, self.directory, prefix=PREFIX))
+            result = await self.agents.run(who, action, self.directory, prefix=PREFIX)
+            results.append(result)
+            if isinstance(result, Offer) and not in_offer:  # asked in a message of its own, under the card
+                return result_replies(result, who.locale, buttons=True)
             return []
 
-        if await self.pipeline.once(uid, work, started=started):
-            result = results[0]
-            text = result.text if isinstance(result, Done | Refused) else None
-            await self._answer(query, text, alert=isinstance(result, Refused))
+        try:
+            taken = await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
+        except BaseException:
+            self.answered.release(offer)  # not done: the update comes again
+            raise
+        if not taken or not results:
+            return
+        result = results[0]
+        if isinstance(result, Refused):
+            self.answered.release(offer)
+        if in_offer and not isinstance(result, Refused):
+            await self._answer(query, None)
+            await self._replace(message, result)
+            return
+        text = result.done if isinstance(result, Offer) else result.text if isinstance(result, Done | Refused) else None
+        await self._answer(query, text or None, alert=isinstance(result, Refused))
+
+    async def _replace(self, message: Message, result: Result) -> None:
+        """An offer's message shows the next step, or what was done with its buttons gone."""
+        choices = offer_choices(result) if isinstance(result, Offer) else ()
+        keys = InlineKeyboardMarkup([[InlineKeyboardButton(c.label[:64], callback_data=c.key) for c in row]
+                                     for row in choices]) if choices else None
+        try:
+            await self.bot.edit_message_text(result_html(result)[0], message.chat_id, message.message_id,
+                                             parse_mode=ParseMode.HTML, reply_markup=keys)
+        except BadRequest as exc:  # not modified (a double tap), or the message is gone
+            log.debug("telegram: an offer was not replaced: %s", exc.message)
+        except TelegramError as exc:
+            log.warning("telegram: an offer was not replaced: %s", type(exc).__name__)
 
     async def _open_menu(self, uid: str, query: CallbackQuery, message: Message, post: DeskPost, menu: str,
                          started: float) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
 from core.domain.timelog import parse_duration
@@ -104,18 +105,6 @@ class Org:
 
 
 @dataclass(frozen=True, slots=True)
-class TimeLog:
-    """`time 1042 25m [ACTIVITY|-] [note]` (op "log"), `time 1042` ("list"), `time fix ENTRY 40m`
-    ("fix"), `time delete ENTRY` ("delete"). `number` is the ticket's, or the entry's for fix/delete."""
-
-    op: str
-    number: int
-    minutes: int = 0
-    activity: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True, slots=True)
 class HelpRequest:
     unknown: str = ""  # the command that was not understood, if that is why help is shown
 
@@ -150,7 +139,7 @@ class Incomplete:
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest | Org
-          | TimeLog | HelpRequest | ArticleSearch | SendArticle | Incomplete)
+          | TimeLog | TimeMenu | TimeSkip | HelpRequest | ArticleSearch | SendArticle | Incomplete)
 
 ORG_OPS = ("list", "new", "show", "sharing", "domain_add", "domain_remove", "member_add", "member_remove",
            "delete")
@@ -341,7 +330,10 @@ def _org(words: list[tuple[str, bool]]) -> Action:
 
 def button(kind: str, number: int, value: str = "") -> Action | None:
     """A card's control: its kind (claim, assign, status, priority, escalate), ticket and choice;
-    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results)."""
+    `kbsend` with an article's slug: send it into the ticket (the buttons of `kb` results); the
+    time logged by pressing (core.agents.timekeys)."""
+    if kind in TIME_KINDS:
+        return time_button(kind, number, value)
     match kind:
         case "kbsend" if value:
             return SendArticle(number, value)
@@ -373,6 +365,8 @@ def encode(action: Action) -> str:
             key = f"{KEY_PREFIX}:assign:{number}:{assignee}"
         case SendArticle(number, slug):
             key = f"{KEY_PREFIX}:kbsend:{number}:{slug}"
+        case TimeLog("log", _, _, _, "") | TimeMenu() | TimeSkip():
+            key = f"{KEY_PREFIX}:{time_key(action)}"
         case _:
             raise ValueError(f"{type(action).__name__} is not a button")
     if len(key.encode()) > KEY_LIMIT:

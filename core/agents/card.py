@@ -50,6 +50,7 @@ class Controls:
     priorities: tuple[Option, ...]
     current_priority: Option
     escalate: EscalateControl | None  # None at the top level
+    log_time: str = ""  # the label of "Log time" (core.agents.actions.TimeMenu)
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +112,4 @@ def _controls(t: Translator, config: HelpdeskConfig, state: CardState) -> Contro
                                    t._("Pass ticket #{number} to L{tier}?", number=ticket.number, tier=up),
                                    t._("Escalate"), t._("Cancel"))
     return Controls(t._("Claim"), t._("Assign to…"), t._("Status"), statuses, t._("Priority"), priorities, chosen,
-                    escalate)
+                    escalate, t._("Log time"))

@@ -33,10 +33,13 @@ from core.agents.actions import (
     SetStatus,
     Show,
     TimeLog,
+    TimeMenu,
+    TimeSkip,
 )
 from core.agents.organisations import org_incomplete, run_org
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
+from core.agents.timecard import resolved_offer, skip_time, time_menu
 from core.agents.timelog import run_time, time_incomplete
 from core.delivery.attachments import AttachmentStore
 from core.domain.errors import DomainError
@@ -117,8 +120,11 @@ class AgentDesk:
                 except ValueError:
                     return Refused(t._("Unknown status. Use new, accepted, waiting, resolved or closed."))
                 await self.desk.change_status(number, target, by)
-                return Done(t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number),
-                                status=w.agent_status(t, target)))
+                done = t._("Ticket {ticket} is now {status}.", ticket=t.ticket(number),
+                           status=w.agent_status(t, target))
+                if target == Status.RESOLVED:  # and how much time did it take
+                    return await resolved_offer(t, self.services, number, done, prefix)
+                return Done(done)
             case SetPriority(number, value):
                 ticket = await self.desk.set_priority(number, value, by)
                 return Done(t._("Ticket {ticket} now has the priority {priority}.", ticket=t.ticket(number),
@@ -133,6 +139,10 @@ class AgentDesk:
                 return await kb.send(self.services, t, agent.id, number, slug)
             case TimeLog():
                 return await run_time(t, self.services, agent.id, action)
+            case TimeMenu():
+                return await time_menu(t, self.services, action, prefix)
+            case TimeSkip():
+                return skip_time(t, action)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:

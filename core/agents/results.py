@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.agents.actions import Action
+
 
 @dataclass(frozen=True, slots=True)
 class Done:
@@ -92,7 +94,32 @@ class ArticleList:
     send: str  # a send button's label
 
 
-Result = Done | Refused | TicketList | TicketView | ReportView | Details | Help | ArticleList
+@dataclass(frozen=True, slots=True)
+class Pick:
+    """One button of an offer: its label and the action it carries (a desk puts
+    `core.agents.actions.encode` of it on the button)."""
+
+    label: str
+    action: Action
+
+
+@dataclass(frozen=True, slots=True)
+class Offer:
+    """What was done, if anything (`done`), and a question answered by a press: the picks, row by
+    row, and `hint`, how to type any other answer. `number` is the ticket it is about; `duration`
+    says a typed duration answers it (a desk without buttons asks for one), `skip` the pick that
+    answers nothing (None when there is none)."""
+
+    done: str
+    question: str
+    picks: tuple[tuple[Pick, ...], ...]
+    hint: str
+    number: int
+    duration: bool = False
+    skip: Pick | None = None
+
+
+Result = Done | Refused | TicketList | TicketView | ReportView | Details | Help | ArticleList | Offer
 
 
 def as_text(result: Result) -> str:
@@ -112,6 +139,8 @@ def as_text(result: Result) -> str:
             return "\n".join([title, *(f"{r.slug} — {r.title}" for r in rows), hint]) if rows else empty
         case Details(title, lines):
             return "\n".join([title, *lines])
+        case Offer():
+            return "\n".join(part for part in (result.done, result.question, result.hint) if part)
         case Help(intro, usage, footer):
             width = max((len(u) for u, _ in usage), default=0)
             return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])

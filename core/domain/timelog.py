@@ -4,12 +4,16 @@ agents log time under (`[time] activities` in the configuration, names per langu
 from __future__ import annotations
 
 import re
+import tomllib
+from functools import cache
+from pathlib import Path
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from core.domain.languages import Names
 
+DEFAULT_FILE = Path(__file__).with_name("default_config.toml")  # core.domain.config's DEFAULT_CONFIG
 MAX_MINUTES = 24 * 60  # one entry is at most a day's work
 
 _DURATION = re.compile(r"^(?:(?P<h>\d{1,3})(?:h|:)(?P<hm>\d{1,2})?m?|(?P<m>\d{1,4})m?(?:in)?)$")
@@ -49,14 +53,16 @@ class Activity(BaseModel):
         return {"code": data, "name": {"en": data}} if isinstance(data, str) else data
 
 
+@cache
+def _shipped() -> tuple[Activity, ...]:
+    """The activities of the configuration shipped with the bot: written there once, they are
+    also what a configuration without `[time]` gets."""
+    with DEFAULT_FILE.open("rb") as f:
+        return tuple(Activity.model_validate(a) for a in tomllib.load(f)["time"]["activities"])
+
+
 def _bundled() -> list[Activity]:
-    names = {
-        "investigation": ("Investigation", "بررسی", "Šetření", "Исследование", "Investigação"),
-        "communication": ("Communication", "ارتباط با مشتری", "Komunikace", "Коммуникация", "Comunicação"),
-        "development": ("Development", "توسعه", "Vývoj", "Разработка", "Desenvolvimento"),
-    }
-    return [Activity(code=code, name=Names(**dict(zip(("en", "fa", "cs", "ru", "pt"), n, strict=True))))
-            for code, n in names.items()]
+    return [a.model_copy(deep=True) for a in _shipped()]
 
 
 class TimeSettings(BaseModel):

@@ -87,6 +87,13 @@ class TimeService:
                                           .where(TimeEntry.ticket_id == ticket.id).order_by(TimeEntry.id))).all()
         return [EntryRow(e.id, number, _agent_name(a), e.minutes, e.activity, e.note, e.at) for e, a in rows]
 
+    async def total(self, number: int) -> int:
+        """All the minutes logged on a ticket (TicketNotFound when there is no such ticket)."""
+        async with self.db.read() as session:
+            ticket = await by_number(session, number)
+            return int((await session.execute(select(func.coalesce(func.sum(TimeEntry.minutes), 0))
+                                              .where(TimeEntry.ticket_id == ticket.id))).scalar_one())
+
     async def _own(self, session: AsyncSession, agent_id: int, entry_id: int) -> tuple[TimeEntry, Ticket]:
         found = (await session.execute(select(TimeEntry, Ticket, Agent)
                                        .join(Ticket, Ticket.id == TimeEntry.ticket_id)

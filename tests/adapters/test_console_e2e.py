@@ -139,3 +139,20 @@ def test_the_agent_logs_time_in_the_console(tmp_path: Path) -> None:
             "or - for none.") in out
     assert "Entry 1 on ticket #1001 deleted." in out
     assert out.rindex("Total: 40 min") > out.index("Total: 1 hr 5 min")
+
+
+def test_resolving_in_the_console_asks_the_time_spent(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console", "--lang", "en"], [
+        *SCRIPT[:8], "/agent claim 1001", "/agent status 1001 resolved", "soon", "1h30",
+        "/agent status 1001 accepted", "/agent status 1001 resolved", "", "/agent time 1001",
+        "/agent status 1001 accepted", "/agent status 1001 resolved", "/agent time 1001"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert ("Ticket #1001 is now Resolved, awaiting confirmation.\n"
+            "Time spent on ticket #1001? (25m, Enter to skip)") in out
+    assert ("“soon” is not a duration. Write it as 25m, 1h30, 1:30 or in minutes (90).\n"
+            "Time spent on ticket #1001? (25m, Enter to skip)") in out
+    assert "Logged 1 hr 30 min on ticket #1001 (entry 1, —)." in out
+    assert "Time spent on ticket #1001? 1 hr 30 min logged so far. (25m, Enter to skip)" in out
+    assert "No time logged on ticket #1001." in out  # Enter: skipped
+    assert out.count("Total: 1 hr 30 min") == 2  # a command instead of an answer logs nothing either

@@ -1147,6 +1147,9 @@ class FakeSlackAPI:
             for key in ("text", "blocks", "attachments"):
                 if key in payload:
                     original[key] = copy.deepcopy(payload[key])
+        elif _truthy(payload.get("replace_original")) and (shown := self._ephemeral_at(context)) is not None:
+            # An ephemeral message a button was pressed in is replaced whole (what is not given goes).
+            shown.update(text=payload.get("text", ""), blocks=copy.deepcopy(payload.get("blocks")), replaced=True)
         elif payload.get("response_type") == "in_channel" and context.channel in self.channels:
             message = self._bot_message(payload)
             self._store_message(context.channel or "", message, thread_ts=_str_param(payload, "thread_ts"))
@@ -1164,6 +1167,11 @@ class FakeSlackAPI:
             )
         self._notify()
         return 200, "ok"
+
+    def _ephemeral_at(self, context: _ResponseUrlContext) -> JSON | None:
+        """The ephemeral message (shown to the context's user) whose button gave the response_url."""
+        return next((e for e in self.ephemerals if context.message_ts and e.get("message_ts") == context.message_ts
+                     and e.get("user") == context.user and e.get("channel") == context.channel), None)
 
     # -- message store ------------------------------------------------------------------
 

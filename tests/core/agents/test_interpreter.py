@@ -11,6 +11,7 @@ from core.agents import (
     AgentIdentity,
     Done,
     Help,
+    Offer,
     Refused,
     ReportView,
     Result,
@@ -84,7 +85,8 @@ async def test_assign(agents: AgentDesk, service: Services) -> None:
 
 async def test_status(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
-    assert await run(agents, "status 1001 resolved") == Done("Ticket #1001 is now Resolved, awaiting confirmation.")
+    resolved = await run(agents, "status 1001 resolved")  # and the time spent is asked (test_timecard)
+    assert isinstance(resolved, Offer) and resolved.done == "Ticket #1001 is now Resolved, awaiting confirmation."
     assert (await service.queries.get(1001)).status == Status.RESOLVED
     assert await run(agents, "status 1001 waiting") == Refused(
         "Ticket #1001 cannot go from “Resolved, awaiting confirmation” to “Waiting for the customer”.")

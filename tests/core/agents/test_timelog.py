@@ -108,7 +108,7 @@ async def test_log_list_and_total(agents: AgentDesk, service: Services) -> None:
                              "Total: 3 hr")
     assert await ticket_minutes(service.db, ticket.id) == 180
     czech = as_text(await run(agents, f"time {n}", JANA))
-    assert "Vývoj" in czech and "Šetření" in czech
+    assert "Vývoj" in czech and "Analýza" in czech
 
 
 async def test_nothing_logged_yet(agents: AgentDesk, service: Services) -> None:
