@@ -35,6 +35,8 @@ from core.agents.actions import (
     TimeLog,
 )
 from core.agents.organisations import org_incomplete, run_org
+from core.agents.quote_action import QuoteAction
+from core.agents.quotes import quote_incomplete, run_quote
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.agents.timelog import run_time, time_incomplete
@@ -133,6 +135,8 @@ class AgentDesk:
                 return await kb.send(self.services, t, agent.id, number, slug)
             case TimeLog():
                 return await run_time(t, self.services, agent.id, action)
+            case QuoteAction():
+                return await run_quote(t, self.services, agent.id, action)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:
@@ -193,6 +197,8 @@ class AgentDesk:
             return org_incomplete(t, prefix, action)
         if command.startswith("time"):
             return time_incomplete(t, prefix, action)
+        if command == "quote":
+            return quote_incomplete(t, prefix, action.needs, action.given)
         match action.needs:
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,

@@ -34,8 +34,7 @@ from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-# `[knowledge] folder = "<bundled>"`: the examples shipped in the package, wherever the file is.
-BUNDLED = "<bundled>"
+BUNDLED = "<bundled>"  # `[knowledge] folder`: the examples shipped in the package, wherever the file is
 BUNDLED_ARTICLES = Path(__file__).parents[1] / "knowledge" / "articles"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
@@ -141,6 +140,7 @@ class RequestType(_Strict):
     name: Names
     default_priority: str
     fixed_priority: bool = False  # e.g. a critical bug report is always urgent
+    billable: bool = False  # its work may be paid: the card says so (quotes: core.domain.quotes)
 
 
 class Department(_Strict):
@@ -154,6 +154,7 @@ class Department(_Strict):
     # "..."` or `<channel>_desk_chat = "..."`, as the channel's own word for it has it.
     desks: dict[str, str] = {}
     escalation: dict[str, str] = {}  # "l2"/"l3" -> the desk's channel or user group id
+    billable: bool = False  # its work may be paid, whatever the request type
     # The addresses of a channel that bring its customers' messages to this department (the
     # support addresses it claims there), spelled `<channel>_addresses = [...]`.
     addresses: dict[str, list[str]] = {}
