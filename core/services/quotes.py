@@ -4,11 +4,12 @@ logged on the ticket. Each change is news for the customer and the desks, in one
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.access import Deed
@@ -162,3 +163,47 @@ async def latest_of(session: AsyncSession, ticket: Ticket) -> QuoteRow | None:
     found = (await session.execute(select(Quote).where(Quote.ticket_id == ticket.id)
                                    .order_by(Quote.id.desc()).limit(1))).scalars().first()
     return await row(session, found, ticket.number) if found is not None else None
+
+
+@dataclass
+class QuoteFigures:
+    """Quotes in a period: sent in it, approved and declined in it, pending now; what was
+    approved, as minutes of work and as amounts per currency (minor units, by code)."""
+
+    sent: int = 0
+    approved: int = 0
+    declined: int = 0
+    pending: int = 0
+    approved_minutes: int = 0
+    approved_amounts: dict[str, int] = field(default_factory=dict)
+
+
+async def quote_figures(session: AsyncSession, start: datetime, end: datetime,
+                        scope: ColumnElement[bool]) -> QuoteFigures:
+    """The quotes of the tickets `scope` (a condition on tickets) keeps."""
+    figures = QuoteFigures()
+    rows = (await session.execute(
+        select(Quote.state, Quote.created_at, Quote.decided_at, Quote.minutes, Quote.amount, Quote.currency)
+        .join(Ticket, Ticket.id == Quote.ticket_id)
+        .where(scope, or_(Quote.state == QuoteState.PENDING, and_(Quote.created_at >= start, Quote.created_at < end),
+                          and_(Quote.decided_at >= start, Quote.decided_at < end))))).all()
+    amounts: dict[str, int] = defaultdict(int)
+    for state, created, decided, minutes, amount, currency in rows:
+        figures.sent += int(start <= _aware(created) < end)
+        figures.pending += int(state == QuoteState.PENDING)
+        if decided is None or not start <= _aware(decided) < end:
+            continue
+        if state == QuoteState.APPROVED:
+            figures.approved += 1
+            if amount is not None and currency:
+                amounts[currency] += amount
+            else:
+                figures.approved_minutes += minutes or 0
+        figures.declined += int(state == QuoteState.DECLINED)
+    figures.approved_amounts = dict(sorted(amounts.items()))
+    return figures
+
+
+def _aware(moment: datetime) -> datetime:
+    """SQLite gives back naive times (stored as UTC)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)

@@ -167,3 +167,25 @@ async def test_who_in_an_organisation_may_approve(service: Services, approvers: 
             "jana@firma.cz"
         return
     assert (await service.quotes.decide(petr, ticket.number, quote.id, approve=True)).decided_by == "petr@firma.cz"
+
+
+async def test_report_figures(service: Services, clock: FakeClock) -> None:
+    from datetime import timedelta
+
+    from core.agents.report import render_csv, render_text
+    from core.services.reports import build_report
+    eva, ana = await _agent(service), await _customer(service)
+    first, second, third = [await _ticket(service, ana) for _ in range(3)]
+    q1 = await service.quotes.send(eva, first.number, amount=99950, currency="EUR")
+    await service.quotes.decide(ana, q1.number, q1.id, approve=True)
+    q2 = await service.quotes.send(eva, second.number, minutes=90)
+    await service.quotes.decide(ana, q2.number, q2.id, approve=False)
+    await service.quotes.send(eva, third.number, minutes=30)
+    report = await build_report(service.db, service.config, clock.now - timedelta(days=1),
+                                clock.now + timedelta(days=1))
+    q = report.quotes
+    assert (q.sent, q.approved, q.declined, q.pending, q.approved_minutes) == (3, 1, 1, 1, 0)
+    assert q.approved_amounts == {"EUR": 99950}
+    text = render_text(translator("cs"), service.config, report)
+    assert "999,50\xa0€" in text
+    assert "quotes_approved_minor_units,*,EUR,99950" in render_csv(service.config, report)

@@ -1,13 +1,13 @@
 """Quotes for paid work: `quotes`, and who of an organisation may approve them.
 
-Revision ID: 0017_quotes
+Revision ID: 0017
 Revises: 0016
 """
 
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0017_quotes"
+revision = "0017"
 down_revision = "0016"
 branch_labels = None
 depends_on = None
