@@ -105,6 +105,7 @@ async def test_create_list_show_and_delete(agents: AgentDesk, service: Services)
     assert shown == Details("Acme Corp", (
         "Sharing: everybody (every member sees all the organisation's tickets)",
         "Colleagues who see a ticket may only read it.",
+        "Quotes are approved by the requester alone.",
         "Domains: acme.com",
         "Members added: 1",
         "  boss@gmail.com — primary contact",
@@ -114,6 +115,19 @@ async def test_create_list_show_and_delete(agents: AgentDesk, service: Services)
     assert await run(agents, "org Beta delete") == Done("Organisation Beta deleted; its people keep their tickets.")
     assert await run(agents, "org Beta") == Refused("There is no organisation “Beta”.")
     assert [v.name for v in await service.organisations.all()] == ["Acme Corp"]
+
+
+async def test_who_approves_quotes(agents: AgentDesk, service: Services) -> None:
+    await run(agents, "org new Acme")
+    assert await run(agents, 'org "Acme" approvers primary') == Done(
+        "Acme: Quotes are approved by the requester or a primary contact who sees the ticket.")
+    assert (await service.organisations.view("Acme")).approvers == "primary"
+    assert await run(agents, "org Acme approvers all") == Refused(
+        "“all” is not a choice of approvers. Use requester, primary or everybody.")
+    assert await run(agents, "org Acme approvers") == Refused(
+        'Give who approves quotes: requester, primary or everybody. For example: /agent org "Acme Corp" '
+        "approvers primary")
+    assert (await service.organisations.view("Acme")).approvers == "primary"
 
 
 async def test_sharing_domains_and_members(agents: AgentDesk, service: Services) -> None:
@@ -227,7 +241,7 @@ async def test_in_the_agents_language(agents: AgentDesk, service: Services, who:
     assert await run(agents, "org Nowhere", who) == Refused(t._("There is no organisation “{name}”.",
                                                                name="Nowhere"))
     shown = await run(agents, "org Acme", who)
-    assert isinstance(shown, Details) and shown.lines[3] == t._("Members added: {count}", count=t.number(0))
+    assert isinstance(shown, Details) and shown.lines[4] == t._("Members added: {count}", count=t.number(0))
 
 
 async def test_the_card_shows_the_organisation_and_the_address(service: Services, config: HelpdeskConfig) -> None:
