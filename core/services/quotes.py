@@ -141,7 +141,7 @@ class QuoteService:
                     raise QuoteError("quote_not_approver", number=number)
                 raise NotYourTicket(number)
             quote = await pending(session, ticket.id, lock=True)
-            if quote is None or quote.id != quote_id:
+            if quote is None or quote.id != quote_id or ticket.status in DONE_STATUSES:
                 raise QuoteError("quote_stale", number=number)
             quote.state = QuoteState.APPROVED if approve else QuoteState.DECLINED
             quote.decided_at, quote.decided_by_customer_id = now, customer_id
