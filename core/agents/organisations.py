@@ -152,12 +152,12 @@ def _listing(t: Translator, views: list[OrganisationView], prefix: str) -> Resul
 
 def _details(t: Translator, v: OrganisationView) -> Details:
     lines = [t._("Sharing: {sharing} ({meaning})", sharing=v.sharing, meaning=_meaning(t, v.sharing)),
-             _replies(t, v.replies), approvers_meaning(t, v.approvers),
+             _replies(t, v.replies),
              t._("Domains: {domains}", domains=", ".join(v.domains) or "—"),
              t._("Members added: {count}", count=t.number(len(v.members)))]
     lines += [f"  {address} — {role_name(t, role)}" for address, role in v.members]
     lines += [t._("People linked: {count}", count=t.number(v.customers)),
-              t._("Tickets: {count}", count=t.number(v.tickets))]
+              t._("Tickets: {count}", count=t.number(v.tickets)), approvers_meaning(t, v.approvers)]
     return Details(v.name, tuple(lines))
 
 
