@@ -16,6 +16,7 @@ import re
 import tempfile
 from collections.abc import Sequence
 from datetime import date, datetime
+from decimal import Decimal
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -26,7 +27,7 @@ from babel import Locale
 from babel.dates import format_date, format_time
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_decimal
+from babel.numbers import format_currency, format_decimal, get_currency_precision
 from babel.support import NullTranslations, Translations
 from babel.units import format_unit
 
@@ -172,6 +173,12 @@ class Translator:
     def decimal(self, value: float, pattern: str = "0.0") -> str:
         """A measured value with a fixed number of decimals, in the locale's notation."""
         text = format_decimal(value, format=pattern, locale=self.babel_locale)
+        return text.translate(_PERSIAN_NUMBER) if self.rtl else text
+
+    def money(self, minor: int, currency: str) -> str:
+        """An amount kept in the currency's minor units (cents), in the locale's notation."""
+        value = Decimal(minor).scaleb(-get_currency_precision(currency))
+        text = format_currency(value, currency, locale=self.babel_locale)
         return text.translate(_PERSIAN_NUMBER) if self.rtl else text
 
     def ticket(self, number: int) -> str:

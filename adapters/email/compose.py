@@ -1,7 +1,7 @@
 """Replies as e-mails: a text and an HTML part in the customer's language, threaded by ticket.
 
 A mail cannot carry buttons, so the choices a customer can answer by number (confirming a
-resolution, rating) become a numbered list, and the others are left out: what a reply of "2"
+resolution, rating, approving a quote) become a numbered list, and the others are left out: what a reply of "2"
 means is fixed by `options`, which the reading side uses too. The message ids are made by
 adapters.email.ids.
 """
@@ -18,7 +18,7 @@ from email.message import EmailMessage
 from email.utils import format_datetime
 from typing import Any, cast
 
-from core.chat.actions import Rate, Settle, decode
+from core.chat.actions import QuoteAnswer, Rate, Settle, decode
 from core.chat.messages import Reply
 from core.i18n import Translator, translator
 
@@ -58,7 +58,7 @@ def options(reply: Reply) -> list[tuple[int, str]]:
         action = decode(choice.key)
         if isinstance(action, Rate):
             found.append("★" * action.score)
-        elif isinstance(action, Settle):
+        elif isinstance(action, Settle | QuoteAnswer):  # Approve 1, Decline 2, as the chat orders them
             found.append(choice.label)
     return list(enumerate(found, 1))
 

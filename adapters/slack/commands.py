@@ -84,7 +84,7 @@ class DeskCommands:
     async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
         """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
         found for a ticket, each with a button that sends it; the time spent on a ticket resolved)."""
-        if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"], ["time"]):  # names, addresses, notes
+        if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"], ["time"], ["quote"]):  # names, notes
             text = as_typed(text)
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text

@@ -16,6 +16,7 @@ from adapters.slack.mrkdwn import escape, safe
 from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
+from core.agents.quotes import quote_line
 from core.delivery.contract import DeliveryError
 from core.delivery.outbox import desk_chat
 from core.domain.clock import Clock, utcnow
@@ -131,6 +132,8 @@ class SlackDesk:
             line = escape(notices.rated(t, params["score"]))
             if params.get("comment"):
                 line += "\n>" + escape(params["comment"])
+        elif event == "quote":
+            line = escape(quote_line(t, who, params))
         elif event == "message_withdrawn":
             line = escape(notices.withdrawn(t, params.get("excerpt", ""), params.get("moved_to")))
         elif event == "customer_unreachable":

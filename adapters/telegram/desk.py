@@ -28,6 +28,7 @@ from adapters.telegram.startup import NAME
 from adapters.telegram.topics import CardGone, ForumCalls, TopicClosed, TopicGone
 from core.agents import notices
 from core.agents.card import ticket_card
+from core.agents.quotes import quote_line
 from core.delivery.contract import DeliveryError
 from core.delivery.outbox import desk_chat, desk_platform
 from core.domain.clock import Clock, utcnow
@@ -294,6 +295,8 @@ class TelegramDesk:
             return block(notices.rated(t, params["score"]), params.get("comment") or "", bold=False)
         if event in ("sla_warning", "sla_breach"):
             return [self._sla(event, params, state)]
+        if event == "quote":
+            return block(quote_line(t, await self._who(params), params), bold=False)
         if event == "message_withdrawn":
             return block(notices.withdrawn(t, params.get("excerpt", ""), params.get("moved_to")), bold=False)
         if event == "customer_unreachable":

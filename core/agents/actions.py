@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
+from core.agents.quote_action import QuoteAction, parse_quote
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
 from core.domain.timelog import parse_duration
@@ -139,12 +140,12 @@ class Incomplete:
 
 
 Action = (Claim | Assign | SetStatus | SetPriority | Escalate | Post | Queue | Mine | Show | ReportRequest | Org
-          | TimeLog | TimeMenu | TimeSkip | HelpRequest | ArticleSearch | SendArticle | Incomplete)
+          | TimeLog | TimeMenu | TimeSkip | QuoteAction | HelpRequest | ArticleSearch | SendArticle | Incomplete)
 
-ORG_OPS = ("list", "new", "show", "sharing", "domain_add", "domain_remove", "member_add", "member_remove",
-           "delete")
+ORG_OPS = ("list", "new", "show", "sharing", "approvers", "domain_add", "domain_remove", "member_add",
+           "member_remove", "delete")
 SHARING_MODES = ("none", "primary", "everybody")
-_ORG_WORDS = frozenset({"sharing", "domain", "member", "delete"})  # what ends an unquoted name
+_ORG_WORDS = frozenset({"sharing", "approvers", "domain", "member", "delete"})  # what ends an unquoted name
 # Quotes as phones and keyboards type them: a name in any of them is one word.
 _QUOTES = str.maketrans({c: '"' for c in "\u201c\u201d\u201e\u00ab\u00bb"})
 
@@ -177,6 +178,9 @@ def parse(line: str) -> Action:
         return _kb(rest)
     if command == "time":
         return _time(line.strip().split(maxsplit=1)[1] if rest else "")
+    if command == "quote":
+        found = parse_quote(line.strip().split(maxsplit=1)[1] if rest else "")
+        return found if isinstance(found, QuoteAction) else Incomplete("quote", *found)
     if command not in _WITH_NUMBER:
         return HelpRequest(unknown=command)
     if not rest:
@@ -308,6 +312,9 @@ def _org(words: list[tuple[str, bool]]) -> Action:
         return Incomplete("org", "org", " ".join(tail))
     if what == "delete":
         return Incomplete("org", "no_more", " ".join(args)) if args else Org("delete", name)
+    if what == "approvers":
+        return Org("approvers", name, args[0].lower()) if len(args) == 1 else Incomplete(
+            "org", "approvers", " ".join(args))
     if what == "sharing":
         if not args:
             return Incomplete("org", "sharing")

@@ -7,12 +7,14 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from core.agents.organisations import role_name
+from core.agents.quotes import billable, quote_state
 from core.agents.wording import agent_status, department_name, priority_name, request_type_name
 from core.domain.access import Role
 from core.domain.config import HelpdeskConfig
 from core.domain.lifecycle import allowed_targets
 from core.domain.model import TIERS, Actor, Status
 from core.i18n import LANGUAGE_NAMES, Translator
+from core.services.quotes import QuoteRow
 from core.storage.desk import CardState
 
 ASSIGNEE = "assignee"  # the key of the field a desk may show as a mention of its own
@@ -94,6 +96,13 @@ def ticket_card(t: Translator, config: HelpdeskConfig, state: CardState) -> Card
         fields += (Field("organisation", t._("Organisation"), f"{state.organisation.name} · {role}"),)
     if state.minutes:
         fields += (Field("time", t._("Time logged"), t.duration(state.minutes / 60)),)
+    if billable(config, ticket):
+        fields += (Field("billable", t._("Paid work"), t._("yes: the customer approves a quote first")),)
+    if state.quote is not None:
+        q = state.quote
+        row = QuoteRow(q.id, ticket.number, q.state, q.minutes, q.amount, q.currency, q.note, "", q.created_at,
+                       q.decided_at, state.quote_by)
+        fields += (Field("quote", t._("Quote"), quote_state(t, row, zone)),)
     return Card(ticket.number, ticket.subject, f"#{ticket.number} · {ticket.subject}", fields, t._("Description"),
                 ticket.description, tuple(state.attachment_names),
                 None if ticket.status == Status.CLOSED else _controls(t, config, state))

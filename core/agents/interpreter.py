@@ -37,6 +37,8 @@ from core.agents.actions import (
     TimeSkip,
 )
 from core.agents.organisations import org_incomplete, run_org
+from core.agents.quote_action import QuoteAction
+from core.agents.quotes import quote_incomplete, run_quote
 from core.agents.report import render_text
 from core.agents.results import Done, Help, Refused, ReportView, Result, ThreadLine, TicketList, TicketRow, TicketView
 from core.agents.timecard import resolved_offer, skip_time, time_menu
@@ -143,6 +145,8 @@ class AgentDesk:
                 return await time_menu(t, self.services, action, prefix)
             case TimeSkip():
                 return skip_time(t, action)
+            case QuoteAction():
+                return await run_quote(t, self.services, agent.id, action)
         raise TypeError(type(action).__name__)  # pragma: no cover - every action is matched above
 
     async def _agent(self, who: AgentIdentity) -> Agent:
@@ -203,6 +207,8 @@ class AgentDesk:
             return org_incomplete(t, prefix, action)
         if command.startswith("time"):
             return time_incomplete(t, prefix, action)
+        if command == "quote":
+            return quote_incomplete(t, prefix, action.needs, action.given)
         match action.needs:
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from core.agents.actions import Incomplete, Org
 from core.agents.results import Details, Done, Refused, Result
 from core.domain.access import Role, Sharing
+from core.domain.quotes import Approvers
 from core.domain.textnorm import ticket_number
 from core.i18n import Translator
 from core.services.organisations import (
@@ -28,6 +29,9 @@ def org_usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f'{prefix}org "NAME"', t._("an organisation in detail; write a name with spaces in quotes")),
         (f'{prefix}org "NAME" sharing MODE [replies|noreplies]',
          t._("who sees colleagues' tickets: none, primary or everybody; replies: they may also write")),
+        (f'{prefix}org "NAME" approvers requester|primary|everybody',
+         t._("who approves quotes besides the requester: nobody, primary contacts, or every colleague who "
+             "sees the ticket")),
         (f'{prefix}org "NAME" domain add|remove example.com', t._("every address at a domain belongs to it")),
         (f'{prefix}org "NAME" member add ADDRESS|#1042 [primary]',
          t._("add an address, or the requester of a ticket; primary: a primary contact")),
@@ -47,6 +51,15 @@ def _meaning(t: Translator, sharing: str) -> str:
         Sharing.EVERYBODY: t._("every member sees all the organisation's tickets"),
     }
     return meanings.get(sharing, sharing)
+
+
+def approvers_meaning(t: Translator, approvers: str) -> str:
+    meanings: dict[str, str] = {
+        Approvers.REQUESTER: t._("Quotes are approved by the requester alone."),
+        Approvers.PRIMARY: t._("Quotes are approved by the requester or a primary contact who sees the ticket."),
+        Approvers.EVERYBODY: t._("Quotes are approved by the requester or any colleague who sees the ticket."),
+    }
+    return meanings.get(approvers, approvers)
 
 
 def _replies(t: Translator, replies: bool) -> str:
@@ -72,6 +85,9 @@ async def run_org(t: Translator, orgs: OrganisationService, action: Org, prefix:
             return Done("\n".join([t._("{name} now shares as “{sharing}”: {meaning}.", name=org.name,
                                        sharing=org.sharing, meaning=_meaning(t, org.sharing)),
                                    _replies(t, org.replies)]))
+        case "approvers":
+            org = await orgs.set_approvers(name, value)
+            return Done(t._("{name}: {meaning}", name=org.name, meaning=approvers_meaning(t, org.approvers)))
         case "domain_add":
             view = await orgs.view(name)
             await orgs.add_domain(view.name, value)
@@ -141,7 +157,7 @@ def _details(t: Translator, v: OrganisationView) -> Details:
              t._("Members added: {count}", count=t.number(len(v.members)))]
     lines += [f"  {address} — {role_name(t, role)}" for address, role in v.members]
     lines += [t._("People linked: {count}", count=t.number(v.customers)),
-              t._("Tickets: {count}", count=t.number(v.tickets))]
+              t._("Tickets: {count}", count=t.number(v.tickets)), approvers_meaning(t, v.approvers)]
     return Details(v.name, tuple(lines))
 
 
@@ -154,6 +170,9 @@ def org_incomplete(t: Translator, prefix: str, action: Incomplete) -> Refused:
         case "sharing":
             return Refused(t._("Give a sharing mode: none, primary or everybody. For example: {example}",
                                example=f"{example} sharing everybody"))
+        case "approvers":
+            return Refused(t._("Give who approves quotes: requester, primary or everybody. For example: {example}",
+                               example=f"{example} approvers primary"))
         case "domain":
             return Refused(t._("Give a domain, for example: {example}", example=f"{example} domain add acme.com"))
         case "address":

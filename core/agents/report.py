@@ -64,6 +64,7 @@ def render_text(t: Translator, config: HelpdeskConfig, report: Report, knowledge
         lines += ["", t._("Tickets opened per organisation:")]
         lines += [f"  {name}: {t.number(n)}" for name, n in report.per_organisation]
     lines += _time(t, config, report)
+    lines += _quotes(t, report)
     lines += ["", t._("Recurring subjects:")]
     if not report.recurring:
         lines.append("  —")
@@ -91,6 +92,19 @@ def _time(t: Translator, config: HelpdeskConfig, report: Report) -> list[str]:
         if rows:
             lines += ["  " + title, *(f"    {name}: {t.duration(m / 60)}" for name, m in rows)]
     return lines
+
+
+def _quotes(t: Translator, report: Report) -> list[str]:
+    """Quotes sent, approved, declined in the period and pending now; what was approved."""
+    q = report.quotes
+    if not (q.sent or q.approved or q.declined or q.pending):
+        return []
+    approved = [t.duration(q.approved_minutes / 60)] if q.approved_minutes else []
+    approved += [t.isolate(t.money(amount, currency)) for currency, amount in q.approved_amounts.items()]
+    return ["", t._("Quotes: sent {sent}, approved {approved}, declined {declined}, awaiting approval now {pending}",
+                    sent=t.number(q.sent), approved=t.number(q.approved), declined=t.number(q.declined),
+                    pending=t.number(q.pending)),
+            "  " + t._("Approved: {terms}", terms=", ".join(approved) or "—")]
 
 
 def _title(knowledge: KnowledgeBase, slug: str, locale: str) -> str:
@@ -160,6 +174,12 @@ def render_csv(config: HelpdeskConfig, report: Report) -> str:
                           ("organisation", time.per_organisation)):
         for name, minutes in rows:
             w.writerow([f"time_minutes_per_{section}", ALL, name, minutes])
+    quotes = report.quotes
+    for metric, n in (("sent", quotes.sent), ("approved", quotes.approved), ("declined", quotes.declined),
+                      ("pending_now", quotes.pending), ("approved_minutes", quotes.approved_minutes)):
+        w.writerow(["quotes", ALL, metric, n])
+    for currency, amount in quotes.approved_amounts.items():  # in the currency's minor units (cents)
+        w.writerow(["quotes_approved_minor_units", ALL, currency, amount])
     for subject, numbers in report.recurring:
         w.writerow(["recurring_subject", ALL, subject, " ".join(f"#{n}" for n in numbers)])
     if report.organisation is None:  # the knowledge base's figures are the whole desk's

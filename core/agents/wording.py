@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from core.agents.organisations import org_usage
+from core.agents.quotes import quote_refusal, quote_usage
 from core.agents.timelog import time_usage
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError
@@ -108,6 +109,8 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
         case "not_author":
             return t._("Only {author}, who logged entry {entry}, can change or delete it.", author=p["author"],
                        entry=p["entry"])
+        case str() as code if code.startswith("quote_") or code == "bad_approvers":
+            return quote_refusal(t, error)
         case "file_too_large" | "file_type_not_allowed" | "empty_file" | "file_unavailable" | "too_many_files":
             return t._("A file could not be taken (too large, empty, unreadable or of a type we do not accept).")
         case _:
@@ -133,5 +136,6 @@ def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
                                         "(30 unless given)")),
         (f'{prefix}report [days] org "NAME"', t._("the same for one organisation's tickets")),
         *time_usage(t, prefix),
+        *quote_usage(t, prefix),
         *org_usage(t, prefix),
     )

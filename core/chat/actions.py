@@ -21,8 +21,10 @@ from core.chat.selfservice_keys import (
     ArticleSolved,
     ForgetAddress,
     OtherAddress,
+    QuoteAnswer,
     SendCode,
     article_key,
+    quote_key,
 )
 from core.domain.model import TicketFilter
 from core.domain.textnorm import ticket_number
@@ -287,7 +289,7 @@ Action = (SetLanguage | SetZone | Cancel | Back | NewTicket | Resume | ListTicke
           | Escalate | Rate | RateDone | Withdraw | WithdrawYes | WithdrawNo | PickTicket | LinkTicket
           | AddToDuplicate | NewDespiteDuplicate | Answer | FilesDone | Submit | Edit | UndoAdded | MoveAdded
           | MoveAddedTo | ArticleOpen | ArticleSolved | ArticleContinue | ArticleHelpful | ArticleNoComment
-          | ListCreators | SendCode | OtherAddress | ForgetAddress)
+          | ListCreators | SendCode | OtherAddress | ForgetAddress | QuoteAnswer)
 
 _PLAIN: dict[str, Action] = {a.encode(): a for a in (
     Cancel(), Back(), NewTicket(), Resume(restart=True), Resume(restart=False), RateDone(), WithdrawNo(),
@@ -337,6 +339,8 @@ def decode(key: str) -> Action | None:
         return _added(value)
     if kind == "kb":
         return article_key(value)
+    if kind == "quote":
+        return quote_key(value)
     if kind == "rev":
         step = value.removeprefix("edit:")
         return Edit(step) if value.startswith("edit:") and step else None

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from core.chat import actions as act
 from core.chat import form as steps
-from core.chat import letters
+from core.chat import letters, quotes
 from core.chat.drafts import DraftState, DraftStore
 from core.chat.flows import (
     LANGUAGE,
@@ -259,6 +259,8 @@ class Conversation:
                 return await flows.settle(customer, t, draft, number, solved=solved)
             case act.Escalate(number=number):
                 return await flows.escalate(customer, t, number)
+            case act.QuoteAnswer():
+                return await quotes.answer(self.services, customer, t, action)
             case act.Rate(number=number, score=score):
                 return await flows.rate(customer, t, draft, number, score)
             case act.RateDone() if state == RATE_COMMENT:

@@ -17,8 +17,10 @@ import re
 from dataclasses import asdict, dataclass, replace
 from datetime import timedelta
 
+from core.chat import quotes
 from core.chat.drafts import DraftStore
 from core.chat.messages import Reply, clip
+from core.chat.selfservice_keys import QuoteAnswer
 from core.chat.views import explain, response_due
 from core.delivery.attachments import AttachmentStore, IncomingFile
 from core.domain.access import Deed
@@ -26,6 +28,7 @@ from core.domain.clock import Clock, utcnow
 from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, RatingNotPossible, ReadOnlyTicket, TicketNotFound
 from core.domain.model import DESCRIPTION_MAX, MESSAGE_MAX, SUBJECT_MAX, NewAttachment, Status
+from core.domain.quotes import QuoteState
 from core.i18n import Translator, pick_language, translator
 from core.metrics import LIMITED
 from core.services import Services
@@ -126,6 +129,11 @@ class Letters:
         chosen = _NUMBER.fullmatch(letter.text)
         if chosen is not None:
             pick, comment = int(chosen.group(1)), chosen.group(2).strip()
+            if pick in (1, 2) and not comment and ticket.status not in (Status.RESOLVED, Status.CLOSED):
+                # A bare 1 or 2 answers a quote awaiting approval (Approve, Decline), as numbered.
+                pending = await self.services.quotes.latest(number)
+                if pending is not None and pending.state == QuoteState.PENDING:
+                    return await quotes.answer(self.services, customer, t, QuoteAnswer(number, pending.id, pick == 1))
             if ticket.status == Status.RESOLVED and pick in (1, 2):
                 await self.services.tickets.settle_resolution(customer.id, number, solved=pick == 1, comment=comment)
                 text = (t._("Thank you for confirming! Ticket {ticket} is now closed.", ticket=t.ticket(number))

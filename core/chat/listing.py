@@ -10,6 +10,7 @@ colleague's ticket is shown with who opened it, and only the buttons their organ
 from __future__ import annotations
 
 from core.chat import actions as act
+from core.chat import quotes
 from core.chat.messages import Choice, Reply
 from core.chat.views import status_name, ticket_actions, ticket_detail, ticket_line
 from core.domain.access import Deed
@@ -129,4 +130,6 @@ class Listing:
         if Deed.WRITE not in seen.deeds:
             text += "\n\n" + t._("You can read this ticket of your colleague's; only they can write to it or "
                                  "change it.")
-        return [Reply(text, ticket_actions(t, self.config, ticket, self.clock(), seen.deeds), t.locale)]
+        line, answers = quotes.shown(t, await self.services.quotes.latest(number), Deed.APPROVE in seen.deeds)
+        text += f"\n\n{line}" if line else ""
+        return [Reply(text, answers + ticket_actions(t, self.config, ticket, self.clock(), seen.deeds), t.locale)]

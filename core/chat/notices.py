@@ -8,6 +8,7 @@ from typing import Any
 from core.chat import actions as act
 from core.chat.articles import article_body, with_feedback
 from core.chat.messages import Choice, Reply
+from core.chat.quotes import notice as quote_notice
 from core.chat.views import status_name
 from core.delivery.outbox import SECRET_REPLY
 from core.domain.model import Status
@@ -63,6 +64,8 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
                              language=LANGUAGE_NAMES.get(params["locale"], params["locale"])))
         return with_feedback(t, "\n".join(lines) + "\n\n" + article_body(params["title"], params["text"]),
                              params["locale"], params["slug"], ticket=n)
+    if event == "quote":
+        return quote_notice(t, params)
     if event == "escalated":
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),

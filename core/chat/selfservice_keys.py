@@ -96,3 +96,28 @@ class ForgetAddress:
 
     def encode(self) -> str:
         return "org:forget"
+
+
+# quotes for paid work
+
+
+@dataclass(frozen=True, slots=True)
+class QuoteAnswer:
+    """Approve or decline quote `quote` of ticket `number` (a newer quote makes it stale)."""
+
+    number: int
+    quote: int
+    approve: bool
+
+    def encode(self) -> str:
+        return f"quote:{'yes' if self.approve else 'no'}:{self.number}:{self.quote}"
+
+
+def quote_key(value: str) -> QuoteAnswer | None:
+    """The answer of a `quote:` key's value; None for one that is none of ours."""
+    what, _, rest = value.partition(":")
+    number, _, quote = rest.partition(":")
+    if what not in ("yes", "no") or not (number.isascii() and number.isdigit() and 0 < len(number) <= 12
+                                         and quote.isascii() and quote.isdigit() and 0 < len(quote) <= 12):
+        return None
+    return QuoteAnswer(int(number), int(quote), what == "yes")

@@ -38,11 +38,23 @@ class Deed(enum.StrEnum):
     ESCALATE = "escalate"  # ask for escalation when the promise is broken
     WITHDRAW = "withdraw"  # close it without a solution
     RATE = "rate"  # say how satisfied one was
+    APPROVE = "approve"  # approve or decline a quote for paid work
 
 
 READ = frozenset({Deed.VIEW})
 SHARED_WORK = frozenset({Deed.VIEW, Deed.WRITE, Deed.SETTLE, Deed.ESCALATE})
 NOTHING: frozenset[Deed] = frozenset()
+
+# Approving a quote stays the requester's unless the organisation names more approvers
+# (core.domain.quotes.Approvers): a colleague who sees the ticket may then approve it too.
+APPROVERS: dict[tuple[str, Role], bool] = {
+    ("requester", Role.MEMBER): False,
+    ("requester", Role.PRIMARY): False,
+    ("primary", Role.MEMBER): False,
+    ("primary", Role.PRIMARY): True,
+    ("everybody", Role.MEMBER): True,
+    ("everybody", Role.PRIMARY): True,
+}
 
 # What a colleague may do, by (sharing, role, replies): `replies` is the organisation's choice
 # to let those who see a colleague's ticket also work on it. Withdrawing and rating stay the
@@ -88,6 +100,7 @@ class Party:
 class Organisation:
     sharing: str = Sharing.NONE
     replies: bool = False
+    approvers: str = "requester"
 
 
 def relation(actor: Party, requester: Party) -> Relation:
@@ -107,8 +120,11 @@ def allowed(actor: Party, requester: Party, organisation: Organisation | None) -
         case Relation.REQUESTER:
             return frozenset(Deed)
         case Relation.COLLEAGUE if organisation is not None:
-            key = (Sharing(organisation.sharing), Role(actor.role or Role.MEMBER), organisation.replies)
-            return COLLEAGUES[key]
+            role = Role(actor.role or Role.MEMBER)
+            deeds = COLLEAGUES[(Sharing(organisation.sharing), role, organisation.replies)]
+            if Deed.VIEW in deeds and APPROVERS.get((organisation.approvers, role), False):
+                return deeds | {Deed.APPROVE}
+            return deeds
     return NOTHING
 
 

@@ -7,7 +7,6 @@ that names the file, the key and the problem.
 from __future__ import annotations
 
 import tomllib
-from calendar import day_name
 from datetime import date, time
 from functools import cached_property
 from pathlib import Path
@@ -28,6 +27,7 @@ from pydantic import (
 from pydantic_core import PydanticCustomError
 
 from core.domain.channel_keys import address_key, desk_key, gather
+from core.domain.config_problems import describe
 from core.domain.languages import LANGUAGES, Names, Offered, default_first, missing_names
 from core.domain.schedule import WEEKDAYS, Reports
 from core.domain.timelog import TimeSettings
@@ -35,8 +35,7 @@ from core.domain.zones import Timezones, Zone
 from core.startup import StartupError
 
 DEFAULT_CONFIG = Path(__file__).with_name("default_config.toml")
-# `[knowledge] folder = "<bundled>"`: the examples shipped in the package, wherever the file is.
-BUNDLED = "<bundled>"
+BUNDLED = "<bundled>"  # `[knowledge] folder`: the examples shipped in the package, wherever the file is
 BUNDLED_ARTICLES = Path(__file__).parents[1] / "knowledge" / "articles"
 
 
@@ -141,6 +140,7 @@ class RequestType(_Strict):
     name: Names
     default_priority: str
     fixed_priority: bool = False  # e.g. a critical bug report is always urgent
+    billable: bool = False  # its work may be paid: the card says so (quotes: core.domain.quotes)
 
 
 class Department(_Strict):
@@ -154,6 +154,7 @@ class Department(_Strict):
     # "..."` or `<channel>_desk_chat = "..."`, as the channel's own word for it has it.
     desks: dict[str, str] = {}
     escalation: dict[str, str] = {}  # "l2"/"l3" -> the desk's channel or user group id
+    billable: bool = False  # its work may be paid, whatever the request type
     # The addresses of a channel that bring its customers' messages to this department (the
     # support addresses it claims there), spelled `<channel>_addresses = [...]`.
     addresses: dict[str, list[str]] = {}
@@ -337,64 +338,4 @@ def load_config(path: str | Path | None = None, default_language: str | None = N
     try:
         return HelpdeskConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(_describe(file, exc, data)) from None
-
-
-def _describe(file: Path, exc: ValidationError, data: Any) -> str:
-    sections = list(HelpdeskConfig.model_fields)
-
-    def position(err: Any) -> tuple[int, int]:  # in the file's order: section, then item
-        loc = err["loc"]
-        section = sections.index(loc[0]) if loc and loc[0] in sections else len(sections)
-        return section, loc[1] if len(loc) > 1 and isinstance(loc[1], int) else -1
-
-    lines = [f"{file}: {exc.error_count()} problem(s) in the configuration:"]
-    for err in sorted(exc.errors(), key=position):
-        key = _key(err["loc"], data)
-        kind = err["type"]
-        if kind == "extra_forbidden":
-            problem = "unknown key"
-        elif kind == "missing":
-            problem = "required key is missing"
-        else:
-            problem = str(err["msg"]).removeprefix("Value error, ")
-        lines.append(f"  {key or '(top level)'}: {problem}")
-    return "\n".join(lines)
-
-
-def _key(loc: tuple[int | str, ...], data: Any) -> str:
-    """The dotted key of a problem as the file spells it: a list item by its code
-    (`departments.billing`), a weekday by its key and name (`hours.tue (Tuesday)`)."""
-    parts: list[str] = []
-    node = data
-    for part in _as_written(loc):
-        if isinstance(part, int):
-            item = node[part] if isinstance(node, list) and part < len(node) else None
-            code = item.get("code") if isinstance(item, dict) else None
-            parts.append(code if isinstance(code, str) and code else f"[{part}]")
-        elif part in ("tuple[str, str]", "list[tuple[str, str]]"):
-            continue
-        else:
-            item = node.get(part) if isinstance(node, dict) else None
-            if parts and parts[-1] == "hours" and part in WEEKDAYS:
-                part = f"{part} ({day_name[WEEKDAYS.index(part)]})"
-            parts.append(str(part))
-        node = item
-    return ".".join(parts).replace(".[", "[")
-
-
-def _as_written(loc: tuple[int | str, ...]) -> tuple[int | str, ...]:
-    """A channel's key as the file writes it: `delivery.channels.<channel>.<key>` is
-    `<channel>_<key>` in [delivery], `departments[0].desks.<channel>` is `<channel>_channel`."""
-    out: list[int | str] = []
-    rest = list(loc)
-    while rest:
-        part = rest.pop(0)
-        if part == "channels" and out == ["delivery"] and rest:
-            channel = rest.pop(0)
-            out.append(f"{channel}_{rest.pop(0)}" if rest else str(channel))
-        elif part == "desks" and len(out) == 2 and out[0] == "departments" and rest:
-            out.append(f"{rest.pop(0)}_channel")
-        else:
-            out.append(part)
-    return tuple(out)
+        raise ConfigError(describe(file, exc, data, list(HelpdeskConfig.model_fields))) from None

@@ -19,6 +19,7 @@ from core.services.desk import DeskService
 from core.services.news import News
 from core.services.organisations import OrganisationService
 from core.services.queries import QueryService
+from core.services.quotes import QuoteService
 from core.services.steps import Steps
 from core.services.tickets import TicketService
 from core.services.verification import VerificationService
@@ -40,6 +41,7 @@ class Services:
     articles: ArticleService  # what happened to them: shown, deflected, helpful, not found
     organisations: OrganisationService
     verification: VerificationService  # proving an address by a code sent to it
+    quotes: QuoteService  # quotes for paid work, approved by the customer
 
     @classmethod
     def build(cls, db: Database, config: HelpdeskConfig, clock: Clock = utcnow, *,
@@ -53,4 +55,5 @@ class Services:
         return cls(db, config, clock, CustomerService(db, clock, news), TicketService(db, config, clock, steps),
                    DeskService(db, config, clock, steps), QueryService(db, config), news, steps,
                    knowledge if knowledge is not None else KnowledgeBase(), ArticleService(db, clock),
-                   OrganisationService(db, clock), VerificationService(db, clock, mail_channel))
+                   OrganisationService(db, clock), VerificationService(db, clock, mail_channel),
+                   QuoteService(db, config, clock, steps))

@@ -25,6 +25,7 @@ class CustomerNews(StrEnum):
     REMINDER = "reminder"
     DRAFT_EXPIRED = "draft_expired"
     ARTICLE = "article"  # a knowledge-base article an agent sent into the ticket
+    QUOTE = "quote"  # a quote for paid work sent (Approve, Decline) or withdrawn
 
 
 class DeskNews(StrEnum):
@@ -41,6 +42,7 @@ class DeskNews(StrEnum):
     SLA_BREACH = "sla_breach"
     CUSTOMER_UNREACHABLE = "customer_unreachable"  # queued by the relay, on a dead letter
     TIME_LOGGED = "time_logged"  # time logged, corrected or deleted: the card's total changed (no line in the thread)
+    QUOTE = "quote"  # a quote sent, approved, declined or withdrawn: a line in the thread, the card redrawn
     SET_ASIDE = "set_aside"  # of no ticket: an incoming message the bot could not handle, set aside
 
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from core.domain.access import Role, Sharing
 from core.domain.clock import Clock, utcnow
 from core.domain.errors import DomainError
+from core.domain.quotes import Approvers
 from core.storage.db import Database
 from core.storage.models import Customer, Organisation, OrganisationDomain, OrganisationMember, Ticket
 
@@ -40,6 +41,7 @@ class OrganisationView:
     members: tuple[tuple[str, str], ...]  # (address, role) added by hand
     customers: int  # people linked to it
     tickets: int
+    approvers: str = "requester"  # who besides the requester approves quotes (core.domain.quotes.Approvers)
 
 
 def domain_of(address: str) -> str:
@@ -115,6 +117,14 @@ class OrganisationService:
             org.sharing = mode
             if replies is not None:
                 org.replies = replies
+            return org
+
+    async def set_approvers(self, name: str, approvers: str) -> Organisation:
+        if approvers not in tuple(Approvers):
+            raise OrganisationError("bad_approvers", approvers=approvers[:32])
+        async with self.db.write() as session:
+            org = await self._get(session, name)
+            org.approvers = approvers
             return org
 
     async def delete(self, name: str) -> None:
@@ -260,7 +270,8 @@ async def _view(session: AsyncSession, org: Organisation) -> OrganisationView:
         Customer.organisation_id == org.id))).scalar_one()
     tickets = (await session.execute(select(func.count()).select_from(Ticket).join(
         Customer, Customer.id == Ticket.customer_id).where(Customer.organisation_id == org.id))).scalar_one()
-    return OrganisationView(org.id, org.name, org.sharing, org.replies, domains, members, people, tickets)
+    return OrganisationView(org.id, org.name, org.sharing, org.replies, domains, members, people, tickets,
+                            org.approvers)
 
 
 def _sharing(value: str) -> str:

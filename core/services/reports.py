@@ -23,6 +23,7 @@ from core.domain.model import OPEN_STATUSES
 from core.domain.textnorm import for_matching
 from core.services.articles import ArticleFigures, article_figures
 from core.services.organisations import OrganisationError
+from core.services.quotes import QuoteFigures, quote_figures
 from core.services.timelog import TimeFigures, time_figures
 from core.storage.db import Database
 from core.storage.models import Customer, Organisation, Rating, Ticket
@@ -67,6 +68,7 @@ class Report:
     # the most first; an unfiltered report's only.
     per_organisation: list[tuple[str, int]] = field(default_factory=list)
     time: TimeFigures = field(default_factory=TimeFigures)  # the time agents logged in the period
+    quotes: QuoteFigures = field(default_factory=QuoteFigures)  # quotes for paid work sent and answered
 
 
 async def build_report(db: Database, config: HelpdeskConfig, start: datetime, end: datetime, *,
@@ -112,6 +114,7 @@ async def build_report(db: Database, config: HelpdeskConfig, start: datetime, en
             select(t.department, Rating.score).join(Rating, Rating.ticket_id == t.id)
             .where(Rating.rated_at >= start, Rating.rated_at < end, scope))).all()
         report.time = await time_figures(session, start, end, scope)
+        report.quotes = await quote_figures(session, start, end, scope)
     if organisation is None:  # the knowledge base's figures are the whole desk's: not an organisation's
         report.articles = await article_figures(db, start, end)
     return await asyncio.to_thread(_tally, report, config, open_now, opened, breached, rated)

@@ -99,7 +99,7 @@ def party(customer: Customer) -> access.Party:
 
 
 def organisation(row: Organisation | None) -> access.Organisation | None:
-    return access.Organisation(row.sharing, row.replies) if row is not None else None
+    return access.Organisation(row.sharing, row.replies, row.approvers) if row is not None else None
 
 
 async def agent_exists(session: AsyncSession, agent_id: int) -> None:

@@ -16,6 +16,7 @@ from core.domain.config import HelpdeskConfig
 from core.domain.errors import DomainError, FieldTooLong
 from core.domain.timelog import MAX_MINUTES
 from core.services.news import DeskNews, News
+from core.services.quotes import refuse_work
 from core.services.steps import by_number
 from core.storage.db import Database
 from core.storage.models import Agent, Customer, Organisation, Ticket, TimeEntry
@@ -71,6 +72,7 @@ class TimeService:
         code = self._check(minutes, activity, note)
         async with self.db.write() as session:
             ticket = await by_number(session, number)
+            await refuse_work(session, self.config, ticket)
             entry = TimeEntry(ticket_id=ticket.id, agent_id=agent_id, minutes=minutes, activity=code,
                               note=note.strip(), at=self.clock())
             session.add(entry)

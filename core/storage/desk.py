@@ -16,6 +16,7 @@ from core.storage.models import (
     DeskPost,
     Organisation,
     OutboxMessage,
+    Quote,
     Ticket,
     TicketMessage,
     TimeEntry,
@@ -33,6 +34,8 @@ class CardState:
     attachment_names: list[str]  # the files of the ticket itself, not of its messages
     organisation: Organisation | None = None  # the requester's, if they belong to one
     minutes: int = 0  # the time logged on it by agents
+    quote: Quote | None = None  # its newest quote for paid work, whatever its state
+    quote_by: str = ""  # the customer who approved or declined it
 
 
 async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
@@ -49,7 +52,12 @@ async def card_state(db: Database, ticket_id: int, desk: str) -> CardState:
         )).scalars())
         minutes = int((await session.execute(select(func.coalesce(func.sum(TimeEntry.minutes), 0))
                                              .where(TimeEntry.ticket_id == ticket_id))).scalar_one())
-    return CardState(ticket, customer, assignee, post, names, organisation, minutes)
+        quote = (await session.execute(select(Quote).where(Quote.ticket_id == ticket_id)
+                                       .order_by(Quote.id.desc()).limit(1))).scalars().first()
+        decider = await session.get(Customer, quote.decided_by_customer_id) if quote and \
+            quote.decided_by_customer_id else None
+        quote_by = (decider.display_name or decider.address or decider.platform_user_id) if decider else ""
+    return CardState(ticket, customer, assignee, post, names, organisation, minutes, quote, quote_by)
 
 
 async def message_with_files(db: Database, message_id: int) -> tuple[TicketMessage, list[Attachment]] | None:

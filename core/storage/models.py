@@ -371,4 +371,5 @@ from core.storage.organisations import Organisation as Organisation  # noqa: E40
 from core.storage.organisations import OrganisationDomain as OrganisationDomain  # noqa: E402
 from core.storage.organisations import OrganisationMember as OrganisationMember  # noqa: E402
 from core.storage.organisations import Verification as Verification  # noqa: E402
+from core.storage.quotes import Quote as Quote  # noqa: E402 - quotes for paid work
 from core.storage.timelog import TimeEntry as TimeEntry  # noqa: E402 - time logged on tickets

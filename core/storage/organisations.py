@@ -22,6 +22,8 @@ class Organisation(Base):
     sharing: Mapped[str] = mapped_column(String(16), default="none")  # none | primary | everybody
     # Colleagues who may see a ticket may also write to it and settle it.
     replies: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Who besides the requester may approve a quote (core.domain.quotes.Approvers).
+    approvers: Mapped[str] = mapped_column(String(16), default="requester", server_default="requester")
     created_at: Mapped[datetime]
 
 

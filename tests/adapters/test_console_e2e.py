@@ -156,3 +156,19 @@ def test_resolving_in_the_console_asks_the_time_spent(tmp_path: Path) -> None:
     assert "Time spent on ticket #1001? 1 hr 30 min logged so far. (25m, Enter to skip)" in out
     assert "No time logged on ticket #1001." in out  # Enter: skipped
     assert out.count("Total: 1 hr 30 min") == 2  # a command instead of an answer logs nothing either
+def test_a_quote_is_approved_in_the_console_before_time_is_logged(tmp_path: Path) -> None:
+    result = _run(tmp_path, ["console", "--lang", "en"], [
+        *SCRIPT[:8], "/agent claim 1001", "/agent quote 1001 3h two more columns", "/agent time 1001 25m",
+        "/ticket 1001", "1", "/agent time 1001 25m", "/agent quote 1001", "/agent show 1001"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "Quote sent to the customer of ticket #1001: 3 hr. The ticket awaits their approval." in out
+    assert "🔔 Ticket #1001 is paid work. Our team's quote: 3 hr of work." in out
+    assert "two more columns" in out and "[1] Approve" in out and "[2] Decline" in out
+    refused = out.index("Ticket #1001 awaits the customer's approval of a quote since")
+    assert "no work can be logged on it until they approve it." in out
+    assert out.index("Quote: 3 hr of work, awaiting your approval.") > refused  # /ticket shows it, with the buttons
+    approved = out.index("Thank you: you approved the quote for ticket #1001 (3 hr of work). We are starting the "
+                         "work.")
+    assert out.index("Logged 25 min on ticket #1001") > approved
+    assert "3 hr, approved by Console user on" in out  # `quote 1001`, and the card of `show`

@@ -245,3 +245,24 @@ def test_time_export(tmp_path: Path) -> None:
     backwards = _cli(tmp_path, "time-export", "--from", "2026-11-30", "--to", "2026-11-01")
     assert backwards.returncode == 2 and "--from is after --to" in backwards.stderr
     assert "date, agent, ticket, activity, minutes, note" in _cli(tmp_path, "time-export", "--help").stdout
+
+
+def test_report_counts_quotes(tmp_path: Path) -> None:
+    _customer_with_a_ticket(tmp_path)
+    with sqlite3.connect(tmp_path / "h.db") as conn:
+        conn.execute("insert into agents (platform, platform_user_id, display_name, locale, created_at) values "
+                     "('slack', 'U1', 'Eva', 'en', '2026-11-20 10:00:00')")
+        for minutes, amount, currency, state, decided in ((None, 150000, "CZK", "approved", "2026-11-21 10:00:00"),
+                                                          (180, None, None, "approved", "2026-11-22 10:00:00"),
+                                                          (60, None, None, "declined", "2026-11-22 11:00:00"),
+                                                          (60, None, None, "pending", None)):
+            conn.execute("insert into quotes (ticket_id, agent_id, minutes, amount, currency, note, state, "
+                         "created_at, decided_at) values (1, 1, ?, ?, ?, '', ?, '2026-11-20 11:00:00', ?)",
+                         (minutes, amount, currency, state, decided))
+    text = _cli(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-30")
+    assert text.returncode == 0, text.stderr
+    assert "Quotes: sent 4, approved 2, declined 1, awaiting approval now 1" in text.stdout
+    assert "Approved: 3 hr, CZK1,500.00" in text.stdout
+    rows = _cli(tmp_path, "report", "--from", "2026-11-01", "--to", "2026-11-30", "--csv", "-").stdout.splitlines()
+    assert {"quotes,*,sent,4", "quotes,*,approved,2", "quotes,*,declined,1", "quotes,*,pending_now,1",
+            "quotes,*,approved_minutes,180", "quotes_approved_minor_units,*,CZK,150000"} <= set(rows)

@@ -109,11 +109,25 @@ async def test_create_list_show_and_delete(agents: AgentDesk, service: Services)
         "Members added: 1",
         "  boss@gmail.com — primary contact",
         "People linked: 1",
-        "Tickets: 1"))
+        "Tickets: 1",
+        "Quotes are approved by the requester alone."))
     assert as_text(shown).startswith("Acme Corp\nSharing: everybody")
     assert await run(agents, "org Beta delete") == Done("Organisation Beta deleted; its people keep their tickets.")
     assert await run(agents, "org Beta") == Refused("There is no organisation “Beta”.")
     assert [v.name for v in await service.organisations.all()] == ["Acme Corp"]
+
+
+async def test_who_approves_quotes(agents: AgentDesk, service: Services) -> None:
+    await run(agents, "org new Acme")
+    assert await run(agents, 'org "Acme" approvers primary') == Done(
+        "Acme: Quotes are approved by the requester or a primary contact who sees the ticket.")
+    assert (await service.organisations.view("Acme")).approvers == "primary"
+    assert await run(agents, "org Acme approvers all") == Refused(
+        "“all” is not a choice of approvers. Use requester, primary or everybody.")
+    assert await run(agents, "org Acme approvers") == Refused(
+        'Give who approves quotes: requester, primary or everybody. For example: /agent org "Acme Corp" '
+        "approvers primary")
+    assert (await service.organisations.view("Acme")).approvers == "primary"
 
 
 async def test_sharing_domains_and_members(agents: AgentDesk, service: Services) -> None:

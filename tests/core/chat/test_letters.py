@@ -225,3 +225,33 @@ async def test_a_letter_gets_a_request_type_its_department_offers(
     await unset.take(_letter("Tmavý motiv, prosím.", sender="c@example.cz", subject="Návrh"))
     assert [(t.department, t.request_type) for t in await _tickets(service)] == [
         ("technical", "bug"), ("billing", "consultation"), ("feedback", "feedback")]
+
+
+async def test_a_bare_number_answers_a_quote_as_the_mail_numbers_it(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    from adapters.email.compose import options
+    from core.chat.notices import render
+    from core.domain.quotes import QuoteState
+    from core.i18n import translator
+    from core.storage.models import OutboxMessage
+
+    letters = _letters(service, config, tmp_path)
+    agent = await service.desk.agent("desk", "A1", "Eva")
+    await letters.take(_letter("Chci novou sestavu.", language="cs"))
+    [ticket] = await _tickets(service)
+    first = await service.quotes.send(agent.id, ticket.number, minutes=120)
+    async with service.db.read() as s:
+        sent = (await s.execute(select(OutboxMessage).where(OutboxMessage.event == "quote"))).scalar_one()
+    mail = render(translator("en"), sent.event, sent.params)
+    assert options(mail) == [(1, "Approve"), (2, "Decline")]
+    # A number with words after it is a message, not an answer.
+    assert await letters.take(_letter("2 more columns, please", ticket=ticket.number)) == []
+    assert (await service.quotes.latest(ticket.number)).state == QuoteState.PENDING  # type: ignore[union-attr]
+    [answer] = await letters.take(_letter("2", ticket=ticket.number))
+    assert answer.ticket == ticket.number and "#" in answer.text
+    assert (await service.quotes.latest(ticket.number)).state == QuoteState.DECLINED  # type: ignore[union-attr]
+    second = await service.quotes.send(agent.id, ticket.number, amount=50000, currency="CZK")
+    assert second.id != first.id
+    [answer] = await letters.take(_letter("1", ticket=ticket.number))
+    assert (await service.quotes.latest(ticket.number)).state == QuoteState.APPROVED  # type: ignore[union-attr]
+    assert (await service.queries.get(ticket.number)).status == Status.ACCEPTED
