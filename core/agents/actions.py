@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
 from core.agents.quote_action import QuoteAction, parse_quote
+from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
 from core.delivery.attachments import IncomingFile
 from core.domain.textnorm import ticket_number
 from core.domain.timelog import parse_duration
