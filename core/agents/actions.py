@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.agents.handover import parse_handover
 from core.delivery.attachments import IncomingFile
+from core.domain.handover import Handover
 from core.domain.textnorm import ticket_number
 from core.domain.timelog import parse_duration
 
@@ -57,6 +59,7 @@ class SetPriority:
 class Escalate:
     number: int
     reason: str = ""
+    handover: Handover | None = None  # needed to reach L3 (core.agents.handover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,7 +143,8 @@ class SendArticle:
 @dataclass(frozen=True, slots=True)
 class Incomplete:
     """A command that cannot be carried out as typed: `needs` is what is missing or wrong
-    ("number", "status", "priority", "agent", "days", "duration", "entry"; for `org`: "organisation", "sharing",
+    ("number", "status", "priority", "agent", "days", "duration", "entry", "handover" with the field
+    missing as `given`; for `org`: "organisation", "sharing",
     "domain", "address", or "org" for words it does not take), or "no_more" when words follow a
     complete command; `given` is what was typed in its place (empty when nothing was)."""
 
@@ -204,7 +208,10 @@ def parse(line: str) -> Action:
         case "claim":
             return Claim(number)
         case "escalate":
-            return Escalate(number, arg)
+            handover = parse_handover(arg)
+            if isinstance(handover, str):
+                return Incomplete(command, "handover", handover)
+            return Escalate(number, "", handover) if handover else Escalate(number, arg)
         case "reply" | "note":
             return Post(number, arg, internal=command == "note")
     # status, priority and assign take one word after the number
