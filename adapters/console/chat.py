@@ -115,6 +115,10 @@ class ConsoleChat:
 
     async def line(self, line: str) -> None:
         stripped = line.strip()
+        if self.agent.asking is not None:  # the agent's answer to a hand-over's question, an empty one too
+            self.write(await self.agent.answer(stripped, await self.locale()))
+            await self.relay.flush()
+            return
         if not stripped:
             return
         if stripped.split(" ", 1)[0] == "/agent":

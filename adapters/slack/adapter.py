@@ -29,13 +29,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import CUSTOMER_ACTION, answered_blocks
-from adapters.slack.commands import DeskCommands, render
+from adapters.slack.commands import DeskCommands, render, shown
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
+from adapters.slack.handover import CALLBACK, HandoverModal
 from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
 from adapters.slack.pacing import NAME, is_group
 from core.agents import AgentDesk, Post, Refused, Result, button
+from core.agents.handover import HandoverForm
 from core.agents.notices import button_inactive, only_agents_answer
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
@@ -111,6 +113,7 @@ class SlackAdapter:
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
         self.commands = DeskCommands(AgentDesk(services, files), self.agents)
+        self.handover = HandoverModal(self.client, self.commands)
         self._socket: Any = None
         self._auth_ok = False
         self._busy = 0
@@ -195,6 +198,7 @@ class SlackAdapter:
         self.app.action(re.compile(rf"^{CUSTOMER_ACTION}:\d+$"))(self._on_customer_button)
         self.app.action(re.compile(r"^desk:"))(self._on_desk_action)
         self.app.command("/helpdesk")(self._on_command)
+        self.app.view(CALLBACK)(self._on_handover)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         with self._working():
@@ -331,7 +335,9 @@ class SlackAdapter:
             await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
             return
         result = await self.commands.act(await self.commands.who(user), decoded)
-        if isinstance(result, Refused):  # a change shows on the card and in its thread
+        if isinstance(result, HandoverForm) and await self.handover.open(str(body.get("trigger_id")), result, channel):
+            return
+        if isinstance(result, Refused | HandoverForm):  # a change shows on the card and in its thread
             await self._tell(respond, channel, user, render(result))
 
     async def _on_command(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
@@ -340,8 +346,16 @@ class SlackAdapter:
 
     async def _on_command_body(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        text, blocks = await self.commands.answer(command["user_id"], command.get("text") or "")
+        result = await self.commands.result(command["user_id"], command.get("text") or "")
+        if isinstance(result, HandoverForm) and await self.handover.open(
+                str(command.get("trigger_id")), result, str(command.get("channel_id") or "")):
+            return
+        text, blocks = shown(result)
         await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+    async def _on_handover(self, ack: Any, body: dict[str, Any]) -> None:
+        with self._working():
+            await self.handover.submit(ack, body, self._ephemeral)
 
     async def _tell(self, respond: Any, channel: str, user: str, text: str) -> None:
         """An ephemeral answer to whoever clicked (through the response URL when there is one)."""

@@ -14,6 +14,7 @@ from core.agents import (
     ArticleList,
     Details,
     Done,
+    Escalate,
     Help,
     Post,
     Refused,
@@ -23,6 +24,8 @@ from core.agents import (
     TicketView,
     parse,
 )
+from core.agents.handover import HandoverForm
+from core.domain.handover import Handover
 
 PLATFORM = "slack"
 PREFIX = "/helpdesk "
@@ -55,6 +58,8 @@ def render(result: Result) -> str:
             return "\n".join([f"*{escape(title)}*", *(escape(line) for line in lines)])
         case Help(intro, usage, footer):
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
+        case HandoverForm():  # a modal asks for it; this is said when the modal cannot open
+            return f"{escape(result.intro)}\n{escape(result.how)}"
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
 
 
@@ -81,11 +86,22 @@ class DeskCommands:
     async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
         """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
         found for a ticket, each with a button that sends it)."""
+        return shown(await self.result(user, text))
+
+    async def result(self, user: str, text: str) -> Result:
+        """`/helpdesk <text>` carried out."""
         if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"], ["time"]):  # names, addresses, notes
             text = as_typed(text)
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
-        result = await self.act(await self.who(user), action)
-        said = render(result)
-        return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None
+        elif isinstance(action, Escalate) and action.handover is not None:  # typed: its fields as plain text
+            action = Escalate(action.number, action.reason, Handover(
+                *(to_plain(v) for v in action.handover.values().values())))
+        return await self.act(await self.who(user), action)
+
+
+def shown(result: Result) -> tuple[str, list[Block] | None]:
+    """A result as an ephemeral answer: mrkdwn, and blocks when it has buttons."""
+    said = render(result)
+    return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None

@@ -12,10 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import card_blocks
-from adapters.slack.mrkdwn import escape, safe
+from adapters.slack.mrkdwn import escape, safe, trim
 from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
+from core.agents.handover import lines as handover_lines
 from core.delivery.contract import DeliveryError
 from core.delivery.outbox import desk_chat
 from core.domain.clock import Clock, utcnow
@@ -28,6 +29,11 @@ from core.storage.models import Attachment, Customer, DeskPost, Ticket
 log = logging.getLogger(__name__)
 PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
              "account_inactive", "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long"}
+
+
+def quoted(lines: list[str]) -> str:
+    """Lines as a Slack quote, each escaped (a line break inside one stays in the quote)."""
+    return "\n".join(">" + escape(line).replace("\n", "\n>") for line in lines)
 
 
 def slack_failure(exc: SlackApiError) -> DeliveryError:
@@ -102,7 +108,9 @@ class SlackDesk:
             await self._customer_message(params["message_id"], state.customer, post)
             return
         if event == "agent_message":
-            if params.get("via") != NAME:  # the thread shows its own agents' messages already
+            if params.get("to_agent"):
+                await self._for_contact(params, post)
+            elif params.get("via") != NAME:  # the thread shows its own agents' messages already
                 await self._agent_message(params["message_id"], who, post)
             return
         if event == "status_changed":
@@ -113,10 +121,15 @@ class SlackDesk:
             line = escape(notices.escalated(t, who, params["tier"]))
             if params.get("reason"):
                 line += "\n>" + escape(notices.escalation_reason(t, params["reason"]))
+            if params.get("checked") is not None:
+                line += "\n" + quoted(handover_lines(t, params))
             target = self.config.department(ticket.department)
             supervisor = target.escalation.get(f"l{params['tier']}") if target else None
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
+            if supervisor and supervisor[0] in "CG" and params.get("checked") is not None:
+                await self._to_place(supervisor, who, params, ticket, post)
+            line = trim(line, 3900)
         elif event in ("sla_warning", "sla_breach"):
             await self._sla(event, params, state, post)
             return
@@ -176,6 +189,34 @@ class SlackDesk:
                                            text=f"*{head}*\n{escape(msg.body)}",
                                            unfurl_links=False, unfurl_media=False)
         await self._files(files, post)
+
+    async def _to_place(self, channel: str, who: str, params: dict[str, Any], ticket: Ticket, post: DeskPost) -> None:
+        """The top level's channel gets the ticket with its hand-over, and a link to its card."""
+        link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
+        head = escape(notices.handed_over(self.t, ticket.number, ticket.subject, who, params["tier"]))
+        await self.client.chat_postMessage(channel=channel, text=trim(
+            f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
+            unfurl_links=False, unfurl_media=False)
+
+    async def _for_contact(self, params: dict[str, Any], post: DeskPost) -> None:
+        """Another agent's answer at L3, kept for the ticket's contact: they are mentioned (the
+        answer itself is in the thread already when it was written there)."""
+        found = await message_with_files(self.db, params["message_id"])
+        contact = await agent_by_id(self.db, params["to_agent"])
+        if found is None or contact is None:
+            return
+        msg, files = found
+        author = await agent_by_id(self.db, msg.author_agent_id) if msg.author_agent_id else None
+        name = escape(author.display_name or author.platform_user_id) if author else escape(self.t._("Someone"))
+        mention = f"<@{contact.platform_user_id}>" if contact.platform == NAME \
+            else escape(contact.display_name or contact.platform_user_id)
+        text = f"🔒 {notices.for_contact(self.t, name, mention)}"
+        if params.get("via") != NAME:
+            text += f"\n{escape(msg.body)}"
+        await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=trim(text, 3900),
+                                           unfurl_links=False, unfurl_media=False)
+        if params.get("via") != NAME:
+            await self._files(files, post)
 
     async def _files(self, files: list[Attachment], post: DeskPost) -> None:
         for f in files:

@@ -36,11 +36,25 @@ from adapters.telegram.agents import AgentDirectory
 from adapters.telegram.card import card_forgotten, card_keyboard, parse_menu
 from adapters.telegram.commands import PREFIX, command_action, command_of, note_of, result_html, result_replies
 from adapters.telegram.desk import TelegramDesk
+from adapters.telegram.desk_handover import Key, PendingHandovers
 from adapters.telegram.files import file_of
 from adapters.telegram.sender import retry_seconds
 from adapters.telegram.startup import NAME
-from core.agents import Action, AgentDesk, AgentIdentity, Assign, Done, Post, Refused, Result, SendArticle, decode
+from core.agents import (
+    Action,
+    AgentDesk,
+    AgentIdentity,
+    Assign,
+    Done,
+    Escalate,
+    Post,
+    Refused,
+    Result,
+    SendArticle,
+    decode,
+)
 from core.agents.card import ticket_card
+from core.agents.handover import HandoverForm, step
 from core.agents.notices import button_inactive, only_agents_answer
 from core.chat.messages import Reply
 from core.delivery.attachments import AttachmentStore, prefetched
@@ -80,6 +94,10 @@ def desk_settings(desk: TelegramDesk) -> dict[str, str]:
     return named
 
 
+def handover_key(message: Message, user_id: str) -> Key:
+    return (message.chat_id, message.message_thread_id or 0, user_id)
+
+
 class DeskUpdates:
     """The desk groups' updates, from the Telegram channel (TelegramAdapter routes them here)."""
 
@@ -92,6 +110,7 @@ class DeskUpdates:
         self.services = services
         self.agents = agents
         self.chats = frozenset(int(c) for c in desk.chats())
+        self.handovers = PendingHandovers()
 
     def serves(self, chat_id: int) -> bool:
         return chat_id in self.chats
@@ -121,6 +140,9 @@ class DeskUpdates:
             await self.pipeline.once(uid, no_replies, started=started)
             return
         post = await self._post_of(message)
+        if post is not None and text is not None and self.handovers.get(handover_key(message, str(user.id))):
+            await self._handover_answer(uid, message, self.directory.identity(user), text, started)
+            return
         if post is not None and (command is None or command.name == "note"):
             await self._in_topic(uid, message, user, post, started)
             return
@@ -187,7 +209,35 @@ class DeskUpdates:
             result = await self.agents.run(who, action, self.directory, prefix=PREFIX)
             if quiet and isinstance(result, Done):
                 return []
+            if isinstance(result, HandoverForm) and buttons:  # in the ticket's topic: asked there
+                return self._ask(handover_key(message, who.user_id), result, who.locale)
             return result_replies(result, who.locale, buttons=buttons)
+
+        await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
+
+    def _ask(self, key: Key, form: HandoverForm, locale: str) -> list[Reply]:
+        asking = self.handovers.start(key, form)
+        return [Reply(part, locale=locale) for part in result_html(Done(asking.start(translator(locale), "/cancel")))]
+
+    async def _handover_answer(self, uid: str, message: Message, who: AgentIdentity, text: str,
+                               started: float) -> None:
+        """The agent's next message in the topic answers the hand-over's question; the last escalates."""
+        key = handover_key(message, who.user_id)
+        t = translator(who.locale)
+        command = command_of(text, self._username())
+        answer = "/cancel" if command is not None and command.name == "cancel" else text
+
+        async def work() -> list[Reply]:
+            asking = self.handovers.get(key)
+            if asking is None:  # pragma: no cover - it timed out between the two looks
+                return []
+            left, said, handover = step(t, asking, answer)
+            self.handovers.keep(key, left)
+            if handover is None:
+                return [Reply(part, locale=t.locale) for part in result_html(Done(said))]
+            result = await self.agents.run(who, Escalate(asking.form.number, "", handover), self.directory,
+                                           prefix=PREFIX)
+            return result_replies(result, who.locale)
 
         await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
 
@@ -275,6 +325,9 @@ class DeskUpdates:
             result = results[0]
             text = result.text if isinstance(result, Done | Refused) else None
             await self._answer(query, text, alert=isinstance(result, Refused))
+            if isinstance(result, HandoverForm):  # asked in the card's topic
+                for reply in self._ask(handover_key(message, who.user_id), result, who.locale):
+                    await self._answer_in(message)(message.chat_id, reply)
 
     async def _open_menu(self, uid: str, query: CallbackQuery, message: Message, post: DeskPost, menu: str,
                          started: float) -> None:

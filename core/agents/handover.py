@@ -17,7 +17,6 @@ from core.i18n import Translator
 
 # "| told:" ends the field before it; a "|" anywhere else is the field's own text.
 _KEYS = re.compile(r"(?:^|\|)\s*(checked|reproduce|told)\s*:", re.IGNORECASE)
-ASK_TIMEOUT = 900.0  # seconds a desk waits for the next answer before it forgets the questions
 
 
 @dataclass(frozen=True, slots=True)

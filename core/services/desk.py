@@ -103,8 +103,8 @@ class DeskService:
             attach(session, ticket, msg.id, attachments, now)
             ticket.updated_at = now
             # `via` names the desk the agent wrote in, which shows the message already.
-            self.news.desk(session, ticket, DeskNews.AGENT_MESSAGE, now, message_id=msg.id, via=via,
-                           **({"to_agent": to_agent} if to_agent is not None else {}))
+            addressed: dict[str, Any] = {"to_agent": to_agent} if to_agent is not None else {}
+            self.news.desk(session, ticket, DeskNews.AGENT_MESSAGE, now, message_id=msg.id, via=via, **addressed)
             if internal:
                 return ticket
             if ticket.status in (Status.NEW, Status.ACCEPTED):

@@ -231,4 +231,5 @@ class Steps:
                                  zone=customer.timezone or self.config.timezones.of(customer.locale or "")
                                  or self.config.calendar_of(ticket.department).timezone)
         self.news.desk(session, ticket, DeskNews.ESCALATED, now, tier=ticket.tier, actor=by.actor.value,
-                       by=by.id, reason=reason, **fields)
+                       by=by.id, reason=reason, checked=fields["checked"], reproduce=fields["reproduce"],
+                       told=fields["told"])

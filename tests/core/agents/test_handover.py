@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from core.agents import AgentDesk, AgentIdentity, Done, Refused, TicketView, as_text, parse
+from core.agents import AgentDesk, Done, Refused, TicketView, as_text, parse
 from core.agents.actions import Escalate, Incomplete
 from core.agents.handover import HandoverForm, Questions, handover_form, parse_handover, step
 from core.chat.notices import render
