@@ -180,7 +180,8 @@ class DeskService:
     async def _contact(self, session: AsyncSession, ticket: Ticket, agent_id: int) -> int | None:
         if ticket.tier < TIERS[-1] or ticket.assignee_id is None or ticket.assignee_id == agent_id:
             return None
-        handed = await session.scalar(select(HandoverRecord.id).where(HandoverRecord.ticket_id == ticket.id).limit(1))
+        handed = await session.scalar(select(HandoverRecord.id).where(
+            HandoverRecord.ticket_id == ticket.id, HandoverRecord.tier == TIERS[-1]).limit(1))
         return ticket.assignee_id if handed is not None else None
 
     async def handover_of(self, number: int) -> tuple[HandoverRecord, Agent | None] | None:

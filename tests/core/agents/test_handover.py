@@ -11,8 +11,10 @@ from sqlalchemy import select
 from core.agents import AgentDesk, Done, Refused, TicketView, as_text, parse
 from core.agents.actions import Escalate, Incomplete
 from core.agents.handover import HandoverForm, Questions, handover_form, parse_handover, step
+from core.agents.wording import explain
 from core.chat.notices import render
 from core.delivery.attachments import AttachmentStore
+from core.domain.errors import AnswerForContact
 from core.domain.handover import Handover
 from core.domain.model import MessageKind, Who
 from core.i18n import translator
@@ -154,3 +156,18 @@ def test_the_customer_is_told_who_has_it_and_what_comes_next(lang: str) -> None:
     assert text != english or lang == "en"
     without = render(t, "escalated", {"number": 1001, "tier": 3, "handover": True, "due": None, "zone": "UTC"}).text
     assert len(without) < len(text)
+
+
+async def test_a_reply_that_bypasses_the_interpreter_is_refused_at_l3(agents: AgentDesk, service: Services) -> None:
+    # kb send, or any other caller of the service: the rule holds in the transaction itself, and is explained.
+    await _at_l2(service, agents)
+    await agents.run(EVA, parse(LINE), People())
+    jana = await service.desk.agent("desk", "jana", "Jana", "cs")
+    with pytest.raises(AnswerForContact):
+        await service.desk.add_agent_message(jana.id, 1001, "Try again")
+    assert (await service.desk.contact_for(1001, jana.id)) is not None
+    assert (await service.desk.contact_for(1001, (await service.desk.agent("desk", "eva")).id)) is None
+    t = translator("cs")
+    assert explain(t, AnswerForContact(1001)) == t._(
+        "Ticket #{number} is at L3 and someone else is the customer's contact: write a note, or take the ticket "
+        "first.", number=1001)
