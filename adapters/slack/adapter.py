@@ -241,7 +241,10 @@ class SlackAdapter:
 
     async def _thread_reply(self, event_id: str, event: dict[str, Any], started: float) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
-        if post is None:  # a thread that is not a ticket's
+        # A reply under a hand-over in the top level's channel is the ticket's too.
+        ticket_id = post.ticket_id if post is not None else await self.desk.placed_at(event["channel"],
+                                                                                     event["thread_ts"])
+        if ticket_id is None:  # a thread that is not a ticket's
             await self._once(event_id, no_replies, started)
             return
         user = event["user"]
@@ -257,11 +260,12 @@ class SlackAdapter:
         files = tuple([await prefetched(f) for f in incoming_files(event, self.token)])
         refused: list[Result] = []
         who = await self.commands.who(user)
+        via = "slack" if post is not None else ""  # from the top level's channel: the card's thread shows it
 
         async def work() -> list[Reply]:
-            ticket = await self.services.queries.get_by_id(post.ticket_id)
-            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via="slack"))
-            if isinstance(result, Refused):
+            ticket = await self.services.queries.get_by_id(ticket_id)
+            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via=via))
+            if isinstance(result, Refused) or post is None:  # said there: the card's thread is elsewhere
                 refused.append(result)
             return []
 

@@ -24,6 +24,7 @@ from core.domain.config import HelpdeskConfig
 from core.i18n import Translator, translator
 from core.storage.db import Database
 from core.storage.desk import CardState, agent_by_id, card_state, message_with_files, post_at, save_post
+from core.storage.handover import mark_place, ticket_at_place
 from core.storage.models import Attachment, Customer, DeskPost, Ticket
 
 log = logging.getLogger(__name__)
@@ -194,9 +195,10 @@ class SlackDesk:
         """The top level's channel gets the ticket with its hand-over, and a link to its card."""
         link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
         head = escape(notices.handed_over(self.t, ticket.number, ticket.subject, who, params["tier"]))
-        await self.client.chat_postMessage(channel=channel, text=trim(
+        placed = await self.client.chat_postMessage(channel=channel, text=trim(
             f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
             unfurl_links=False, unfurl_media=False)
+        await mark_place(self.db, ticket.id, str(placed["channel"]), str(placed["ts"]))
 
     async def _for_contact(self, params: dict[str, Any], post: DeskPost) -> None:
         """Another agent's answer at L3, kept for the ticket's contact: they are mentioned (the
@@ -251,3 +253,7 @@ class SlackDesk:
 
     async def post_of(self, channel: str, ts: str) -> DeskPost | None:
         return await post_at(self.db, NAME, channel, ts)
+
+    async def placed_at(self, channel: str, ts: str) -> int | None:
+        """The ticket whose hand-over was posted as `ts` in the top level's `channel`."""
+        return await ticket_at_place(self.db, channel, ts)

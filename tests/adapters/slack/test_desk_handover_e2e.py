@@ -106,6 +106,15 @@ async def test_hand_over_to_l3_through_the_modal(world: Desk) -> None:
     assert len(u.sent()) == heard
     last = world.thread(1001)[-1]["text"]
     assert f"<@{AGENT}>" in last and "the customer has not seen it" in last
+    # Jana answers under the hand-over in the L3 channel: the same, and the card's thread shows her words.
+    await world.processed(await world.events.channel_message(
+        AGENT_CS, "Also check the proxy.", channel=L3, thread_ts=placed[0]["ts"]))
+    await world.settle()
+    assert len(u.sent()) == heard
+    last = world.thread(1001)[-1]["text"]
+    assert f"<@{AGENT}>" in last and "Also check the proxy." in last
+    told_jana = world.slack.ephemerals[-1]  # Jana is told, in the L3 channel, in Czech
+    assert (told_jana["channel"], told_jana["user"]) == (L3, AGENT_CS) and "/helpdesk claim 1001" in told_jana["text"]
     # Eva, the contact, answers the customer as always.
     await world.processed(await world.events.channel_message(
         AGENT, "Vymažte prosím mezipaměť prohlížeče.", channel=DESK, thread_ts=world.card(1001)["ts"]))

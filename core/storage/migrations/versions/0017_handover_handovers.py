@@ -1,5 +1,6 @@
 """Hand-overs to L3: `handovers`, what the agent who escalated a ticket wrote for the
-specialists (what was checked, how to reproduce, what the customer was told), and who they are.
+specialists (what was checked, how to reproduce, what the customer was told), who they are, and
+where a desk posted it for the top level (answers there are the ticket's).
 
 Revision ID: 0017
 Revises: 0016
@@ -25,12 +26,16 @@ def upgrade() -> None:
         sa.Column("reproduce", sa.Text(), nullable=False),
         sa.Column("told", sa.Text(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("place_chat", sa.String(length=64), nullable=True),
+        sa.Column("place_message", sa.String(length=64), nullable=True),
     )
+    op.create_index("ix_handovers_place", "handovers", ["place_chat", "place_message"])
     op.create_index("ix_handovers_ticket_id", "handovers", ["ticket_id"])
     op.create_index("ix_handovers_agent_id", "handovers", ["agent_id"])
 
 
 def downgrade() -> None:
+    op.drop_index("ix_handovers_place", table_name="handovers")
     op.drop_index("ix_handovers_agent_id", table_name="handovers")
     op.drop_index("ix_handovers_ticket_id", table_name="handovers")
     op.drop_table("handovers")
