@@ -105,6 +105,7 @@ class SlackDesk:
         ticket = state.ticket
         who = await self._who(params)
         line: str | None = None
+        place: str | None = None  # the top level's channel, told of a hand-over
         if event == "customer_message":
             await self._customer_message(params["message_id"], state.customer, post)
             return
@@ -129,7 +130,7 @@ class SlackDesk:
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
             if supervisor and supervisor[0] in "CG" and params.get("checked") is not None:
-                await self._to_place(supervisor, who, params, ticket, post)
+                place = supervisor  # told after the thread: a retry of this row does not tell it twice
             line = trim(line, 3900)
         elif event in ("sla_warning", "sla_breach"):
             await self._sla(event, params, state, post)
@@ -148,6 +149,8 @@ class SlackDesk:
         if line:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=line,
                                                unfurl_links=False, unfurl_media=False)
+        if place:
+            await self._to_place(place, who, params, ticket, post)
 
     async def _sla(self, event: str, params: dict[str, Any], state: CardState, post: DeskPost) -> None:
         """Warn the assignee in the thread, or the whole channel when nobody has the ticket."""
@@ -193,11 +196,18 @@ class SlackDesk:
 
     async def _to_place(self, channel: str, who: str, params: dict[str, Any], ticket: Ticket, post: DeskPost) -> None:
         """The top level's channel gets the ticket with its hand-over, and a link to its card."""
-        link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
         head = escape(notices.handed_over(self.t, ticket.number, ticket.subject, who, params["tier"]))
-        placed = await self.client.chat_postMessage(channel=channel, text=trim(
-            f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
-            unfurl_links=False, unfurl_media=False)
+        try:
+            link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
+            placed = await self.client.chat_postMessage(channel=channel, text=trim(
+                f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
+                unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            if not slack_failure(exc).permanent:
+                raise
+            # Not in that channel, or none such: the card's thread has the hand-over and the mention.
+            log.warning("slack: the L%s channel was not told: %s", params["tier"], exc.response.get("error"))
+            return
         await mark_place(self.db, ticket.id, str(placed["channel"]), str(placed["ts"]))
 
     async def _for_contact(self, params: dict[str, Any], post: DeskPost) -> None:

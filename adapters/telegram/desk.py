@@ -331,7 +331,13 @@ class TelegramDesk:
         for part in block(head, "\n".join(handover_lines(self.t, params))):
             try:
                 await self.topics.send(place, None, part)
-            except (TopicGone, TopicClosed, CardGone) as exc:  # its General topic closed: the thread has it
+            except (TopicGone, TopicClosed, CardGone) as exc:  # its General topic closed: the topic has it
+                log.warning("telegram desk: the L%s group was not told: %s", params["tier"], exc)
+                return
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+                # A group the bot is not in (misconfigured): the ticket's topic has the hand-over.
                 log.warning("telegram desk: the L%s group was not told: %s", params["tier"], exc)
                 return
 

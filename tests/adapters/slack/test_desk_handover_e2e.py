@@ -135,3 +135,23 @@ async def test_the_slash_command_opens_the_modal_or_takes_the_hand_over_in_one_l
     await world.settle()
     assert (await world.desk.services.queries.get(1001)).tier == 3
     assert "How to reproduce: log in &lt;b&gt;" in world.slack.messages_in(L3)[0]["text"]  # once escaped, by us
+
+
+async def test_an_l3_channel_the_bot_is_not_in_loses_nothing_else(world: Desk) -> None:
+    from sqlalchemy import func, select
+
+    from core.storage.models import OutboxMessage
+
+    await telegram_ticket(world)
+    await world.click(AGENT, "desk:escalate", 1001)
+    world.slack.channels[L3].members.remove(world.slack.bot_user_id)
+    await world.events.slash_command(
+        AGENT, text="escalate 1001 checked: logs | reproduce: log in | told: today", channel_id=DESK)
+    await world.settle()
+    assert (await world.desk.services.queries.get(1001)).tier == 3
+    assert world.slack.messages_in(L3) == []
+    assert any("How to reproduce: log in" in m.get("text", "") for m in world.thread(1001))
+    async with world.desk.db.read() as s:
+        dead = (await s.execute(select(func.count()).select_from(OutboxMessage)
+                                .where(OutboxMessage.status == "dead"))).scalar_one()
+    assert dead == 0
