@@ -1,6 +1,8 @@
-"""Hand-overs to L3: `handovers`, what the agent who escalated a ticket wrote for the
-specialists (what was checked, how to reproduce, what the customer was told), who they are, and
-where a desk posted it for the top level (answers there are the ticket's).
+"""Hand-overs to L3: `handovers`, what an agent wrote for the specialists when escalating.
+
+Each: the ticket, the tier, the agent (the customer's contact), what was checked, how to
+reproduce, what the customer was told, and where a desk posted it for the top level (answers
+there are the ticket's).
 
 Revision ID: 0017
 Revises: 0016
