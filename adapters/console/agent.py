@@ -2,12 +2,15 @@
 
 The commands are the agents' core's own (core.agents): this module only names the console's
 one agent and prints the results as plain text. A question the core answers with buttons
-elsewhere (the time spent on a ticket just resolved) is asked here as a line to type.
+elsewhere (the time spent on a ticket just resolved) is asked here as a line to type; a
+hand-over to L3 (`/agent escalate 1042` at L2) one question after another: the next lines are
+its answers.
 """
 
 from __future__ import annotations
 
-from core.agents import Action, AgentDesk, AgentIdentity, Offer, Result, TimeLog, as_text, parse
+from core.agents import Action, AgentDesk, AgentIdentity, Escalate, Offer, Result, TimeLog, as_text, parse
+from core.agents.handover import HandoverForm, Questions, step
 from core.domain.timelog import parse_duration
 from core.i18n import translator
 from core.services import Services
@@ -15,6 +18,7 @@ from core.services import Services
 AGENT_ID = "console-agent"
 PREFIX = "/agent "
 EXAMPLE = "25m"
+CANCEL = "/cancel"
 
 
 class ConsoleDirectory:
@@ -32,14 +36,24 @@ class AgentConsole:
         self.agents = AgentDesk(services)
         self.directory = ConsoleDirectory()
         self.asked: Offer | None = None  # the question the next line answers (a duration, or Enter)
+        self.questions: Questions | None = None  # the hand-over being asked for, if any
 
     @property
     def asking(self) -> bool:
-        return self.asked is not None
+        return self.asked is not None or self.questions is not None
+
+    @property
+    def takes_commands(self) -> bool:
+        """Whether a command typed now answers the question (a hand-over's `/cancel`) rather than
+        leaving it unanswered (the time spent)."""
+        return self.questions is not None
 
     def forget(self) -> None:
-        """Another command was typed: the question is left unanswered (nothing is logged)."""
+        """Another command was typed: the question of the time spent is left unanswered (nothing is logged)."""
         self.asked = None
+
+    def who(self, locale: str) -> AgentIdentity:
+        return AgentIdentity("console", AGENT_ID, "Console agent", locale)
 
     async def handle(self, line: str, locale: str) -> str:
         """One `/agent` line, answered in `locale`: the console user's language, whichever side
@@ -48,7 +62,10 @@ class AgentConsole:
         return self._shown(await self._run(parse(line), locale), locale)
 
     async def answer(self, line: str, locale: str) -> str:
-        """The line typed after a question of the time spent: a duration, or nothing to skip."""
+        """The line typed after a question: the next answer of a hand-over (the last one
+        escalates), or the time spent, a duration or nothing to skip."""
+        if self.questions is not None:
+            return await self._hand_over(line, locale)
         asked, self.asked = self.asked, None
         if asked is None or asked.skip is None:
             return ""
@@ -63,11 +80,21 @@ class AgentConsole:
                                   given=typed), self._question(asked, locale)])
         return self._shown(await self._run(TimeLog("log", asked.number, minutes), locale), locale)
 
+    async def _hand_over(self, line: str, locale: str) -> str:
+        assert self.questions is not None
+        number = self.questions.form.number
+        self.questions, said, handover = step(translator(locale), self.questions, line)
+        if handover is None:
+            return said
+        return self._shown(await self._run(Escalate(number, "", handover), locale), locale)
+
     async def _run(self, action: Action, locale: str) -> Result:
-        who = AgentIdentity("console", AGENT_ID, "Console agent", locale)
-        return await self.agents.run(who, action, self.directory, prefix=PREFIX)
+        return await self.agents.run(self.who(locale), action, self.directory, prefix=PREFIX)
 
     def _shown(self, result: Result, locale: str) -> str:
+        if isinstance(result, HandoverForm):
+            self.questions = Questions(result)
+            return self.questions.start(translator(locale), CANCEL)
         if isinstance(result, Offer) and result.duration and result.skip is not None:
             self.asked = result
             return "\n".join([*([result.done] if result.done else []), self._question(result, locale)])

@@ -116,7 +116,7 @@ class ConsoleChat:
     async def line(self, line: str) -> None:
         stripped = line.strip()
         if self.agent.asking:  # the agent's side asked something: this line answers it (empty: skip)
-            if not stripped.startswith("/"):
+            if self.agent.takes_commands or not stripped.startswith("/"):
                 self.write(await self.agent.answer(stripped, await self.locale()))
                 await self.relay.flush()
                 return

@@ -29,13 +29,15 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
 from adapters.slack.blocks import CUSTOMER_ACTION, OFFER_KEY, Block, answered_blocks, offer_blocks
-from adapters.slack.commands import DeskCommands, render
+from adapters.slack.commands import DeskCommands, render, shown
 from adapters.slack.customers import SlackCustomerSender
 from adapters.slack.desk import SlackDesk
+from adapters.slack.handover import CALLBACK, HandoverModal
 from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
 from adapters.slack.pacing import NAME, is_group
 from core.agents import AgentDesk, Offer, Post, Refused, Result, TimeLog, TimeSkip, button, decode
+from core.agents.handover import HandoverForm
 from core.agents.notices import button_inactive, only_agents_answer
 from core.agents.timecard import Answered
 from core.chat import Conversation, Inbound, Reply
@@ -113,6 +115,7 @@ class SlackAdapter:
             AsyncServerErrorRetryHandler(max_retry_count=3),
             AsyncRateLimitErrorRetryHandler(max_retry_count=2)]))
         self.commands = DeskCommands(AgentDesk(services, files), self.agents)
+        self.handover = HandoverModal(self.client, self.commands)
         self._socket: Any = None
         self._auth_ok = False
         self._busy = 0
@@ -197,6 +200,7 @@ class SlackAdapter:
         self.app.action(re.compile(rf"^{CUSTOMER_ACTION}:\d+$"))(self._on_customer_button)
         self.app.action(re.compile(r"^desk:"))(self._on_desk_action)
         self.app.command("/helpdesk")(self._on_command)
+        self.app.view(CALLBACK)(self._on_handover)
 
     async def _on_message(self, body: dict[str, Any], event: dict[str, Any]) -> None:
         with self._working():
@@ -239,7 +243,10 @@ class SlackAdapter:
 
     async def _thread_reply(self, event_id: str, event: dict[str, Any], started: float) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
-        if post is None:  # a thread that is not a ticket's
+        # A reply under a hand-over in the top level's channel is the ticket's too.
+        ticket_id = post.ticket_id if post is not None else await self.desk.placed_at(event["channel"],
+                                                                                     event["thread_ts"])
+        if ticket_id is None:  # a thread that is not a ticket's
             await self._once(event_id, no_replies, started)
             return
         user = event["user"]
@@ -255,11 +262,12 @@ class SlackAdapter:
         files = tuple([await prefetched(f) for f in incoming_files(event, self.token)])
         refused: list[Result] = []
         who = await self.commands.who(user)
+        via = "slack" if post is not None else ""  # from the top level's channel: the card's thread shows it
 
         async def work() -> list[Reply]:
-            ticket = await self.services.queries.get_by_id(post.ticket_id)
-            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via="slack"))
-            if isinstance(result, Refused):
+            ticket = await self.services.queries.get_by_id(ticket_id)
+            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via=via))
+            if isinstance(result, Refused) or post is None:  # said there: the card's thread is elsewhere
                 refused.append(result)
             return []
 
@@ -349,10 +357,12 @@ class SlackAdapter:
         finally:
             if refused:  # or failed: the offer can still be answered
                 self.answered.release(offer)
+        if isinstance(result, HandoverForm) and await self.handover.open(str(body.get("trigger_id")), result, channel):
+            return
         if isinstance(result, Offer):  # for the agent alone; a step of an offer takes its place
             said = render(result)
             await self._tell(respond, channel, user, said, offer_blocks(said, result), replace=in_offer)
-        elif isinstance(result, Refused):  # a change shows on the card and in its thread
+        elif isinstance(result, Refused | HandoverForm):  # a change shows on the card and in its thread
             await self._tell(respond, channel, user, render(result))
         elif in_offer:  # the offer answered: what was done in its place
             await self._tell(respond, channel, user, render(result), replace=True)
@@ -363,8 +373,16 @@ class SlackAdapter:
 
     async def _on_command_body(self, ack: Any, command: dict[str, Any], respond: Any) -> None:
         await ack()
-        text, blocks = await self.commands.answer(command["user_id"], command.get("text") or "")
+        result = await self.commands.result(command["user_id"], command.get("text") or "")
+        if isinstance(result, HandoverForm) and await self.handover.open(
+                str(command.get("trigger_id")), result, str(command.get("channel_id") or "")):
+            return
+        text, blocks = shown(result)
         await respond(text=text, blocks=blocks, response_type="ephemeral")
+
+    async def _on_handover(self, ack: Any, body: dict[str, Any]) -> None:
+        with self._working():
+            await self.handover.submit(ack, body, self._ephemeral)
 
     async def _tell(self, respond: Any, channel: str, user: str, text: str, blocks: list[Block] | None = None, *,
                     replace: bool = False) -> None:

@@ -63,16 +63,16 @@ def _controls(number: int, c: Controls) -> Block:
                             "text": {"type": "plain_text", "text": plain(c.log_time, BUTTON_TEXT_LIMIT)}})
     if c.escalate is not None:
         e = c.escalate
-        elements.append({
-            "type": "button", "action_id": "desk:escalate", "value": str(number),
-            "text": {"type": "plain_text", "text": plain(e.label, BUTTON_TEXT_LIMIT)},
-            "confirm": {
+        escalate: Block = {"type": "button", "action_id": "desk:escalate", "value": str(number),
+                           "text": {"type": "plain_text", "text": plain(e.label, BUTTON_TEXT_LIMIT)}}
+        if not e.handover:  # the hand-over's modal is the confirmation otherwise
+            escalate["confirm"] = {
                 "title": {"type": "plain_text", "text": plain(e.confirm_title, 100)},
                 "text": {"type": "plain_text", "text": plain(e.confirm_text, 300)},
                 "confirm": {"type": "plain_text", "text": plain(e.confirm, 30)},
                 "deny": {"type": "plain_text", "text": plain(e.cancel, 30)},
-            },
-        })
+            }
+        elements.append(escalate)
     return {"type": "actions", "block_id": f"{DESK_BLOCK}:{number}", "elements": elements}
 
 

@@ -14,6 +14,7 @@ from core.agents import (
     ArticleList,
     Details,
     Done,
+    Escalate,
     Help,
     Offer,
     Post,
@@ -24,6 +25,8 @@ from core.agents import (
     TicketView,
     parse,
 )
+from core.agents.handover import HandoverForm
+from core.domain.handover import Handover
 
 PLATFORM = "slack"
 PREFIX = "/helpdesk "
@@ -58,6 +61,8 @@ def render(result: Result) -> str:
             return "\n".join([escape(intro), *(f"`{u}` — {escape(what)}" for u, what in usage), escape(footer)])
         case Offer(done, question, _, hint):
             return "\n".join([*([escape(done)] if done else []), f"*{escape(question)}*", escape(hint)])
+        case HandoverForm():  # a modal asks for it; this is said when the modal cannot open
+            return f"{escape(result.intro)}\n{escape(result.how)}"
     raise TypeError(type(result).__name__)  # pragma: no cover - the union is closed
 
 
@@ -84,13 +89,24 @@ class DeskCommands:
     async def answer(self, user: str, text: str) -> tuple[str, list[Block] | None]:
         """`/helpdesk <text>` answered: mrkdwn, and blocks when it has buttons (the articles
         found for a ticket, each with a button that sends it; the time spent on a ticket resolved)."""
+        return shown(await self.result(user, text))
+
+    async def result(self, user: str, text: str) -> Result:
+        """`/helpdesk <text>` carried out."""
         if text.split(maxsplit=1)[:1] in (["org"], ["report"], ["stats"], ["time"], ["quote"]):  # names, notes
             text = as_typed(text)
         action = parse(text)
         if isinstance(action, Post):  # a reply typed here reaches the customer as plain text
             action = Post(action.number, to_plain(action.body), action.internal, via=action.via)
-        result = await self.act(await self.who(user), action)
-        said = render(result)
-        if isinstance(result, Offer):
-            return said, offer_blocks(said, result)
-        return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None
+        elif isinstance(action, Escalate) and action.handover is not None:  # typed: its fields as plain text
+            action = Escalate(action.number, action.reason, Handover(
+                *(to_plain(v) for v in action.handover.values().values())))
+        return await self.act(await self.who(user), action)
+
+
+def shown(result: Result) -> tuple[str, list[Block] | None]:
+    """A result as an ephemeral answer: mrkdwn, and blocks when it has buttons."""
+    said = render(result)
+    if isinstance(result, Offer):
+        return said, offer_blocks(said, result)
+    return said, article_blocks(said, result) if isinstance(result, ArticleList) and result.rows else None

@@ -12,10 +12,11 @@ from slack_sdk.errors import SlackApiError
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.blocks import card_blocks
-from adapters.slack.mrkdwn import escape, safe
+from adapters.slack.mrkdwn import escape, safe, trim
 from adapters.slack.pacing import NAME
 from core.agents import notices
 from core.agents.card import ticket_card
+from core.agents.handover import lines as handover_lines
 from core.agents.quotes import quote_line
 from core.delivery.contract import DeliveryError
 from core.delivery.outbox import desk_chat
@@ -25,11 +26,17 @@ from core.i18n import Translator, translator
 from core.reports.weekly import WEEKLY_REPORT, weekly_picture
 from core.storage.db import Database
 from core.storage.desk import CardState, agent_by_id, card_state, message_with_files, post_at, save_post
+from core.storage.handover import mark_place, ticket_at_place
 from core.storage.models import Attachment, Customer, DeskPost, Ticket
 
 log = logging.getLogger(__name__)
 PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
              "account_inactive", "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long"}
+
+
+def quoted(lines: list[str]) -> str:
+    """Lines as a Slack quote, each escaped (a line break inside one stays in the quote)."""
+    return "\n".join(">" + escape(line).replace("\n", "\n>") for line in lines)
 
 
 def slack_failure(exc: SlackApiError) -> DeliveryError:
@@ -106,11 +113,14 @@ class SlackDesk:
         ticket = state.ticket
         who = await self._who(params)
         line: str | None = None
+        place: str | None = None  # the top level's channel, told of a hand-over
         if event == "customer_message":
             await self._customer_message(params["message_id"], state.customer, post)
             return
         if event == "agent_message":
-            if params.get("via") != NAME:  # the thread shows its own agents' messages already
+            if params.get("to_agent"):
+                await self._for_contact(params, post)
+            elif params.get("via") != NAME:  # the thread shows its own agents' messages already
                 await self._agent_message(params["message_id"], who, post)
             return
         if event == "status_changed":
@@ -121,10 +131,15 @@ class SlackDesk:
             line = escape(notices.escalated(t, who, params["tier"]))
             if params.get("reason"):
                 line += "\n>" + escape(notices.escalation_reason(t, params["reason"]))
+            if params.get("checked") is not None:
+                line += "\n" + quoted(handover_lines(t, params))
             target = self.config.department(ticket.department)
             supervisor = target.escalation.get(f"l{params['tier']}") if target else None
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
+            if supervisor and supervisor[0] in "CG" and params.get("checked") is not None:
+                place = supervisor  # told after the thread: a retry of this row does not tell it twice
+            line = trim(line, 3900)
         elif event in ("sla_warning", "sla_breach"):
             await self._sla(event, params, state, post)
             return
@@ -144,6 +159,8 @@ class SlackDesk:
         if line:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=line,
                                                unfurl_links=False, unfurl_media=False)
+        if place:
+            await self._to_place(place, who, params, ticket, post)
 
     async def _sla(self, event: str, params: dict[str, Any], state: CardState, post: DeskPost) -> None:
         """Warn the assignee in the thread, or the whole channel when nobody has the ticket."""
@@ -187,6 +204,42 @@ class SlackDesk:
                                            unfurl_links=False, unfurl_media=False)
         await self._files(files, post)
 
+    async def _to_place(self, channel: str, who: str, params: dict[str, Any], ticket: Ticket, post: DeskPost) -> None:
+        """The top level's channel gets the ticket with its hand-over, and a link to its card."""
+        head = escape(notices.handed_over(self.t, ticket.number, ticket.subject, who, params["tier"]))
+        try:
+            link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
+            placed = await self.client.chat_postMessage(channel=channel, text=trim(
+                f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
+                unfurl_links=False, unfurl_media=False)
+        except SlackApiError as exc:
+            if not slack_failure(exc).permanent:
+                raise
+            # Not in that channel, or none such: the card's thread has the hand-over and the mention.
+            log.warning("slack: the L%s channel was not told: %s", params["tier"], exc.response.get("error"))
+            return
+        await mark_place(self.db, ticket.id, str(placed["channel"]), str(placed["ts"]))
+
+    async def _for_contact(self, params: dict[str, Any], post: DeskPost) -> None:
+        """Another agent's answer at L3, kept for the ticket's contact: they are mentioned (the
+        answer itself is in the thread already when it was written there)."""
+        found = await message_with_files(self.db, params["message_id"])
+        contact = await agent_by_id(self.db, params["to_agent"])
+        if found is None or contact is None:
+            return
+        msg, files = found
+        author = await agent_by_id(self.db, msg.author_agent_id) if msg.author_agent_id else None
+        name = escape(author.display_name or author.platform_user_id) if author else escape(self.t._("Someone"))
+        mention = f"<@{contact.platform_user_id}>" if contact.platform == NAME \
+            else escape(contact.display_name or contact.platform_user_id)
+        text = f"🔒 {notices.for_contact(self.t, name, mention)}"
+        if params.get("via") != NAME:
+            text += f"\n{escape(msg.body)}"
+        await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=trim(text, 3900),
+                                           unfurl_links=False, unfurl_media=False)
+        if params.get("via") != NAME:
+            await self._files(files, post)
+
     async def _files(self, files: list[Attachment], post: DeskPost) -> None:
         for f in files:
             await self.client.files_upload_v2(channel=post.channel, thread_ts=post.ts, file=f.stored_path,
@@ -220,3 +273,7 @@ class SlackDesk:
 
     async def post_of(self, channel: str, ts: str) -> DeskPost | None:
         return await post_at(self.db, NAME, channel, ts)
+
+    async def placed_at(self, channel: str, ts: str) -> int | None:
+        """The ticket whose hand-over was posted as `ts` in the top level's `channel`."""
+        return await ticket_at_place(self.db, channel, ts)

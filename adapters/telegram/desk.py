@@ -24,10 +24,12 @@ from telegram import Bot, InlineKeyboardMarkup
 from adapters.telegram import desk_text
 from adapters.telegram.card import card_html, card_keyboard, card_part, name_part, pack, topic_name, unpack
 from adapters.telegram.desk_text import CAPTION_LIMIT, block, e, mention, message_head
+from adapters.telegram.render import TEXT_LIMIT, split_text
 from adapters.telegram.startup import NAME
 from adapters.telegram.topics import CardGone, ForumCalls, TopicClosed, TopicGone
 from core.agents import notices
 from core.agents.card import ticket_card
+from core.agents.handover import lines as handover_lines
 from core.agents.quotes import quote_line
 from core.delivery.contract import DeliveryError
 from core.delivery.outbox import desk_chat, desk_platform
@@ -153,6 +155,9 @@ class TelegramDesk:
             await self._welcome(state, post, progress)
         for i, item in enumerate(await self._lines(event, params, state)):
             await self._step(post, item, f"line:{i}", progress)
+        if event == "escalated" and params.get("checked") is not None and "place" not in progress.done:
+            await self._to_place(params, state)
+            progress.done.add("place")
         if closed and not post.closed:
             await self.topics.close(post.channel, post.ts)
             await update_post(self.db, post, closed=True)
@@ -271,6 +276,8 @@ class TelegramDesk:
     async def _lines(self, event: str, params: dict[str, Any], state: CardState) -> Sequence[str | Document]:
         """The row's own messages in the topic (a ticket's opening has none: its card says it)."""
         t = self.t
+        if event == "agent_message" and params.get("to_agent"):
+            return await self._for_contact(params)
         if event == "customer_message" or (event == "agent_message" and params.get("via") != NAME):
             # (the desk's own agents' messages are in the topic already)
             found = await message_with_files(self.db, params["message_id"])
@@ -290,6 +297,8 @@ class TelegramDesk:
                                                   params["new"]), bold=False)
         if event == "escalated":
             reason = notices.escalation_reason(t, params["reason"]) if params.get("reason") else ""
+            if params.get("checked") is not None:
+                reason = "\n".join([reason, *handover_lines(t, params)]).strip()
             return block(notices.escalated(t, await self._who(params), params["tier"]), reason, bold=False)
         if event == "rated":
             return block(notices.rated(t, params["score"]), params.get("comment") or "", bold=False)
@@ -304,6 +313,43 @@ class TelegramDesk:
         if event == "assigned":
             return await self._assigned(params)
         return []
+
+    async def _for_contact(self, params: dict[str, Any]) -> list[str | Document]:
+        """Another agent's answer at L3, kept for the ticket's contact, who is mentioned."""
+        found = await message_with_files(self.db, params["message_id"])
+        contact = await agent_by_id(self.db, params["to_agent"])
+        if found is None or contact is None:
+            return []
+        msg, files = found
+        who = await self._agent_name(msg.author_agent_id) if msg.author_agent_id else self.t._("Someone")
+        name = contact.display_name or contact.platform_user_id
+        head = desk_text.fill(notices.for_contact(self.t, "\ue000", "\ue001"), e(who),
+                              mention(contact.platform_user_id, name) if contact.platform == NAME else e(name))
+        if params.get("via") == NAME:  # the answer is in the topic already
+            return [f"{desk_text.NOTE_MARK} {head}"]
+        body = [e(part) for part in split_text(msg.body, TEXT_LIMIT) if part.strip()]
+        return [f"{desk_text.NOTE_MARK} {head}", *body, *(Document(f) for f in files)]
+
+    async def _to_place(self, params: dict[str, Any], state: CardState) -> None:
+        """The top level's group (`escalation.l3`, a chat id) gets the ticket with its hand-over."""
+        target = self.config.department(state.ticket.department)
+        place = target.escalation.get(f"l{params['tier']}") if target else None
+        if not place or not place.lstrip("-").isdigit():
+            return
+        head = notices.handed_over(self.t, state.ticket.number, state.ticket.subject, await self._who(params),
+                                   params["tier"])
+        for part in block(head, "\n".join(handover_lines(self.t, params))):
+            try:
+                await self.topics.send(place, None, part)
+            except (TopicGone, TopicClosed, CardGone) as exc:  # its General topic closed: the topic has it
+                log.warning("telegram desk: the L%s group was not told: %s", params["tier"], exc)
+                return
+            except DeliveryError as exc:
+                if not exc.permanent:
+                    raise
+                # A group the bot is not in (misconfigured): the ticket's topic has the hand-over.
+                log.warning("telegram desk: the L%s group was not told: %s", params["tier"], exc)
+                return
 
     @staticmethod
     def _message(head: str, body: str, files: list[Attachment]) -> list[str | Document]:

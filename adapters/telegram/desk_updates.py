@@ -39,11 +39,12 @@ from adapters.telegram.commands import (
     command_action,
     command_of,
     note_of,
-    offer_choices,
     result_html,
     result_replies,
 )
 from adapters.telegram.desk import TelegramDesk
+from adapters.telegram.desk_handover import PendingHandovers, handover_key
+from adapters.telegram.desk_offers import replace_offer
 from adapters.telegram.files import file_of
 from adapters.telegram.sender import retry_seconds
 from adapters.telegram.startup import NAME
@@ -64,6 +65,7 @@ from core.agents import (
     decode,
 )
 from core.agents.card import ticket_card
+from core.agents.handover import HandoverForm
 from core.agents.notices import button_inactive, only_agents_answer
 from core.agents.timecard import Answered
 from core.chat.messages import Reply
@@ -117,6 +119,7 @@ class DeskUpdates:
         self.agents = agents
         self.chats = frozenset(int(c) for c in desk.chats())
         self.answered = Answered()
+        self.handovers = PendingHandovers()
 
     def serves(self, chat_id: int) -> bool:
         return chat_id in self.chats
@@ -146,6 +149,9 @@ class DeskUpdates:
             await self.pipeline.once(uid, no_replies, started=started)
             return
         post = await self._post_of(message)
+        if post is not None and text is not None and self.handovers.get(handover_key(message, str(user.id))):
+            await self._handover_answer(uid, message, self.directory.identity(user), text, started)
+            return
         if post is not None and (command is None or command.name == "note"):
             await self._in_topic(uid, message, user, post, started)
             return
@@ -212,8 +218,19 @@ class DeskUpdates:
             result = await self.agents.run(who, action, self.directory, prefix=PREFIX)
             if quiet and isinstance(result, Done):
                 return []
+            if isinstance(result, HandoverForm) and buttons:  # in the ticket's topic: asked there
+                return self.handovers.ask(handover_key(message, who.user_id), result, who.locale)
             return result_replies(result, who.locale, buttons=buttons)
 
+        await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
+
+    async def _handover_answer(self, uid: str, message: Message, who: AgentIdentity, text: str,
+                               started: float) -> None:
+        """The agent's next message in the topic answers the hand-over's question; the last escalates."""
+        command = command_of(text, self._username())
+        answer = "/cancel" if command is not None and command.name == "cancel" else text
+        work = self.handovers.answering(handover_key(message, who.user_id), who, answer,
+                                        lambda action: self.agents.run(who, action, self.directory, prefix=PREFIX))
         await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
 
     async def _say(self, uid: str, message: Message, t: Translator, text: str, started: float) -> None:
@@ -304,6 +321,8 @@ class DeskUpdates:
             results.append(result)
             if isinstance(result, Offer) and not in_offer:  # asked in a message of its own, under the card
                 return result_replies(result, who.locale, buttons=True)
+            if isinstance(result, HandoverForm):  # asked in the card's topic
+                return self.handovers.ask(handover_key(message, who.user_id), result, who.locale)
             return []
 
         try:
@@ -318,23 +337,10 @@ class DeskUpdates:
             self.answered.release(offer)
         if in_offer and not isinstance(result, Refused):
             await self._answer(query, None)
-            await self._replace(message, result)
+            await replace_offer(self.bot, message, result)
             return
         text = result.done if isinstance(result, Offer) else result.text if isinstance(result, Done | Refused) else None
         await self._answer(query, text or None, alert=isinstance(result, Refused))
-
-    async def _replace(self, message: Message, result: Result) -> None:
-        """An offer's message shows the next step, or what was done with its buttons gone."""
-        choices = offer_choices(result) if isinstance(result, Offer) else ()
-        keys = InlineKeyboardMarkup([[InlineKeyboardButton(c.label[:64], callback_data=c.key) for c in row]
-                                     for row in choices]) if choices else None
-        try:
-            await self.bot.edit_message_text(result_html(result)[0], message.chat_id, message.message_id,
-                                             parse_mode=ParseMode.HTML, reply_markup=keys)
-        except BadRequest as exc:  # not modified (a double tap), or the message is gone
-            log.debug("telegram: an offer was not replaced: %s", exc.message)
-        except TelegramError as exc:
-            log.warning("telegram: an offer was not replaced: %s", type(exc).__name__)
 
     async def _open_menu(self, uid: str, query: CallbackQuery, message: Message, post: DeskPost, menu: str,
                          started: float) -> None:

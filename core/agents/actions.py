@@ -10,9 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from core.agents.handover import parse_handover
 from core.agents.quote_action import QuoteAction, parse_quote
 from core.agents.timekeys import TIME_KINDS, TimeLog, TimeMenu, TimeSkip, time_button, time_key
 from core.delivery.attachments import IncomingFile
+from core.domain.handover import Handover
 from core.domain.textnorm import ticket_number
 from core.domain.timelog import parse_duration
 
@@ -59,6 +61,7 @@ class SetPriority:
 class Escalate:
     number: int
     reason: str = ""
+    handover: Handover | None = None  # needed to reach L3 (core.agents.handover)
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +133,8 @@ class SendArticle:
 @dataclass(frozen=True, slots=True)
 class Incomplete:
     """A command that cannot be carried out as typed: `needs` is what is missing or wrong
-    ("number", "status", "priority", "agent", "days", "duration", "entry"; for `org`: "organisation", "sharing",
+    ("number", "status", "priority", "agent", "days", "duration", "entry", "handover" with the field
+    missing as `given`; for `org`: "organisation", "sharing",
     "domain", "address", or "org" for words it does not take), or "no_more" when words follow a
     complete command; `given` is what was typed in its place (empty when nothing was)."""
 
@@ -197,7 +201,10 @@ def parse(line: str) -> Action:
         case "claim":
             return Claim(number)
         case "escalate":
-            return Escalate(number, arg)
+            handover = parse_handover(arg)
+            if isinstance(handover, str):
+                return Incomplete(command, "handover", handover)
+            return Escalate(number, "", handover) if handover else Escalate(number, arg)
         case "reply" | "note":
             return Post(number, arg, internal=command == "note")
     # status, priority and assign take one word after the number

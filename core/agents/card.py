@@ -11,6 +11,7 @@ from core.agents.quotes import billable, quote_state
 from core.agents.wording import agent_status, department_name, priority_name, request_type_name
 from core.domain.access import Role
 from core.domain.config import HelpdeskConfig
+from core.domain.handover import required
 from core.domain.lifecycle import allowed_targets
 from core.domain.model import TIERS, Actor, Status
 from core.i18n import LANGUAGE_NAMES, Translator
@@ -40,6 +41,7 @@ class EscalateControl:
     confirm_text: str
     confirm: str
     cancel: str
+    handover: bool = False  # the hand-over is asked for (core.agents.handover), which is the confirmation
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +121,6 @@ def _controls(t: Translator, config: HelpdeskConfig, state: CardState) -> Contro
         up = ticket.tier + 1
         escalate = EscalateControl(t._("Escalate to L{tier}", tier=up), t._("Escalate?"),
                                    t._("Pass ticket #{number} to L{tier}?", number=ticket.number, tier=up),
-                                   t._("Escalate"), t._("Cancel"))
+                                   t._("Escalate"), t._("Cancel"), required(ticket.tier))
     return Controls(t._("Claim"), t._("Assign to…"), t._("Status"), statuses, t._("Priority"), priorities, chosen,
                     escalate, t._("Log time"))

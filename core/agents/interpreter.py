@@ -36,6 +36,8 @@ from core.agents.actions import (
     TimeMenu,
     TimeSkip,
 )
+from core.agents.handover import handover_form, missing, problems
+from core.agents.handover import lines as handover_lines
 from core.agents.organisations import org_incomplete, run_org
 from core.agents.quote_action import QuoteAction
 from core.agents.quotes import quote_incomplete, run_quote
@@ -45,6 +47,7 @@ from core.agents.timecard import resolved_offer, skip_time, time_menu
 from core.agents.timelog import run_time, time_incomplete
 from core.delivery.attachments import AttachmentStore
 from core.domain.errors import DomainError
+from core.domain.handover import Handover, required
 from core.domain.model import MessageKind, Status, Who
 from core.i18n import Translator, translator
 from core.services import Services
@@ -131,12 +134,10 @@ class AgentDesk:
                 ticket = await self.desk.set_priority(number, value, by)
                 return Done(t._("Ticket {ticket} now has the priority {priority}.", ticket=t.ticket(number),
                                 priority=w.priority_name(t, self.config, ticket.priority)))
-            case Escalate(number, reason):
-                ticket = await self.desk.escalate(number, by, reason)
-                return Done(t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(number),
-                                tier=ticket.tier))
+            case Escalate(number, reason, handover):
+                return await self._escalate(t, number, reason, handover, by, prefix)
             case Post():
-                return await self._post(t, agent, action)
+                return await self._post(t, agent, action, prefix)
             case SendArticle(number, slug):
                 return await kb.send(self.services, t, agent.id, number, slug)
             case TimeLog():
@@ -163,14 +164,35 @@ class AgentDesk:
         return Done(t._("{name} now handles ticket {ticket}.", name=target.name or target.user_id,
                         ticket=t.ticket(number)))
 
-    async def _post(self, t: Translator, agent: Agent, action: Post) -> Result:
+    async def _escalate(self, t: Translator, number: int, reason: str, handover: Handover | None, by: Who,
+                        prefix: str) -> Result:
+        if handover is None:
+            ticket = await self.queries.get(number)
+            if required(ticket.tier):
+                return handover_form(t, number, ticket.tier + 1, prefix)
+        elif wrong := problems(t, handover.values()):
+            return Refused("\n".join(wrong.values()))
+        ticket = await self.desk.escalate(number, by, reason, handover)
+        done = t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(number), tier=ticket.tier)
+        if handover is not None:
+            done += " " + t._("The specialists have your hand-over; the customer's contact stays the same.")
+        return Done(done)
+
+    async def _post(self, t: Translator, agent: Agent, action: Post, prefix: str) -> Result:
         stored = []
         for file in action.files:
             if self.files is None:
                 return Refused(t._("Files cannot be sent from here."))
             stored.append(await self.files.receive(file))
-        await self.desk.add_agent_message(agent.id, action.number, action.body, internal=action.internal,
-                                          attachments=stored, via=action.via)
+        contact = None if action.internal else await self.desk.contact_for(action.number, agent.id)
+        await self.desk.add_agent_message(agent.id, action.number, action.body,
+                                          internal=action.internal or contact is not None, attachments=stored,
+                                          via=action.via, to_agent=contact.id if contact else None)
+        if contact is not None:
+            return Done(t._("Kept as an internal note for {name}, the customer's contact on ticket {ticket}, who "
+                            "has been told; the customer does not see it. To answer the customer yourself, take "
+                            "the ticket: {example}", name=contact.display_name or contact.platform_user_id,
+                            ticket=t.ticket(action.number), example=f"{prefix}claim {action.number}"))
         return Done(t._("Note saved.") if action.internal else t._("Sent to the customer."))
 
     def _list(self, t: Translator, title: str, tickets: list[Ticket]) -> TicketList:
@@ -187,8 +209,17 @@ class AgentDesk:
                               w.request_type_name(t, self.config, ticket.request_type), f"L{ticket.tier}"])
         thread = tuple(ThreadLine(w.kind_name(t, m.kind), m.body, m.kind == MessageKind.NOTE)
                        for m in await self.queries.thread(ticket.id, internal=True))
+        handed = await self.desk.handover_of(number)
+        handover: tuple[str, ...] = ()
+        if handed is not None:
+            record, author = handed
+            name = (author.display_name or author.platform_user_id) if author else t._("Someone")
+            handover = (t._("Hand-over to L{tier} by {name}:", tier=record.tier, name=name),
+                        *handover_lines(t, {"checked": record.checked, "reproduce": record.reproduce,
+                                            "told": record.told}))
         return TicketView(ticket.number, ticket.subject, summary,
-                          t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread)
+                          t._("Opened: {when}", when=t.datetime(ticket.created_at, zone)), ticket.description, thread,
+                          handover)
 
     async def _report(self, t: Translator, days: int, organisation: str = "") -> ReportView:
         end = self.clock()
@@ -210,6 +241,8 @@ class AgentDesk:
         if command == "quote":
             return quote_incomplete(t, prefix, action.needs, action.given)
         match action.needs:
+            case "handover":
+                return Refused(missing(t, given, f"{prefix}escalate 1042 checked: … | reproduce: … | told: …"))
             case "number" if given:
                 return Refused(t._("“{given}” is not a ticket number. For example: {example}", given=given,
                                    example=f"{prefix}{command} 1042"))

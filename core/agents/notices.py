@@ -114,3 +114,15 @@ def only_agents_answer(t: Translator) -> str:
 def button_inactive(t: Translator) -> str:
     """A desk button that decodes to no action: from an older version of the card, or forged."""
     return t._("This button is no longer active.")
+
+
+def handed_over(t: Translator, number: int, subject: str, who: str, tier: int) -> str:
+    """The line the top level's place (a channel, a group) gets with a ticket's hand-over."""
+    return t._("Ticket #{number} · {subject} is now at L{tier}, handed over by {who}:", number=number,
+               subject=subject, who=who, tier=tier)
+
+
+def for_contact(t: Translator, who: str, contact: str) -> str:
+    """Another agent's answer on a ticket at L3, kept for its contact (`contact` may be a mention)."""
+    return t._("{who} answered {contact} (an internal note: the customer has not seen it):", who=who,
+               contact=contact)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from core.agents.actions import Action
+from core.agents.handover import HandoverForm
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +54,7 @@ class TicketView:
     opened: str
     description: str
     thread: tuple[ThreadLine, ...]
+    handover: tuple[str, ...] = ()  # its hand-over to L3, when it has one: a title, then the fields
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,8 @@ class Offer:
     skip: Pick | None = None
 
 
-Result = Done | Refused | TicketList | TicketView | ReportView | Details | Help | ArticleList | Offer
+Result = (Done | Refused | TicketList | TicketView | ReportView | Details | Help | ArticleList | Offer
+          | HandoverForm)
 
 
 def as_text(result: Result) -> str:
@@ -133,7 +136,8 @@ def as_text(result: Result) -> str:
             return "\n".join([title, *(f"#{r.number} {r.subject} — {r.status}, {r.priority}, {r.department}"
                                        for r in rows)])
         case TicketView():
-            lines = [f"#{result.number} {result.subject}", result.summary, result.opened, result.description]
+            lines = [f"#{result.number} {result.subject}", result.summary, result.opened, *result.handover,
+                     result.description]
             return "\n".join(lines + [f"[{m.kind}] {m.body}" for m in result.thread])
         case ArticleList(title, rows, _, hint, empty, _):
             return "\n".join([title, *(f"{r.slug} — {r.title}" for r in rows), hint]) if rows else empty
@@ -141,6 +145,8 @@ def as_text(result: Result) -> str:
             return "\n".join([title, *lines])
         case Offer():
             return "\n".join(part for part in (result.done, result.question, result.hint) if part)
+        case HandoverForm():
+            return "\n".join([result.intro, result.how])
         case Help(intro, usage, footer):
             width = max((len(u) for u, _ in usage), default=0)
             return "\n".join([intro, *(f"{u.ljust(width)}  — {what}" for u, what in usage), footer])

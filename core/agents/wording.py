@@ -67,6 +67,12 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
             return t._("There is no ticket #{number}.", number=p["number"])
         case "top_tier_reached":
             return t._("Ticket #{number} is already at L3.", number=p["number"])
+        case "handover_required":
+            return t._("Escalating ticket #{number} to L{tier} needs a hand-over: what was checked, how to "
+                       "reproduce the problem and what the customer was told.", number=p["number"], tier=p["tier"])
+        case "answer_for_contact":
+            return t._("Ticket #{number} is at L3 and someone else is the customer's contact: write a note, or take "
+                       "the ticket first.", number=p["number"])
         case "empty_field":
             return t._("An empty message cannot be sent.")
         case "field_too_long":
@@ -130,6 +136,8 @@ def usage(t: Translator, prefix: str) -> tuple[tuple[str, str], ...]:
         (f"{prefix}status 1042 STATUS", t._("new, accepted, waiting, resolved or closed")),
         (f"{prefix}priority 1042 PRIORITY", t._("change the priority")),
         (f"{prefix}escalate 1042 [reason]", t._("pass to the next support level")),
+        (f"{prefix}escalate 1042 checked: … | reproduce: … | told: …",
+         t._("pass to L3 with the hand-over in one line (without it, you are asked for it)")),
         (f"{prefix}kb [1042] words", t._("search the help articles (in the ticket's customer's language)")),
         (f"{prefix}kb send 1042 article", t._("send a help article to the ticket's customer")),
         (f"{prefix}report [days]", t._("tickets, response times, SLA and satisfaction over the last days "

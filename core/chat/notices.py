@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from core.chat import actions as act
 from core.chat.articles import article_body, with_feedback
@@ -66,6 +68,14 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
                              params["locale"], params["slug"], ticket=n)
     if event == "quote":
         return quote_notice(t, params)
+    if event == "escalated" and params.get("handover"):
+        text = t._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it "
+                   "in depth. The specialist who has been handling it remains your contact, and we will write to "
+                   "you here about every step.", ticket=ticket, tier=t.number(params["tier"]))
+        if params.get("due") and params.get("zone"):
+            text += " " + t._("We aim to resolve it by {when}.", when=t.datetime(
+                datetime.fromisoformat(params["due"]), ZoneInfo(params["zone"])))
+        return Reply(text, ((Choice(act.ShowTicket(n).encode(), t._("View the ticket")),),), loc)
     if event == "escalated":
         return Reply(t._("Ticket {ticket} has been passed to our level {tier} specialists so that it "
                          "is solved as soon as possible.", ticket=ticket, tier=t.number(params["tier"])),

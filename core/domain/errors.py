@@ -144,3 +144,24 @@ class UndoWindowPassed(DomainError):
 
     def __init__(self, number: int) -> None:
         super().__init__(f"the message added to ticket #{number} can no longer be taken back", number=number)
+
+
+class HandoverRequired(DomainError):
+    """An agent escalates to the top level without saying what was checked, how to reproduce the
+    problem and what the customer was told."""
+
+    code = "handover_required"
+
+    def __init__(self, number: int, tier: int) -> None:
+        super().__init__(f"escalating ticket #{number} to L{tier} needs a hand-over", number=number, tier=tier)
+
+
+class AnswerForContact(DomainError):
+    """A reply to the customer by an agent who is not the ticket's contact, on a ticket handed
+    over to the top level while its escalating agent still holds it: it goes to that agent as a
+    note instead (the interpreter routes it so; raised when that changed in the meantime)."""
+
+    code = "answer_for_contact"
+
+    def __init__(self, number: int) -> None:
+        super().__init__(f"ticket #{number}: a reply by another agent goes to the escalating agent", number=number)

@@ -12,17 +12,19 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import sla
 from core.domain.clock import Clock
 from core.domain.config import HelpdeskConfig
-from core.domain.errors import UnknownPriority
-from core.domain.model import MESSAGE_MAX, Actor, MessageKind, NewAttachment, Status, Who
+from core.domain.errors import AnswerForContact, HandoverRequired, UnknownPriority
+from core.domain.handover import Handover, required
+from core.domain.model import MESSAGE_MAX, TIERS, Actor, MessageKind, NewAttachment, Status, Who
 from core.services.articles import ArticleKind, Source
 from core.services.news import CustomerNews, DeskNews
 from core.services.steps import Steps, agent_exists, attach, by_number, clean
 from core.storage.db import Database
-from core.storage.models import Agent, ArticleEvent, Ticket, TicketMessage
+from core.storage.models import Agent, ArticleEvent, HandoverRecord, Ticket, TicketMessage
 
 log = logging.getLogger(__name__)
 
@@ -75,16 +77,20 @@ class DeskService:
         attachments: Sequence[NewAttachment] = (),
         via: str = "",
         article: Mapping[str, Any] | None = None,
+        to_agent: int | None = None,
     ) -> Ticket:
         """An agent's reply goes to the customer and waits for them; a note stays inside. With
         `article` (its slug, locale, title, text and whether it is in another language than the
         customer's), the reply is a knowledge-base article: the customer is sent it to read, with
-        "Was this helpful?" (core.chat.notices), and it counts as shown."""
+        "Was this helpful?" (core.chat.notices), and it counts as shown. A note `to_agent` is
+        addressed to that agent (the ticket's contact, see `contact_for`): the desks tell them."""
         body = clean("message", body, MESSAGE_MAX)
         now = self.clock()
         async with self.db.write() as session:
             await agent_exists(session, agent_id)
             ticket = await by_number(session, number, lock=True)
+            if not internal and await self._contact(session, ticket, agent_id) is not None:
+                raise AnswerForContact(number)  # became so since the interpreter looked
             msg = TicketMessage(
                 ticket_id=ticket.id,
                 kind=MessageKind.NOTE if internal else MessageKind.AGENT,
@@ -97,7 +103,8 @@ class DeskService:
             attach(session, ticket, msg.id, attachments, now)
             ticket.updated_at = now
             # `via` names the desk the agent wrote in, which shows the message already.
-            self.news.desk(session, ticket, DeskNews.AGENT_MESSAGE, now, message_id=msg.id, via=via)
+            addressed: dict[str, Any] = {"to_agent": to_agent} if to_agent is not None else {}
+            self.news.desk(session, ticket, DeskNews.AGENT_MESSAGE, now, message_id=msg.id, via=via, **addressed)
             if internal:
                 return ticket
             if ticket.status in (Status.NEW, Status.ACCEPTED):
@@ -149,12 +156,41 @@ class DeskService:
                                                  "new": target.value, "actor": by.actor.value})
         return ticket
 
-    async def escalate(self, number: int, by: Who, reason: str = "") -> Ticket:
+    async def escalate(self, number: int, by: Who, reason: str = "", handover: Handover | None = None) -> Ticket:
+        """Up one level; an agent's step to the top level needs a `handover` (core.domain.handover)."""
         now = self.clock()
         async with self.db.write() as session:
             ticket = await by_number(session, number, lock=True)
-            await self.steps.escalate(session, ticket, by, reason, now)
+            if by.actor == Actor.AGENT:
+                assert by.id is not None
+                await agent_exists(session, by.id)
+                if handover is None and required(ticket.tier):
+                    raise HandoverRequired(ticket.number, ticket.tier + 1)
+            await self.steps.escalate(session, ticket, by, reason, now, handover if by.actor == Actor.AGENT else None)
             return ticket
+
+    async def contact_for(self, number: int, agent_id: int) -> Agent | None:
+        """The agent a reply by `agent_id` goes to instead of the customer: on a ticket handed
+        over to the top level, its contact (the assignee) when that is someone else."""
+        async with self.db.read() as session:
+            ticket = await by_number(session, number)
+            contact = await self._contact(session, ticket, agent_id)
+            return await session.get(Agent, contact) if contact is not None else None
+
+    async def _contact(self, session: AsyncSession, ticket: Ticket, agent_id: int) -> int | None:
+        if ticket.tier < TIERS[-1] or ticket.assignee_id is None or ticket.assignee_id == agent_id:
+            return None
+        handed = await session.scalar(select(HandoverRecord.id).where(
+            HandoverRecord.ticket_id == ticket.id, HandoverRecord.tier == TIERS[-1]).limit(1))
+        return ticket.assignee_id if handed is not None else None
+
+    async def handover_of(self, number: int) -> tuple[HandoverRecord, Agent | None] | None:
+        """A ticket's latest hand-over and the agent who wrote it."""
+        async with self.db.read() as session:
+            ticket = await by_number(session, number)
+            found = await session.scalar(select(HandoverRecord).where(HandoverRecord.ticket_id == ticket.id)
+                                         .order_by(HandoverRecord.id.desc()).limit(1))
+            return (found, await session.get(Agent, found.agent_id)) if found is not None else None
 
     async def set_priority(self, number: int, priority: str, by: Who) -> Ticket:
         if self.config.priority(priority) is None:

@@ -25,10 +25,20 @@ from core.domain.errors import (
     TopTierReached,
     UnknownAgent,
 )
+from core.domain.handover import FIELD_MAX, Handover
 from core.domain.lifecycle import check_transition, rated
 from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, NewAttachment, Status, Who
 from core.services.news import CustomerNews, DeskNews, News
-from core.storage.models import Agent, Attachment, Customer, Organisation, StatusChange, Ticket, TicketMessage
+from core.storage.models import (
+    Agent,
+    Attachment,
+    Customer,
+    HandoverRecord,
+    Organisation,
+    StatusChange,
+    Ticket,
+    TicketMessage,
+)
 
 _RATING_DUE = "rating_due"  # session.info key: tickets whose closing asks for a rating
 
@@ -176,11 +186,18 @@ class Steps:
         for ticket in due:
             await self.news.customer(session, ticket, CustomerNews.RATING_REQUEST, now)
 
-    async def escalate(self, session: AsyncSession, ticket: Ticket, by: Who, reason: str, now: datetime) -> None:
+    async def escalate(self, session: AsyncSession, ticket: Ticket, by: Who, reason: str, now: datetime,
+                       handover: Handover | None = None) -> None:
+        """Up one level. With a `handover` (an agent's, to the top level) it is kept, the agent
+        becomes the ticket's contact if it had none, the customer is told who has it and what
+        comes next, and the desks get its fields."""
         if ticket.tier >= TIERS[-1]:
             raise TopTierReached(ticket.number)
         ticket.tier += 1
         ticket.updated_at = now
+        if handover is not None:
+            await self.hand_over(session, ticket, by, handover, reason, now)
+            return
         session.add(TicketMessage(
             ticket_id=ticket.id,
             kind=MessageKind.SYSTEM,
@@ -193,3 +210,26 @@ class Steps:
             await self.news.customer(session, ticket, CustomerNews.ESCALATED, now, tier=ticket.tier)
         self.news.desk(session, ticket, DeskNews.ESCALATED, now, tier=ticket.tier, actor=by.actor.value,
                        by=by.id, reason=reason)
+
+    async def hand_over(self, session: AsyncSession, ticket: Ticket, by: Who, handover: Handover, reason: str,
+                        now: datetime) -> None:
+        assert by.actor == Actor.AGENT and by.id is not None
+        fields = {name: clean(name, value, FIELD_MAX) for name, value in handover.values().items()}
+        session.add(HandoverRecord(ticket_id=ticket.id, tier=ticket.tier, agent_id=by.id, created_at=now, **fields))
+        session.add(TicketMessage(ticket_id=ticket.id, kind=MessageKind.SYSTEM, author_agent_id=by.id,
+                                  created_at=now, body=f"escalated to L{ticket.tier} with a hand-over"
+                                  + (f": {reason}" if reason else "")))
+        if ticket.assignee_id is None:  # the agent who hands it over stays the customer's contact
+            ticket.assignee_id = by.id
+            self.news.desk(session, ticket, DeskNews.ASSIGNED, now, agent_id=by.id, by=by.id)
+        customer = await session.get_one(Customer, ticket.customer_id)
+        # The resolution target is said only while it is still ahead and its clock runs.
+        due = ticket.resolution_due if ticket.paused_at is None and ticket.resolution_breached_at is None \
+            and ticket.resolution_due is not None and ticket.resolution_due > now else None
+        await self.news.customer(session, ticket, CustomerNews.ESCALATED, now, tier=ticket.tier, handover=True,
+                                 due=due.isoformat() if due else None,
+                                 zone=customer.timezone or self.config.timezones.of(customer.locale or "")
+                                 or self.config.calendar_of(ticket.department).timezone)
+        self.news.desk(session, ticket, DeskNews.ESCALATED, now, tier=ticket.tier, actor=by.actor.value,
+                       by=by.id, reason=reason, checked=fields["checked"], reproduce=fields["reproduce"],
+                       told=fields["told"])

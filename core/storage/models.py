@@ -366,6 +366,7 @@ class ArticleEvent(Base):
 
 
 # The organisations' tables live in their own module; named here with the others.
+from core.storage.handover import HandoverRecord as HandoverRecord  # noqa: E402 - hand-overs to L3
 from core.storage.organisations import AddressLock as AddressLock  # noqa: E402 - it needs Base, above
 from core.storage.organisations import Organisation as Organisation  # noqa: E402
 from core.storage.organisations import OrganisationDomain as OrganisationDomain  # noqa: E402

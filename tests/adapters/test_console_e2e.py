@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from core.agents.handover import Questions, handover_form
 from core.chat.notices import render
 from core.domain.config import LANGUAGES
 from core.i18n import translator
@@ -172,3 +173,24 @@ def test_a_quote_is_approved_in_the_console_before_time_is_logged(tmp_path: Path
                          "work.")
     assert out.index("Logged 25 min on ticket #1001") > approved
     assert "3 hr, approved by Console user on" in out  # `quote 1001`, and the card of `show`
+def test_the_agent_hands_a_ticket_over_to_l3_in_the_console(tmp_path: Path) -> None:
+    t = translator("cs")
+    result = _run(tmp_path, ["console", "--lang", "cs"], [
+        *SCRIPT[:8], "/agent escalate 1001", "/agent escalate 1001", "",  # an empty first answer cancels
+        "/agent escalate 1001", "Logy serveru, mezipaměť", "   ", "Přihlásit se jako ana@acme.cz",
+        "Že se na to dnes podívá specialista", "/agent show 1001", "/agent escalate 1001"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    form = handover_form(t, 1001, 3, "/agent ")
+    asking = Questions(form)
+    assert out.count(asking.start(t, "/cancel")) == 2
+    assert t._("Escalation cancelled: ticket {ticket} stays at L{tier}.", ticket=t.ticket(1001), tier=2) in out
+    assert t._("Fill in “{field}”.", field=form.fields[1].label) + "\n" + asking.answered("x").question() in out
+    assert t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(1001), tier=3) in out
+    told = t._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it in "
+               "depth. The specialist who has been handling it remains your contact, and we will write to you "
+               "here about every step.", ticket=t.ticket(1001), tier=t.number(3))
+    assert "🔔 " + told in out
+    assert t._("Hand-over to L{tier} by {name}:", tier=3, name="Console agent") in out
+    assert f"{form.fields[1].label}: Přihlásit se jako ana@acme.cz" in out
+    assert t._("Ticket #{number} is already at L3.", number=1001) in out

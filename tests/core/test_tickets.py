@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from core.domain.errors import (
     EmptyField,
     FieldTooLong,
+    HandoverRequired,
     IllegalTransition,
     NotYourTicket,
     ReopenWindowPassed,
@@ -18,6 +19,7 @@ from core.domain.errors import (
     UnknownDepartment,
     UnknownRequestType,
 )
+from core.domain.handover import Handover
 from core.domain.model import NewAttachment, Status, TicketFilter, Who
 from core.services import Services
 from core.storage.models import Attachment, OutboxMessage, StatusChange, Ticket, TicketMessage
@@ -258,9 +260,12 @@ async def test_escalation_goes_up_to_l3(service: Services) -> None:
     agent = await service.desk.agent("slack", "U1")
     t = await _open(service, c.id)
     assert (await service.desk.escalate(t.number, Who.agent(agent.id))).tier == 2
-    assert (await service.desk.escalate(t.number, Who.agent(agent.id), "needs a developer")).tier == 3
+    with pytest.raises(HandoverRequired):  # an agent hands a ticket to L3 over with what L3 needs
+        await service.desk.escalate(t.number, Who.agent(agent.id), "needs a developer")
+    handover = Handover("the logs", "log in as ana", "that a developer will look")
+    assert (await service.desk.escalate(t.number, Who.agent(agent.id), "", handover)).tier == 3
     with pytest.raises(TopTierReached):
-        await service.desk.escalate(t.number, Who.agent(agent.id))
+        await service.desk.escalate(t.number, Who.agent(agent.id), "", handover)
     assert (await service.queries.get(t.number)).tier == 3
 
 

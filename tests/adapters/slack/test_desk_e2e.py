@@ -133,7 +133,11 @@ async def test_assign_escalate_priority_and_agent_locale(world: Desk) -> None:
     await world.click(AGENT, "desk:priority", 1001, selected_option="urgent")
     assert (await world.desk.services.queries.get(1001)).priority == "urgent"
     await world.click(AGENT, "desk:escalate", 1001)
-    await world.click(AGENT, "desk:escalate", 1001)
+    await world.click(AGENT, "desk:escalate", 1001)  # to L3: the hand-over's modal
+    response = await world.events.view_submission(AGENT, world.slack.views[-1], {
+        "checked": "logs", "reproduce": "log in", "told": "a specialist looks today"})
+    assert response.status == 200
+    await world.settle()
     assert (await world.desk.services.queries.get(1001)).tier == 3
     assert "desk:escalate" not in str(world.card(1001)["blocks"])  # L3 is the top
     await world.click(AGENT, "desk:status", 1001, selected_option="new")

@@ -65,7 +65,7 @@ SCOPES = {
     "chat_postMessage": "chat:write", "chat_update": "chat:write", "chat_postEphemeral": "chat:write",
     "conversations_open": "im:write", "users_info": "users:read", "usergroups_users_list": "usergroups:read",
     "conversations_members": "channels:read", "files_upload_v2": "files:write",
-    "chat_getPermalink": None, "auth_test": None,
+    "chat_getPermalink": None, "auth_test": None, "views_open": None,
     "apps_connections_open": None,  # with the app-level token (connections:write), no bot scope
 }
 

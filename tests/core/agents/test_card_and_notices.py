@@ -7,6 +7,7 @@ import pytest
 from core.agents import notices
 from core.agents.card import ASSIGNEE, ticket_card
 from core.domain.config import HelpdeskConfig
+from core.domain.handover import Handover
 from core.domain.model import Status, Who
 from core.i18n import translator
 from core.services import Services
@@ -38,7 +39,7 @@ async def test_card_fields_and_controls(service: Services, config: HelpdeskConfi
     agent = await service.desk.agent("desk", "eva", "Eva")
     await service.desk.assign(1001, agent.id, Who.agent(agent.id))
     await service.desk.escalate(1001, Who.agent(agent.id))
-    await service.desk.escalate(1001, Who.agent(agent.id))
+    await service.desk.escalate(1001, Who.agent(agent.id), "", Handover("logs", "log in", "we escalate"))
     card = ticket_card(t, config, await card_state(service.db, ticket_id, "board"))
     assert {f.key: f.value for f in card.fields}[ASSIGNEE] == "Eva"
     assert card.controls is not None and card.controls.escalate is None  # L3 is the top

@@ -109,7 +109,8 @@ async def test_priority(agents: AgentDesk, service: Services) -> None:
 async def test_escalate_up_to_the_top(agents: AgentDesk, service: Services) -> None:
     await _ticket(service)
     assert await run(agents, "escalate 1001 needs a DBA") == Done("Ticket #1001 is now at level L2.")
-    assert await run(agents, "escalate 1001") == Done("Ticket #1001 is now at level L3.")
+    assert await run(agents, "escalate 1001 checked: logs | reproduce: log in | told: we escalate") == Done(
+        "Ticket #1001 is now at level L3. The specialists have your hand-over; the customer's contact stays the same.")
     assert await run(agents, "escalate 1001") == Refused("Ticket #1001 is already at L3.")
     assert (await service.queries.get(1001)).tier == 3
 
