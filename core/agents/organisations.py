@@ -171,7 +171,7 @@ def org_incomplete(t: Translator, prefix: str, action: Incomplete) -> Refused:
             return Refused(t._("Give a sharing mode: none, primary or everybody. For example: {example}",
                                example=f"{example} sharing everybody"))
         case "approvers":
-            return Refused(t._("Give who approves quotes: requester, primary or everybody. For example: {example}",
+            return Refused(t._("Say who approves quotes: requester, primary or everybody. For example: {example}",
                                example=f"{example} approvers primary"))
         case "domain":
             return Refused(t._("Give a domain, for example: {example}", example=f"{example} domain add acme.com"))

@@ -123,14 +123,14 @@ def quote_refusal(t: Translator, error: DomainError) -> str:
     p = error.params
     match error.code:
         case "quote_pending":
-            return t._("Ticket {ticket} awaits the customer's approval of a quote since {when}; no work can be "
-                       "logged on it until they approve it.", ticket=t.ticket(p["number"]),
+            return t._("Ticket {ticket} has been awaiting the customer's approval of a quote since {when}; no work "
+                       "can be logged on it until they approve it.", ticket=t.ticket(p["number"]),
                        when=t.datetime(p["since"], ZoneInfo(p["zone"])))
         case "quote_ticket_done":
             return t._("Ticket {ticket} is resolved or closed: no quote can be sent on it.",
                        ticket=t.ticket(p["number"]))
         case "quote_bad_minutes":
-            return t._("Quote from 1 minute to 999 hours.")
+            return t._("A quote must be between 1 minute and 999 hours.")
         case "quote_bad_amount":
             return t._("The amount is out of range.")
         case "quote_unknown_currency":

@@ -40,7 +40,7 @@ async def time_menu(t: Translator, services: Services, action: TimeMenu, prefix:
         picks.append(Pick(t._("No activity"), TimeMenu(number, NO_ACTIVITY)))
         return Offer("", t._("Log time on ticket {ticket}: which activity?", ticket=t.ticket(number)),
                      tuple((p,) for p in picks),
-                     t._("Or type it: {example}", example=f"{prefix}time {number} 25m"), number)
+                     t._("Or type the command: {example}", example=f"{prefix}time {number} 25m"), number)
     code = "" if action.activity == NO_ACTIVITY else action.activity
     if code and config.time.activity(code) is None:  # a menu of activities since changed
         return Refused(button_inactive(t))

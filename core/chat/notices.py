@@ -70,7 +70,7 @@ def _render(t: Translator, event: str, params: dict[str, Any]) -> Reply:
         return quote_notice(t, params)
     if event == "escalated" and params.get("handover"):
         text = t._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it "
-                   "in depth. The specialist who has been handling it remains your contact, and we will write to "
+                   "in depth. The agent who has been handling it remains your contact, and we will write to "
                    "you here about every step.", ticket=ticket, tier=t.number(params["tier"]))
         if params.get("due") and params.get("zone"):
             text += " " + t._("We aim to resolve it by {when}.", when=t.datetime(

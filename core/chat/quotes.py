@@ -35,11 +35,11 @@ def notice(t: Translator, params: Mapping[str, Any]) -> Reply:
     if params.get("kind") == "withdrawn":
         return Reply(t._("The quote for ticket {ticket} ({terms}) has been withdrawn; there is nothing to approve "
                          "now.", ticket=t.ticket(n), terms=terms(t, params)), locale=t.locale, ticket=n)
-    lines = [t._("Ticket {ticket} is paid work. Our team's quote: {terms}.", ticket=t.ticket(n),
+    lines = [t._("The work on ticket {ticket} is paid. Our team's quote: {terms}.", ticket=t.ticket(n),
                  terms=terms(t, params))]
     if params.get("note"):
         lines.append(params["note"])
-    lines.append(t._("We will start the work once you approve it."))
+    lines.append(t._("We will start the work once you approve the quote."))
     return Reply("\n\n".join(lines), buttons(t, n, int(params["quote"])), t.locale, ticket=n)
 
 

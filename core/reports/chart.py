@@ -182,7 +182,7 @@ class Picture:
             ax.plot(range(len(self.days)), [s * 100 for s in shares], marker="o", linewidth=2.5,
                     color=COLOURS[kind], label=shaped(t, text))
         if not kept:
-            self.empty(ax, t._("No ticket of this period has been answered yet."))
+            self.empty(ax, t._("No ticket opened in this period has been answered yet."))
             return
         ax.axhline(100, color="#999999", linewidth=1, linestyle="--")
         self.frame(ax)

@@ -164,9 +164,9 @@ def test_a_quote_is_approved_in_the_console_before_time_is_logged(tmp_path: Path
     assert result.returncode == 0, result.stderr
     out = result.stdout
     assert "Quote sent to the customer of ticket #1001: 3 hr. The ticket awaits their approval." in out
-    assert "🔔 Ticket #1001 is paid work. Our team's quote: 3 hr of work." in out
+    assert "🔔 The work on ticket #1001 is paid. Our team's quote: 3 hr of work." in out
     assert "two more columns" in out and "[1] Approve" in out and "[2] Decline" in out
-    refused = out.index("Ticket #1001 awaits the customer's approval of a quote since")
+    refused = out.index("Ticket #1001 has been awaiting the customer's approval of a quote since")
     assert "no work can be logged on it until they approve it." in out
     assert out.index("Quote: 3 hr of work, awaiting your approval.") > refused  # /ticket shows it, with the buttons
     approved = out.index("Thank you: you approved the quote for ticket #1001 (3 hr of work). We are starting the "
@@ -188,7 +188,7 @@ def test_the_agent_hands_a_ticket_over_to_l3_in_the_console(tmp_path: Path) -> N
     assert t._("Fill in “{field}”.", field=form.fields[1].label) + "\n" + asking.answered("x").question() in out
     assert t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(1001), tier=3) in out
     told = t._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it in "
-               "depth. The specialist who has been handling it remains your contact, and we will write to you "
+               "depth. The agent who has been handling it remains your contact, and we will write to you "
                "here about every step.", ticket=t.ticket(1001), tier=t.number(3))
     assert "🔔 " + told in out
     assert t._("Hand-over to L{tier} by {name}:", tier=3, name="Console agent") in out

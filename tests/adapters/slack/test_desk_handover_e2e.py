@@ -90,12 +90,12 @@ async def test_hand_over_to_l3_through_the_modal(world: Desk) -> None:
     t = translator("cs")
     news = [m["text"] for m in u.sent()[told_before:]]
     first = t._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it "
-                "in depth. The specialist who has been handling it remains your contact, and we will write to "
+                "in depth. The agent who has been handling it remains your contact, and we will write to "
                 "you here about every step.", ticket=t.ticket(1001), tier=t.number(3))
     assert any(n.startswith(first) for n in news), news
     assert first != translator("en")._(
         "Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it "
-        "in depth. The specialist who has been handling it remains your contact, and we will write to "
+        "in depth. The agent who has been handling it remains your contact, and we will write to "
         "you here about every step.", ticket="#1001", tier="3")
 
     # Jana (not the ticket's contact) answers in the thread: Eva is mentioned, the customer hears nothing.

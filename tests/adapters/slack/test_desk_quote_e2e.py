@@ -26,7 +26,7 @@ async def test_a_quote_approved_by_the_customer(world: Desk) -> None:
     assert _quote_field(world, 1001) == []
     await helpdesk("quote 1001 1500 CZK two more reports &amp; a chart",
                    "Quote sent to the customer of ticket #1001: CZK1,500.00.")
-    await helpdesk("time 1001 25m", "awaits the customer's approval of a quote since")
+    await helpdesk("time 1001 25m", "has been awaiting the customer's approval of a quote since")
     await world.settle()
     [offer] = [m for m in customer.sent() if "quote:yes:1001:1" in str(m.get("reply_markup"))]
     assert "1\xa0500,00\xa0Kč" in offer["text"] and "two more reports & a chart" in offer["text"]

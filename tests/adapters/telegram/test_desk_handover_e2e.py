@@ -77,7 +77,7 @@ async def test_hand_over_asked_in_the_topic(desk: Running) -> None:
     assert placed and "#1001" in placed[0] and "What was checked: Logs of the auth service" in placed[0]
     cs = translator("cs")
     told = cs._("Ticket {ticket} has been passed to our specialist team (level {tier}), who will look into it in "
-                "depth. The specialist who has been handling it remains your contact, and we will write to you "
+                "depth. The agent who has been handling it remains your contact, and we will write to you "
                 "here about every step.", ticket=cs.ticket(1001), tier=cs.number(3))
     await api.wait_for(lambda: any(m.get("text", "").startswith(told) for m in api.sent(CUSTOMER)), timeout=10)
 

@@ -48,7 +48,7 @@ async def test_a_quote_from_the_desk_group_approved_by_the_customer(desk: Runnin
 
     sent = await command("/quote 2h30 a monthly overview")  # the topic's ticket
     assert f"Quote sent to the customer of ticket #{number}: 2 hr 30 min." in sent
-    assert "awaits the customer's approval of a quote since" in await command("/time 25m")
+    assert "has been awaiting the customer's approval of a quote since" in await command("/time 25m")
     await desk_settled(desk)
     key = f"quote:yes:{number}:1"
     await desk.api.wait_for(lambda: any(key in str(m.get("reply_markup")) for m in customer.sent()), timeout=10)

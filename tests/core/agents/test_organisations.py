@@ -125,7 +125,7 @@ async def test_who_approves_quotes(agents: AgentDesk, service: Services) -> None
     assert await run(agents, "org Acme approvers all") == Refused(
         "“all” is not a choice of approvers. Use requester, primary or everybody.")
     assert await run(agents, "org Acme approvers") == Refused(
-        'Give who approves quotes: requester, primary or everybody. For example: /agent org "Acme Corp" '
+        'Say who approves quotes: requester, primary or everybody. For example: /agent org "Acme Corp" '
         "approvers primary")
     assert (await service.organisations.view("Acme")).approvers == "primary"
 

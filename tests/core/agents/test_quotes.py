@@ -79,7 +79,7 @@ async def test_send_show_withdraw_and_time_refused(agents: AgentDesk, service: S
                          "The ticket awaits their approval.")
     refused = await run(agents, f"time {n} 25m")
     assert isinstance(refused, Refused)
-    assert refused.text.startswith(f"Ticket #{n} awaits the customer's approval of a quote since Monday, "
+    assert refused.text.startswith(f"Ticket #{n} has been awaiting the customer's approval of a quote since Monday, "
                                    "November 16, 2026")
     assert "no work can be logged" in refused.text
     shown = await run(agents, f"quote {n}")
@@ -112,7 +112,7 @@ async def test_a_ticket_not_billable_says_nothing_of_it(service: Services, confi
     ("quote {n} 1500 XYZ", "“XYZ” is not a currency we know. Use its ISO code, for example CZK, EUR or USD."),
     ("quote {n} 15.555 EUR", "“15.555” is not an amount. Write it as 1500 or 1500.50, for example: "
                              "/agent quote 1042 1500 CZK"),
-    ("quote {n} 0m", "Quote from 1 minute to 999 hours."),
+    ("quote {n} 0m", "A quote must be between 1 minute and 999 hours."),
     ("quote abc 3h", "“abc” is not a ticket number. For example: /agent quote 1042 3h"),
     ("quote", "Give a ticket number, for example: /agent quote 1042 3h"),
     ("quote 999999 3h", "There is no ticket #999999."),
