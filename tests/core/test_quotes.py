@@ -189,3 +189,26 @@ async def test_report_figures(service: Services, clock: FakeClock) -> None:
     text = render_text(translator("cs"), service.config, report)
     assert "999,50\xa0€" in text
     assert "quotes_approved_minor_units,*,EUR,99950" in render_csv(service.config, report)
+
+
+@pytest.mark.parametrize("path", ["agent resolves", "agent closes", "customer withdraws"])
+async def test_a_done_ticket_keeps_no_pending_quote(service: Services, path: str) -> None:
+    """Resolving, closing or withdrawing a ticket withdraws its pending quote in the same
+    transaction: otherwise time could never be logged on it again, and its Approve button would
+    still approve work on a ticket that is done."""
+    eva, ana = await _agent(service), await _customer(service)
+    ticket = await _ticket(service, ana)
+    quote = await service.quotes.send(eva, ticket.number, minutes=180)
+    if path == "customer withdraws":
+        await service.tickets.change_status(ticket.number, Status.CLOSED, Who.customer(ana), "withdrawn")
+    else:
+        target = Status.RESOLVED if path == "agent resolves" else Status.CLOSED
+        await service.desk.change_status(ticket.number, target, Who.agent(eva))
+    latest = await service.quotes.latest(ticket.number)
+    assert latest is not None and latest.id == quote.id and latest.state == QuoteState.WITHDRAWN
+    assert (await _time(service).log(eva, ticket.number, 15)).minutes == 15
+    with pytest.raises(QuoteError) as stale:  # the customer's buttons say it no longer awaits an answer
+        await service.quotes.decide(ana, ticket.number, quote.id, approve=True)
+    assert stale.value.code == "quote_stale"
+    kinds = [n.params["kind"] for n in await _news(service) if n.platform.startswith("desk")]
+    assert kinds in ([], ["sent", "withdrawn"])  # no desk connected in this fixture, or both told

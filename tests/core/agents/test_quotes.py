@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, Result, as_text, parse
+from core.agents import AgentDesk, AgentIdentity, Details, Done, Offer, Refused, Result, as_text, parse
 from core.agents.actions import Incomplete
 from core.agents.card import ticket_card
 from core.agents.quote_action import QuoteAction
@@ -139,6 +139,20 @@ async def test_no_quote_on_a_closed_ticket(agents: AgentDesk, service: Services)
     refused = await run(agents, f"quote {ticket.number} 3h")
     assert isinstance(refused, Refused)
     assert refused.text == f"Ticket #{ticket.number} is resolved or closed: no quote can be sent on it."
+
+
+async def test_resolving_with_a_pending_quote_does_not_block_the_time_spent(agents: AgentDesk,
+                                                                            service: Services) -> None:
+    """Resolving asks for the time spent; the quote still pending is withdrawn with the
+    resolution, so the answer is logged rather than refused as awaiting approval."""
+    ticket = await _ticket(service)
+    await run(agents, f"quote {ticket.number} 3h")
+    offer = await run(agents, f"status {ticket.number} resolved")
+    assert isinstance(offer, Offer)
+    logged = await run(agents, f"time {ticket.number} 30m")
+    assert isinstance(logged, Done), logged
+    shown = await run(agents, f"quote {ticket.number}")
+    assert isinstance(shown, Details) and "withdrawn" in shown.lines[0]
 
 
 async def test_help_lists_the_command(agents: AgentDesk) -> None:
