@@ -212,3 +212,16 @@ async def test_a_done_ticket_keeps_no_pending_quote(service: Services, path: str
     assert stale.value.code == "quote_stale"
     kinds = [n.params["kind"] for n in await _news(service) if n.platform.startswith("desk")]
     assert kinds in ([], ["sent", "withdrawn"])  # no desk connected in this fixture, or both told
+
+
+async def test_correcting_an_entry_upwards_is_no_way_around_a_pending_quote(service: Services) -> None:
+    """An entry of 15 min logged before the quote cannot become 8 h while the customer has not
+    approved; correcting it down (less work claimed) is still allowed."""
+    eva, ana = await _agent(service), await _customer(service)
+    ticket = await _ticket(service, ana)
+    entry = await _time(service).log(eva, ticket.number, 15)
+    await service.quotes.send(eva, ticket.number, minutes=180)
+    with pytest.raises(QuotePending):
+        await _time(service).fix(eva, entry.id, 8 * 60)
+    assert (await _time(service).fix(eva, entry.id, 10)).minutes == 10
+    assert await _time(service).total(ticket.number) == 10
