@@ -101,7 +101,8 @@ class TimeService:
         found = (await session.execute(select(TimeEntry, Ticket, Agent)
                                        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
                                        .join(Agent, Agent.id == TimeEntry.agent_id)
-                                       .where(TimeEntry.id == entry_id).with_for_update(of=(TimeEntry, Ticket)))).first()
+                                       .where(TimeEntry.id == entry_id)
+                                       .with_for_update(of=(TimeEntry, Ticket)))).first()
         if found is None:
             raise TimeError("unknown_entry", entry=entry_id)
         entry, ticket, author = found
