@@ -196,6 +196,8 @@ class Steps:
         customer, told of the status, finds the quote's buttons no longer awaiting an answer."""
         due: list[tuple[Ticket, Who]] = session.info.pop(_QUOTES_DUE, [])
         for ticket, by in due:
+            if ticket.status not in DONE_STATUSES:  # moved on again (reopened) in the same transaction
+                continue
             quote = (await session.execute(select(Quote).where(
                 Quote.ticket_id == ticket.id, Quote.state == QuoteState.PENDING).with_for_update())).scalars().first()
             if quote is None:
