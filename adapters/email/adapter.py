@@ -242,7 +242,8 @@ class EmailChannel:
             subject=topic(mail.subject), text=text,
             files=tuple(_incoming(f.name, f.data, f.content_type) for f in mail.files),
             record=_incoming("original.eml", raw, "message/rfc822"),
-            ticket=number, department=self._department(mail), language=detect_language(text, offered=offered),
+            ticket=number, quote=self._quote_of(mail), department=self._department(mail),
+            language=detect_language(text, offered=offered),
             language_hint=detect_language("", mail.content_language, offered), automatic=mail.automatic is not None,
             address=True)
         answering = _Answering(sender, mail, number)
@@ -258,6 +259,11 @@ class EmailChannel:
             if number:
                 return number
         return ticket_tag(mail.subject)
+
+    def _quote_of(self, mail: Mail) -> int | None:
+        """The quote whose mail this one answers: named by the id in its In-Reply-To alone (a
+        reply to a later mail of the thread answers that one, whatever its References hold)."""
+        return next((q for q in map(self.ids.quote_of, mail.in_reply_to) if q is not None), None)
 
     def _department(self, mail: Mail) -> str | None:
         return next((self.options.claims[r] for r in mail.recipients if r in self.options.claims), None)

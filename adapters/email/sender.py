@@ -10,6 +10,7 @@ from adapters.email.compose import compose
 from adapters.email.ids import KEY_NAME, MessageIds
 from adapters.email.smtp import Smtp
 from core.chat.messages import Reply
+from core.chat.quotes import shown_quote
 from core.i18n import translator
 from core.services import Services
 from core.storage.keys import install_key
@@ -52,7 +53,7 @@ class EmailSender:
         files = [(await asyncio.to_thread(Path(path).read_bytes), name,
                   mimetypes.guess_type(name)[0] or "application/octet-stream") for path, name in reply.files]
         mail = compose(reply, sender=self.address, sender_name=self.name, to=to, subject=subject,
-                       message_id=thread if root and thread else ids.new(number),
+                       message_id=thread if root and thread else ids.new(number, shown_quote(reply)),
                        in_reply_to=in_reply_to or (thread if not root else None), references=refs,
                        automatic=automatic, files=files)
         await self.smtp.send(mail)

@@ -25,7 +25,8 @@ class QuoteAction:
 
 def parse_quote(text: str) -> QuoteAction | tuple[str, str]:
     """The action, or what is missing or wrong as (needs, given): "number", "estimate" (neither
-    a duration nor an amount with a currency), "amount", "currency", "no_more"."""
+    a duration nor an amount with a currency), "unit" (a bare number, which could be minutes,
+    hours or an amount whose currency was forgotten), "amount", "currency", "no_more"."""
     first, *more = text.split(maxsplit=1) or [""]
     number = ticket_number(first) if first else None
     if number is None:
@@ -35,6 +36,10 @@ def parse_quote(text: str) -> QuoteAction | tuple[str, str]:
     given, *tail = more[0].split(maxsplit=1)
     if given.lower() == "withdraw":
         return ("no_more", tail[0]) if tail else QuoteAction("withdraw", number)
+    minutes = parse_duration(given)
+    bare = minutes is not None and given.isdigit()  # `90` means minutes to `time`; to a customer it is ambiguous
+    if minutes is not None and not bare:  # after a duration every word is the note, capitals too
+        return QuoteAction("send", number, minutes=minutes, note=tail[0].strip() if tail else "")
     word, *note = tail[0].split(maxsplit=1) if tail else [""]
     if word and (currency_code(word) or looks_like_currency(word)):
         currency = currency_code(word)
@@ -44,7 +49,4 @@ def parse_quote(text: str) -> QuoteAction | tuple[str, str]:
         if amount is None:
             return "amount", given
         return QuoteAction("send", number, amount=amount, currency=currency, note=note[0].strip() if note else "")
-    minutes = parse_duration(given)
-    if minutes is None:
-        return "estimate", given
-    return QuoteAction("send", number, minutes=minutes, note=tail[0].strip() if tail else "")
+    return ("unit" if bare else "estimate"), given

@@ -109,6 +109,10 @@ def quote_incomplete(t: Translator, prefix: str, needs: str, given: str) -> Refu
         case "estimate":
             return Refused(t._("“{given}” is neither hours nor an amount. For example: {hours} or {amount}",
                                given=given, hours=f"{prefix}quote 1042 3h", amount=f"{prefix}quote 1042 1500 CZK"))
+        case "unit":
+            return Refused(t._("“{given}” has no unit: write hours as 3h, 90m or 1:30, or an amount with its currency. "
+                               "For example: {hours} or {amount}", given=given, hours=f"{prefix}quote 1042 3h",
+                               amount=f"{prefix}quote 1042 1500 CZK"))
         case "no_more":
             return Refused(t._("Unexpected words after the command: “{extra}”. Usage: {usage}", extra=given,
                                usage=f"{prefix}quote 1042 withdraw"))

@@ -1,7 +1,8 @@
 """Letters: a customer's message that arrives whole (a subject, a text, files) on a channel that
 has no conversation to walk a form through. A new letter opens a ticket at once; a letter that
 answers a ticket continues it; a letter that is only a number answers the last question asked
-(confirm a solution: 1 yes, 2 no; a rating: 1 to 5).
+(confirm a solution: 1 yes, 2 no; a rating: 1 to 5; a quote: 1 approve, 2 decline, only when the
+letter answers that quote's own mail).
 
 A letter's ticket, as its channel's threading says, counts only when the sender may write to it
 (core.domain.access: its requester, the same person, or a colleague whose organisation allows
@@ -58,6 +59,7 @@ class Letter:
     language_hint: str | None = None  # what the channel says of the sender's language, for a new sender
     automatic: bool = False  # sent by a machine (a list, an auto-responder): taken, never answered
     address: bool = False  # the sender is a mail address: the same person as a chat identity that proved it
+    quote: int | None = None  # the quote whose mail (its Approve and Decline, numbered) this letter answers
 
 
 class Letters:
@@ -130,10 +132,14 @@ class Letters:
         if chosen is not None:
             pick, comment = int(chosen.group(1)), chosen.group(2).strip()
             if pick in (1, 2) and not comment and ticket.status not in (Status.RESOLVED, Status.CLOSED):
-                # A bare 1 or 2 answers a quote awaiting approval (Approve, Decline), as numbered.
+                # A bare 1 or 2 answers a quote awaiting approval (Approve, Decline), as numbered,
+                # in answer to that quote's mail: one replaced since is never approved by it.
                 pending = await self.services.quotes.latest(number)
                 if pending is not None and pending.state == QuoteState.PENDING:
-                    return await quotes.answer(self.services, customer, t, QuoteAnswer(number, pending.id, pick == 1))
+                    if letter.quote == pending.id:
+                        return await quotes.answer(self.services, customer, t,
+                                                   QuoteAnswer(number, pending.id, pick == 1))
+                    return [*await self._add(customer, t, number, letter), quotes.not_this_one(t, pending)]
             if ticket.status == Status.RESOLVED and pick in (1, 2):
                 await self.services.tickets.settle_resolution(customer.id, number, solved=pick == 1, comment=comment)
                 text = (t._("Thank you for confirming! Ticket {ticket} is now closed.", ticket=t.ticket(number))
@@ -149,6 +155,10 @@ class Letters:
                     return [Reply(t._("Thank you for your rating!"), locale=t.locale, ticket=number)]
                 except (RatingNotPossible, ReadOnlyTicket):
                     pass  # no rating is asked of this ticket: the number is a message like any other
+        return await self._add(customer, t, number, letter)
+
+    async def _add(self, customer: Customer, t: Translator, number: int, letter: Letter) -> list[Reply]:
+        """The letter as a message on the ticket; a word on each file refused."""
         refused, files = await self._receive(t, letter)
         text = _cut(letter.text, MESSAGE_MAX) or (_cut(letter.subject, MESSAGE_MAX) if not files else "")
         await self.services.tickets.add_customer_message(customer.id, number, text, files)

@@ -8,7 +8,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from core.chat.messages import Choice, Reply
-from core.chat.selfservice_keys import QuoteAnswer
+from core.chat.selfservice_keys import QuoteAnswer, quote_key
 from core.domain.errors import DomainError
 from core.domain.quotes import QuoteError, QuoteState
 from core.i18n import Translator
@@ -53,6 +53,29 @@ def refusal(t: Translator, error: DomainError) -> str | None:
                    "or decline its quote.", ticket=number)
     return t._("This quote for ticket {ticket} is no longer awaiting an answer: it was answered, withdrawn or "
                "replaced by a newer one.", ticket=number)
+
+
+def shown_quote(reply: Reply) -> int | None:
+    """The quote whose Approve and Decline a message carries: a channel that answers them by
+    number (mail) ties the number to that quote, so that it never approves a newer one."""
+    for choice in reply.flat_choices:
+        kind, _, value = choice.key.partition(":")
+        found = quote_key(value) if kind == "quote" else None
+        if found is not None:
+            return found.quote
+    return None
+
+
+def not_this_one(t: Translator, quote: QuoteRow) -> Reply:
+    """The answer to a number that answered another quote than the one pending (an older one,
+    replaced since): the message was added to the ticket, and the pending quote is shown, with
+    its own Approve and Decline."""
+    n = quote.number
+    lines = [t._("Your message has been added to ticket {ticket}. It did not answer the quote awaiting your "
+                 "approval, which is: {terms}.", ticket=t.ticket(n), terms=terms(t, quote.terms()))]
+    if quote.note:
+        lines.append(quote.note)
+    return Reply("\n\n".join(lines), buttons(t, n, quote.id), t.locale, ticket=n)
 
 
 async def answer(services: Services, customer: Customer, t: Translator, action: QuoteAnswer) -> list[Reply]:

@@ -58,7 +58,10 @@ async def pending(session: AsyncSession, ticket_id: int, *, lock: bool = False) 
 
 
 async def refuse_work(session: AsyncSession, config: HelpdeskConfig, ticket: Ticket) -> None:
-    """QuotePending when the ticket's quote awaits the customer's approval (time logging asks)."""
+    """QuotePending when the ticket's quote awaits the customer's approval (time logging asks).
+    A resolved or closed ticket's quote is no longer waited on (Steps.withdraw_quotes)."""
+    if ticket.status in DONE_STATUSES:
+        return
     waiting = await pending(session, ticket.id)
     if waiting is not None:
         raise QuotePending(ticket.number, waiting.created_at, config.calendar_of(ticket.department).timezone)

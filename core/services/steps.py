@@ -28,6 +28,7 @@ from core.domain.errors import (
 from core.domain.handover import FIELD_MAX, Handover
 from core.domain.lifecycle import check_transition, rated
 from core.domain.model import DONE_STATUSES, TIERS, Actor, MessageKind, NewAttachment, Status, Who
+from core.domain.quotes import QuoteState
 from core.services.news import CustomerNews, DeskNews, News
 from core.storage.models import (
     Agent,
@@ -35,12 +36,14 @@ from core.storage.models import (
     Customer,
     HandoverRecord,
     Organisation,
+    Quote,
     StatusChange,
     Ticket,
     TicketMessage,
 )
 
 _RATING_DUE = "rating_due"  # session.info key: tickets whose closing asks for a rating
+_QUOTES_DUE = "quotes_due"  # session.info key: tickets gone done, whose pending quote is withdrawn
 
 
 # Direction overrides and isolates could make a subject read backwards to an agent (U+202E);
@@ -168,6 +171,8 @@ class Steps:
         ))
         self.news.desk(session, ticket, DeskNews.STATUS_CHANGED, now, old=current.value, new=target.value,
                        actor=by.actor.value, by=by.id, reason=reason)
+        if target in DONE_STATUSES:
+            session.info.setdefault(_QUOTES_DUE, []).append((ticket, by))
         if rated(current, target, reason):
             session.info.setdefault(_RATING_DUE, []).append(ticket)
 
@@ -177,7 +182,30 @@ class Steps:
         await self.news.customer(session, ticket, CustomerNews.STATUS_CHANGED, now, old=previous.value,
                                  new=ticket.status, reason=reason,
                                  days=self.config.lifecycle.auto_close_days)
+        await self.settle(session, now)
+
+    async def settle(self, session: AsyncSession, now: datetime) -> None:
+        """What the moves of a transaction leave to do (every path that moves a ticket awaits it):
+        withdraw the quotes of tickets now done, and ask for the ratings due."""
+        await self.withdraw_quotes(session, now)
         await self.ask_rating(session, now)
+
+    async def withdraw_quotes(self, session: AsyncSession, now: datetime) -> None:
+        """A resolved or closed ticket has no work left to approve: a quote still pending would
+        otherwise block time logging on it for good. The desks are told as for a withdrawal; the
+        customer, told of the status, finds the quote's buttons no longer awaiting an answer."""
+        due: list[tuple[Ticket, Who]] = session.info.pop(_QUOTES_DUE, [])
+        for ticket, by in due:
+            if ticket.status not in DONE_STATUSES:  # moved on again (reopened) in the same transaction
+                continue
+            quote = (await session.execute(select(Quote).where(
+                Quote.ticket_id == ticket.id, Quote.state == QuoteState.PENDING).with_for_update())).scalars().first()
+            if quote is None:
+                continue
+            quote.state, quote.decided_at = QuoteState.WITHDRAWN, now
+            self.news.desk(session, ticket, DeskNews.QUOTE, now, kind="withdrawn", by=by.id, actor=by.actor.value,
+                           quote=quote.id, minutes=quote.minutes, amount=quote.amount, currency=quote.currency,
+                           note=quote.note)
 
     async def ask_rating(self, session: AsyncSession, now: datetime) -> None:
         """After a ticket closes after a solution (lifecycle.rated), ask its customer how

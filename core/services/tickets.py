@@ -300,7 +300,7 @@ class TicketService:
                                         "only a resolved ticket is confirmed or disputed")
             reason = "customer_confirmed" if solved else "customer_disputed"
             self.steps.move(session, ticket, target, Who.customer(customer_id), reason, now)
-            await self.steps.ask_rating(session, now)
+            await self.steps.settle(session, now)
             if comment:
                 msg = TicketMessage(
                     ticket_id=ticket.id, kind=MessageKind.CUSTOMER,
@@ -325,7 +325,7 @@ class TicketService:
             ticket = await owned(session, by.id, number, lock=True, deed=Deed.WITHDRAW)
             previous = Status(ticket.status)
             self.steps.move(session, ticket, target, by, reason, now)
-            await self.steps.ask_rating(session, now)
+            await self.steps.settle(session, now)
         log.info("ticket status changed", extra={"ticket": ticket.number, "old": previous.value,
                                                  "new": target.value, "actor": by.actor.value})
         return ticket

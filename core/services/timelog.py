@@ -71,7 +71,8 @@ class TimeService:
     async def log(self, agent_id: int, number: int, minutes: int, activity: str = "", note: str = "") -> EntryRow:
         code = self._check(minutes, activity, note)
         async with self.db.write() as session:
-            ticket = await by_number(session, number)
+            # Locked: a quote sent at the same moment (it locks the ticket too) waits for this entry, or this for it.
+            ticket = await by_number(session, number, lock=True)
             await refuse_work(session, self.config, ticket)
             entry = TimeEntry(ticket_id=ticket.id, agent_id=agent_id, minutes=minutes, activity=code,
                               note=note.strip(), at=self.clock())
@@ -100,7 +101,8 @@ class TimeService:
         found = (await session.execute(select(TimeEntry, Ticket, Agent)
                                        .join(Ticket, Ticket.id == TimeEntry.ticket_id)
                                        .join(Agent, Agent.id == TimeEntry.agent_id)
-                                       .where(TimeEntry.id == entry_id).with_for_update(of=TimeEntry))).first()
+                                       .where(TimeEntry.id == entry_id)
+                                       .with_for_update(of=(TimeEntry, Ticket)))).first()
         if found is None:
             raise TimeError("unknown_entry", entry=entry_id)
         entry, ticket, author = found
@@ -110,10 +112,13 @@ class TimeService:
         return entry, ticket
 
     async def fix(self, agent_id: int, entry_id: int, minutes: int) -> EntryRow:
-        """The author's correction of an entry's minutes (TimeError not_author for anybody else)."""
+        """The author's correction of an entry's minutes (TimeError not_author for anybody else).
+        More minutes are more work: refused, as logging is, while a quote awaits approval."""
         self._check(minutes)
         async with self.db.write() as session:
             entry, ticket = await self._own(session, agent_id, entry_id)
+            if minutes > entry.minutes:
+                await refuse_work(session, self.config, ticket)
             entry.minutes, entry.changed_at = minutes, self.clock()
             agent = await session.get_one(Agent, agent_id)
             return EntryRow(entry.id, ticket.number, _agent_name(agent), minutes, entry.activity, entry.note, entry.at)

@@ -189,3 +189,39 @@ async def test_report_figures(service: Services, clock: FakeClock) -> None:
     text = render_text(translator("cs"), service.config, report)
     assert "999,50\xa0€" in text
     assert "quotes_approved_minor_units,*,EUR,99950" in render_csv(service.config, report)
+
+
+@pytest.mark.parametrize("path", ["agent resolves", "agent closes", "customer withdraws"])
+async def test_a_done_ticket_keeps_no_pending_quote(service: Services, path: str) -> None:
+    """Resolving, closing or withdrawing a ticket withdraws its pending quote in the same
+    transaction: otherwise time could never be logged on it again, and its Approve button would
+    still approve work on a ticket that is done."""
+    eva, ana = await _agent(service), await _customer(service)
+    ticket = await _ticket(service, ana)
+    quote = await service.quotes.send(eva, ticket.number, minutes=180)
+    if path == "customer withdraws":
+        await service.tickets.change_status(ticket.number, Status.CLOSED, Who.customer(ana), "withdrawn")
+    else:
+        target = Status.RESOLVED if path == "agent resolves" else Status.CLOSED
+        await service.desk.change_status(ticket.number, target, Who.agent(eva))
+    latest = await service.quotes.latest(ticket.number)
+    assert latest is not None and latest.id == quote.id and latest.state == QuoteState.WITHDRAWN
+    assert (await _time(service).log(eva, ticket.number, 15)).minutes == 15
+    with pytest.raises(QuoteError) as stale:  # the customer's buttons say it no longer awaits an answer
+        await service.quotes.decide(ana, ticket.number, quote.id, approve=True)
+    assert stale.value.code == "quote_stale"
+    kinds = [n.params["kind"] for n in await _news(service) if n.platform.startswith("desk")]
+    assert kinds in ([], ["sent", "withdrawn"])  # no desk connected in this fixture, or both told
+
+
+async def test_correcting_an_entry_upwards_is_no_way_around_a_pending_quote(service: Services) -> None:
+    """An entry of 15 min logged before the quote cannot become 8 h while the customer has not
+    approved; correcting it down (less work claimed) is still allowed."""
+    eva, ana = await _agent(service), await _customer(service)
+    ticket = await _ticket(service, ana)
+    entry = await _time(service).log(eva, ticket.number, 15)
+    await service.quotes.send(eva, ticket.number, minutes=180)
+    with pytest.raises(QuotePending):
+        await _time(service).fix(eva, entry.id, 8 * 60)
+    assert (await _time(service).fix(eva, entry.id, 10)).minutes == 10
+    assert await _time(service).total(ticket.number) == 10

@@ -97,3 +97,27 @@ async def test_a_mail_programs_language_does_not_change_the_customers(world: Mai
     await world.arrive(mail(JANA, f"Re: {ack['Subject']}", "Díky!", in_reply_to=ack["Message-ID"],
                             headers={"Content-Language": "en-US"}))
     assert (await _customer(world, JANA)).locale == "cs"
+
+
+async def test_a_bare_1_answers_the_quote_its_mail_showed_and_no_newer_one(world: MailWorld) -> None:
+    """The agent replaced a 1 h quote by a 40 h one: Jana's "1" in answer to the first quote's
+    mail is kept as a message and she is shown the quote pending, whose own mail a "1" approves."""
+    from core.domain.quotes import QuoteState
+
+    await world.arrive(mail(JANA, "New report", "Please add a monthly report."))
+    [ack] = await world.answers(JANA, 1)
+    services = world.app.services
+    agent = await services.desk.agent("desk", "eva", "Eva", "en")
+    first = await services.quotes.send(agent.id, 1001, minutes=60)
+    [_, first_mail] = await world.answers(JANA, 2)
+    dearer = await services.quotes.send(agent.id, 1001, minutes=40 * 60)
+    await world.answers(JANA, 3)
+    await world.arrive(mail(JANA, f"Re: {first_mail['Subject']}", "1", in_reply_to=first_mail["Message-ID"]))
+    told = (await world.answers(JANA, 4))[-1]
+    latest = await services.quotes.latest(1001)
+    assert latest is not None and (latest.id, latest.state) == (dearer.id, QuoteState.PENDING) and first.id != dearer.id
+    assert "40" in text_of(told)
+    await world.arrive(mail(JANA, f"Re: {told['Subject']}", "1", in_reply_to=told["Message-ID"]))
+    await world.answers(JANA, 5)
+    latest = await services.quotes.latest(1001)
+    assert latest is not None and (latest.id, latest.state) == (dearer.id, QuoteState.APPROVED)

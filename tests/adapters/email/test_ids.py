@@ -36,3 +36,13 @@ def test_a_forged_id_names_nothing() -> None:
     assert IDS.ticket_of("<hd.1001.t.0000000000000000@support.example.com>") is None
     assert MessageIds(DOMAIN, b"x" * 32).ticket_of(real) is None
     assert IDS.ticket_of(real.replace(DOMAIN, DOMAIN + ".evil.test")) is None
+
+
+def test_a_quote_mail_names_its_quote() -> None:
+    """A mail showing a quote's Approve and Decline names the quote, signed like the ticket: a
+    bare "1" in answer approves that quote only, and a forged quote id names nothing."""
+    shown = IDS.new(1042, quote=77)
+    assert IDS.ticket_of(shown) == 1042 and IDS.quote_of(shown) == 77
+    assert IDS.quote_of(IDS.new(1042)) is None and IDS.quote_of(IDS.thread(1042)) is None
+    assert IDS.quote_of(shown.replace("q77-", "q78-")) is None
+    assert IDS.ticket_of(shown.replace("q77-", "q78-")) is None

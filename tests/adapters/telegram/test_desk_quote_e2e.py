@@ -63,3 +63,29 @@ async def test_a_quote_from_the_desk_group_approved_by_the_customer(desk: Runnin
     assert any("sent the customer a quote" in t for t in topic_lines)
     assert any("approved the quote" in t for t in topic_lines)
     assert f"Logged 25 min on ticket #{number}" in await command("/time 25m")
+
+
+async def test_resolving_withdraws_the_pending_quote(desk: Running) -> None:
+    """A quote left pending when the agent resolves the ticket is withdrawn with it: the topic
+    says so, the card shows it withdrawn, the customer's Approve no longer approves, and the
+    time spent (which resolving asks for) is logged."""
+    customer = TgUser(desk, CUSTOMER, "en")
+    await customer.intake("New report", "We need a monthly overview.", priority="normal")
+    async with desk.desk.db.read() as s:
+        number = max((await s.execute(select(Ticket.number))).scalars())
+    topic = await topic_of(desk, number)
+    await say(desk, AGENT, "/quote 3h", topic)
+    key = f"quote:yes:{number}:1"
+    await desk.api.wait_for(lambda: any(key in str(m.get("reply_markup")) for m in customer.sent()), timeout=10)
+    await say(desk, AGENT, "/status resolved", topic)
+    await desk_settled(desk)
+    card = await card_message(desk, number)
+    await desk.api.wait_for(lambda: "withdrawn on" in desk.api.messages[(DESK, card)]["text"], timeout=10)
+    topic_lines = [q.params["text"] for q in desk.api.requests_for("sendMessage", DESK)
+                   if q.ok and q.params.get("message_thread_id") == topic]
+    assert any("withdrew the quote (3 hr)" in t for t in topic_lines), topic_lines
+    pressed = await customer.press(key)
+    assert any("no longer awaiting an answer" in m.get("text", "") for m in pressed), pressed
+    before = len(answers(desk))
+    await say(desk, AGENT, "/time 25m", topic)
+    assert any(f"Logged 25 min on ticket #{number}" in a["text"] for a in answers(desk)[before:])

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, Result, as_text, parse
+from core.agents import AgentDesk, AgentIdentity, Details, Done, Offer, Refused, Result, as_text, parse
 from core.agents.actions import Incomplete
 from core.agents.card import ticket_card
 from core.agents.quote_action import QuoteAction
@@ -53,6 +53,10 @@ async def _ticket(service: Services, request_type: str = "change") -> Ticket:
                                                     note="new printer")),
     ("quote 1042 1500,50 eur", QuoteAction("send", 1042, amount=150050, currency="EUR")),
     ("quote 1042 ۱۵۰۰ JPY", QuoteAction("send", 1042, amount=1500, currency="JPY")),
+    ("quote 1042 1:30", QuoteAction("send", 1042, minutes=90)),
+    ("quote 1042 90m", QuoteAction("send", 1042, minutes=90)),
+    # After a duration the rest is the note, even when it starts with three capitals.
+    ("quote 1042 3h API changes", QuoteAction("send", 1042, minutes=180, note="API changes")),
     ("quote 1042", QuoteAction("show", 1042)),
     ("quote 1042 withdraw", QuoteAction("withdraw", 1042)),
     ("quote", Incomplete("quote", "number")),
@@ -60,6 +64,9 @@ async def _ticket(service: Services, request_type: str = "change") -> Ticket:
     ("quote 1042 soon", Incomplete("quote", "estimate", "soon")),
     ("quote 1042 1500.50 fix", Incomplete("quote", "estimate", "1500.50")),
     ("quote 1042 1500 XYZ", Incomplete("quote", "currency", "XYZ")),
+    # A bare number could be minutes, hours or an amount whose currency was forgotten.
+    ("quote 1042 1500", Incomplete("quote", "unit", "1500")),
+    ("quote 1042 ۱۵۰۰ for the report", Incomplete("quote", "unit", "۱۵۰۰")),
     ("quote 1042 15.555 EUR", Incomplete("quote", "amount", "15.555")),
     ("quote 1042 withdraw now", Incomplete("quote", "no_more", "now")),
 ])
@@ -112,6 +119,8 @@ async def test_a_ticket_not_billable_says_nothing_of_it(service: Services, confi
     ("quote {n} 1500 XYZ", "“XYZ” is not a currency we know. Use its ISO code, for example CZK, EUR or USD."),
     ("quote {n} 15.555 EUR", "“15.555” is not an amount. Write it as 1500 or 1500.50, for example: "
                              "/agent quote 1042 1500 CZK"),
+    ("quote {n} 1500", "“1500” has no unit: write hours as 3h, 90m or 1:30, or an amount with its currency. "
+                       "For example: /agent quote 1042 3h or /agent quote 1042 1500 CZK"),
     ("quote {n} 0m", "A quote must be between 1 minute and 999 hours."),
     ("quote abc 3h", "“abc” is not a ticket number. For example: /agent quote 1042 3h"),
     ("quote", "Give a ticket number, for example: /agent quote 1042 3h"),
@@ -121,6 +130,7 @@ async def test_refusals(agents: AgentDesk, service: Services, line: str, english
     ticket = await _ticket(service)
     refused = await run(agents, line.format(n=ticket.number))
     assert isinstance(refused, Refused) and refused.text == english
+    assert await service.quotes.latest(ticket.number) is None  # nothing reached the customer
 
 
 async def test_no_quote_on_a_closed_ticket(agents: AgentDesk, service: Services) -> None:
@@ -129,6 +139,20 @@ async def test_no_quote_on_a_closed_ticket(agents: AgentDesk, service: Services)
     refused = await run(agents, f"quote {ticket.number} 3h")
     assert isinstance(refused, Refused)
     assert refused.text == f"Ticket #{ticket.number} is resolved or closed: no quote can be sent on it."
+
+
+async def test_resolving_with_a_pending_quote_does_not_block_the_time_spent(agents: AgentDesk,
+                                                                            service: Services) -> None:
+    """Resolving asks for the time spent; the quote still pending is withdrawn with the
+    resolution, so the answer is logged rather than refused as awaiting approval."""
+    ticket = await _ticket(service)
+    await run(agents, f"quote {ticket.number} 3h")
+    offer = await run(agents, f"status {ticket.number} resolved")
+    assert isinstance(offer, Offer)
+    logged = await run(agents, f"time {ticket.number} 30m")
+    assert isinstance(logged, Done), logged
+    shown = await run(agents, f"quote {ticket.number}")
+    assert isinstance(shown, Details) and "withdrawn" in shown.lines[0]
 
 
 async def test_help_lists_the_command(agents: AgentDesk) -> None:

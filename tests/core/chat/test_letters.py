@@ -247,11 +247,39 @@ async def test_a_bare_number_answers_a_quote_as_the_mail_numbers_it(
     # A number with words after it is a message, not an answer.
     assert await letters.take(_letter("2 more columns, please", ticket=ticket.number)) == []
     assert (await service.quotes.latest(ticket.number)).state == QuoteState.PENDING  # type: ignore[union-attr]
-    [answer] = await letters.take(_letter("2", ticket=ticket.number))
+    [answer] = await letters.take(_letter("2", ticket=ticket.number, quote=first.id))
     assert answer.ticket == ticket.number and "#" in answer.text
     assert (await service.quotes.latest(ticket.number)).state == QuoteState.DECLINED  # type: ignore[union-attr]
     second = await service.quotes.send(agent.id, ticket.number, amount=50000, currency="CZK")
     assert second.id != first.id
-    [answer] = await letters.take(_letter("1", ticket=ticket.number))
+    [answer] = await letters.take(_letter("1", ticket=ticket.number, quote=second.id))
     assert (await service.quotes.latest(ticket.number)).state == QuoteState.APPROVED  # type: ignore[union-attr]
     assert (await service.queries.get(ticket.number)).status == Status.ACCEPTED
+
+
+async def test_a_bare_1_by_mail_does_not_approve_a_quote_the_mail_did_not_show(
+        service: Services, config: HelpdeskConfig, tmp_path: Path) -> None:
+    """The agent replaced a 1 h quote by a 40 h one: a "1" in answer to the first quote's mail
+    (or to no quote's mail) approves nothing. It is kept on the ticket as a message, and the
+    customer is shown the quote that awaits their answer, with its own numbered choices."""
+    from adapters.email.compose import options
+    from core.domain.quotes import QuoteState
+
+    letters = _letters(service, config, tmp_path)
+    agent = await service.desk.agent("desk", "A1", "Eva")
+    await letters.take(_letter("Chci novou sestavu.", language="en"))
+    [ticket] = await _tickets(service)
+    first = await service.quotes.send(agent.id, ticket.number, minutes=60)
+    dearer = await service.quotes.send(agent.id, ticket.number, minutes=40 * 60, note="The whole module.")
+    for answering in (first.id, None):
+        [told] = await letters.take(_letter("1", ticket=ticket.number, quote=answering))
+        latest = await service.quotes.latest(ticket.number)
+        assert latest is not None and (latest.id, latest.state) == (dearer.id, QuoteState.PENDING)
+        assert told.ticket == ticket.number and "40 hr of work" in told.text and "The whole module." in told.text
+        assert options(told) == [(1, "Approve"), (2, "Decline")]
+    async with service.db.read() as s:
+        bodies = list((await s.execute(select(TicketMessage.body).where(TicketMessage.ticket_id == ticket.id)
+                                       .order_by(TicketMessage.id))).scalars())
+    assert bodies[-2:] == ["1", "1"]  # nothing lost: the answers are on the ticket
+    [approved] = await letters.take(_letter("1", ticket=ticket.number, quote=dearer.id))
+    assert (await service.quotes.latest(ticket.number)).state == QuoteState.APPROVED  # type: ignore[union-attr]
