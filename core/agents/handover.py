@@ -46,7 +46,8 @@ class HandoverForm:
         """`typed` with the answers given so far in its fields (… where none is yet): ready to retype."""
         head = self.typed.partition(" checked:")[0]
         values = [*answers, *["…"] * (len(self.fields) - len(answers))]
-        return f"{head} " + " | ".join(f"{field.key}: {value}" for field, value in zip(self.fields, values))
+        pairs = zip(self.fields, values, strict=True)
+        return f"{head} " + " | ".join(f"{field.key}: {value}" for field, value in pairs)
 
 
 def handover_form(t: Translator, number: int, tier: int, prefix: str) -> HandoverForm:
