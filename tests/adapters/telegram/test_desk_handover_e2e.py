@@ -158,3 +158,23 @@ async def test_a_refusal_after_the_last_answer_gives_the_answers_back(desk: Runn
     assert any(back in m.get("text", "") for m in api.topic_messages(DESK, thread))
     async with desk.desk.db.read() as session:
         assert list((await session.execute(select(HandoverRecord.checked))).scalars()) == ["Cache"]
+
+
+async def test_a_long_hand_over_reaches_the_l3_group_once_after_a_failed_part(desk: Running) -> None:
+    """A hand-over longer than one message goes to the L3 group in parts; the second failing for
+    a passing reason, the row's retry sends it alone: neither part twice, nor the topic's line."""
+    api = desk.api
+    await TgUser(desk, CUSTOMER, "cs").intake("Nelze se přihlásit", "Od rána chyba 500.")
+    thread = await topic_of(desk, 1001)
+    await say(desk, OLGA, "/escalate", thread)
+    await say(desk, OLGA, "/escalate", thread)
+    await desk_settled(desk)
+    api.fail_next("sendMessage", status=500, chat_id=L3, after=1)
+    for field in ("checked", "reproduce", "told"):
+        await say(desk, OLGA, f"{field} " + "x" * 1900, thread)
+    await desk_settled(desk, timeout=30)
+    assert (await desk.desk.services.queries.get(1001)).tier == 3
+    placed = [m.get("text", "") for m in api.sent(L3)]
+    assert len(placed) == 2, placed
+    assert "checked x" in placed[0] and "told x" in placed[-1]
+    assert sum("How to reproduce: reproduce x" in m.get("text", "") for m in api.topic_messages(DESK, thread)) == 1
