@@ -154,7 +154,7 @@ class DeskUpdates:
             await self._handover_answer(uid, message, self.directory.identity(user), text, started)
             return
         # Another command leaves the questions (said before its own answer) and runs.
-        said = self.handovers.leave(key, asking, self.directory.identity(user).locale) if asking else ""
+        said = self.handovers.leave(key, asking, self.directory.identity(user).locale) if asking and command else ""
         if post is not None and (command is None or command.name == "note"):
             await self._in_topic(uid, message, user, post, started, said)
             return
