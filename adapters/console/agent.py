@@ -4,13 +4,13 @@ The commands are the agents' core's own (core.agents): this module only names th
 one agent and prints the results as plain text. A question the core answers with buttons
 elsewhere (the time spent on a ticket just resolved) is asked here as a line to type; a
 hand-over to L3 (`/agent escalate 1042` at L2) one question after another: the next lines are
-its answers.
+its answers, but for a command (other than /cancel), which leaves the questions and runs.
 """
 
 from __future__ import annotations
 
-from core.agents import Action, AgentDesk, AgentIdentity, Escalate, Offer, Result, TimeLog, as_text, parse
-from core.agents.handover import HandoverForm, Questions, step
+from core.agents import Action, AgentDesk, AgentIdentity, Escalate, Offer, Refused, Result, TimeLog, as_text, parse
+from core.agents.handover import HandoverForm, Questions, commanded, left, step, typed_back
 from core.domain.timelog import parse_duration
 from core.i18n import translator
 from core.services import Services
@@ -42,15 +42,18 @@ class AgentConsole:
     def asking(self) -> bool:
         return self.asked is not None or self.questions is not None
 
-    @property
-    def takes_commands(self) -> bool:
-        """Whether a command typed now answers the question (a hand-over's `/cancel`) rather than
-        leaving it unanswered (the time spent)."""
-        return self.questions is not None
+    def takes(self, line: str) -> bool:
+        """Whether the line answers what is asked: any line but a command; a hand-over's `/cancel` too."""
+        if self.questions is not None:
+            return not commanded(line)
+        return not line.strip().startswith("/")
 
-    def forget(self) -> None:
-        """Another command was typed: the question of the time spent is left unanswered (nothing is logged)."""
+    def forget(self, locale: str) -> str:
+        """Another command was typed: the question is left unanswered (nothing is logged or
+        escalated); what to say of a hand-over left so."""
         self.asked = None
+        asking, self.questions = self.questions, None
+        return left(translator(locale), asking) if asking is not None else ""
 
     def who(self, locale: str) -> AgentIdentity:
         return AgentIdentity("console", AGENT_ID, "Console agent", locale)
@@ -82,11 +85,14 @@ class AgentConsole:
 
     async def _hand_over(self, line: str, locale: str) -> str:
         assert self.questions is not None
-        number = self.questions.form.number
+        form = self.questions.form
         self.questions, said, handover = step(translator(locale), self.questions, line)
         if handover is None:
             return said
-        return self._shown(await self._run(Escalate(number, "", handover), locale), locale)
+        result = await self._run(Escalate(form.number, "", handover), locale)
+        if isinstance(result, Refused):  # escalated meanwhile, say: the answers are not lost
+            result = Refused(f"{result.text}\n{typed_back(translator(locale), form, handover)}")
+        return self._shown(result, locale)
 
     async def _run(self, action: Action, locale: str) -> Result:
         return await self.agents.run(self.who(locale), action, self.directory, prefix=PREFIX)

@@ -116,11 +116,12 @@ class ConsoleChat:
     async def line(self, line: str) -> None:
         stripped = line.strip()
         if self.agent.asking:  # the agent's side asked something: this line answers it (empty: skip)
-            if self.agent.takes_commands or not stripped.startswith("/"):
+            if self.agent.takes(stripped):
                 self.write(await self.agent.answer(stripped, await self.locale()))
                 await self.relay.flush()
                 return
-            self.agent.forget()
+            if said := self.agent.forget(await self.locale()):  # a command leaves the question, then runs
+                self.write(said)
         if not stripped:
             return
         if stripped.split(" ", 1)[0] == "/agent":

@@ -243,7 +243,7 @@ class SlackAdapter:
 
     async def _thread_reply(self, event_id: str, event: dict[str, Any], started: float) -> None:
         post = await self.desk.post_of(event["channel"], event["thread_ts"])
-        # A reply under a hand-over in the top level's channel is the ticket's too.
+        # A reply under a hand-over in the top level's channel is the ticket's too: an internal note there.
         ticket_id = post.ticket_id if post is not None else await self.desk.placed_at(event["channel"],
                                                                                      event["thread_ts"])
         if ticket_id is None:  # a thread that is not a ticket's
@@ -262,11 +262,11 @@ class SlackAdapter:
         files = tuple([await prefetched(f) for f in incoming_files(event, self.token)])
         refused: list[Result] = []
         who = await self.commands.who(user)
-        via = "slack" if post is not None else ""  # from the top level's channel: the card's thread shows it
+        via, aside = ("slack", False) if post is not None else ("", True)  # in the L3 channel: a note
 
         async def work() -> list[Reply]:
             ticket = await self.services.queries.get_by_id(ticket_id)
-            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via=via))
+            result = await self.commands.act(who, Post(ticket.number, text or "📎", internal, files, via, aside))
             if isinstance(result, Refused) or post is None:  # said there: the card's thread is elsewhere
                 refused.append(result)
             return []

@@ -3,7 +3,9 @@ conversation. Delivers the desk's outbox rows (core.delivery.relay.DeskSender)."
 
 from __future__ import annotations
 
+import json
 import logging
+import time
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -32,6 +34,7 @@ from core.storage.models import Attachment, Customer, DeskPost, Ticket
 log = logging.getLogger(__name__)
 PERMANENT = {"channel_not_found", "not_in_channel", "is_archived", "invalid_auth", "not_authed",
              "account_inactive", "token_revoked", "missing_scope", "invalid_blocks", "msg_too_long"}
+SENT_KEPT = 3600.0  # seconds a failed row's progress is kept for its retry
 
 
 def quoted(lines: list[str]) -> str:
@@ -61,6 +64,9 @@ class SlackDesk:
         self.clock = clock
         self.t: Translator = translator("en")  # the channel is shared: the desk reads English
         self.interval = interval  # between two deliveries into one channel (the channel's pace)
+        # What each row failing for a passing reason had posted: its retry here goes on from there.
+        # (A process that takes the row over after a crash starts it over.)
+        self.sent: dict[str, tuple[float, set[str]]] = {}
 
     def channel_for(self, department: str) -> str | None:
         return desk_chat(self.config, NAME, department, self.default_channel)
@@ -70,13 +76,26 @@ class SlackDesk:
         return {c for c in found if c}
 
     async def deliver(self, event: str, params: dict[str, Any], ticket_id: int | None) -> None:
+        key = f"{ticket_id}:{event}:{json.dumps(params, sort_keys=True, default=str)}"
+        now = time.monotonic()
+        for old in [k for k, (since, _) in self.sent.items() if now - since > SENT_KEPT]:
+            del self.sent[old]  # its row was given up on, or another process delivered it
+        sent = self.sent.setdefault(key, (now, set()))[1]
         try:
             if ticket_id is None:
                 await self._ticketless(event, params)
             else:
-                await self._deliver(event, params, ticket_id)
+                await self._deliver(event, params, ticket_id, sent)
         except SlackApiError as exc:
-            raise slack_failure(exc) from None
+            failure = slack_failure(exc)
+            if failure.permanent:
+                self.sent.pop(key, None)
+            raise failure from None
+        except DeliveryError as exc:
+            if exc.permanent:
+                self.sent.pop(key, None)
+            raise
+        self.sent.pop(key, None)
 
     async def _ticketless(self, event: str, params: dict[str, Any]) -> None:
         """News of no ticket: a plain message in the channel the row names (no card, no thread);
@@ -92,7 +111,7 @@ class SlackDesk:
         await self.client.chat_postMessage(channel=params["chat"], text=safe(text, 3900),
                                            unfurl_links=False, unfurl_media=False)
 
-    async def _deliver(self, event: str, params: dict[str, Any], ticket_id: int) -> None:
+    async def _deliver(self, event: str, params: dict[str, Any], ticket_id: int, sent: set[str]) -> None:
         state = await card_state(self.db, ticket_id, NAME)
         ticket, assignee = state.ticket, state.assignee
         channel = self.channel_for(ticket.department)
@@ -106,9 +125,10 @@ class SlackDesk:
             post = await save_post(self.db, ticket_id, NAME, str(reply["channel"]), str(reply["ts"]), self.clock())
         elif event != "ticket_opened":
             await self.client.chat_update(channel=post.channel, ts=post.ts, text=text, blocks=blocks)
-        await self._thread(event, params, state, post)
+        await self._thread(event, params, state, post, sent)
 
-    async def _thread(self, event: str, params: dict[str, Any], state: CardState, post: DeskPost) -> None:
+    async def _thread(self, event: str, params: dict[str, Any], state: CardState, post: DeskPost,
+                      sent: set[str]) -> None:
         t = self.t
         ticket = state.ticket
         who = await self._who(params)
@@ -138,7 +158,7 @@ class SlackDesk:
             if supervisor:
                 line += "\n" + (f"<!subteam^{supervisor}>" if supervisor.startswith("S") else f"<#{supervisor}>")
             if supervisor and supervisor[0] in "CG" and params.get("checked") is not None:
-                place = supervisor  # told after the thread: a retry of this row does not tell it twice
+                place = supervisor  # told after the thread line, which a retry of this row does not repeat
             line = trim(line, 3900)
         elif event in ("sla_warning", "sla_breach"):
             await self._sla(event, params, state, post)
@@ -156,11 +176,12 @@ class SlackDesk:
         elif event == "assigned":
             await self._assigned(params, ticket, post, who)
             return
-        if line:
+        if line and "line" not in sent:
             await self.client.chat_postMessage(channel=post.channel, thread_ts=post.ts, text=line,
                                                unfurl_links=False, unfurl_media=False)
+            sent.add("line")
         if place:
-            await self._to_place(place, who, params, ticket, post)
+            await self._to_place(place, who, params, ticket, post, sent)
 
     async def _sla(self, event: str, params: dict[str, Any], state: CardState, post: DeskPost) -> None:
         """Warn the assignee in the thread, or the whole channel when nobody has the ticket."""
@@ -204,21 +225,27 @@ class SlackDesk:
                                            unfurl_links=False, unfurl_media=False)
         await self._files(files, post)
 
-    async def _to_place(self, channel: str, who: str, params: dict[str, Any], ticket: Ticket, post: DeskPost) -> None:
-        """The top level's channel gets the ticket with its hand-over, and a link to its card."""
+    async def _to_place(self, channel: str, who: str, params: dict[str, Any], ticket: Ticket, post: DeskPost,
+                        sent: set[str]) -> None:
+        """The top level's channel gets the ticket with its hand-over, and a link to its card
+        (once: a retry after the post only records where it went)."""
         head = escape(notices.handed_over(self.t, ticket.number, ticket.subject, who, params["tier"]))
-        try:
-            link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
-            placed = await self.client.chat_postMessage(channel=channel, text=trim(
-                f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
-                unfurl_links=False, unfurl_media=False)
-        except SlackApiError as exc:
-            if not slack_failure(exc).permanent:
-                raise
-            # Not in that channel, or none such: the card's thread has the hand-over and the mention.
-            log.warning("slack: the L%s channel was not told: %s", params["tier"], exc.response.get("error"))
-            return
-        await mark_place(self.db, ticket.id, str(placed["channel"]), str(placed["ts"]))
+        placed = next((s.split(" ") for s in sent if s.startswith("place ")), None)
+        if placed is None:
+            try:
+                link = await self.client.chat_getPermalink(channel=post.channel, message_ts=post.ts)
+                reply = await self.client.chat_postMessage(channel=channel, text=trim(
+                    f"*{head}*\n{quoted(handover_lines(self.t, params))}\n{link['permalink']}", 3900),
+                    unfurl_links=False, unfurl_media=False)
+            except SlackApiError as exc:
+                if not slack_failure(exc).permanent:
+                    raise
+                # Not in that channel, or none such: the card's thread has the hand-over and the mention.
+                log.warning("slack: the L%s channel was not told: %s", params["tier"], exc.response.get("error"))
+                return
+            placed = ["place", str(reply["channel"]), str(reply["ts"])]
+            sent.add(" ".join(placed))
+        await mark_place(self.db, ticket.id, placed[1], placed[2])
 
     async def _for_contact(self, params: dict[str, Any], post: DeskPost) -> None:
         """Another agent's answer at L3, kept for the ticket's contact: they are mentioned (the

@@ -155,9 +155,8 @@ class TelegramDesk:
             await self._welcome(state, post, progress)
         for i, item in enumerate(await self._lines(event, params, state)):
             await self._step(post, item, f"line:{i}", progress)
-        if event == "escalated" and params.get("checked") is not None and "place" not in progress.done:
-            await self._to_place(params, state)
-            progress.done.add("place")
+        if event == "escalated" and params.get("checked") is not None:
+            await self._to_place(params, state, progress)
         if closed and not post.closed:
             await self.topics.close(post.channel, post.ts)
             await update_post(self.db, post, closed=True)
@@ -195,7 +194,8 @@ class TelegramDesk:
         await update_post(self.db, post, card_digest=pack(None, name_part(name)))
         log.info("ticket #%s: its topic in the desk group was gone; made anew", state.ticket.number)
         DESK_THREADS_REMADE.labels(NAME).inc()
-        progress.done.clear()  # what this row posted went into the topic that is gone
+        # What this row posted into the topic that is gone goes again; the L3 group keeps its parts.
+        progress.done = {step for step in progress.done if step.startswith("place:")}
         progress.fresh, progress.remade = post.ts, True
 
     async def _reopen(self, post: DeskPost) -> None:
@@ -330,17 +330,21 @@ class TelegramDesk:
         body = [e(part) for part in split_text(msg.body, TEXT_LIMIT) if part.strip()]
         return [f"{desk_text.NOTE_MARK} {head}", *body, *(Document(f) for f in files)]
 
-    async def _to_place(self, params: dict[str, Any], state: CardState) -> None:
-        """The top level's group (`escalation.l3`, a chat id) gets the ticket with its hand-over."""
+    async def _to_place(self, params: dict[str, Any], state: CardState, progress: Progress) -> None:
+        """The top level's group (`escalation.l3`, a chat id) gets the ticket with its hand-over,
+        each part once (a retry goes on from the part that failed)."""
         target = self.config.department(state.ticket.department)
         place = target.escalation.get(f"l{params['tier']}") if target else None
         if not place or not place.lstrip("-").isdigit():
             return
         head = notices.handed_over(self.t, state.ticket.number, state.ticket.subject, await self._who(params),
                                    params["tier"])
-        for part in block(head, "\n".join(handover_lines(self.t, params))):
+        for i, part in enumerate(block(head, "\n".join(handover_lines(self.t, params)))):
+            if f"place:{i}" in progress.done:
+                continue
             try:
                 await self.topics.send(place, None, part)
+                progress.done.add(f"place:{i}")
             except (TopicGone, TopicClosed, CardGone) as exc:  # its General topic closed: the topic has it
                 log.warning("telegram desk: the L%s group was not told: %s", params["tier"], exc)
                 return

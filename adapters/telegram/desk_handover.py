@@ -1,7 +1,8 @@
 """The hand-over to L3 in a desk group's ticket topic: the Escalate button (or `/escalate` in
 the topic) at L2 asks its three questions there, and the agent's next messages in that topic are
-the answers (core.agents.handover). What is being asked is kept in memory per topic and agent,
-for a while: a restart or a long pause forgets it, and the agent starts again."""
+the answers (core.agents.handover); a command other than /cancel leaves them and runs. What is
+being asked is kept in memory per topic and agent, for a while: a restart or a long pause
+forgets it, and the agent starts again."""
 
 from __future__ import annotations
 
@@ -11,8 +12,8 @@ from collections.abc import Awaitable, Callable
 from telegram import Message
 
 from adapters.telegram.commands import result_html, result_replies
-from core.agents import Action, AgentIdentity, Done, Escalate, Result
-from core.agents.handover import HandoverForm, Questions, step
+from core.agents import Action, AgentIdentity, Done, Escalate, Refused, Result
+from core.agents.handover import HandoverForm, Questions, left, step, typed_back
 from core.chat.messages import Reply
 from core.i18n import translator
 
@@ -47,6 +48,11 @@ class PendingHandovers:
         else:
             self.asking[key] = (time.monotonic(), asking)
 
+    def leave(self, key: Key, asking: Questions, locale: str) -> str:
+        """Another command was sent there: the questions are left, and this is said."""
+        self.keep(key, None)
+        return left(translator(locale), asking)
+
     def ask(self, key: Key, form: HandoverForm, locale: str) -> list[Reply]:
         """The first question, asked in the topic."""
         asking = self.start(key, form)
@@ -65,6 +71,9 @@ class PendingHandovers:
             self.keep(key, left)
             if handover is None:
                 return [Reply(part, locale=t.locale) for part in result_html(Done(said))]
-            return result_replies(await run(Escalate(asking.form.number, "", handover)), who.locale)
+            result = await run(Escalate(asking.form.number, "", handover))
+            if isinstance(result, Refused):  # escalated meanwhile, say: the answers are not lost
+                result = Refused(f"{result.text}\n{typed_back(t, asking.form, handover)}")
+            return result_replies(result, who.locale)
 
         return work

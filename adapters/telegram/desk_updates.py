@@ -149,11 +149,14 @@ class DeskUpdates:
             await self.pipeline.once(uid, no_replies, started=started)
             return
         post = await self._post_of(message)
-        if post is not None and text is not None and self.handovers.get(handover_key(message, str(user.id))):
+        asking = self.handovers.get(key := handover_key(message, str(user.id))) if post is not None else None
+        if asking is not None and text is not None and (command is None or command.name == "cancel"):
             await self._handover_answer(uid, message, self.directory.identity(user), text, started)
             return
+        # Another command leaves the questions (said before its own answer) and runs.
+        said = self.handovers.leave(key, asking, self.directory.identity(user).locale) if asking and command else ""
         if post is not None and (command is None or command.name == "note"):
-            await self._in_topic(uid, message, user, post, started)
+            await self._in_topic(uid, message, user, post, started, said)
             return
         if command is None:  # chatter
             await self.pipeline.once(uid, no_replies, started=started)
@@ -163,9 +166,11 @@ class DeskUpdates:
         file = file_of(self.bot, message)
         if isinstance(action, Post) and file is not None:
             action = replace(action, files=(await prefetched(file),))
-        await self._run(uid, message, self.directory.identity(user), action, started, buttons=post is not None)
+        await self._run(uid, message, self.directory.identity(user), action, started, buttons=post is not None,
+                        said=said)
 
-    async def _in_topic(self, uid: str, message: Message, user: User, post: DeskPost, started: float) -> None:
+    async def _in_topic(self, uid: str, message: Message, user: User, post: DeskPost, started: float,
+                        said: str = "") -> None:
         """An agent's message in a ticket's topic: a reply to the customer, or a note."""
         who = self.directory.identity(user)
         t = translator(who.locale)
@@ -188,7 +193,7 @@ class DeskUpdates:
         files = (await prefetched(file),) if file is not None else ()
         number = (await self.services.queries.get_by_id(post.ticket_id)).number
         action = Post(number, body or ("📎" if files else ""), internal, files, via=NAME)
-        await self._run(uid, message, who, action, started, quiet=True)
+        await self._run(uid, message, who, action, started, quiet=True, said=said)
 
     async def _on_edit(self, update: Update, message: Message, started: float) -> None:
         uid = str(update.update_id)
@@ -209,18 +214,19 @@ class DeskUpdates:
         await self._say(uid, message, t, said, started)
 
     async def _run(self, uid: str, message: Message, who: AgentIdentity, action: Action, started: float, *,
-                   quiet: bool = False, buttons: bool = False) -> None:
+                   quiet: bool = False, buttons: bool = False, said: str = "") -> None:
         """Run an agent's action and answer in the message's topic (with `quiet`, only a refusal;
-        `buttons`: in a ticket's topic, with the buttons a result offers there)."""
+        `buttons`: in a ticket's topic, with the buttons a result offers there), after `said`."""
         await self._warm(who, action)
 
         async def work() -> list[Reply]:
             result = await self.agents.run(who, action, self.directory, prefix=PREFIX)
+            first = [Reply(part, locale=who.locale) for part in result_html(Done(said))] if said else []
             if quiet and isinstance(result, Done):
-                return []
+                return first
             if isinstance(result, HandoverForm) and buttons:  # in the ticket's topic: asked there
-                return self.handovers.ask(handover_key(message, who.user_id), result, who.locale)
-            return result_replies(result, who.locale, buttons=buttons)
+                return first + self.handovers.ask(handover_key(message, who.user_id), result, who.locale)
+            return first + result_replies(result, who.locale, buttons=buttons)
 
         await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
 

@@ -73,6 +73,9 @@ class Post:
     internal: bool = False
     files: tuple[IncomingFile, ...] = ()
     via: str = ""  # the desk that shows the message already (it is not echoed back there)
+    # Written where the customer is not answered (under the hand-over in the top level's place):
+    # kept as a note, for the ticket's contact when someone else wrote it.
+    aside: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,7 +13,7 @@ import re
 from dataclasses import dataclass
 
 from core.domain.handover import FIELD_MAX, FIELDS, Handover
-from core.i18n import Translator
+from core.i18n import Translator, translator
 
 # "| told:" ends the field before it; a "|" anywhere else is the field's own text.
 _KEYS = re.compile(r"(?:^|\|)\s*(checked|reproduce|told)\s*:", re.IGNORECASE)
@@ -40,6 +40,14 @@ class HandoverForm:
     cancel: str
     typed: str
     how: str  # a sentence that gives `typed`, for a desk that shows the form as text
+    locale: str = "en"  # the language of its texts
+
+    def filled(self, answers: tuple[str, ...]) -> str:
+        """`typed` with the answers given so far in its fields (… where none is yet): ready to retype."""
+        head = self.typed.partition(" checked:")[0]
+        values = [*answers, *["…"] * (len(self.fields) - len(answers))]
+        pairs = zip(self.fields, values, strict=True)
+        return f"{head} " + " | ".join(f"{field.key}: {value}" for field, value in pairs)
 
 
 def handover_form(t: Translator, number: int, tier: int, prefix: str) -> HandoverForm:
@@ -49,7 +57,7 @@ def handover_form(t: Translator, number: int, tier: int, prefix: str) -> Handove
             "the customer's contact.", ticket=t.ticket(number), tier=tier),
         field_labels(t), t._("Escalate"), t._("Cancel"),
         (typed := f"{prefix}escalate {number} checked: … | reproduce: … | told: …"),
-        t._("Write the hand-over in one line: {example}", example=typed))
+        t._("Write the hand-over in one line: {example}", example=typed), t.locale)
 
 
 def field_labels(t: Translator) -> tuple[FormField, ...]:
@@ -109,7 +117,8 @@ class Questions:
 
     def question(self) -> str:
         field = self.form.fields[len(self.answers)]
-        return f"({len(self.answers) + 1}/{len(self.form.fields)}) {field.label}: {field.hint}"
+        t = translator(self.form.locale)
+        return f"({t.number(len(self.answers) + 1)}/{t.number(len(self.form.fields))}) {field.label}: {field.hint}"
 
     def start(self, t: Translator, cancel: str) -> str:
         """The form's intro and its first question; `cancel` is how this desk's agent cancels."""
@@ -140,6 +149,28 @@ def step(t: Translator, asking: Questions, text: str) -> tuple[Questions | None,
     asking = asking.answered(text)
     done = asking.handover()
     return (None, "", done) if done is not None else (asking, asking.question(), None)
+
+
+def commanded(text: str) -> bool:
+    """Whether a line typed while the questions are asked is a command of its own, which leaves
+    them (and then runs) rather than answering: any but cancel."""
+    text = text.strip().lower()
+    return text.startswith("/") and text.split()[0] != "/cancel"
+
+
+def left(t: Translator, asking: Questions) -> str:
+    """Said when another command leaves the questions: nothing escalated, the answers kept to retype."""
+    form = asking.form
+    return t._("The hand-over was left unfinished: ticket {ticket} stays at L{tier}. To escalate it later, "
+               "write: {example}", ticket=t.ticket(form.number), tier=form.tier - 1,
+               example=form.filled(asking.answers))
+
+
+def typed_back(t: Translator, form: HandoverForm, handover: Handover) -> str:
+    """Added to a refusal of the escalation after the last answer, so that nothing typed is lost."""
+    values = handover.values()
+    return t._("Your hand-over, to send again in one line: {example}",
+               example=form.filled(tuple(values[field.key] for field in form.fields)))
 
 
 def cancelled(t: Translator, number: int, tier: int) -> str:

@@ -186,13 +186,17 @@ class AgentDesk:
             stored.append(await self.files.receive(file))
         contact = None if action.internal else await self.desk.contact_for(action.number, agent.id)
         await self.desk.add_agent_message(agent.id, action.number, action.body,
-                                          internal=action.internal or contact is not None, attachments=stored,
-                                          via=action.via, to_agent=contact.id if contact else None)
+                                          internal=action.internal or action.aside or contact is not None,
+                                          attachments=stored, via=action.via, to_agent=contact.id if contact else None)
         if contact is not None:
             return Done(t._("Kept as an internal note for {name}, the customer's contact on ticket {ticket}, who "
                             "has been told; the customer does not see it. To answer the customer yourself, take "
                             "the ticket: {example}", name=contact.display_name or contact.platform_user_id,
                             ticket=t.ticket(action.number), example=f"{prefix}claim {action.number}"))
+        if action.aside and not action.internal:
+            return Done(t._("Kept as an internal note on ticket {ticket}: replies here do not reach the customer. "
+                            "To answer the customer, write in the ticket's own thread.",
+                            ticket=t.ticket(action.number)))
         return Done(t._("Note saved.") if action.internal else t._("Sent to the customer."))
 
     def _list(self, t: Translator, title: str, tickets: list[Ticket]) -> TicketList:

@@ -194,3 +194,20 @@ def test_the_agent_hands_a_ticket_over_to_l3_in_the_console(tmp_path: Path) -> N
     assert t._("Hand-over to L{tier} by {name}:", tier=3, name="Console agent") in out
     assert f"{form.fields[1].label}: Přihlásit se jako ana@acme.cz" in out
     assert t._("Ticket #{number} is already at L3.", number=1001) in out
+
+
+def test_a_command_typed_during_the_hand_over_questions_leaves_them_and_runs(tmp_path: Path) -> None:
+    """Only /cancel answers the questions; another command leaves them (said, with the answers typed
+    so far in the one-line form) and runs: it is never taken as a field of the hand-over."""
+    t = translator("en")
+    result = _run(tmp_path, ["console", "--lang", "en"], [
+        *SCRIPT[:8], "/agent escalate 1001", "/agent escalate 1001", "Login as ana", "/agent show 1001",
+        "A specialist looks today"])
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "What was checked: /agent show 1001" not in out
+    assert t._("The hand-over was left unfinished: ticket {ticket} stays at L{tier}. To escalate it later, "
+               "write: {example}", ticket=t.ticket(1001), tier=2,
+               example="/agent escalate 1001 checked: Login as ana | reproduce: … | told: …") in out
+    assert out.index("stays at L2. To escalate it later") < out.index("[System] escalated to L2")  # `show` ran
+    assert t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(1001), tier=3) not in out

@@ -514,6 +514,7 @@ class _Fault:
     parameters: JSONDict | None = None
     delay: float = 0.0
     processed: bool = True
+    after: int = 0  # matching calls that succeed before the fault starts
 
 
 @dataclass
@@ -771,8 +772,10 @@ class FakeTelegramAPI:
         *,
         description: str | None = None,
         parameters: JSONDict | None = None,
+        after: int = 0,
     ) -> None:
-        """Make the next ``count`` calls of ``method`` (optionally only for one chat) fail."""
+        """Make the next ``count`` calls of ``method`` (optionally only for one chat) fail, once
+        ``after`` of them have succeeded."""
         if status == 429:
             description = description or f"Too Many Requests: retry after {retry_after}"
             parameters = {"retry_after": retry_after, **(parameters or {})}
@@ -780,7 +783,7 @@ class FakeTelegramAPI:
             description = "Internal Server Error" if status == 500 else HTTPStatus(status).phrase
         self._faults.append(_Fault(
             "fail", method.lower(), chat_id, count, status=status, description=description,
-            parameters=parameters))
+            parameters=parameters, after=after))
 
     def delay_next(
         self,
@@ -1385,6 +1388,9 @@ class FakeTelegramAPI:
                 continue
             if fault.chat_id is not None and str(fault.chat_id) != str(chat_id):
                 continue
+            if fault.after > 0:
+                fault.after -= 1
+                return None
             fault.remaining -= 1
             if fault.remaining <= 0:
                 self._faults.remove(fault)

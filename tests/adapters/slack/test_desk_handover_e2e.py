@@ -9,8 +9,10 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from core.i18n import translator
+from core.storage.models import TicketMessage
 from tests.adapters.fast_config import fast_config
 from tests.adapters.slack.conftest import AGENT, AGENT_CS, DESK, Desk, start_world, telegram_ticket
 from tests.adapters.telegram.conftest import TOKEN
@@ -155,3 +157,44 @@ async def test_an_l3_channel_the_bot_is_not_in_loses_nothing_else(world: Desk) -
         dead = (await s.execute(select(func.count()).select_from(OutboxMessage)
                                 .where(OutboxMessage.status == "dead"))).scalar_one()
     assert dead == 0
+
+
+async def test_a_retried_hand_over_row_says_it_once_in_the_thread(world: Desk) -> None:
+    """The L3 channel's post fails for a passing reason after the card's thread has the line: the
+    row's retry tells the L3 channel, and the thread has the line (with the hand-over) once."""
+    await telegram_ticket(world)
+    await world.click(AGENT, "desk:escalate", 1001)
+    await world.settle()
+    world.slack.fail_next("chat.getPermalink", error="internal_error")
+    await world.events.slash_command(
+        AGENT, text="escalate 1001 checked: logs | reproduce: log in | told: today", channel_id=DESK)
+    await world.settle()
+    assert (await world.desk.services.queries.get(1001)).tier == 3
+    assert len(world.slack.messages_in(L3)) == 1  # told once, after the retry
+    lines = [m for m in world.thread(1001) if "How to reproduce: log in" in m.get("text", "")]
+    assert len(lines) == 1, [m["text"] for m in lines]
+
+
+async def test_the_contact_talking_under_the_hand_over_in_the_l3_channel_is_a_note(world: Desk) -> None:
+    """The L3 channel is the specialists' room: a reply there, even the contact's, is an internal
+    note on the ticket (the card's thread shows it), never sent to the customer."""
+    u = await telegram_ticket(world)
+    await world.click(AGENT, "desk:escalate", 1001)
+    await world.events.slash_command(
+        AGENT, text="escalate 1001 checked: logs | reproduce: log in | told: today", channel_id=DESK)
+    await world.settle()
+    [placed] = world.slack.messages_in(L3)
+    heard = len(u.sent())
+    words = "Thanks, I'll ask them about the proxy before we tell the customer anything."
+    await world.processed(await world.events.channel_message(AGENT, words, channel=L3, thread_ts=placed["ts"]))
+    await world.settle()
+    assert not any("ask them about the proxy" in m.get("text", "") for m in u.sent()[heard:])
+    assert any("ask them about the proxy" in m.get("text", "") for m in world.thread(1001))
+    async with world.desk.db.read() as session:
+        kind = await session.scalar(select(TicketMessage.kind).where(TicketMessage.body == words))
+    assert kind == "note"
+    t = translator("en")
+    told = world.slack.ephemerals[-1]
+    assert (told["channel"], told["user"]) == (L3, AGENT)
+    assert told["text"] == t._("Kept as an internal note on ticket {ticket}: replies here do not reach the customer. "
+                               "To answer the customer, write in the ticket's own thread.", ticket=t.ticket(1001))

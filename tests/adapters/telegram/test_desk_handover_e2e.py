@@ -10,10 +10,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 from adapters.telegram.card import menu_key
 from core.agents.handover import Questions, handover_form
 from core.i18n import translator
+from core.storage.models import HandoverRecord, TicketMessage
 from tests.adapters.fast_config import fast_config
 from tests.adapters.telegram.conftest import TOKEN, Running, TgUser, start_bot
 from tests.adapters.telegram.desk_helpers import DESK, card_keys, card_message, desk_settled, processed, say, topic_of
@@ -104,3 +106,75 @@ async def test_the_questions_can_be_cancelled(desk: Running) -> None:
                                        ticket=t.ticket(1001), tier=2) in m.get("text", "")
                                    for m in api.topic_messages(DESK, thread)), timeout=10)
     assert (await desk.desk.services.queries.get(1001)).tier == 2
+
+
+async def test_a_command_in_the_topic_leaves_the_questions_and_runs(desk: Running) -> None:
+    """Only /cancel answers the questions: `/note …` leaves them (said, with the answer given so far
+    in the one-line form), is kept as a note, and is no field of a hand-over."""
+    api = desk.api
+    await TgUser(desk, CUSTOMER, "cs").intake("Nelze se přihlásit", "Od rána chyba 500.")
+    thread = await topic_of(desk, 1001)
+    await say(desk, OLGA, "/escalate", thread)
+    await say(desk, OLGA, "/escalate", thread)
+    t = translator("en")
+    asking = Questions(handover_form(t, 1001, 3, "/"))
+    await api.wait_for(lambda: any(asking.question() in m.get("text", "")
+                                   for m in api.topic_messages(DESK, thread)), timeout=10)
+    await say(desk, OLGA, "Logs of the auth service", thread)
+    await say(desk, OLGA, "/note ask the database team first", thread)
+    await say(desk, OLGA, "Log in as jana@example.cz", thread)  # a reply to the customer now
+    await desk_settled(desk)
+    left = t._("The hand-over was left unfinished: ticket {ticket} stays at L{tier}. To escalate it later, write: "
+               "{example}", ticket=t.ticket(1001), tier=2,
+               example="/escalate 1001 checked: Logs of the auth service | reproduce: … | told: …")
+    assert any(left in m.get("text", "") for m in api.topic_messages(DESK, thread))
+    async with desk.desk.db.read() as session:
+        assert list((await session.execute(select(HandoverRecord.id))).scalars()) == []
+        kinds = dict((await session.execute(select(TicketMessage.body, TicketMessage.kind))).all())
+    assert kinds["ask the database team first"] == "note"
+    assert kinds["Log in as jana@example.cz"] != "note"
+    assert (await desk.desk.services.queries.get(1001)).tier == 2
+
+
+async def test_a_refusal_after_the_last_answer_gives_the_answers_back(desk: Running) -> None:
+    """Pavel escalated the ticket while Olga answered: her escalation is refused, and her three
+    answers come back in the one-line form, ready to send again."""
+    api = desk.api
+    await TgUser(desk, CUSTOMER, "cs").intake("Nelze se přihlásit", "Od rána chyba 500.")
+    thread = await topic_of(desk, 1001)
+    await say(desk, OLGA, "/escalate", thread)
+    await say(desk, OLGA, "/escalate", thread)
+    t = translator("en")
+    asking = Questions(handover_form(t, 1001, 3, "/"))
+    await api.wait_for(lambda: any(asking.question() in m.get("text", "")
+                                   for m in api.topic_messages(DESK, thread)), timeout=10)
+    await say(desk, OLGA, "Logs", thread)
+    await say(desk, OLGA, "Log in as jana", thread)
+    await say(desk, PAVEL, "/escalate 1001 checked: Cache | reproduce: Log in | told: Today", thread)
+    await say(desk, OLGA, "A specialist looks today", thread)
+    await desk_settled(desk)
+    back = t._("Your hand-over, to send again in one line: {example}",
+               example="/escalate 1001 checked: Logs | reproduce: Log in as jana | told: A specialist looks today")
+    assert any(back in m.get("text", "") for m in api.topic_messages(DESK, thread))
+    async with desk.desk.db.read() as session:
+        assert list((await session.execute(select(HandoverRecord.checked))).scalars()) == ["Cache"]
+
+
+async def test_a_long_hand_over_reaches_the_l3_group_once_after_a_failed_part(desk: Running) -> None:
+    """A hand-over longer than one message goes to the L3 group in parts; the second failing for
+    a passing reason, the row's retry sends it alone: neither part twice, nor the topic's line."""
+    api = desk.api
+    await TgUser(desk, CUSTOMER, "cs").intake("Nelze se přihlásit", "Od rána chyba 500.")
+    thread = await topic_of(desk, 1001)
+    await say(desk, OLGA, "/escalate", thread)
+    await say(desk, OLGA, "/escalate", thread)
+    await desk_settled(desk)
+    api.fail_next("sendMessage", status=500, chat_id=L3, after=1)
+    for field in ("checked", "reproduce", "told"):
+        await say(desk, OLGA, f"{field} " + "x" * 1900, thread)
+    await desk_settled(desk, timeout=30)
+    assert (await desk.desk.services.queries.get(1001)).tier == 3
+    placed = [m.get("text", "") for m in api.sent(L3)]
+    assert len(placed) == 2, placed
+    assert "checked x" in placed[0] and "told x" in placed[-1]
+    assert sum("How to reproduce: reproduce x" in m.get("text", "") for m in api.topic_messages(DESK, thread)) == 1

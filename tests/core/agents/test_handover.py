@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from core.agents import AgentDesk, Done, Refused, TicketView, as_text, parse
 from core.agents.actions import Escalate, Incomplete
-from core.agents.handover import HandoverForm, Questions, handover_form, parse_handover, step
+from core.agents.handover import HandoverForm, Questions, commanded, handover_form, parse_handover, step, typed_back
 from core.agents.wording import explain
 from core.chat.notices import render
 from core.delivery.attachments import AttachmentStore
@@ -171,3 +171,25 @@ async def test_a_reply_that_bypasses_the_interpreter_is_refused_at_l3(agents: Ag
     assert explain(t, AnswerForContact(1001)) == t._(
         "Ticket #{number} is at L3 and someone else is the customer's contact: write a note, or take the ticket "
         "first.", number=1001)
+
+
+def test_the_questions_count_in_the_agents_digits() -> None:
+    t = translator("fa")
+    asking = Questions(handover_form(t, 1042, 3, "/"))
+    assert asking.question().startswith("(۱/۳) ")
+    assert asking.answered("x").question().startswith("(۲/۳) ")
+    assert Questions(handover_form(translator("cs"), 1042, 3, "/")).question().startswith("(1/3) ")
+
+
+def test_what_was_typed_comes_back_in_the_one_line_form() -> None:
+    t = translator("en")
+    form = handover_form(t, 1042, 3, "/agent ")
+    assert form.filled(("Logs",)) == "/agent escalate 1042 checked: Logs | reproduce: … | told: …"
+    back = typed_back(t, form, Handover("Logs", "Log in", "Today"))
+    assert back.endswith("/agent escalate 1042 checked: Logs | reproduce: Log in | told: Today")
+    assert parse_handover(back.partition("1042 ")[2]) == Handover("Logs", "Log in", "Today")
+
+
+def test_a_command_leaves_the_questions_but_cancel_answers_them() -> None:
+    assert commanded("/agent show 1042") and commanded(" /status 1042 resolved")
+    assert not commanded("/cancel") and not commanded("/CANCEL ") and not commanded("Logs: /var/log")
