@@ -1,0 +1,27 @@
+"""Time logged by pressing an offer's button: `time_entries.offer`, the desk's key of the offer
+(its message) the entry answered, unique, so that a second press of the same offer, in this
+process or another, logs nothing more. Empty (NULL) for time typed as a command.
+
+Revision ID: 0019
+Revises: 0018
+"""
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0019"
+down_revision = "0018"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("time_entries") as batch:
+        batch.add_column(sa.Column("offer", sa.String(length=160), nullable=True))
+    op.create_index("ux_time_entries_offer", "time_entries", ["offer"], unique=True)
+
+
+def downgrade() -> None:
+    op.drop_index("ux_time_entries_offer", table_name="time_entries")
+    with op.batch_alter_table("time_entries") as batch:
+        batch.drop_column("offer")
