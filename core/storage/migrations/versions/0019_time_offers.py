@@ -1,6 +1,8 @@
-"""Time logged by pressing an offer's button: `time_entries.offer`, the desk's key of the offer
-(its message) the entry answered, unique, so that a second press of the same offer, in this
-process or another, logs nothing more. Empty (NULL) for time typed as a command.
+"""Time offers answered once: `time_entries.offer`, the key of the offer an entry was pressed in.
+
+The desk's key of the offer's message (its desk, chat and message), unique, so that a second
+press of the same offer, in this process or another, logs nothing more. NULL for time typed as
+a command.
 
 Revision ID: 0019
 Revises: 0018
