@@ -9,8 +9,8 @@ from typing import Any
 from sqlalchemy import select
 
 from core.domain.model import Status
-from core.storage.models import TimeEntry
 from core.services.timelog import TimeService
+from core.storage.models import TimeEntry
 from tests.adapters.slack.conftest import AGENT, DESK, OUTSIDER, Desk, telegram_ticket
 
 
