@@ -76,28 +76,24 @@ class TimeService:
         """`offer`: the desk's key of the offer whose button was pressed; TimeError already_logged
         when that offer logged its time before (a second press, here or in another process)."""
         code = self._check(minutes, activity, note)
-        try:
-            async with self.db.write() as session:
-                ticket = await by_number(session, number)
-                if offer and (await session.execute(select(TimeEntry.id).where(TimeEntry.offer == offer))).first():
-                    raise TimeError("already_logged", number=number)
-                await refuse_work(session, self.config, ticket)
-                entry = TimeEntry(ticket_id=ticket.id, agent_id=agent_id, minutes=minutes, activity=code,
-                                  note=note.strip(), at=self.clock(), offer=offer[:OFFER_KEY_LIMIT] or None)
-                session.add(entry)
+        async with self.db.write() as session:
+            ticket = await by_number(session, number)
+            if offer and (await session.execute(select(TimeEntry.id).where(TimeEntry.offer == offer))).first():
+                raise TimeError("already_logged", number=number)
+            await refuse_work(session, self.config, ticket)
+            entry = TimeEntry(ticket_id=ticket.id, agent_id=agent_id, minutes=minutes, activity=code,
+                              note=note.strip(), at=self.clock(), offer=offer[:OFFER_KEY_LIMIT] or None)
+            session.add(entry)
+            try:
                 await session.flush()
-                return await self._logged(session, ticket, entry, agent_id)
-        except IntegrityError:
-            if not offer:
-                raise
-            # The same offer pressed at the same moment elsewhere: its entry was written first.
-            raise TimeError("already_logged", number=number) from None
-
-    async def _logged(self, session: AsyncSession, ticket: Ticket, entry: TimeEntry, agent_id: int) -> EntryRow:
-        self.news.desk(session, ticket, DeskNews.TIME_LOGGED, entry.at, by=agent_id)
-        agent = await session.get_one(Agent, agent_id)
-        return EntryRow(entry.id, ticket.number, _agent_name(agent), entry.minutes, entry.activity, entry.note,
-                        entry.at)
+            except IntegrityError:
+                if not offer:
+                    raise
+                # The same offer pressed at the same moment elsewhere: its entry was written first.
+                raise TimeError("already_logged", number=number) from None
+            self.news.desk(session, ticket, DeskNews.TIME_LOGGED, entry.at, by=agent_id)
+            agent = await session.get_one(Agent, agent_id)
+            return EntryRow(entry.id, number, _agent_name(agent), minutes, code, entry.note, entry.at)
 
     async def entries(self, number: int) -> list[EntryRow]:
         """A ticket's entries, oldest first (TicketNotFound when there is no such ticket)."""
