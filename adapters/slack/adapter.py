@@ -36,10 +36,10 @@ from adapters.slack.handover import CALLBACK, HandoverModal
 from adapters.slack.inbound import incoming_files, to_plain
 from adapters.slack.mrkdwn import escape
 from adapters.slack.pacing import NAME, is_group
-from core.agents import AgentDesk, Offer, Post, Refused, Result, TimeLog, TimeSkip, button, decode
+from core.agents import AgentDesk, Offer, Post, Refused, Result, TimeLog, button, decode
 from core.agents.handover import HandoverForm
 from core.agents.notices import button_inactive, only_agents_answer
-from core.agents.timecard import Answered
+from core.agents.timekeys import pressed
 from core.chat import Conversation, Inbound, Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.contract import Pacing
@@ -98,7 +98,6 @@ class SlackAdapter:
         self.app_token = app_token
         self.client = AsyncWebClient(token=token, base_url=api_url)
         self._dms: dict[str, str] = {}  # user id -> the bot's DM channel with them
-        self.answered = Answered()  # the time offers answered (core.agents.timecard)
         logging.getLogger("slack_bolt.AsyncApp").addFilter(_NO_TOKEN_NOTICE)
         self.app = AsyncApp(client=self.client, signing_secret=signing_secret,
                             process_before_response=False, raise_error_for_unhandled_request=False)
@@ -345,18 +344,9 @@ class SlackAdapter:
             return
         container = body.get("container") or {}
         in_offer = kind == OFFER_KEY and bool(container.get("is_ephemeral"))
-        offer = f"{channel}:{container.get('message_ts')}"
-        if in_offer and isinstance(decoded, TimeLog | TimeSkip) and not self.answered.claim(offer):
-            _, locale = await self.agents.profile(user)  # a second click: logged once
-            await self._tell(respond, channel, user, escape(button_inactive(translator(locale))))
-            return
-        refused = True
-        try:
-            result = await self.commands.act(await self.commands.who(user), decoded)
-            refused = isinstance(result, Refused)
-        finally:
-            if refused:  # or failed: the offer can still be answered
-                self.answered.release(offer)
+        if in_offer and isinstance(decoded, TimeLog):  # logged once, a second click refused
+            decoded = pressed(decoded, "slack", f"{channel}:{container.get('message_ts')}")
+        result = await self.commands.act(await self.commands.who(user), decoded)
         if isinstance(result, HandoverForm) and await self.handover.open(str(body.get("trigger_id")), result, channel):
             return
         if isinstance(result, Offer):  # for the agent alone; a step of an offer takes its place

@@ -7,13 +7,15 @@ from typing import Any
 from adapters.slack.mrkdwn import BUTTON_TEXT_LIMIT, HEADER_LIMIT, SECTION_LIMIT, escape, plain, safe, trim
 from core.agents.actions import encode
 from core.agents.card import ASSIGNEE, Card, Controls
-from core.agents.results import ArticleList, Offer
+from core.agents.results import ArticleList, Offer, Pick
 from core.chat.messages import Reply
 
 Block = dict[str, Any]
 CUSTOMER_ACTION = "cv"  # action_id prefix of a Slack customer's buttons
 DESK_BLOCK = "desk"  # block_id prefix of a card's controls; the ticket number follows
 OFFER_KEY = "key"  # `desk:key:<i>`: an offer's button, its value the agents' core's key (encode)
+ACTIONS_LIMIT = 25  # Slack's most elements in one actions block
+BLOCKS_LIMIT = 50  # Slack's most blocks in one message
 
 
 def _option(text: str, value: str) -> Block:
@@ -90,17 +92,27 @@ def article_blocks(text: str, found: ArticleList) -> list[Block]:
 
 def offer_blocks(text: str, offer: Offer) -> list[Block]:
     """An offer (the card's Log time, the time spent on a ticket resolved) for the agent alone:
-    the text, and its picks as buttons, row by row (each row an actions block)."""
+    the text, and its picks as buttons. A row of several picks is an actions block of its own
+    (the quick durations side by side); rows of one pick in a row (a menu of activities) share
+    blocks, which Slack wraps, so that every pick is a button within the message's blocks."""
     blocks: list[Block] = [{"type": "section", "text": {"type": "mrkdwn", "text": trim(text, SECTION_LIMIT)}}]
+    groups: list[list[Pick]] = []
+    alone = False  # the last group gathers rows of one pick
+    for row in offer.picks:
+        if len(row) == 1 and alone and len(groups[-1]) < ACTIONS_LIMIT:
+            groups[-1].append(row[0])
+            continue
+        groups += [list(row[i:i + ACTIONS_LIMIT]) for i in range(0, len(row), ACTIONS_LIMIT)]
+        alone = len(row) == 1
     index = 0
-    for r, row in enumerate(offer.picks[:20]):
+    for g, group in enumerate(groups[:BLOCKS_LIMIT - 1]):
         elements = []
-        for pick in row[:5]:
+        for pick in group:
             elements.append({"type": "button", "action_id": f"{DESK_BLOCK}:{OFFER_KEY}:{index}",
                              "value": encode(pick.action),
                              "text": {"type": "plain_text", "text": plain(pick.label, BUTTON_TEXT_LIMIT)}})
             index += 1
-        blocks.append({"type": "actions", "block_id": f"{DESK_BLOCK}:{offer.number}:{r}", "elements": elements})
+        blocks.append({"type": "actions", "block_id": f"{DESK_BLOCK}:{offer.number}:{g}", "elements": elements})
     return blocks
 
 

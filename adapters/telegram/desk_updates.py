@@ -67,7 +67,7 @@ from core.agents import (
 from core.agents.card import ticket_card
 from core.agents.handover import HandoverForm
 from core.agents.notices import button_inactive, only_agents_answer
-from core.agents.timecard import Answered
+from core.agents.timekeys import pressed
 from core.chat.messages import Reply
 from core.delivery.attachments import AttachmentStore, prefetched
 from core.delivery.inbound import no_replies
@@ -118,7 +118,6 @@ class DeskUpdates:
         self.services = services
         self.agents = agents
         self.chats = frozenset(int(c) for c in desk.chats())
-        self.answered = Answered()
         self.handovers = PendingHandovers()
 
     def serves(self, chat_id: int) -> bool:
@@ -315,10 +314,8 @@ class DeskUpdates:
             await self._open_menu(uid, query, message, post, menu[0], started)
             return
         assert action is not None
-        offer = f"{message.chat_id}:{message.message_id}"
-        if in_offer and isinstance(action, TimeLog | TimeSkip) and not self.answered.claim(offer):
-            await self._answer_once(uid, query, button_inactive(t), started)  # a second tap: logged once
-            return
+        if in_offer and isinstance(action, TimeLog):  # logged once, a second tap refused
+            action = pressed(action, NAME, f"{message.chat_id}:{message.message_id}")
         await self._warm(who, action)
         results: list[Result] = []
 
@@ -331,16 +328,10 @@ class DeskUpdates:
                 return self.handovers.ask(handover_key(message, who.user_id), result, who.locale)
             return []
 
-        try:
-            taken = await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
-        except BaseException:
-            self.answered.release(offer)  # not done: the update comes again
-            raise
+        taken = await self.pipeline.take(uid, message.chat_id, work, self._answer_in(message), started=started)
         if not taken or not results:
             return
         result = results[0]
-        if isinstance(result, Refused):
-            self.answered.release(offer)
         if in_offer and not isinstance(result, Refused):
             await self._answer(query, None)
             await replace_offer(self.bot, message, result)

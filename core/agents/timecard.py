@@ -4,8 +4,6 @@ answer is an action like a typed `time` command; the interpreter runs it for eve
 
 from __future__ import annotations
 
-from collections import OrderedDict
-
 from core.agents.notices import button_inactive
 from core.agents.results import Done, Offer, Pick, Refused, Result
 from core.agents.timekeys import NO_ACTIVITY, TimeLog, TimeMenu, TimeSkip
@@ -14,7 +12,7 @@ from core.i18n import Translator
 from core.services import Services
 from core.services.timelog import TimeService
 
-__all__ = ["QUICK_MINUTES", "Answered", "resolved_offer", "skip_time", "time_menu"]
+__all__ = ["QUICK_MINUTES", "resolved_offer", "skip_time", "time_menu"]
 
 QUICK_MINUTES = (15, 30, 45, 60, 90, 120, 180, 240)
 ROW = 4  # quick durations side by side
@@ -69,24 +67,3 @@ async def resolved_offer(t: Translator, services: Services, number: int, done: s
 def skip_time(t: Translator, action: TimeSkip) -> Done:
     return Done(t._("No time logged on ticket {ticket}.", ticket=t.ticket(action.number)))
 
-
-class Answered:
-    """The offers answered lately in this process, by the desk's id of their message: a second
-    press of their buttons (a double tap before they are gone) logs nothing more."""
-
-    def __init__(self, size: int = 1000) -> None:
-        self.size = size
-        self._seen: OrderedDict[str, None] = OrderedDict()
-
-    def claim(self, key: str) -> bool:
-        """True for the first press of the offer `key`; False once it was answered."""
-        if key in self._seen:
-            return False
-        self._seen[key] = None
-        if len(self._seen) > self.size:
-            self._seen.popitem(last=False)
-        return True
-
-    def release(self, key: str) -> None:
-        """The press was refused: the offer can still be answered."""
-        self._seen.pop(key, None)

@@ -5,7 +5,7 @@ them and parses the typed `time` command."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from core.domain.timelog import MAX_MINUTES
 
@@ -16,13 +16,16 @@ TIME_KINDS = frozenset({"time", "tlog", "tskip"})
 @dataclass(frozen=True, slots=True)
 class TimeLog:
     """`time 1042 25m [ACTIVITY|-] [note]` (op "log"), `time 1042` ("list"), `time fix ENTRY 40m`
-    ("fix"), `time delete ENTRY` ("delete"). `number` is the ticket's, or the entry's for fix/delete."""
+    ("fix"), `time delete ENTRY` ("delete"). `number` is the ticket's, or the entry's for fix/delete.
+    `offer`: for a quick duration pressed, the desk's key of the offer's message (see `pressed`),
+    kept with the entry so that the offer logs its time once; never part of the button's key."""
 
     op: str
     number: int
     minutes: int = 0
     activity: str = ""
     note: str = ""
+    offer: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +54,12 @@ def time_button(kind: str, number: int, value: str = "") -> TimeLog | TimeMenu |
     if kind != "tlog" or not (minutes.isascii() and minutes.isdigit()) or not 0 < int(minutes) <= MAX_MINUTES:
         return None
     return TimeLog("log", number, int(minutes), "" if activity == NO_ACTIVITY else activity)
+
+
+def pressed(action: TimeLog, desk: str, message: str) -> TimeLog:
+    """A quick duration pressed under the offer `message` (the desk's id of it, unique on the desk
+    `desk`): it logs its time once, whichever process takes the press."""
+    return replace(action, offer=f"{desk}:{message}") if action.op == "log" else action
 
 
 def time_key(action: TimeLog | TimeMenu | TimeSkip) -> str:

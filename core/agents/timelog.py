@@ -38,7 +38,8 @@ async def run_time(t: Translator, services: Services, agent_id: int, action: Tim
     service = TimeService(services.db, config, services.clock, services.news)
     match action.op:
         case "log":
-            entry = await service.log(agent_id, action.number, action.minutes, action.activity, action.note)
+            entry = await service.log(agent_id, action.number, action.minutes, action.activity, action.note,
+                                      action.offer)
             return Done(t._("Logged {duration} on ticket {ticket} (entry {entry}, {activity}).",
                             duration=_hours(t, entry.minutes), ticket=t.ticket(entry.number),
                             entry=t.number(entry.id), activity=activity_name(t, config, entry.activity)))

@@ -112,6 +112,9 @@ def explain(t: Translator, error: DomainError, priorities: Sequence[str] = ()) -
                        activity=p["activity"], codes=", ".join(p["codes"]))
         case "unknown_entry":
             return t._("There is no time entry {entry}.", entry=p["entry"])
+        case "already_logged":
+            return t._("That time is already logged on ticket {ticket}: a second press logs nothing more.",
+                       ticket=t.ticket(p["number"]))
         case "not_author":
             return t._("Only {author}, who logged entry {entry}, can change or delete it.", author=p["author"],
                        entry=p["entry"])

@@ -9,6 +9,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain.clock import Clock
@@ -20,13 +21,15 @@ from core.services.quotes import refuse_work
 from core.services.steps import by_number
 from core.storage.db import Database
 from core.storage.models import Agent, Customer, Organisation, Ticket, TimeEntry
+from core.storage.timelog import OFFER_KEY_LIMIT
 
 NOTE_LIMIT = 1000
 
 
 class TimeError(DomainError):
     """Time that cannot be logged or changed; `code` says why: bad_minutes, unknown_activity
-    (params: activity, codes), unknown_entry (entry), not_author (entry, author)."""
+    (params: activity, codes), unknown_entry (entry), not_author (entry, author), already_logged
+    (number: the offer pressed was answered already)."""
 
     def __init__(self, code: str, **params: object) -> None:
         self.code = code
@@ -68,16 +71,27 @@ class TimeService:
                             codes=[a.code for a in self.config.time.activities])
         return found.code
 
-    async def log(self, agent_id: int, number: int, minutes: int, activity: str = "", note: str = "") -> EntryRow:
+    async def log(self, agent_id: int, number: int, minutes: int, activity: str = "", note: str = "",
+                  offer: str = "") -> EntryRow:
+        """`offer`: the desk's key of the offer whose button was pressed; TimeError already_logged
+        when that offer logged its time before (a second press, here or in another process)."""
         code = self._check(minutes, activity, note)
         async with self.db.write() as session:
             # Locked: a quote sent at the same moment (it locks the ticket too) waits for this entry, or this for it.
             ticket = await by_number(session, number, lock=True)
+            if offer and (await session.execute(select(TimeEntry.id).where(TimeEntry.offer == offer))).first():
+                raise TimeError("already_logged", number=number)
             await refuse_work(session, self.config, ticket)
             entry = TimeEntry(ticket_id=ticket.id, agent_id=agent_id, minutes=minutes, activity=code,
-                              note=note.strip(), at=self.clock())
+                              note=note.strip(), at=self.clock(), offer=offer[:OFFER_KEY_LIMIT] or None)
             session.add(entry)
-            await session.flush()
+            try:
+                await session.flush()
+            except IntegrityError:
+                if not offer:
+                    raise
+                # The same offer pressed at the same moment elsewhere: its entry was written first.
+                raise TimeError("already_logged", number=number) from None
             self.news.desk(session, ticket, DeskNews.TIME_LOGGED, entry.at, by=agent_id)
             agent = await session.get_one(Agent, agent_id)
             return EntryRow(entry.id, number, _agent_name(agent), minutes, code, entry.note, entry.at)

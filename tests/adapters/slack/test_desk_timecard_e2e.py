@@ -6,8 +6,11 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from sqlalchemy import select
+
 from core.domain.model import Status
 from core.services.timelog import TimeService
+from core.storage.models import TimeEntry
 from tests.adapters.slack.conftest import AGENT, DESK, OUTSIDER, Desk, telegram_ticket
 
 
@@ -65,7 +68,7 @@ async def test_log_time_from_the_card(world: Desk) -> None:
     await _press(world, AGENT, shown, "45 min")
     assert shown["text"].startswith("Logged 45 min on ticket #1001")
     await _press(world, AGENT, offered, "45 min")  # a second click, before the buttons were gone
-    await world.slack.wait_for(lambda: "no longer" in str(world.slack.ephemerals[-1]))
+    await world.slack.wait_for(lambda: "already logged on ticket #1001" in str(world.slack.ephemerals[-1]))
     assert not shown["blocks"]  # the buttons are gone with the question
     assert await _entries(world, 1001) == [(45, "communication")]
     assert _time_field(world, 1001) == ["*Time logged*\n45 min"]
@@ -96,3 +99,25 @@ async def test_resolving_asks_the_time_spent(world: Desk) -> None:
     assert shown["text"] == "No time logged on ticket #1001."
     assert await _entries(world, 1001) == [(90, "")]
     assert (await world.desk.services.queries.get(1001)).status == Status.RESOLVED
+
+
+async def test_a_second_press_in_another_process_logs_nothing_more(world: Desk) -> None:
+    """The offer's key is kept with the time it logged: a second press of the same offer, taken
+    by a process that did not see the first (Socket Mode spreads events over connections, or a
+    restart came between), is told the time is already logged, and logs nothing."""
+    await telegram_ticket(world)
+    await world.settle()
+    await world.click(AGENT, "desk:claim", 1001)
+    before = len(world.slack.ephemerals)
+    await world.click(AGENT, "desk:status", 1001, selected_option="resolved")
+    await world.slack.wait_for(lambda: len(world.slack.ephemerals) > before)
+    shown = world.slack.ephemerals[-1]
+    offered = copy.deepcopy(shown)
+    await _press(world, AGENT, shown, "1 hr 30 min")
+    assert await _entries(world, 1001) == [(90, "")]
+    async with world.desk.services.db.read() as session:
+        kept = (await session.execute(select(TimeEntry.offer))).scalars().all()
+    assert kept == [f"slack:{DESK}:{shown['message_ts']}"]
+    await _press(world, AGENT, offered, "1 hr 30 min")
+    await world.slack.wait_for(lambda: "already logged on ticket #1001" in str(world.slack.ephemerals[-1]))
+    assert await _entries(world, 1001) == [(90, "")], "the same offer logged its time twice"

@@ -9,9 +9,12 @@ import yaml
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack.agents import AgentDirectory
-from adapters.slack.blocks import reply_blocks
+from adapters.slack.blocks import offer_blocks, reply_blocks
 from adapters.slack.inbound import to_plain
 from adapters.slack.mrkdwn import escape, safe
+from core.agents.results import Offer, Pick
+from core.agents.timecard import MOST_ACTIVITIES, QUICK_MINUTES
+from core.agents.timekeys import NO_ACTIVITY, TimeLog, TimeMenu, TimeSkip
 from core.chat.messages import Choice, Reply
 from tests.fakes.slack_api import FakeSlackAPI
 
@@ -38,6 +41,34 @@ def test_customer_reply_blocks_fit_slack() -> None:
     buttons = [e for b in blocks if b["type"] == "actions" for e in b["elements"]]
     assert all(len(e["text"]["text"]) <= 75 for e in buttons)
     assert len({e["action_id"] for e in buttons}) == len(buttons)  # unique within the message
+
+
+def test_every_pick_of_a_full_activity_menu_is_a_button() -> None:
+    """The card's Log time with the most activities a menu takes, and No activity: rows of one
+    pick share actions blocks (Slack's 25 elements a block), so none is dropped."""
+    rows = tuple((Pick(f"Activity {i}", TimeMenu(1042, f"a{i}")),) for i in range(MOST_ACTIVITIES))
+    offer = Offer("", "Log time on ticket #1042: which activity?",
+                  (*rows, (Pick("No activity", TimeMenu(1042, NO_ACTIVITY)),)), "", 1042)
+    blocks = offer_blocks("x", offer)
+    actions = [b for b in blocks if b["type"] == "actions"]
+    labels = [e["text"]["text"] for b in actions for e in b["elements"]]
+    assert labels == [f"Activity {i}" for i in range(MOST_ACTIVITIES)] + ["No activity"]
+    assert all(len(b["elements"]) <= 25 for b in actions) and len(blocks) <= 50
+    assert len({b["block_id"] for b in actions}) == len(actions)
+    ids = [e["action_id"] for b in actions for e in b["elements"]]
+    assert len(set(ids)) == len(ids)
+    # More single rows than one block takes: a second block, still every pick.
+    many = Offer("", "?", tuple((Pick(f"P{i}", TimeMenu(1042, f"p{i}")),) for i in range(30)), "", 1042)
+    assert [len(b["elements"]) for b in offer_blocks("x", many) if b["type"] == "actions"] == [25, 5]
+
+
+def test_the_quick_durations_keep_their_rows() -> None:
+    """Rows of several picks (the quick durations) stay side by side, Skip in a block of its own."""
+    durations = tuple(tuple(Pick(f"{m}", TimeLog("log", 1042, m)) for m in QUICK_MINUTES[i:i + 4])
+                      for i in range(0, len(QUICK_MINUTES), 4))
+    offer = Offer("", "Time spent?", (*durations, (Pick("Skip", TimeSkip(1042)),)), "", 1042)
+    assert [[e["text"]["text"] for e in b["elements"]] for b in offer_blocks("x", offer) if b["type"] == "actions"] \
+        == [["15", "30", "45", "60"], ["90", "120", "180", "240"], ["Skip"]]
 
 
 async def test_agent_directory_rules() -> None:

@@ -91,8 +91,14 @@ async def test_log_time_and_the_time_spent_by_pressing(desk: Running) -> None:
     await press(asked, "1 hr 30 min")
     assert desk.api.messages[(DESK, asked)]["text"].startswith(f"Logged 1 hr 30 min on ticket #{number}")
     assert not _keys(desk, asked)
-    # A second tap that left before the buttons were gone logs nothing more.
+    # A second tap that left before the buttons were gone (taken here, in another process or after
+    # a restart: the offer's key is kept with its entry) logs nothing more, and says so.
+    async with desk.desk.db.read() as s:
+        assert list((await s.execute(select(TimeEntry.offer))).scalars()) == [f"telegram:{DESK}:{asked}"]
     await processed(desk, desk.api.press_button(AGENT, asked, key, chat_id=DESK, check_button=False))
+    said = [r.params for r in desk.api.requests_for("answerCallbackQuery")][-1]
+    assert said.get("text") == f"That time is already logged on ticket #{number}: a second press logs nothing more."
+    assert said.get("show_alert") in (True, "true")
     await desk_settled(desk)
     await desk.api.wait_for(lambda: "Time logged: 1 hr 30 min" in desk.api.messages[(DESK, card)]["text"],
                             timeout=10)

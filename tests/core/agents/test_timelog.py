@@ -3,6 +3,7 @@ and deleted by its author only, each refusal in the agent's language, and the ti
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,11 +11,12 @@ import pytest
 
 from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, Result, TimeLog, as_text, parse
 from core.agents.actions import Incomplete
+from core.agents.timekeys import pressed
 from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.domain.timelog import TimeSettings, parse_duration
 from core.services import Services
-from core.services.timelog import ticket_minutes
+from core.services.timelog import TimeService, ticket_minutes
 from core.storage.models import Ticket
 from tests.conftest import FakeClock
 
@@ -109,6 +111,33 @@ async def test_log_list_and_total(agents: AgentDesk, service: Services) -> None:
     assert await ticket_minutes(service.db, ticket.id) == 180
     czech = as_text(await run(agents, f"time {n}", JANA))
     assert "Vývoj" in czech and "Analýza" in czech
+
+
+async def test_an_offer_logs_its_time_once(agents: AgentDesk, service: Services) -> None:
+    """A quick duration pressed twice (a double tap, or the second press taken by another process
+    or after a restart): the offer's key is kept with its entry, and the second press logs nothing."""
+    n = (await _ticket(service)).number
+    press = pressed(TimeLog("log", n, 45, "investigation"), "desk", "C1:1700000000.000100")
+    assert press.offer == "desk:C1:1700000000.000100"
+    assert isinstance(await agents.run(EVA, press, People()), Done)
+    assert isinstance(await agents.run(JANA, press, People()), Refused)  # whoever presses it
+    assert as_text(await agents.run(EVA, press, People())) == (
+        f"That time is already logged on ticket #{n}: a second press logs nothing more.")
+    # Another offer, or the same duration typed, logs again.
+    assert isinstance(await agents.run(EVA, pressed(TimeLog("log", n, 45), "desk", "C1:1700000000.000200"),
+                                       People()), Done)
+    assert isinstance(await run(agents, f"time {n} 45m"), Done)
+    assert [e.minutes for e in await TimeService(service.db, service.config, service.clock, service.news)
+            .entries(n)] == [45, 45, 45]
+
+
+async def test_an_offer_pressed_twice_at_once_logs_once(agents: AgentDesk, service: Services) -> None:
+    """Both presses checked before either was written: the unique key refuses the second."""
+    n = (await _ticket(service)).number
+    press = pressed(TimeLog("log", n, 30), "desk", "C1:1700000000.000300")
+    results = await asyncio.gather(*(agents.run(EVA, press, People()) for _ in range(3)))
+    assert sorted(type(r).__name__ for r in results) == ["Done", "Refused", "Refused"]
+    assert await ticket_minutes(service.db, (await service.queries.get(n)).id) == 30
 
 
 async def test_nothing_logged_yet(agents: AgentDesk, service: Services) -> None:
