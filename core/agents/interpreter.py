@@ -38,6 +38,7 @@ from core.agents.actions import (
 )
 from core.agents.handover import handover_form, missing, problems
 from core.agents.handover import lines as handover_lines
+from core.agents.notices import system_line
 from core.agents.organisations import org_incomplete, run_org
 from core.agents.quote_action import QuoteAction
 from core.agents.quotes import quote_incomplete, run_quote
@@ -211,7 +212,8 @@ class AgentDesk:
         summary = " · ".join([w.agent_status(t, ticket.status), w.priority_name(t, self.config, ticket.priority),
                               w.department_name(t, self.config, ticket.department),
                               w.request_type_name(t, self.config, ticket.request_type), f"L{ticket.tier}"])
-        thread = tuple(ThreadLine(w.kind_name(t, m.kind), m.body, m.kind == MessageKind.NOTE)
+        thread = tuple(ThreadLine(w.kind_name(t, m.kind), system_line(t, m.body) if m.kind == MessageKind.SYSTEM
+                                  else m.body, m.kind == MessageKind.NOTE)
                        for m in await self.queries.thread(ticket.id, internal=True))
         handed = await self.desk.handover_of(number)
         handover: tuple[str, ...] = ()

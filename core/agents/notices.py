@@ -6,6 +6,7 @@ a supervisor group); values that carry such markup are passed in already rendere
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -61,6 +62,21 @@ def escalation_reason(t: Translator, reason: str) -> str:
         "customer_request": t._("The customer asked for it: the first response is overdue."),
     }
     return reasons.get(reason, reason)
+
+
+# The system's lines in a ticket's thread are stored in English (core.services.steps); said here in the reader's.
+_ESCALATED = re.compile(r"escalated to L(\d)( with a hand-over)?(?:: (.*))?\Z", re.S)
+
+
+def system_line(t: Translator, body: str) -> str:
+    """A system line of a ticket's thread in the agent's language (as stored when it is not one we know)."""
+    found = _ESCALATED.match(body)
+    if found is None:
+        return body
+    tier = int(found[1])
+    text = t._("Escalated to L{tier} with a hand-over.", tier=tier) if found[2] else \
+        t._("Escalated to L{tier}.", tier=tier)
+    return f"{text} {escalation_reason(t, found[3])}" if found[3] else text
 
 
 def sla(t: Translator, event: str, first_response: bool, when: str) -> str:

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from core.domain import sla
@@ -48,19 +49,25 @@ class DeskService:
             found = (await session.execute(query)).scalar_one_or_none()
         if found is not None:
             return found
-        async with self.db.write(savepoint=False) as session:  # nothing here raises a domain error
-            found = (await session.execute(query)).scalar_one_or_none()
-            if found is None:
-                found = Agent(
-                    platform=platform,
-                    platform_user_id=platform_user_id,
-                    display_name=display_name[:200],
-                    locale=locale,
-                    created_at=self.clock(),
-                )
-                session.add(found)
-                await session.flush()
-            return found
+        try:
+            # A savepoint inside a unit: the same agent's first action at the same moment elsewhere
+            # (a double press) may write the row first, and the unit goes on with theirs.
+            async with self.db.write() as session:
+                found = (await session.execute(query)).scalar_one_or_none()
+                if found is None:
+                    found = Agent(
+                        platform=platform,
+                        platform_user_id=platform_user_id,
+                        display_name=display_name[:200],
+                        locale=locale,
+                        created_at=self.clock(),
+                    )
+                    session.add(found)
+                    await session.flush()
+                return found
+        except IntegrityError:
+            async with self.db.read() as session:
+                return (await session.execute(query)).scalar_one()
 
     async def tell_agents(self, event: DeskNews, **params: Any) -> None:
         """News for the agents that belongs to no ticket (a message set aside), on every desk."""

@@ -209,5 +209,5 @@ def test_a_command_typed_during_the_hand_over_questions_leaves_them_and_runs(tmp
     assert t._("The hand-over was left unfinished: ticket {ticket} stays at L{tier}. To escalate it later, "
                "write: {example}", ticket=t.ticket(1001), tier=2,
                example="/agent escalate 1001 checked: Login as ana | reproduce: … | told: …") in out
-    assert out.index("stays at L2. To escalate it later") < out.index("[System] escalated to L2")  # `show` ran
+    assert out.index("stays at L2. To escalate it later") < out.index("[System] Escalated to L2.")  # `show` ran
     assert t._("Ticket {ticket} is now at level L{tier}.", ticket=t.ticket(1001), tier=3) not in out

@@ -98,3 +98,17 @@ def test_notices_are_translated(config: HelpdeskConfig, lang: str) -> None:
     assert notices.escalation_reason(t, "the customer is a bank") == "the customer is a bank"  # an agent's words
     assert notices.actor_name(t, "agent", "Eva") == "Eva"
     assert "Urgentní" in notices.priority_changed(translator("cs"), config, "Eva", "normal", "urgent")
+
+
+@pytest.mark.parametrize("lang", ["cs", "fa"])
+def test_the_threads_system_lines_are_said_in_the_agents_language(lang: str) -> None:
+    t = translator(lang)
+    assert notices.system_line(t, "escalated to L2") == t._("Escalated to L{tier}.", tier=2)
+    assert notices.system_line(t, "escalated to L3 with a hand-over") == \
+        t._("Escalated to L{tier} with a hand-over.", tier=3)
+    assert notices.system_line(t, "escalated to L2: first_response_overdue") == \
+        t._("Escalated to L{tier}.", tier=2) + " " + t._("The first response is overdue.")
+    assert notices.system_line(t, "escalated to L2: the customer's VIP") == \
+        t._("Escalated to L{tier}.", tier=2) + " the customer's VIP"  # an agent's reason as written
+    assert notices.system_line(t, "something else") == "something else"
+    assert "escalated" not in notices.system_line(t, "escalated to L3 with a hand-over")

@@ -140,6 +140,12 @@ async def test_an_offer_pressed_twice_at_once_logs_once(agents: AgentDesk, servi
     assert await ticket_minutes(service.db, (await service.queries.get(n)).id) == 30
 
 
+async def test_an_agents_first_actions_at_once_make_one_agent(service: Services) -> None:
+    """Two presses of a new agent at the same moment: one row, both actions go on with it."""
+    found = await asyncio.gather(*(service.desk.agent("desk", "U-new", "New") for _ in range(4)))
+    assert len({a.id for a in found}) == 1
+
+
 async def test_nothing_logged_yet(agents: AgentDesk, service: Services) -> None:
     ticket = await _ticket(service)
     listing = await run(agents, f"time {ticket.number}")
