@@ -7,7 +7,7 @@ import sys
 
 from alembic.util import CommandError
 
-from bot.bootstrap import reachable
+from bot.bootstrap import migrated, reachable
 from bot.settings import Settings
 from core.storage.db import Database
 
@@ -110,7 +110,6 @@ async def org_command(settings: Settings, words: list[str]) -> int:
     from core.domain.errors import DomainError
     from core.i18n import translator
     from core.services.organisations import OrganisationService
-    from core.storage.migrate import upgrade
 
     t = translator("en")
     # Each argument is one word: one the shell kept whole with spaces is a quoted name.
@@ -120,15 +119,11 @@ async def org_command(settings: Settings, words: list[str]) -> int:
         result = org_incomplete(t, "helpdesk-bot ", action)
     else:
         assert isinstance(action, Org)
-        db = Database(settings.database_url)
         try:
-            await reachable(db)
-            await upgrade(db)
-            result = await run_org(t, OrganisationService(db), action, "helpdesk-bot ")
+            async with migrated(settings) as db:
+                result = await run_org(t, OrganisationService(db), action, "helpdesk-bot ")
         except DomainError as exc:
             result = Refused(explain(t, exc))
-        finally:
-            await db.dispose()
     if isinstance(result, Refused):
         print(f"helpdesk-bot: {result.text}", file=sys.stderr)
         return EXIT_FAILED

@@ -7,7 +7,8 @@ that read its settings and check its configuration keys); nothing is patched aft
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from sqlalchemy.exc import DBAPIError
@@ -300,6 +301,19 @@ def knowledge(config: HelpdeskConfig) -> KnowledgeBase:
     for problem in problems:
         log.warning("knowledge base: %s", problem)
     return base
+
+
+@asynccontextmanager
+async def migrated(settings: Settings) -> AsyncIterator[Database]:
+    """The database of an operator's one-off command: reached (or a StartupError naming
+    DATABASE_URL), brought to the newest schema, disposed of after."""
+    db = Database(settings.database_url)
+    try:
+        await reachable(db)
+        await upgrade(db)
+        yield db
+    finally:
+        await db.dispose()
 
 
 async def reachable(db: Database) -> None:

@@ -14,7 +14,7 @@ from pathlib import Path
 from pydantic import ValidationError
 
 from bot import __version__, admin, bootstrap
-from bot.bootstrap import reachable
+from bot.bootstrap import migrated
 from bot.logs import setup_logging
 from bot.settings import Settings
 from core.domain.config import LANGUAGES, ConfigError, load_config
@@ -206,23 +206,17 @@ async def _report(settings: Settings, start: date | None, end: date | None, csv_
     from core.i18n import translator
     from core.services.organisations import OrganisationError
     from core.services.reports import build_report
-    from core.storage.db import Database
-    from core.storage.migrate import upgrade
 
     config = load_config(settings.helpdesk_config, settings.default_locale)
     found = _period(start, end)
     if found is None:
         return EXIT_CONFIG
-    db = Database(settings.database_url)
     try:
-        await reachable(db)
-        await upgrade(db)
-        report = await build_report(db, config, *found, organisation=organisation)
+        async with migrated(settings) as db:
+            report = await build_report(db, config, *found, organisation=organisation)
     except OrganisationError as exc:
         print(f"helpdesk-bot: {explain(translator('en'), exc)}", file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
     if csv_file == "-":
         sys.stdout.write(render_csv(config, report))
     elif csv_file:
@@ -255,8 +249,6 @@ async def _report_png(settings: Settings, start: date | None, end: date | None, 
     from core.reports.daily import MAX_DAYS
     from core.reports.weekly import report_picture
     from core.services.organisations import OrganisationError
-    from core.storage.db import Database
-    from core.storage.migrate import upgrade
 
     config = load_config(settings.helpdesk_config, settings.default_locale)
     found = _period(start, end, days=7)
@@ -265,17 +257,13 @@ async def _report_png(settings: Settings, start: date | None, end: date | None, 
     if (found[1] - found[0]).days > MAX_DAYS:
         print(f"helpdesk-bot: a picture shows at most {MAX_DAYS} days; choose a shorter --from/--to", file=sys.stderr)
         return EXIT_CONFIG
-    db = Database(settings.database_url)
     try:
-        await reachable(db)
-        await upgrade(db)
-        png = await report_picture(db, config, translator(language or config.languages[0]), *found,
-                                   ZoneInfo("UTC"), organisation=organisation)
+        async with migrated(settings) as db:
+            png = await report_picture(db, config, translator(language or config.languages[0]), *found,
+                                       ZoneInfo("UTC"), organisation=organisation)
     except OrganisationError as exc:
         print(f"helpdesk-bot: {explain(translator('en'), exc)}", file=sys.stderr)
         return 1
-    finally:
-        await db.dispose()
     try:
         await asyncio.to_thread(Path(file).write_bytes, png)
     except OSError as exc:
@@ -288,19 +276,12 @@ async def _report_png(settings: Settings, start: date | None, end: date | None, 
 async def _time_export(settings: Settings, start: date | None, end: date | None, csv_file: str) -> int:
     from core.agents.report import time_csv
     from core.services.timelog import export_rows
-    from core.storage.db import Database
-    from core.storage.migrate import upgrade
 
     found = _period(start, end)
     if found is None:
         return EXIT_CONFIG
-    db = Database(settings.database_url)
-    try:
-        await reachable(db)
-        await upgrade(db)
+    async with migrated(settings) as db:
         rows = await export_rows(db, *found)
-    finally:
-        await db.dispose()
     if csv_file == "-":
         sys.stdout.write(time_csv(rows))
     else:
@@ -311,22 +292,15 @@ async def _time_export(settings: Settings, start: date | None, end: date | None,
 
 async def _outbox(settings: Settings, retry: bool) -> int:
     from core.delivery.relay import outbox_stats, retry_dead
-    from core.storage.db import Database
-    from core.storage.migrate import upgrade
 
-    db = Database(settings.database_url)
-    try:
-        await reachable(db)
-        await upgrade(db)
+    async with migrated(settings) as db:
         if retry:
             print(f"{await retry_dead(db)} dead letter(s) put back in line")
         stats = await outbox_stats(db)
-        statuses = ("pending", "sending", "sent", "dead")
-        print(f"{'platform':<10} " + " ".join(f"{s:>8}" for s in statuses))
-        for platform in sorted({p for p, _ in stats}) or ["-"]:
-            print(f"{platform:<10} " + " ".join(f"{stats.get((platform, s), 0):>8}" for s in statuses))
-    finally:
-        await db.dispose()
+    statuses = ("pending", "sending", "sent", "dead")
+    print(f"{'platform':<10} " + " ".join(f"{s:>8}" for s in statuses))
+    for platform in sorted({p for p, _ in stats}) or ["-"]:
+        print(f"{platform:<10} " + " ".join(f"{stats.get((platform, s), 0):>8}" for s in statuses))
     return 0
 
 
