@@ -3,8 +3,6 @@ customer; answers of other agents at L3 go to the customer's contact, not to the
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import select
 
@@ -13,7 +11,6 @@ from core.agents.actions import Escalate, Incomplete
 from core.agents.handover import HandoverForm, Questions, commanded, handover_form, parse_handover, step, typed_back
 from core.agents.wording import explain
 from core.chat.notices import render
-from core.delivery.attachments import AttachmentStore
 from core.domain.errors import AnswerForContact
 from core.domain.handover import Handover
 from core.domain.model import MessageKind, Who
@@ -24,10 +21,6 @@ from tests.core.agents.test_interpreter import EVA, JANA, People
 
 LINE = "escalate 1001 checked: logs, cache | reproduce: log in as ana@acme.cz | told: a specialist looks today"
 
-
-@pytest.fixture
-def agents(service: Services, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
 
 
 async def _at_l2(service: Services, agents: AgentDesk) -> None:

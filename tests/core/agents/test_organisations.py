@@ -4,7 +4,6 @@ card's organisation, and reports filtered by organisation."""
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,6 @@ from core.agents import AgentDesk, AgentIdentity, Details, Done, Help, Refused, 
 from core.agents.actions import Incomplete, Org, ReportRequest
 from core.agents.card import ticket_card
 from core.agents.report import render_csv, render_text
-from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
 from core.services import Services
@@ -35,10 +33,6 @@ class People:
     async def lookup(self, ref: str) -> AgentIdentity | None:
         return None
 
-
-@pytest.fixture
-def agents(service: Services, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
 
 
 async def run(agents: AgentDesk, line: str, who: AgentIdentity = EVA) -> Result:

@@ -4,40 +4,18 @@ fields; the same command typed in a Telegram desk topic."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from core.agents import AgentDesk, AgentIdentity, Details, Done, Offer, Refused, Result, as_text, parse
+from core.agents import AgentDesk, Details, Done, Offer, Refused, as_text, parse
 from core.agents.actions import Incomplete
 from core.agents.card import ticket_card
 from core.agents.quote_action import QuoteAction
-from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
 from core.services import Services
 from core.storage.desk import card_state
 from core.storage.models import Ticket
-
-EVA = AgentIdentity("desk", "eva", "Eva", "en")
-JANA = AgentIdentity("desk", "jana", "Jana", "cs")
-
-
-class People:
-    async def is_agent(self, user_id: str) -> bool:
-        return True
-
-    async def lookup(self, ref: str) -> AgentIdentity | None:
-        return None
-
-
-@pytest.fixture
-def agents(service: Services, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
-
-
-async def run(agents: AgentDesk, line: str, who: AgentIdentity = EVA) -> Result:
-    return await agents.run(who, parse(line), People(), prefix="/agent ")
+from tests.core.agents.desk import run
 
 
 async def _ticket(service: Services, request_type: str = "change") -> Ticket:

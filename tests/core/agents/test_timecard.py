@@ -4,7 +4,6 @@ durations, and the question of the time spent that resolving a ticket answers wi
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
@@ -12,17 +11,12 @@ from core.agents import AgentDesk, Done, Offer, Refused, SetStatus, TimeLog, Tim
 from core.agents.actions import KEY_LIMIT, encode
 from core.agents.card import ticket_card
 from core.agents.timekeys import NO_ACTIVITY
-from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.i18n import translator
 from core.services import Services
 from core.storage.desk import card_state
-from tests.core.agents.test_timelog import EVA, JANA, People, _ticket
-
-
-@pytest.fixture
-def agents(service: Services, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
+from tests.core.agents.desk import EVA, JANA, People
+from tests.core.agents.test_timelog import _ticket
 
 
 @pytest.mark.parametrize(("action", "key"), [

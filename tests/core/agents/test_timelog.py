@@ -5,41 +5,22 @@ from __future__ import annotations
 
 import asyncio
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 
-from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, Result, TimeLog, as_text, parse
+from core.agents import AgentDesk, AgentIdentity, Details, Done, Refused, TimeLog, as_text, parse
 from core.agents.actions import Incomplete
 from core.agents.timekeys import pressed
-from core.delivery.attachments import AttachmentStore
 from core.domain.config import HelpdeskConfig
 from core.domain.timelog import TimeSettings, parse_duration
 from core.services import Services
 from core.services.timelog import TimeService, ticket_minutes
 from core.storage.models import Ticket
 from tests.conftest import FakeClock
+from tests.core.agents.desk import EVA, JANA, People, run
 
-EVA = AgentIdentity("desk", "eva", "Eva", "en")
-JANA = AgentIdentity("desk", "jana", "Jana", "cs")
 DARIUSH = AgentIdentity("desk", "dariush", "Dariush", "fa")
 
-
-class People:
-    async def is_agent(self, user_id: str) -> bool:
-        return True
-
-    async def lookup(self, ref: str) -> AgentIdentity | None:
-        return None
-
-
-@pytest.fixture
-def agents(service: Services, tmp_path: Path) -> AgentDesk:
-    return AgentDesk(service, AttachmentStore(tmp_path / "files"))
-
-
-async def run(agents: AgentDesk, line: str, who: AgentIdentity = EVA) -> Result:
-    return await agents.run(who, parse(line), People(), prefix="/agent ")
 
 
 async def _ticket(service: Services, user: str = "ana") -> Ticket:
